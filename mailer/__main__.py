@@ -1,0 +1,5 @@
+"""``python -m mailer``: the command line."""
+
+from mailer.cli import main
+
+main()

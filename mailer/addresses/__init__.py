@@ -1,0 +1,1 @@
+"""Addresses: normalization, validity and the history of every change."""

@@ -1,0 +1,33 @@
+"""Staff users and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.db import Base, utcnow
+
+
+class Role(StrEnum):
+    """What a staff user may see and do."""
+
+    ADMIN = "admin"
+    MARKETING = "marketing"
+    MAILROOM = "mailroom"
+
+
+class User(Base):
+    """A staff member who logs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role]
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]

@@ -1,0 +1,288 @@
+"""Importing the customer file: new customers, updated ones, and moves, with address history."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import (
+    Address,
+    AddressEvent,
+    AddressEventKind,
+    AddressValidity,
+    ChangeSource,
+)
+from mailer.addresses.normalize import (
+    canonical_country,
+    canonical_postal_code,
+    is_incomplete_name,
+    normalize_address,
+    postal_code_problem,
+)
+from mailer.audit.service import record
+from mailer.customers.models import Customer
+from mailer.db import utcnow
+from mailer.imports import ImportReport, ProgressCallback, Rejection, open_csv, row_shape_problem, write_rejects
+
+CUSTOMER_COLUMNS = (
+    "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
+)  # fmt: skip
+REQUIRED_COLUMNS = ("customer_no", "name", "line1", "city", "postal_code", "country")
+ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+CUSTOMER_FIELDS = ("name", "phone", "email", "name_incomplete")
+MAX_LENGTHS = {
+    "customer_no": 40, "name": 200, "line1": 200, "line2": 200, "city": 100, "region": 100,
+    "phone": 40, "email": 254,
+}  # fmt: skip
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """One valid row of a customer file, cleaned and normalized."""
+
+    row: int
+    customer_no: str
+    name: str
+    name_incomplete: bool
+    phone: str | None
+    email: str | None
+    address: dict[str, str | None]
+    normalized: str
+    fingerprint: str
+    household_key: str
+
+
+def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str:
+    """Validate and clean one row; return the record or the reason it is rejected."""
+    if problem := row_shape_problem(values, required=REQUIRED_COLUMNS):
+        return problem
+    for name, limit in MAX_LENGTHS.items():
+        if len(values.get(name, "")) > limit:
+            return f"{name} is longer than {limit} characters"
+    country = canonical_country(values["country"])
+    if country is None:
+        return f"unknown country {values['country']!r}"
+    postal_code = canonical_postal_code(country=country, postal_code=values["postal_code"])
+    if problem := postal_code_problem(country=country, postal_code=postal_code):
+        return f"postal code {values['postal_code']!r} does not fit {country}: {problem}"
+    email = values.get("email") or None
+    if email is not None and not EMAIL_PATTERN.match(email):
+        return f"email {email!r} is not an email address"
+    address = {
+        "line1": values["line1"],
+        "line2": values.get("line2") or None,
+        "city": values["city"],
+        "region": values.get("region") or None,
+        "postal_code": postal_code,
+        "country": country,
+    }
+    normalized = normalize_address(
+        line1=values["line1"],
+        line2=values.get("line2", ""),
+        city=values["city"],
+        region=values.get("region", ""),
+        postal_code=postal_code,
+        country=country,
+    )
+    return CustomerRecord(
+        row=row,
+        customer_no=values["customer_no"],
+        name=values["name"],
+        name_incomplete=is_incomplete_name(values["name"]),
+        phone=values.get("phone") or None,
+        email=email,
+        address=address,
+        normalized=normalized.text,
+        fingerprint=fingerprint_of(normalized.text),
+        household_key=normalized.household_key,
+    )
+
+
+def fingerprint_of(normalized_text: str) -> str:
+    """Return the fingerprint of a normalized address."""
+    return hashlib.blake2b(normalized_text.encode(), digest_size=16).hexdigest()
+
+
+def import_customers(
+    session: Session,
+    *,
+    path: Path,
+    actor: str,
+    progress: ProgressCallback | None = None,
+) -> ImportReport:
+    """Import a customer CSV: store good rows, reject bad ones into a rejects file beside it."""
+    source = open_csv(path, required=REQUIRED_COLUMNS, optional=CUSTOMER_COLUMNS)
+    report = ImportReport(path=path, total=source.row_count)
+    duplicates = _rows_by_duplicated_customer_no(source.rows())
+
+    chunk: list[CustomerRecord] = []
+    for row, values in source.rows():
+        parsed = parse_customer_row(row, values)
+        if isinstance(parsed, CustomerRecord) and parsed.customer_no in duplicates:
+            others = [str(r) for r in duplicates[parsed.customer_no] if r != row]
+            parsed = f"customer_no {parsed.customer_no} also appears on row(s) {', '.join(others)}"
+        if isinstance(parsed, str):
+            report.rejected.append(Rejection(row=row, reason=parsed, values=values))
+        else:
+            chunk.append(parsed)
+        if len(chunk) >= CHUNK_SIZE:
+            _store_chunk(session, chunk, report=report, actor=actor)
+            chunk = []
+        if progress:
+            progress(1, report.total)
+    if chunk:
+        _store_chunk(session, chunk, report=report, actor=actor)
+
+    write_rejects(report, columns=source.columns)
+    record(
+        session, actor=actor, action="customers.import", object_type="file", object_id=path.name,
+        detail=report.as_dict(),
+    )  # fmt: skip
+    session.flush()
+    return report
+
+
+def _rows_by_duplicated_customer_no(rows: Iterable[tuple[int, dict[str, str]]]) -> dict[str, list[int]]:
+    seen: dict[str, list[int]] = defaultdict(list)
+    for row, values in rows:
+        if customer_no := values.get("customer_no"):
+            seen[customer_no].append(row)
+    return {customer_no: rows for customer_no, rows in seen.items() if len(rows) > 1}
+
+
+def _store_chunk(
+    session: Session, records: Sequence[CustomerRecord], *, report: ImportReport, actor: str
+) -> None:
+    existing = {
+        row.customer_no: row
+        for row in session.execute(
+            select(
+                Customer.id, Customer.customer_no, Customer.name, Customer.phone, Customer.email,
+                Customer.name_incomplete, Address.id.label("address_id"), Address.line1, Address.line2,
+                Address.city, Address.region, Address.postal_code, Address.country, Address.fingerprint,
+                Address.validity,
+            )  # fmt: skip
+            .outerjoin(Address, and_(Address.customer_id == Customer.id, Address.is_current))
+            .where(Customer.customer_no.in_([r.customer_no for r in records]))
+        )
+    }
+    now = utcnow()
+    new_records = [r for r in records if r.customer_no not in existing]
+    customer_updates: list[dict[str, object]] = []
+    address_edits: list[dict[str, object]] = []
+    superseded: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    moves: list[tuple[int, CustomerRecord]] = []
+    audit_changes: list[tuple[str, list[str]]] = []
+
+    for record_ in records:
+        current = existing.get(record_.customer_no)
+        if current is None:
+            continue
+        changed_fields = [f for f in CUSTOMER_FIELDS if getattr(current, f) != getattr(record_, f)]
+        if changed_fields:
+            customer_updates.append(
+                {"id": current.id, "updated_at": now, **{f: getattr(record_, f) for f in changed_fields}}
+            )
+            audit_changes.append((record_.customer_no, changed_fields))
+        address_changes = {
+            f: [getattr(current, f), record_.address[f]]
+            for f in ADDRESS_FIELDS
+            if getattr(current, f) != record_.address[f]
+        }
+        if current.address_id is None:
+            moves.append((current.id, record_))
+        elif not address_changes:
+            pass
+        elif current.fingerprint == record_.fingerprint:
+            # Typed differently, same address: edit in place and keep its validity.
+            address_edits.append({"id": current.address_id, "updated_at": now, **record_.address})
+            events.append(
+                _event(current.address_id, current.id, AddressEventKind.EDITED, address_changes, actor, now)
+            )
+        else:
+            superseded.append(
+                {"id": current.address_id, "is_current": False, "validity": AddressValidity.SUPERSEDED,
+                 "updated_at": now}
+            )  # fmt: skip
+            events.append(
+                _event(
+                    current.address_id, current.id, AddressEventKind.SUPERSEDED,
+                    {"validity": [current.validity.value, AddressValidity.SUPERSEDED.value],
+                     "is_current": [True, False]},
+                    actor, now, note="a new address was imported",
+                )  # fmt: skip
+            )
+            moves.append((current.id, record_))
+        if changed_fields or address_changes:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+    if customer_updates:
+        session.execute(update(Customer), customer_updates)
+    if address_edits:
+        session.execute(update(Address), address_edits)
+    if superseded:
+        # The old address stops being current before the new one is inserted (one current each).
+        session.execute(update(Address), superseded)
+
+    if new_records:
+        new_ids = session.scalars(
+            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+            [
+                {"customer_no": r.customer_no, "name": r.name, "name_incomplete": r.name_incomplete,
+                 "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
+                for r in new_records
+            ],  # fmt: skip
+        ).all()
+        moves.extend(zip(new_ids, new_records, strict=True))
+        report.created += len(new_records)
+
+    if moves:
+        address_ids = session.scalars(
+            insert(Address).returning(Address.id, sort_by_parameter_order=True),
+            [
+                {"customer_id": customer_id, **r.address, "normalized": r.normalized,
+                 "fingerprint": r.fingerprint, "household_key": r.household_key,
+                 "validity": AddressValidity.UNVERIFIED, "is_current": True,
+                 "created_at": now, "updated_at": now}
+                for customer_id, r in moves
+            ],  # fmt: skip
+        ).all()
+        for address_id, (customer_id, r) in zip(address_ids, moves, strict=True):
+            created = {f: [None, r.address[f]] for f in ADDRESS_FIELDS if r.address[f] is not None}
+            events.append(_event(address_id, customer_id, AddressEventKind.CREATED, created, actor, now))
+
+    if events:
+        session.execute(insert(AddressEvent), events)
+    for customer_no, fields in audit_changes:
+        record(
+            session, actor=actor, action="customer.update", object_type="customer",
+            object_id=customer_no, detail={"fields": fields, "source": ChangeSource.IMPORT.value},
+        )  # fmt: skip
+
+
+def _event(
+    address_id: int,
+    customer_id: int,
+    kind: AddressEventKind,
+    changes: dict[str, object],
+    actor: str,
+    now: object,
+    *,
+    note: str | None = None,
+) -> dict[str, object]:
+    return {
+        "address_id": address_id, "customer_id": customer_id, "kind": kind, "changes": changes,
+        "source": ChangeSource.IMPORT, "actor": actor, "note": note, "created_at": now,
+    }  # fmt: skip

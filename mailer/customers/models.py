@@ -1,0 +1,53 @@
+"""The customer model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mailer.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from mailer.addresses.models import Address
+
+
+class CustomerStatus(StrEnum):
+    """Whether we may mail a customer at all."""
+
+    ACTIVE = "active"
+    DO_NOT_MAIL = "do_not_mail"
+    DECEASED = "deceased"
+    MERGED = "merged"
+
+
+class Customer(Base):
+    """A customer, keyed by the company's own customer number."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_no: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Only a surname and an honorific ("李先生", "Mr. Smith"): stored, but a data-quality finding.
+    name_incomplete: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    status: Mapped[CustomerStatus] = mapped_column(default=CustomerStatus.ACTIVE, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    churn_risk: Mapped[float | None] = mapped_column(index=True)
+    # The base figure and each piece of evidence behind churn_risk, as marketing reads them.
+    churn_explanation: Mapped[list[Any] | None]
+    churn_scored_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="customer", order_by="Address.id", lazy="raise_on_sql"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.customer_no}>"

@@ -1,0 +1,9 @@
+"""Every model, imported in one place so metadata (and Alembic) sees all tables."""
+
+from mailer.addresses.models import Address, AddressEvent
+from mailer.audit.models import AuditEntry
+from mailer.auth.models import User
+from mailer.customers.models import Customer
+from mailer.orders.models import Order
+
+__all__ = ["Address", "AddressEvent", "AuditEntry", "Customer", "Order", "User"]

@@ -1,0 +1,1 @@
+"""Orders: the purchase history behind recency, frequency, value and churn."""

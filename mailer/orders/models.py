@@ -1,0 +1,30 @@
+"""The order model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.db import Base, utcnow
+
+
+class Order(Base):
+    """One purchase by a customer."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_customer_date", "customer_id", "ordered_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    ordered_on: Mapped[date]
+    # Whole cents: exact on every backend (SQLite has no decimal type).
+    amount_cents: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the amount in currency units."""
+        return Decimal(self.amount_cents) / 100

@@ -1,0 +1,99 @@
+"""Fixtures: an app on each database backend, a session in a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailer import create_app
+from mailer.db import db, make_engine
+from mailer.schema import upgrade_schema
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+# CI sets this so a missing PostgreSQL fails the run instead of skipping half the suite.
+REQUIRE_POSTGRES = os.environ.get("MAILER_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_test_url(worker_id: str) -> str:
+    name = f"mailer_test_{worker_id}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> str:
+    """Return the URL of a freshly migrated test database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        try:
+            url = _postgres_test_url(worker_id)
+        except OperationalError as exc:
+            if REQUIRE_POSTGRES:
+                raise
+            pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        upgrade_schema(connection)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """Return an engine on the migrated test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """Open a connection whose transaction is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+    """Build an app whose sessions run inside the test's transaction (commits become savepoints)."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})
+    state = app.extensions["mailer.db"]
+    state.engine.dispose()
+    state.sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield app
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """Return the session the app's services and commands use during this test."""
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Return a runner for the app's commands."""
+    return app.test_cli_runner()

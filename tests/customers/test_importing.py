@@ -1,0 +1,229 @@
+"""The customer file import, through the service and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
+from mailer.audit.models import AuditEntry
+from mailer.customers.importing import import_customers
+from mailer.customers.models import Customer, CustomerStatus
+from tests.factories import CN_ROW, US_ROW, customer_row, read_csv, write_csv
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def addresses_of(session: Session, customer_no: str) -> list[Address]:
+    return list(
+        session.scalars(
+            select(Address).join(Customer).where(Customer.customer_no == customer_no).order_by(Address.id)
+        )
+    )
+
+
+def test_good_file_stores_customers_addresses_and_history(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "customers.csv", [CN_ROW, US_ROW])
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert (report.total, report.created, report.updated, report.rejected) == (2, 2, 0, [])
+    assert report.exit_code == 0
+    wang = session.scalar(select(Customer).where(Customer.customer_no == "C001"))
+    assert wang is not None and wang.name == "王磊" and wang.status is CustomerStatus.ACTIVE
+    (address,) = addresses_of(session, "C001")
+    assert (address.postal_code, address.country, address.is_current) == ("310012", "CN", True)
+    assert address.validity is AddressValidity.UNVERIFIED
+    assert address.normalized and len(address.household_key) >= 8
+    (event,) = session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id))
+    assert event.kind is AddressEventKind.CREATED and event.source is ChangeSource.IMPORT
+    assert event.changes["city"] == [None, "杭州市"] and event.actor == "test"
+    assert not (tmp_path / "customers.rejects.csv").exists()
+    audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "customers.import"))
+    assert audit is not None and audit.detail["created"] == 2
+
+
+def test_bad_rows_are_rejected_with_row_and_reason_and_good_rows_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    rows = [
+        customer_row(customer_no="C010"),  # row 2: good
+        customer_row(customer_no="C011", name=""),  # row 3
+        customer_row(CN_ROW, customer_no="C012", postal_code="31001"),  # row 4
+        customer_row(customer_no="C013", postal_code="1234"),  # row 5
+        customer_row(customer_no="C014", country="XX"),  # row 6
+        customer_row(customer_no="C015"),  # row 7: duplicate of row 8
+        customer_row(customer_no="C015", name="Jane Roe"),  # row 8
+        customer_row(customer_no="C016", email="not-an-email"),  # row 9
+        customer_row(CN_ROW, customer_no="C017"),  # row 10: good
+    ]
+    path = write_csv(tmp_path / "customers.csv", rows)
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert report.created == 2 and report.exit_code == 1
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9]
+    assert reasons[3] == "missing name"
+    assert "does not fit CN" in reasons[4]
+    assert "does not fit US" in reasons[5]
+    assert reasons[6] == "unknown country 'XX'"
+    assert "row(s) 8" in reasons[7] and "row(s) 7" in reasons[8]
+    assert "email" in reasons[9]
+    stored = set(session.scalars(select(Customer.customer_no)))
+    assert stored == {"C010", "C017"}
+    rejects = read_csv(tmp_path / "customers.rejects.csv")
+    assert [r["row"] for r in rejects] == ["3", "4", "5", "6", "7", "8", "9"]
+    assert rejects[0]["reason"] == "missing name" and rejects[0]["customer_no"] == "C011"
+
+
+def test_row_with_too_many_fields_is_rejected(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    write_csv(path, [US_ROW])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("C099,Ann Lee,1 Elm St,,Austin,TX,73301,US,,,surplus\n")
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert [(r.row, r.reason) for r in report.rejected] == [
+        (3, "the row has 11 fields but the header has fewer")
+    ]
+
+
+def test_reimport_with_a_moved_customer_supersedes_the_old_address(session: Session, tmp_path: Path) -> None:
+    import_customers(session, path=write_csv(tmp_path / "first.csv", [US_ROW, CN_ROW]), actor="test")
+    moved = customer_row(line1="500 Pine Avenue", line2="", postal_code="62701")
+
+    report = import_customers(session, path=write_csv(tmp_path / "second.csv", [moved, CN_ROW]), actor="t2")
+
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    old, new = addresses_of(session, "C002")
+    assert (old.is_current, old.validity) == (False, AddressValidity.SUPERSEDED)
+    assert (new.is_current, new.line1, new.validity) == (True, "500 Pine Avenue", AddressValidity.UNVERIFIED)
+    old_events = session.scalars(select(AddressEvent).where(AddressEvent.address_id == old.id)).all()
+    assert [e.kind for e in old_events] == [AddressEventKind.CREATED, AddressEventKind.SUPERSEDED]
+    assert old_events[1].changes["validity"] == ["unverified", "superseded"] and old_events[1].actor == "t2"
+    (created,) = session.scalars(select(AddressEvent).where(AddressEvent.address_id == new.id))
+    assert created.kind is AddressEventKind.CREATED
+    assert len(addresses_of(session, "C001")) == 1
+
+
+def test_reimporting_the_same_file_changes_nothing(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "customers.csv", [US_ROW, CN_ROW])
+    import_customers(session, path=path, actor="test")
+    events_before = count(session, AddressEvent)
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    assert count(session, AddressEvent) == events_before and count(session, Address) == 2
+
+
+def test_retyped_same_address_is_edited_in_place_keeping_validity(session: Session, tmp_path: Path) -> None:
+    import_customers(session, path=write_csv(tmp_path / "a.csv", [US_ROW]), actor="test")
+    (address,) = addresses_of(session, "C002")
+    address.validity = AddressValidity.DELIVERABLE
+    session.flush()
+
+    retyped = customer_row(line1="12 OAK ST", line2="#4")
+    import_customers(session, path=write_csv(tmp_path / "b.csv", [retyped]), actor="test")
+
+    session.expire_all()
+    (address,) = addresses_of(session, "C002")
+    assert (address.line1, address.validity) == ("12 OAK ST", AddressValidity.DELIVERABLE)
+    events = session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).all()
+    assert events[-1].kind is AddressEventKind.EDITED
+    assert events[-1].changes["line1"] == ["12 Oak Street", "12 OAK ST"]
+
+
+def test_changed_contact_fields_are_updated_and_audited(session: Session, tmp_path: Path) -> None:
+    import_customers(session, path=write_csv(tmp_path / "a.csv", [US_ROW]), actor="test")
+
+    import_customers(
+        session, path=write_csv(tmp_path / "b.csv", [customer_row(phone="(217) 555-0199")]), actor="t2"
+    )
+
+    customer = session.scalar(select(Customer).where(Customer.customer_no == "C002"))
+    assert customer is not None and customer.phone == "(217) 555-0199"
+    audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "customer.update"))
+    assert audit is not None and audit.object_id == "C002" and audit.detail["fields"] == ["phone"]
+    assert audit.actor == "t2"
+
+
+def test_surname_and_honorific_names_are_stored_but_flagged(session: Session, tmp_path: Path) -> None:
+    rows = [
+        customer_row(CN_ROW, customer_no="C1", name="李先生"),
+        customer_row(CN_ROW, customer_no="C2", name="王小姐"),
+        customer_row(customer_no="C3", name="Mr. Smith"),
+        customer_row(customer_no="C4", name="John Smith"),
+    ]
+    report = import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    assert report.created == 4
+    flags = dict(session.execute(select(Customer.customer_no, Customer.name_incomplete)).all())
+    assert flags == {"C1": True, "C2": True, "C3": True, "C4": False}
+
+
+def test_byte_order_mark_is_accepted(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bom.csv", [CN_ROW])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert report.created == 1 and report.rejected == []
+
+
+def test_cli_import_exit_codes_and_json(runner: FlaskCliRunner, session: Session, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", [US_ROW])
+    mixed = write_csv(tmp_path / "mixed.csv", [CN_ROW, customer_row(customer_no="C9", country="ZZ")])
+
+    first = runner.invoke(args=["customers", "import", str(good), "--json"])
+    second = runner.invoke(args=["customers", "import", str(mixed)])
+
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["created"] == 1
+    assert second.exit_code == 1
+    assert "row 3: unknown country 'ZZ'" in second.stderr
+    assert (tmp_path / "mixed.rejects.csv").exists()
+
+
+def test_file_that_is_not_csv_stores_nothing_and_exits_2(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe" * 20)
+    wrong_header = tmp_path / "wrong.csv"
+    wrong_header.write_text("id;label\n1;x\n", encoding="utf-8")
+    truncated = write_csv(tmp_path / "late.csv", [US_ROW, CN_ROW])
+    truncated.write_bytes(truncated.read_bytes() + b"C5,\xff\xfe broken\n")
+
+    results = [runner.invoke(args=["customers", "import", str(p)]) for p in (binary, wrong_header, truncated)]
+
+    assert [r.exit_code for r in results] == [2, 2, 2]
+    assert "not UTF-8" in results[0].stderr
+    assert "lacks column(s) customer_no" in results[1].stderr
+    assert "nothing was stored" in results[2].stderr
+    assert count(session, Customer) == 0
+
+
+def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, tmp_path: Path) -> None:
+    runner.invoke(args=["customers", "import", str(write_csv(tmp_path / "c.csv", [CN_ROW]))])
+
+    result = runner.invoke(args=["customers", "show", "C001", "--json"])
+    missing = runner.invoke(args=["customers", "show", "C404"])
+
+    assert result.exit_code == 0
+    shown = json.loads(result.stdout)
+    assert shown["customer_no"] == "C001" and shown["name"] == "王磊" and shown["status"] == "active"
+    assert shown["churn_risk"] is None
+    assert shown["address"] == {
+        "line1": CN_ROW["line1"], "line2": "", "city": "杭州市", "region": "浙江省",
+        "postal_code": "310012", "country": "CN", "validity": "unverified",
+    }  # fmt: skip
+    assert missing.exit_code == 1 and "no customer C404" in missing.stderr

@@ -1,0 +1,44 @@
+"""``init`` on a fresh database: schema through migrations and an admin login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect, select
+
+from mailer import create_app
+from mailer.auth.models import Role, User
+from mailer.auth.service import verify_password
+from mailer.db import db
+
+
+def test_init_migrates_a_fresh_database_and_creates_the_admin(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["init", "--admin-email", "Boss@Example.com"])
+    second = runner.invoke(args=["init", "--admin-email", "boss@example.com"])
+
+    assert first.exit_code == 0, first.output
+    password = first.stdout.split("Admin login: boss@example.com / ")[1].split()[0]
+    assert second.exit_code == 0 and "password unchanged" in second.stdout
+    with app.app_context():
+        assert {"customers", "addresses", "address_events", "orders", "users", "audit_log"} <= set(
+            inspect(db.engine).get_table_names()
+        )
+        admin = db.session.scalar(select(User))
+        assert admin is not None and admin.role is Role.ADMIN and verify_password(admin, password)
+        db.engine.dispose()
+
+
+def test_init_takes_the_password_from_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MAILER_ADMIN_PASSWORD", "correct horse battery")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "x"})
+
+    result = app.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 0 and "correct horse" not in result.stdout
+    with app.app_context():
+        admin = db.session.scalar(select(User))
+        assert admin is not None and verify_password(admin, "correct horse battery")
+        db.engine.dispose()
