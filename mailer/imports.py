@@ -1,0 +1,161 @@
+"""Reading import files row by row, and reporting what went in and what was rejected.
+
+Shared by every import (customers, orders, returned mail): each reads a UTF-8 CSV with a header
+row, rejects bad rows with their row number and reason into ``<file>.rejects.csv`` beside the
+input, and stores the good ones. A file that cannot be read at all raises ``UnusableFile`` before
+anything is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
+FIRST_DATA_ROW = 2
+
+# Called with (rows just handled, total rows) as an import advances.
+ProgressCallback = Callable[[int, int], None]
+
+
+class UnusableFile(Exception):
+    """The file cannot be imported at all; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row left out of an import, and why."""
+
+    row: int
+    reason: str
+    values: dict[str, str]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did with each row of its file."""
+
+    path: Path
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when every row went in and 1 when some were rejected."""
+        return 1 if self.rejected else 0
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the counts as plain data (for --json and the audit log)."""
+        return {
+            "file": self.path.name,
+            "total": self.total,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+            "rejects_file": str(self.rejects_path) if self.rejects_path else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CsvSource:
+    """A CSV file whose header has been checked; its rows can be read any number of times."""
+
+    path: Path
+    columns: tuple[str, ...]
+    row_count: int = 0
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """Yield (row number, values) for each data row, values stripped, missing ones empty."""
+        with _open_text(self.path) as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            width = len(self.columns)
+            try:
+                for index, record in enumerate(reader):
+                    row_number = index + FIRST_DATA_ROW
+                    if not any(cell.strip() for cell in record):
+                        continue
+                    values = {
+                        name: (record[i].strip() if i < len(record) else "")
+                        for i, name in enumerate(self.columns)
+                    }
+                    if len(record) > width:
+                        values["__extra__"] = str(len(record))
+                    yield row_number, values
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise UnusableFile(f"{self.path.name}: row {index + FIRST_DATA_ROW + 1}: {exc}") from exc
+
+
+def _open_text(path: Path):  # type: ignore[no-untyped-def]
+    # utf-8-sig drops the byte-order mark spreadsheets like to write.
+    return path.open(encoding="utf-8-sig", newline="", errors="strict")
+
+
+def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> CsvSource:
+    """Check that a file is a UTF-8 CSV whose header names the required columns."""
+    if not path.is_file():
+        raise UnusableFile(f"{path}: no such file")
+    try:
+        with _open_text(path) as handle:
+            header = next(csv.reader(handle), None)
+    except UnicodeDecodeError as exc:
+        raise UnusableFile(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except csv.Error as exc:
+        raise UnusableFile(f"{path.name}: not a CSV file ({exc})") from exc
+    if not header:
+        raise UnusableFile(f"{path.name}: the file is empty; expected a header row")
+    columns = tuple(name.strip().lower() for name in header)
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise UnusableFile(
+            f"{path.name}: the header row lacks column(s) {', '.join(missing)}; "
+            f"expected {', '.join([*required, *optional])}"
+        )
+    duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
+    if duplicated:
+        raise UnusableFile(f"{path.name}: the header row names {', '.join(duplicated)} twice")
+    # Read the whole file once before storing anything, so a broken file stores nothing.
+    row_count = sum(1 for _ in CsvSource(path=path, columns=columns).rows())
+    return CsvSource(path=path, columns=columns, row_count=row_count)
+
+
+def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> str | None:
+    """Return why a row's shape is wrong (extra fields, empty required fields), or None."""
+    if "__extra__" in values:
+        return f"the row has {values['__extra__']} fields but the header has fewer"
+    empty = [name for name in required if not values.get(name)]
+    if empty:
+        return f"missing {', '.join(empty)}"
+    return None
+
+
+def rejects_path_for(path: Path) -> Path:
+    """Return where the rejects of an import file are written."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def write_rejects(report: ImportReport, *, columns: Sequence[str]) -> None:
+    """Write the rejected rows beside the input, or remove a stale rejects file if there are none."""
+    target = rejects_path_for(report.path)
+    if not report.rejected:
+        target.unlink(missing_ok=True)
+        report.rejects_path = None
+        return
+    temporary = target.with_suffix(".csv.part")
+    with temporary.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "reason", *columns])
+        for rejection in sorted(report.rejected, key=lambda r: r.row):
+            writer.writerow(
+                [rejection.row, rejection.reason, *(rejection.values.get(name, "") for name in columns)]
+            )
+    os.replace(temporary, target)
+    report.rejects_path = target

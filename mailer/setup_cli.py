@@ -1,0 +1,101 @@
+"""``python -m mailer init`` and ``python -m mailer demo``: schema, admin login and demo data."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from mailer.auth.service import UserError, ensure_admin
+from mailer.cli import ProgressBar, cli_actor
+from mailer.customers.importing import import_customers
+from mailer.db import db
+from mailer.imports import ImportReport
+from mailer.orders.importing import import_orders
+from mailer.schema import upgrade_schema
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> None:
+    with db.engine.begin() as connection:
+        upgrade_schema(connection)
+    session = db.session
+    try:
+        user, generated = ensure_admin(
+            session, email=admin_email, password=admin_password, actor=cli_actor()
+        )
+    except UserError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    session.commit()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    if generated:
+        click.echo(f"Admin login: {user.email} / {generated}")
+    else:
+        click.echo(f"Admin login: {user.email} (existing user; password unchanged)")
+
+
+admin_email_option = click.option(
+    "--admin-email", envvar="MAILER_ADMIN_EMAIL", default=ADMIN_EMAIL, show_default=True,
+    help="Email of the admin user (env MAILER_ADMIN_EMAIL).",
+)  # fmt: skip
+admin_password_option = click.option(
+    "--admin-password", envvar="MAILER_ADMIN_PASSWORD", default=None,
+    help="Password for a new admin (env MAILER_ADMIN_PASSWORD); generated and printed if not given.",
+)  # fmt: skip
+
+
+@click.command("init")
+@with_appcontext
+@admin_email_option
+@admin_password_option
+def init_command(admin_email: str, admin_password: str | None) -> None:
+    """Create or migrate the schema and make sure an admin user exists."""
+    _migrate_and_ensure_admin(admin_email, admin_password)
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--customers", "customer_count", default=3000, show_default=True,
+              help="How many demo customers to generate.")  # fmt: skip
+@click.option("--seed", default=2027, show_default=True, help="Seed of the generated data.")
+@admin_email_option
+@admin_password_option
+def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
+    """Set up the database and load generated demo customers in China and the US with their orders."""
+    from mailer.demo.generate import generate_customers, generate_orders, write_csv
+    from mailer.customers.importing import CUSTOMER_COLUMNS
+    from mailer.orders.importing import ORDER_COLUMNS
+
+    _migrate_and_ensure_admin(admin_email, admin_password)
+    folder = Path(current_app.instance_path) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    customers_file = folder / "customers.csv"
+    orders_file = folder / "orders.csv"
+    customers = list(generate_customers(customer_count, seed=seed))
+    write_csv(customers, customers_file, columns=CUSTOMER_COLUMNS)
+    write_csv(
+        generate_orders([c["customer_no"] for c in customers], as_of=date.today(), seed=seed),
+        orders_file,
+        columns=ORDER_COLUMNS,
+    )
+    session = db.session
+    for service, path, label in (
+        (import_customers, customers_file, "Importing demo customers"),
+        (import_orders, orders_file, "Importing demo orders"),
+    ):
+        bar = ProgressBar(label)
+        report: ImportReport = service(session, path=path, actor=cli_actor(), progress=bar)
+        bar.close()
+        click.echo(
+            f"{path.name}: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+        )
+    session.commit()
+    click.echo(f"Demo data loaded from {folder}. Start the web app with: python -m mailer run")
