@@ -1,4 +1,4 @@
-"""The command line: ``python -m mailer COMMAND`` (or ``mailer COMMAND``), over the same services the web uses."""
+"""The command line, ``python -m mailer COMMAND``: a thin layer over the services the web uses."""
 
 from __future__ import annotations
 

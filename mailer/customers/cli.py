@@ -24,7 +24,10 @@ def customers_cli() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as a JSON object.")
 def import_command(file: Path, as_json: bool) -> None:
-    """Import a customer CSV (customer_no, name, line1, line2, city, region, postal_code, country, phone, email).
+    """Import a customer CSV.
+
+    Columns: customer_no, name, line1, line2, city, region, postal_code, country, phone, email
+    (line2, region, phone and email may be empty).
 
     Known customer numbers are updated; a changed address becomes current and the old one
     superseded. Bad rows go to FILE's .rejects.csv with row number and reason. Exit status: 0 all

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -29,18 +28,25 @@ from mailer.addresses.normalize import (
 from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.db import utcnow
-from mailer.imports import ImportReport, ProgressCallback, Rejection, open_csv, row_shape_problem, write_rejects
+from mailer.imports import (
+    ImportReport,
+    ProgressCallback,
+    Rejection,
+    open_csv,
+    row_shape_problem,
+    write_rejects,
+)
 
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
-)  # fmt: skip
+)
 REQUIRED_COLUMNS = ("customer_no", "name", "line1", "city", "postal_code", "country")
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 CUSTOMER_FIELDS = ("name", "phone", "email", "name_incomplete")
 MAX_LENGTHS = {
     "customer_no": 40, "name": 200, "line1": 200, "line2": 200, "city": 100, "region": 100,
     "phone": 40, "email": 254,
-}  # fmt: skip
+}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHUNK_SIZE = 2000
 
@@ -102,14 +108,9 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str
         email=email,
         address=address,
         normalized=normalized.text,
-        fingerprint=fingerprint_of(normalized.text),
+        fingerprint=normalized.fingerprint,
         household_key=normalized.household_key,
     )
-
-
-def fingerprint_of(normalized_text: str) -> str:
-    """Return the fingerprint of a normalized address."""
-    return hashlib.blake2b(normalized_text.encode(), digest_size=16).hexdigest()
 
 
 def import_customers(
@@ -146,7 +147,7 @@ def import_customers(
     record(
         session, actor=actor, action="customers.import", object_type="file", object_id=path.name,
         detail=report.as_dict(),
-    )  # fmt: skip
+    )
     session.flush()
     return report
 
@@ -170,7 +171,7 @@ def _store_chunk(
                 Customer.name_incomplete, Address.id.label("address_id"), Address.line1, Address.line2,
                 Address.city, Address.region, Address.postal_code, Address.country, Address.fingerprint,
                 Address.validity,
-            )  # fmt: skip
+            )
             .outerjoin(Address, and_(Address.customer_id == Customer.id, Address.is_current))
             .where(Customer.customer_no.in_([r.customer_no for r in records]))
         )
@@ -213,14 +214,14 @@ def _store_chunk(
             superseded.append(
                 {"id": current.address_id, "is_current": False, "validity": AddressValidity.SUPERSEDED,
                  "updated_at": now}
-            )  # fmt: skip
+            )
             events.append(
                 _event(
                     current.address_id, current.id, AddressEventKind.SUPERSEDED,
                     {"validity": [current.validity.value, AddressValidity.SUPERSEDED.value],
                      "is_current": [True, False]},
                     actor, now, note="a new address was imported",
-                )  # fmt: skip
+                )
             )
             moves.append((current.id, record_))
         if changed_fields or address_changes:
@@ -243,7 +244,7 @@ def _store_chunk(
                 {"customer_no": r.customer_no, "name": r.name, "name_incomplete": r.name_incomplete,
                  "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
                 for r in new_records
-            ],  # fmt: skip
+            ],
         ).all()
         moves.extend(zip(new_ids, new_records, strict=True))
         report.created += len(new_records)
@@ -257,7 +258,7 @@ def _store_chunk(
                  "validity": AddressValidity.UNVERIFIED, "is_current": True,
                  "created_at": now, "updated_at": now}
                 for customer_id, r in moves
-            ],  # fmt: skip
+            ],
         ).all()
         for address_id, (customer_id, r) in zip(address_ids, moves, strict=True):
             created = {f: [None, r.address[f]] for f in ADDRESS_FIELDS if r.address[f] is not None}
@@ -269,7 +270,7 @@ def _store_chunk(
         record(
             session, actor=actor, action="customer.update", object_type="customer",
             object_id=customer_no, detail={"fields": fields, "source": ChangeSource.IMPORT.value},
-        )  # fmt: skip
+        )
 
 
 def _event(
@@ -285,4 +286,4 @@ def _event(
     return {
         "address_id": address_id, "customer_id": customer_id, "kind": kind, "changes": changes,
         "source": ChangeSource.IMPORT, "actor": actor, "note": note, "created_at": now,
-    }  # fmt: skip
+    }

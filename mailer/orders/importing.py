@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.db import utcnow
-from mailer.imports import ImportReport, ProgressCallback, Rejection, open_csv, row_shape_problem, write_rejects
+from mailer.imports import (
+    ImportReport,
+    ProgressCallback,
+    Rejection,
+    open_csv,
+    row_shape_problem,
+    write_rejects,
+)
 from mailer.orders.models import Order
 
 ORDER_COLUMNS = ("customer_no", "order_date", "amount")
@@ -95,7 +102,7 @@ def import_orders(
     record(
         session, actor=actor, action="orders.import", object_type="file", object_id=path.name,
         detail=report.as_dict(),
-    )  # fmt: skip
+    )
     session.flush()
     return report
 
@@ -132,7 +139,7 @@ def _store_chunk(session: Session, records: Sequence[OrderRecord], *, report: Im
         else:
             new_rows.append(
                 {"customer_id": key[0], "ordered_on": r.ordered_on, "amount_cents": r.amount_cents,
-                 "created_at": now}  # fmt: skip
+                 "created_at": now}
             )
     if new_rows:
         session.execute(insert(Order), new_rows)

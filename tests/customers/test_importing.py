@@ -225,5 +225,5 @@ def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, 
     assert shown["address"] == {
         "line1": CN_ROW["line1"], "line2": "", "city": "杭州市", "region": "浙江省",
         "postal_code": "310012", "country": "CN", "validity": "unverified",
-    }  # fmt: skip
+    }
     assert missing.exit_code == 1 and "no customer C404" in missing.stderr

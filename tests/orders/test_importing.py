@@ -64,7 +64,8 @@ def test_orders_are_stored_and_bad_rows_rejected(session: Session, tmp_path: Pat
 
 def test_reimporting_orders_changes_nothing(session: Session, tmp_path: Path) -> None:
     load_customers(session, tmp_path)
-    path = orders_file(tmp_path / "orders.csv", [("C001", "2026-01-15", "59.90"), ("C002", "2026-02-01", "5")])
+    rows = [("C001", "2026-01-15", "59.90"), ("C002", "2026-02-01", "5")]
+    path = orders_file(tmp_path / "orders.csv", rows)
     import_orders(session, path=path, actor="test")
 
     again = import_orders(session, path=path, actor="test")
