@@ -44,11 +44,11 @@ def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> N
 admin_email_option = click.option(
     "--admin-email", envvar="MAILER_ADMIN_EMAIL", default=ADMIN_EMAIL, show_default=True,
     help="Email of the admin user (env MAILER_ADMIN_EMAIL).",
-)  # fmt: skip
+)
 admin_password_option = click.option(
     "--admin-password", envvar="MAILER_ADMIN_PASSWORD", default=None,
     help="Password for a new admin (env MAILER_ADMIN_PASSWORD); generated and printed if not given.",
-)  # fmt: skip
+)
 
 
 @click.command("init")
@@ -63,14 +63,14 @@ def init_command(admin_email: str, admin_password: str | None) -> None:
 @click.command("demo")
 @with_appcontext
 @click.option("--customers", "customer_count", default=3000, show_default=True,
-              help="How many demo customers to generate.")  # fmt: skip
+              help="How many demo customers to generate.")
 @click.option("--seed", default=2027, show_default=True, help="Seed of the generated data.")
 @admin_email_option
 @admin_password_option
 def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
     """Set up the database and load generated demo customers in China and the US with their orders."""
-    from mailer.demo.generate import generate_customers, generate_orders, write_csv
     from mailer.customers.importing import CUSTOMER_COLUMNS
+    from mailer.demo.generate import generate_customers, generate_orders, write_csv
     from mailer.orders.importing import ORDER_COLUMNS
 
     _migrate_and_ensure_admin(admin_email, admin_password)
@@ -98,4 +98,5 @@ def demo_command(customer_count: int, seed: int, admin_email: str, admin_passwor
             f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
         )
     session.commit()
-    click.echo(f"Demo data loaded from {folder}. Start the web app with: python -m mailer run")
+    click.echo(f"Demo data loaded from {folder}.")
+    click.echo(f"Look a customer up: python -m mailer customers show {customers[0]['customer_no']}")
