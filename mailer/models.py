@@ -3,7 +3,11 @@
 from mailer.addresses.models import Address, AddressEvent
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import User
+from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
 from mailer.orders.models import Order
 
-__all__ = ["Address", "AddressEvent", "AuditEntry", "Customer", "Order", "User"]
+__all__ = [
+    "Address", "AddressEvent", "AuditEntry", "Batch", "BatchFile", "Campaign", "Customer", "MailPiece", "Order",
+    "User",
+]

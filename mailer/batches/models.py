@@ -1,0 +1,115 @@
+"""Campaigns, batches, mail pieces and the files a batch is rendered into."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mailer.db import Base, utcnow
+
+
+class BatchStatus(StrEnum):
+    """Where a batch stands between selection and print."""
+
+    SELECTED = "selected"  # pieces chosen; can be rendered
+    RENDERING = "rendering"
+    RENDERED = "rendered"  # frozen: the files went (or may go) to the print shop
+
+
+class PieceStatus(StrEnum):
+    """Whether a piece goes to print."""
+
+    READY = "ready"
+    HELD = "held"  # fails the layout check; not printed until its address is fixed
+
+
+class FileStatus(StrEnum):
+    """Whether one PDF file of a batch has been written."""
+
+    PENDING = "pending"
+    DONE = "done"
+
+
+class Campaign(Base):
+    """A mailing such as "Spring catalog 2027"; it has one or more batches."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+
+
+class Batch(Base):
+    """The recipients selected for one print run, in presort order."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    profile: Mapped[str] = mapped_column(String(32))
+    status: Mapped[BatchStatus] = mapped_column(default=BatchStatus.SELECTED)
+    # The selection's filters as given, so the batch can be explained later.
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Customers not mailed, counted by reason: filter, deceased, do_not_mail, merged, undeliverable, household.
+    left_out: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    piece_count: Mapped[int] = mapped_column(default=0)
+    # The address-update links printed on this batch's envelopes work until this day.
+    update_expires_on: Mapped[date]
+    # Set when a return says our printing was illegible.
+    print_problem: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+    rendered_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined")
+
+
+class MailPiece(Base):
+    """One envelope: who it goes to, the address exactly as printed, and its scannable code."""
+
+    __tablename__ = "mail_pieces"
+    __table_args__ = (UniqueConstraint("batch_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
+    piece_code: Mapped[str] = mapped_column(String(8), unique=True)
+    # 1-based position in presort order.
+    sequence: Mapped[int]
+    # Postal-code prefix of the sort bundle (tray) the piece goes into.
+    bundle: Mapped[str] = mapped_column(String(8))
+    # The block as printed: name and address lines, postal code and country.
+    lines: Mapped[list[Any]]
+    postal_code: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2))
+    # Customers at the same delivery point folded into this piece, the addressee included.
+    household_size: Mapped[int] = mapped_column(default=1)
+    status: Mapped[PieceStatus] = mapped_column(default=PieceStatus.READY)
+    hold_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class BatchFile(Base):
+    """One bounded PDF of a batch: a range of pieces rendered as one independent job."""
+
+    __tablename__ = "batch_files"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "file_no"),
+        Index("ix_batch_files_batch_status", "batch_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    file_no: Mapped[int]
+    first_sequence: Mapped[int]
+    last_sequence: Mapped[int]
+    file_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[FileStatus] = mapped_column(default=FileStatus.PENDING)
+    pages: Mapped[int] = mapped_column(default=0)
+    rendered_at: Mapped[datetime | None]
