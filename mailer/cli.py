@@ -82,11 +82,18 @@ def run_import(
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
+    from mailer.batches.cli import batch_cli
     from mailer.customers.cli import customers_cli
     from mailer.orders.cli import orders_cli
     from mailer.setup_cli import demo_command, init_command
 
-    for command in (init_command, demo_command, customers_cli, orders_cli):
+    for command in (
+        init_command,
+        demo_command,
+        customers_cli,
+        orders_cli,
+        batch_cli,
+    ):
         app.cli.add_command(command)
 
 

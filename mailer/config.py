@@ -32,5 +32,7 @@ def settings_from_environment(instance_path: str) -> dict[str, object]:
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Where customers reach the address-update page printed on the envelopes.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         "SQLALCHEMY_ECHO": os.environ.get("SQLALCHEMY_ECHO") == "1",
     }

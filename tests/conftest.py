@@ -24,13 +24,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("MAILER_REQUIRE_POSTGRES") == "1"
 
 
-def _postgres_test_url(worker_id: str) -> str:
-    name = f"mailer_test_{worker_id}"
+def postgres_database_url(name: str) -> str:
+    """Create an empty PostgreSQL database of this name and return its URL; skip if unreachable."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
     finally:
         admin.dispose()
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -44,12 +48,7 @@ def database_url(
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     else:
-        try:
-            url = _postgres_test_url(worker_id)
-        except OperationalError as exc:
-            if REQUIRE_POSTGRES:
-                raise
-            pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+        url = postgres_database_url(f"mailer_test_{worker_id}")
     engine = make_engine(url)
     with engine.begin() as connection:
         upgrade_schema(connection)

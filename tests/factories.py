@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import Address, AddressValidity
+from mailer.addresses.normalize import normalize_address
 from mailer.customers.importing import CUSTOMER_COLUMNS
+from mailer.customers.models import Customer, CustomerStatus
+from mailer.orders.models import Order
 
 CN_ROW = {
     "customer_no": "C001", "name": "王磊", "line1": "文三路478号华星时代广场A座1201室", "line2": "",
     "city": "杭州市", "region": "浙江省", "postal_code": "310012", "country": "CN",
     "phone": "13812345678", "email": "wanglei@example.cn",
-}  # fmt: skip
+}
 US_ROW = {
     "customer_no": "C002", "name": "John Smith", "line1": "12 Oak Street", "line2": "Apt 4",
     "city": "Springfield", "region": "IL", "postal_code": "62704", "country": "US",
     "phone": "(217) 555-0100", "email": "john.smith@example.com",
-}  # fmt: skip
+}
 
 
 def customer_row(base: dict[str, str] | None = None, **overrides: str) -> dict[str, str]:
@@ -38,3 +45,40 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     """Read a CSV file into a list of rows."""
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def add_customer(
+    session: Session,
+    customer_no: str,
+    *,
+    base: dict[str, str] | None = None,
+    status: CustomerStatus = CustomerStatus.ACTIVE,
+    validity: AddressValidity = AddressValidity.UNVERIFIED,
+    churn_risk: float | None = None,
+    order_cents: Sequence[int] = (),
+    **fields: str,
+) -> Customer:
+    """Store a customer with a current address (and orders) directly, for tests that need one."""
+    row = {**(base or US_ROW), **fields}
+    customer = Customer(
+        customer_no=customer_no, name=row["name"], status=status, churn_risk=churn_risk,
+        phone=row.get("phone") or None, email=row.get("email") or None,
+    )
+    session.add(customer)
+    session.flush()
+    normalized = normalize_address(
+        line1=row["line1"], line2=row.get("line2", ""), city=row["city"], region=row.get("region", ""),
+        postal_code=row["postal_code"], country=row["country"],
+    )
+    session.add(
+        Address(
+            customer_id=customer.id, line1=row["line1"], line2=row.get("line2") or None, city=row["city"],
+            region=row.get("region") or None, postal_code=row["postal_code"], country=row["country"],
+            normalized=normalized.text, fingerprint=normalized.fingerprint,
+            household_key=normalized.household_key, validity=validity, is_current=True,
+        )
+    )
+    for index, cents in enumerate(order_cents):
+        session.add(Order(customer_id=customer.id, ordered_on=date(2026, 1, 1 + index), amount_cents=cents))
+    session.flush()
+    return customer

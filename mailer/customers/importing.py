@@ -238,20 +238,28 @@ def _store_chunk(
         session.execute(update(Address), superseded)
 
     if new_records:
-        new_ids = session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+        # No RETURNING: with it, SQLite falls back to one statement per row to keep the order.
+        session.execute(
+            insert(Customer),
             [
                 {"customer_no": r.customer_no, "name": r.name, "name_incomplete": r.name_incomplete,
                  "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
                 for r in new_records
             ],
-        ).all()
-        moves.extend(zip(new_ids, new_records, strict=True))
+        )
+        new_ids = dict(
+            session.execute(
+                select(Customer.customer_no, Customer.id).where(
+                    Customer.customer_no.in_([r.customer_no for r in new_records])
+                )
+            ).all()
+        )
+        moves.extend((new_ids[r.customer_no], r) for r in new_records)
         report.created += len(new_records)
 
     if moves:
-        address_ids = session.scalars(
-            insert(Address).returning(Address.id, sort_by_parameter_order=True),
+        session.execute(
+            insert(Address),
             [
                 {"customer_id": customer_id, **r.address, "normalized": r.normalized,
                  "fingerprint": r.fingerprint, "household_key": r.household_key,
@@ -259,10 +267,19 @@ def _store_chunk(
                  "created_at": now, "updated_at": now}
                 for customer_id, r in moves
             ],
-        ).all()
-        for address_id, (customer_id, r) in zip(address_ids, moves, strict=True):
+        )
+        address_ids = dict(
+            session.execute(
+                select(Address.customer_id, Address.id).where(
+                    Address.customer_id.in_([customer_id for customer_id, _ in moves]), Address.is_current
+                )
+            ).all()
+        )
+        for customer_id, r in moves:
             created = {f: [None, r.address[f]] for f in ADDRESS_FIELDS if r.address[f] is not None}
-            events.append(_event(address_id, customer_id, AddressEventKind.CREATED, created, actor, now))
+            events.append(
+                _event(address_ids[customer_id], customer_id, AddressEventKind.CREATED, created, actor, now)
+            )
 
     if events:
         session.execute(insert(AddressEvent), events)
