@@ -83,6 +83,7 @@ def run_import(
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from mailer.batches.cli import batch_cli
+    from mailer.churn.cli import churn_cli
     from mailer.customers.cli import customers_cli
     from mailer.orders.cli import orders_cli
     from mailer.setup_cli import demo_command, init_command
@@ -93,6 +94,7 @@ def register_commands(app: Flask) -> None:
         customers_cli,
         orders_cli,
         batch_cli,
+        churn_cli,
     ):
         app.cli.add_command(command)
 

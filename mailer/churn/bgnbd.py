@@ -1,0 +1,402 @@
+"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) on NumPy arrays.
+
+A customer buys as a Poisson process with rate λ ~ gamma(r, α) while alive; after each repeat purchase
+they leave for good with probability p ~ beta(a, b). Per customer we only need x (repeat purchase days),
+t_x (time of the last purchase) and T (age), both measured from the first purchase.
+
+Every function here takes whole arrays: a million customers is one call, not a million.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+# The optimizer works on log-parameters; this keeps exp() finite while allowing any sensible value.
+_LOG_PARAM_BOUND = 20.0
+
+
+class TimeUnit(StrEnum):
+    """The unit t_x, T and α are expressed in."""
+
+    DAY = "day"
+    WEEK = "week"
+
+    @property
+    def days(self) -> int:
+        """Return the length of one unit in days."""
+        return 7 if self is TimeUnit.WEEK else 1
+
+
+def day_numbers(values: ArrayLike | date) -> IntArray:
+    """Convert dates, ISO date strings, datetime64 values or day numbers to days since 1970-01-01."""
+    if isinstance(values, datetime):
+        values = values.date()
+    array = np.asarray(values)
+    if np.issubdtype(array.dtype, np.datetime64):
+        return array.astype("datetime64[D]").astype(np.int64)
+    if array.dtype == object or np.issubdtype(array.dtype, np.str_):
+        return np.asarray(array, dtype="datetime64[D]").astype(np.int64)
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64)
+    raise TypeError(f"expected dates, datetime64 or integer day numbers, not {array.dtype}")
+
+
+@dataclass(frozen=True)
+class Rfm:
+    """Per-customer purchase summary: repeat purchase days, recency, age and mean spend."""
+
+    customer_ids: NDArray[np.generic]
+    x: IntArray
+    t_x: FloatArray
+    T: FloatArray
+    # Mean spend per purchase day (same-day orders summed), all purchase days included.
+    monetary: FloatArray | None
+    unit: TimeUnit
+    as_of_day: int
+    orders_used: int
+    orders_after_as_of: int
+
+    @property
+    def n_customers(self) -> int:
+        """Return how many customers the summary holds."""
+        return int(self.x.size)
+
+
+def summarize_orders(
+    customer_ids: ArrayLike,
+    order_days: ArrayLike,
+    *,
+    as_of: date | np.datetime64 | int,
+    unit: TimeUnit = TimeUnit.WEEK,
+    amounts: ArrayLike | None = None,
+) -> Rfm:
+    """Summarize orders into x, t_x and T per customer, ignoring orders after ``as_of``."""
+    unit = TimeUnit(unit)
+    ids = np.asarray(customer_ids)
+    days = day_numbers(order_days)
+    if ids.ndim != 1 or ids.shape != days.shape:
+        raise ValueError("customer_ids and order_days must be 1-D arrays of the same length")
+    spend = None if amounts is None else np.asarray(amounts, dtype=np.float64)
+    if spend is not None and spend.shape != ids.shape:
+        raise ValueError("amounts must have one value per order")
+    as_of_day = int(day_numbers(as_of))
+
+    kept = days <= as_of_day
+    orders_after = int(ids.size - np.count_nonzero(kept))
+    ids, days = ids[kept], days[kept]
+    if spend is not None:
+        spend = spend[kept]
+    if ids.size == 0:
+        empty = np.zeros(0)
+        return Rfm(
+            customer_ids=ids,
+            x=np.zeros(0, dtype=np.int64),
+            t_x=empty,
+            T=empty.copy(),
+            monetary=None if spend is None else empty.copy(),
+            unit=unit,
+            as_of_day=as_of_day,
+            orders_used=0,
+            orders_after_as_of=orders_after,
+        )
+
+    # One sortable key per (customer, day): sorting it groups customers and orders their days,
+    # and np.unique drops the second order on the same day in the same step.
+    unique_ids, codes = np.unique(ids, return_inverse=True)
+    first_day = int(days.min())
+    span = as_of_day - first_day + 1
+    keys = codes.astype(np.int64) * span + (days - first_day)
+    if spend is None:
+        purchase_keys = np.unique(keys)
+        day_spend = None
+    else:
+        purchase_keys, inverse = np.unique(keys, return_inverse=True)
+        day_spend = np.bincount(inverse, weights=spend, minlength=purchase_keys.size)
+    customer = purchase_keys // span
+    day = purchase_keys % span
+
+    starts = np.flatnonzero(np.concatenate(([True], customer[1:] != customer[:-1])))
+    ends = np.concatenate((starts[1:], [customer.size])) - 1
+    purchase_days = ends - starts + 1
+    first = day[starts]
+    return Rfm(
+        customer_ids=unique_ids,
+        x=(purchase_days - 1).astype(np.int64),
+        t_x=(day[ends] - first) / unit.days,
+        T=(span - 1 - first) / unit.days,
+        monetary=None if day_spend is None else np.add.reduceat(day_spend, starts) / purchase_days,
+        unit=unit,
+        as_of_day=as_of_day,
+        orders_used=int(ids.size),
+        orders_after_as_of=orders_after,
+    )
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    """BG/NBD parameters: purchase rate ~ gamma(r, α), dropout probability ~ beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+
+    def __post_init__(self) -> None:
+        for name in ("r", "alpha", "a", "b"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"BG/NBD parameter {name} must be a positive number, not {value}")
+
+    def as_array(self) -> FloatArray:
+        """Return (r, α, a, b) as an array."""
+        return np.array([self.r, self.alpha, self.a, self.b], dtype=np.float64)
+
+    def in_unit(self, old: TimeUnit, new: TimeUnit) -> BgNbdParams:
+        """Return the same model with α expressed in another time unit."""
+        return BgNbdParams(self.r, self.alpha * TimeUnit(old).days / TimeUnit(new).days, self.a, self.b)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The maximum-likelihood fit and how it went."""
+
+    params: BgNbdParams
+    log_likelihood: float
+    converged: bool
+    n_customers: int
+    iterations: int
+    message: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Validated inputs regrouped so each likelihood evaluation does as little work as possible."""
+
+    n: int
+    # Distinct x values and how many customers have each: the gamma/beta terms depend on x only.
+    x_values: FloatArray
+    x_counts: FloatArray
+    x: FloatArray
+    T: FloatArray
+    # The customers with a repeat purchase, who carry the second likelihood term.
+    repeat: NDArray[np.bool_]
+    x_repeat: FloatArray
+    t_x_repeat: FloatArray
+
+
+def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
+    x_arr = np.asarray(x)
+    t_x_arr = np.asarray(t_x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    if not (x_arr.ndim == 1 and x_arr.shape == t_x_arr.shape == T_arr.shape):
+        raise ValueError("x, t_x and T must be 1-D arrays of the same length")
+    integer_typed = np.issubdtype(x_arr.dtype, np.integer)
+    if not integer_typed and (not np.all(np.isfinite(x_arr)) or np.any(x_arr != np.round(x_arr))):
+        raise ValueError("x must hold whole numbers of repeat purchase days")
+    x_int = x_arr.astype(np.int64)
+    if np.any(x_int < 0):
+        raise ValueError("x must not be negative")
+    if not (np.all(np.isfinite(t_x_arr)) and np.all(np.isfinite(T_arr))):
+        raise ValueError("t_x and T must be finite")
+    if np.any(t_x_arr < 0) or np.any(t_x_arr > T_arr):
+        raise ValueError("every t_x must lie between 0 and T")
+    counts = np.bincount(x_int) if x_int.size else np.zeros(0, dtype=np.int64)
+    present = np.flatnonzero(counts)
+    repeat = x_int > 0
+    x_float = x_int.astype(np.float64)
+    return _Prepared(
+        n=int(x_int.size),
+        x_values=present.astype(np.float64),
+        x_counts=counts[present].astype(np.float64),
+        x=x_float,
+        T=T_arr,
+        repeat=repeat,
+        x_repeat=x_float[repeat],
+        t_x_repeat=t_x_arr[repeat],
+    )
+
+
+def _log_likelihood_and_gradient(theta: FloatArray, data: _Prepared) -> tuple[float, FloatArray]:
+    """Return the total log-likelihood and its gradient with respect to (r, α, a, b)."""
+    r, alpha, a, b = (float(v) for v in theta)
+    xv, nv, n = data.x_values, data.x_counts, data.n
+
+    # Terms that depend on x alone, summed over the distinct x values.
+    per_x = special.gammaln(r + xv) - special.gammaln(r) + special.betaln(a, b + xv) - special.betaln(a, b)
+    total = float(nv @ per_x) + n * r * math.log(alpha)
+
+    # L = A(x) · [ (α+T)^-(r+x) + [x>0] · a/(b+x-1) · (α+t_x)^-(r+x) ]; the bracket via log-sum-exp.
+    log_alpha_T = np.log(alpha + data.T)
+    log_first = -(r + data.x) * log_alpha_T
+    xr = data.x_repeat
+    log_alpha_tx = np.log(alpha + data.t_x_repeat)
+    log_second = math.log(a) - np.log(b + xr - 1.0) - (r + xr) * log_alpha_tx
+    log_first_repeat = log_first[data.repeat]
+    log_bracket = np.logaddexp(log_first_repeat, log_second)
+    total += float(log_first.sum() - log_first_repeat.sum() + log_bracket.sum())
+
+    # Share of the bracket carried by the second term (0 for customers without a repeat purchase).
+    w2 = np.exp(log_second - log_bracket)
+
+    d_r = (
+        float(nv @ (special.digamma(r + xv) - special.digamma(r)))
+        + n * math.log(alpha)
+        - float(log_alpha_T.sum() - log_alpha_T[data.repeat] @ w2)
+        - float(w2 @ log_alpha_tx)
+    )
+    scaled_first = (r + data.x) / (alpha + data.T)
+    d_alpha = (
+        n * r / alpha
+        - float(scaled_first.sum() - scaled_first[data.repeat] @ w2)
+        - float(w2 @ ((r + xr) / (alpha + data.t_x_repeat)))
+    )
+    psi_ab = special.digamma(a + b)
+    psi_abx = special.digamma(a + b + xv)
+    d_a = float(nv @ (psi_ab - psi_abx)) + float(w2.sum()) / a
+    d_b = float(nv @ (special.digamma(b + xv) - psi_abx - special.digamma(b) + psi_ab)) - float(
+        w2 @ (1.0 / (b + xr - 1.0))
+    )
+    return total, np.array([d_r, d_alpha, d_a, d_b])
+
+
+def _objective(log_theta: FloatArray, data: _Prepared) -> tuple[float, FloatArray]:
+    """Return the mean negative log-likelihood and its gradient in log-parameters."""
+    theta = np.exp(log_theta)
+    total, gradient = _log_likelihood_and_gradient(theta, data)
+    return -total / data.n, -gradient * theta / data.n
+
+
+def log_likelihood(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> float:
+    """Return the BG/NBD log-likelihood of the customers' (x, t_x, T)."""
+    data = _prepare(x, t_x, T)
+    return _log_likelihood_and_gradient(params.as_array(), data)[0]
+
+
+def _initial_guess(data: _Prepared) -> BgNbdParams:
+    """Start from a purchase rate matching the data's repeat purchases per unit of age."""
+    age = float(data.T.sum())
+    repeats = float(data.x_counts @ data.x_values)
+    return BgNbdParams(r=1.0, alpha=max(age / repeats, 1e-3), a=1.0, b=1.0)
+
+
+def fit(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    initial: BgNbdParams | None = None,
+    max_iterations: int = 1000,
+) -> FitResult:
+    """Fit the BG/NBD parameters by maximum likelihood."""
+    data = _prepare(x, t_x, T)
+    if data.n == 0:
+        raise ValueError("there are no customers to fit the model on")
+    if not data.repeat.any():
+        raise ValueError("no customer has a repeat purchase, so the model cannot be fitted")
+    start = initial if initial is not None else _initial_guess(data)
+    result = optimize.minimize(
+        _objective,
+        np.log(start.as_array()),
+        args=(data,),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * 4,
+        options={"maxiter": max_iterations, "ftol": 1e-13, "gtol": 1e-9},
+    )
+    params = BgNbdParams(*(float(v) for v in np.exp(result.x)))
+    total = _log_likelihood_and_gradient(params.as_array(), data)[0]
+    at_bound = bool(np.any(np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-6))
+    return FitResult(
+        params=params,
+        log_likelihood=total,
+        converged=bool(result.success) and math.isfinite(total) and not at_bound,
+        n_customers=data.n,
+        iterations=int(result.nit),
+        message=str(result.message),
+    )
+
+
+def churn_log_odds(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """Return log(P(left) / P(alive)) per customer; -inf where x = 0 (the model never loses them)."""
+    x_arr = np.asarray(x, dtype=np.float64)
+    t_x_arr = np.asarray(t_x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    # log a - log(b + x - 1) + (r + x) · log((α + T) / (α + t_x)), evaluated in place: a million
+    # customers take a handful of passes. x >= 1 keeps b + x - 1 positive; x = 0 is masked below.
+    xs = np.maximum(x_arr, 1.0)
+    log_odds = T_arr - t_x_arr
+    log_odds /= t_x_arr + params.alpha
+    np.log1p(log_odds, out=log_odds)
+    log_odds *= xs + params.r
+    xs += params.b - 1.0
+    log_odds -= np.log(xs, out=xs)
+    log_odds += math.log(params.a)
+    log_odds[x_arr <= 0] = -np.inf
+    return log_odds
+
+
+def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """Return P(alive | x, t_x, T) per customer."""
+    # 1 / (1 + e^log_odds); capping keeps exp finite where P(alive) is already below 1e-300.
+    odds = np.exp(np.minimum(churn_log_odds(params, x, t_x, T), 700.0))
+    odds += 1.0
+    return np.reciprocal(odds, out=odds)
+
+
+def simulate(
+    params: BgNbdParams, n: int, T: ArrayLike, rng: np.random.Generator
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Draw (x, t_x, T) for ``n`` customers from the BG/NBD generative process."""
+    ages = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    rate = rng.gamma(shape=params.r, scale=1.0 / params.alpha, size=n)
+    dropout = np.clip(rng.beta(params.a, params.b, size=n), 1e-12, 1.0)
+    # The customer leaves right after their k-th repeat purchase, k ~ geometric(p) on 1, 2, ...
+    last_possible = rng.geometric(dropout)
+    purchases_if_alive = rng.poisson(rate * ages)
+    x = np.minimum(purchases_if_alive, last_possible).astype(np.int64)
+    # Given n Poisson events in (0, T], the k-th one is T times a beta(k, n - k + 1) draw.
+    repeat = x > 0
+    k = np.where(repeat, x, 1)
+    rest = np.where(repeat, purchases_if_alive - x + 1, 1)
+    t_x = np.where(repeat, ages * rng.beta(k, rest), 0.0)
+    return x, t_x, ages
+
+
+def simulate_orders(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    as_of: date | np.datetime64 | int,
+    unit: TimeUnit,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray]:
+    """Expand (x, t_x, T) into orders: customer positions and order days since 1970-01-01.
+
+    The first purchase falls T before ``as_of``, the last repeat purchase t_x after it and the
+    others uniformly in between, as the Poisson process places them. Times are cut to whole days,
+    so two purchases within a day become one purchase day.
+    """
+    x_arr = np.asarray(x, dtype=np.int64)
+    t_x_arr = np.asarray(t_x, dtype=np.float64)
+    days_per_unit = TimeUnit(unit).days
+    first = int(day_numbers(as_of)) - np.floor(np.asarray(T, dtype=np.float64) * days_per_unit).astype(np.int64)
+    per_customer = x_arr + 1
+    customer = np.repeat(np.arange(x_arr.size), per_customer)
+    starts = np.cumsum(per_customer) - per_customer
+    position = np.arange(customer.size) - starts[customer]
+    own_x = x_arr[customer]
+    own_t_x = t_x_arr[customer]
+    time = np.where(position == own_x, own_t_x, rng.uniform(size=customer.size) * own_t_x)
+    time[position == 0] = 0.0
+    return customer, first[customer] + np.floor(time * days_per_unit).astype(np.int64)

@@ -1,0 +1,117 @@
+"""Read an analyst's orders CSV (customer_no, order_date, amount) into arrays, strictly."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+REQUIRED_COLUMNS = ("customer_no", "order_date", "amount")
+_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+class OrdersFileError(ValueError):
+    """The orders file cannot be used; the message names the row and field where it can."""
+
+
+@dataclass(frozen=True)
+class OrdersFile:
+    """The orders of a file as arrays, one entry per order."""
+
+    customer_nos: NDArray[np.str_]
+    order_days: NDArray[np.int64]  # days since 1970-01-01
+    amounts: NDArray[np.float64]
+
+    @property
+    def n_orders(self) -> int:
+        """Return how many orders the file holds."""
+        return int(self.order_days.size)
+
+
+def read_orders_csv(path: Path) -> OrdersFile:
+    """Read every order of the file, or raise OrdersFileError at the first bad row.
+
+    The header is row 1; blank rows are skipped; columns beyond the three required are ignored.
+    """
+    customer_nos: list[str] = []
+    order_days: list[int] = []
+    amounts: list[float] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise OrdersFileError("the file is empty: expected a header row customer_no,order_date,amount")
+            positions = _column_positions(header)
+            width = len(header)
+            for row_no, row in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != width:
+                    raise OrdersFileError(
+                        f"row {row_no}: expected {width} fields like the header, found {len(row)}"
+                        " (an unquoted comma inside a value?)"
+                    )
+                customer_nos.append(_customer_no(row[positions["customer_no"]], row_no))
+                order_days.append(_order_day(row[positions["order_date"]], row_no))
+                amounts.append(_amount(row[positions["amount"]], row_no))
+    except UnicodeDecodeError as error:
+        raise OrdersFileError(f"the file is not valid UTF-8 (byte {error.start})") from error
+    except csv.Error as error:
+        raise OrdersFileError(f"the file is not valid CSV: {error}") from error
+    return OrdersFile(
+        customer_nos=np.array(customer_nos, dtype=np.str_),
+        order_days=np.array(order_days, dtype=np.int64),
+        amounts=np.array(amounts, dtype=np.float64),
+    )
+
+
+def _column_positions(header: list[str]) -> dict[str, int]:
+    names = [name.strip().lower() for name in header]
+    positions: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name in REQUIRED_COLUMNS:
+            if name in positions:
+                raise OrdersFileError(f"row 1: column {name} appears twice in the header")
+            positions[name] = position
+    missing = [name for name in REQUIRED_COLUMNS if name not in positions]
+    if missing:
+        raise OrdersFileError(f"row 1: the header lacks {', '.join(missing)}; expected customer_no,order_date,amount")
+    return positions
+
+
+def _customer_no(value: str, row_no: int) -> str:
+    value = value.strip()
+    if not value:
+        raise OrdersFileError(f"row {row_no}, customer_no: empty")
+    return value
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _order_day(value: str, row_no: int) -> int:
+    text = value.strip()
+    try:
+        # A bare date, or a timestamp whose date part is taken.
+        day = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        raise OrdersFileError(f"row {row_no}, order_date: {text!r} is not a date in YYYY-MM-DD form") from None
+    return (day - _EPOCH).days
+
+
+def _amount(value: str, row_no: int) -> float:
+    text = value.strip()
+    if not _AMOUNT.fullmatch(text):
+        raise OrdersFileError(
+            f"row {row_no}, amount: {text!r} is not a number like 12.50 (no currency signs or thousands separators)"
+        )
+    amount = float(text)
+    if amount < 0:
+        raise OrdersFileError(f"row {row_no}, amount: {text} is negative; refunds are not orders")
+    return amount

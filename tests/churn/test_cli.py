@@ -1,0 +1,214 @@
+"""``churn fit``: an orders file in, fitted parameters out, bad rows named."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from mailer.churn import bgnbd
+from mailer.churn.bgnbd import BgNbdParams, TimeUnit
+from mailer.churn.cli import churn_cli
+
+AS_OF = date(2024, 6, 30)
+HEADER = "customer_no,order_date,amount\n"
+
+
+def _simulated_rows(n: int = 3_000, seed: int = 1) -> list[str]:
+    rng = np.random.default_rng(seed)
+    x, t_x, T = bgnbd.simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), n, rng.uniform(20, 80, n), rng)
+    customer, days = bgnbd.simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    epoch = date(1970, 1, 1)
+    amounts = rng.uniform(5, 200, customer.size)
+    return [
+        f"K{c:05d},{epoch + timedelta(days=int(d))},{a:.2f}\n" for c, d, a in zip(customer, days, amounts, strict=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def simulated_rows() -> list[str]:
+    return _simulated_rows()
+
+
+def _write(tmp_path: Path, text: str, *, bom: bool = False) -> Path:
+    path = tmp_path / "orders.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def _fit(path: Path, *extra: str) -> Result:
+    return CliRunner().invoke(churn_cli, ["fit", "--orders", str(path), "--as-of", AS_OF.isoformat(), *extra])
+
+
+def test_fit_prints_the_parameters_as_json(tmp_path: Path, simulated_rows: list[str]) -> None:
+    path = _write(tmp_path, HEADER + "".join(simulated_rows), bom=True)
+
+    result = _fit(path, "--json")
+
+    assert result.exit_code == 0, result.output
+    fitted = json.loads(result.stdout)
+    assert set(fitted) == {"r", "alpha", "a", "b", "log_likelihood"}
+    # The same fit as the library's on the same orders.
+    customer_nos = np.array([row.split(",")[0] for row in simulated_rows])
+    order_days = np.array([row.split(",")[1] for row in simulated_rows], dtype="datetime64[D]")
+    summary = bgnbd.summarize_orders(customer_nos, order_days, as_of=AS_OF)
+    expected = bgnbd.fit(summary.x, summary.t_x, summary.T)
+    assert fitted["log_likelihood"] == pytest.approx(expected.log_likelihood, rel=1e-12)
+    assert fitted["r"] == pytest.approx(expected.params.r, rel=1e-9)
+    assert fitted["alpha"] == pytest.approx(expected.params.alpha, rel=1e-9)
+    # And near the parameters the orders were drawn from.
+    assert fitted["r"] == pytest.approx(0.8, rel=0.25)
+    assert fitted["alpha"] == pytest.approx(6.0, rel=0.25)
+
+
+def test_fit_prints_a_readable_table(tmp_path: Path, simulated_rows: list[str]) -> None:
+    result = _fit(_write(tmp_path, HEADER + "".join(simulated_rows)))
+
+    assert result.exit_code == 0, result.output
+    assert "BG/NBD fit on 3,000 customers" in result.output
+    for name in ("r ", "alpha", "a ", "b ", "log-likelihood"):
+        assert f"  {name}" in result.output
+    assert "(weeks)" in result.output
+    assert "Ignored" not in result.output
+
+
+def test_fitting_in_days_gives_the_same_model(tmp_path: Path, simulated_rows: list[str]) -> None:
+    path = _write(tmp_path, HEADER + "".join(simulated_rows))
+    customer_nos = np.array([row.split(",")[0] for row in simulated_rows])
+    order_days = np.array([row.split(",")[1] for row in simulated_rows], dtype="datetime64[D]")
+    repeat_days = bgnbd.summarize_orders(customer_nos, order_days, as_of=AS_OF).x.sum()
+
+    weeks = json.loads(_fit(path, "--json").stdout)
+    days = json.loads(_fit(path, "--json", "--unit", "day").stdout)
+
+    assert days["alpha"] == pytest.approx(7 * weeks["alpha"], rel=1e-4)
+    for name in ("r", "a", "b"):
+        assert days[name] == pytest.approx(weeks[name], rel=1e-4)
+    # One factor 1/7 per repeat purchase in the density of purchase times.
+    assert days["log_likelihood"] == pytest.approx(weeks["log_likelihood"] - repeat_days * math.log(7), abs=1e-3)
+
+
+def test_orders_after_as_of_are_ignored_and_counted(tmp_path: Path, simulated_rows: list[str]) -> None:
+    later = ["K00001,2024-07-01,10.00\n", "K99999,2025-01-01,10.00\n"]
+    path = _write(tmp_path, HEADER + "".join(simulated_rows) + "".join(later))
+
+    text = _fit(path)
+    as_json = _fit(path, "--json")
+
+    assert text.exit_code == 0
+    assert "Ignored 2 orders dated after 2024-06-30." in text.stdout
+    assert "BG/NBD fit on 3,000 customers" in text.stdout
+    assert as_json.exit_code == 0
+    assert "Ignored 2 orders dated after 2024-06-30." in as_json.stderr
+    assert json.loads(as_json.stdout) == json.loads(
+        _fit(_write(tmp_path, HEADER + "".join(simulated_rows)), "--json").stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        ("K00001,05/03/2024,10.00", "row 4, order_date: '05/03/2024' is not a date in YYYY-MM-DD form"),
+        ("K00001,2024-02-30,10.00", "row 4, order_date: '2024-02-30'"),
+        ("K00001,,10.00", "row 4, order_date: ''"),
+        (" ,2024-03-05,10.00", "row 4, customer_no: empty"),
+        ('K00001,2024-03-05,"12,50"', "row 4, amount: '12,50' is not a number"),
+        ("K00001,2024-03-05,¥12", "row 4, amount: '¥12' is not a number"),
+        ("K00001,2024-03-05,-5.00", "row 4, amount: -5.00 is negative"),
+        ("K00001,2024-03-05,1,234.50", "row 4: expected 3 fields like the header, found 4"),
+        ("K00001,2024-03-05", "row 4: expected 3 fields like the header, found 2"),
+    ],
+)
+def test_a_bad_row_stops_the_fit_and_is_named(tmp_path: Path, bad_row: str, message: str) -> None:
+    rows = "K00001,2024-01-05,10.00\nK00001,2024-02-05,10.00\n" + bad_row + "\nK00002,2024-01-01,3\n"
+    path = _write(tmp_path, HEADER + rows)
+
+    result = _fit(path)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "log-likelihood" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"customer,order_date,amount\nK1,2024-01-01,1\n", "row 1: the header lacks customer_no"),
+        (b"customer_no,order_date,amount,order_date\n", "row 1: column order_date appears twice"),
+        (HEADER.encode() + "K1,2024-01-01,1\nK2,2024-01-02,3\n".encode("utf-16"), "not valid UTF-8"),
+        (HEADER.encode() + b"K1,2024-01-01,1\nK1,2024-01-01,2\n", "no customer has a repeat purchase"),
+        (HEADER.encode() + b"K1,2024-07-01,1\n", "no orders on or before 2024-06-30"),
+    ],
+)
+def test_an_unusable_file_exits_with_2(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(content)
+
+    result = _fit(path)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_header_is_read_loosely_and_extra_columns_are_ignored(tmp_path: Path, simulated_rows: list[str]) -> None:
+    rows = [f"{row.rstrip()},note\n" for row in simulated_rows]
+    path = _write(tmp_path, " Customer_No ,ORDER_DATE,amount,comment\n" + "\n".join(rows) + "\n\n", bom=True)
+
+    loose = _fit(path, "--json")
+    plain = _fit(_write(tmp_path, HEADER + "".join(simulated_rows)), "--json")
+
+    assert loose.exit_code == 0, loose.output
+    assert json.loads(loose.stdout) == json.loads(plain.stdout)
+
+
+def test_timestamps_count_by_their_day(tmp_path: Path, simulated_rows: list[str]) -> None:
+    stamped = []
+    for row in simulated_rows:
+        customer_no, day, amount = row.rstrip("\n").split(",")
+        stamped.append(f"{customer_no},{day} 13:45:00,{amount}\n")
+
+    with_time = _fit(_write(tmp_path, HEADER + "".join(stamped)), "--json")
+    plain = _fit(_write(tmp_path, HEADER + "".join(simulated_rows)), "--json")
+
+    assert with_time.exit_code == 0, with_time.output
+    assert json.loads(with_time.stdout) == json.loads(plain.stdout)
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = _fit(tmp_path / "nope.csv")
+
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_help_says_a_bad_row_fails_the_fit() -> None:
+    result = CliRunner().invoke(churn_cli, ["fit", "--help"])
+
+    assert result.exit_code == 0
+    assert "A bad row stops the whole fit" in result.output
+    assert "--as-of" in result.output
+    assert "[default: week]" in result.output
+
+
+def test_a_fit_that_does_not_converge_exits_with_1(
+    tmp_path: Path, simulated_rows: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fit = bgnbd.fit
+
+    def stalled_fit(*args: object, **kwargs: object) -> bgnbd.FitResult:
+        return dataclasses.replace(real_fit(*args, **kwargs), converged=False, message="ABNORMAL")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bgnbd, "fit", stalled_fit)
+
+    result = _fit(_write(tmp_path, HEADER + "".join(simulated_rows)))
+
+    assert result.exit_code == 1
+    assert "log-likelihood" in result.stdout
+    assert "The fit did not converge: ABNORMAL" in result.stderr

@@ -1,0 +1,290 @@
+"""Evidence on top of the model: weights, fading, terminal returns, the prior and the explanation."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from mailer.churn import evidence as ev
+from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
+from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule, LineKind
+from returns.catalog import REASONS, Reason
+
+AS_OF = date(2024, 6, 30)
+PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
+
+
+def _odds(p: float) -> float:
+    return p / (1 - p)
+
+
+def _base(risk: float = 0.3) -> BaseFigure:
+    return BaseFigure(log_odds=math.log(_odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
+
+
+def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
+    return Evidence(label=label, weight=weight, observed_on=AS_OF - timedelta(days=days_ago))
+
+
+@pytest.mark.parametrize(
+    ("label", "weight"),
+    [
+        ("Moved, left no address", 6.0),
+        ("Refused", 8.0),
+        ("Unclaimed", 1.4),
+        ("Temporarily away", 1.0),
+        ("Customer updated their own address", ev.SELF_UPDATE_WEIGHT),
+    ],
+)
+def test_fresh_evidence_multiplies_the_odds_of_churn_by_its_weight(label: str, weight: float) -> None:
+    base = _base(0.3)
+
+    assessment = ev.explain(base, [_returned(label, weight)], as_of=AS_OF)
+
+    assert _odds(assessment.risk) / _odds(0.3) == pytest.approx(weight, rel=1e-12)
+    if weight > 1:
+        assert assessment.risk > 0.3
+    elif weight < 1:
+        assert assessment.risk < 0.3
+    else:
+        assert assessment.risk == pytest.approx(0.3, rel=1e-12)
+
+
+@pytest.mark.parametrize("reason", [r for r in REASONS.values() if not r.is_terminal], ids=lambda r: r.code)
+def test_every_catalog_weight_moves_the_risk_by_its_weight(reason: Reason) -> None:
+    weight = reason.churn_weight
+    base = np.log(np.array([_odds(0.1), _odds(0.5), _odds(0.9)]))
+
+    risk = ev.combine(
+        base,
+        evidence_customer=np.arange(3),
+        evidence_weight=np.full(3, weight),
+        evidence_age_days=np.zeros(3),
+    )
+
+    assert (risk / (1 - risk)) / np.exp(base) == pytest.approx(np.full(3, weight), rel=1e-12)
+
+
+def test_an_effect_halves_its_log_odds_at_each_half_life() -> None:
+    half_life = 180.0
+    weight = 6.0
+    base = np.zeros(4)
+
+    risk = ev.combine(
+        base,
+        evidence_customer=np.arange(4),
+        evidence_weight=np.full(4, weight),
+        evidence_age_days=np.array([0.0, 180.0, 360.0, 90.0]),
+        half_life_days=half_life,
+    )
+
+    shift = np.log(risk / (1 - risk))
+    assert shift == pytest.approx(
+        [math.log(6), math.log(6) / 2, math.log(6) / 4, math.log(6) / math.sqrt(2)], rel=1e-12
+    )
+    # The same in the customer's explanation: after one half-life the odds move by √6.
+    one = ev.explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
+    assert one.lines[1].odds_factor == pytest.approx(math.sqrt(6), rel=1e-12)
+    assert "(weight ×6, faded to ×2.4 after 180 days; half-life 180 days)" in one.lines[1].text
+
+
+def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
+    evidence = [
+        _returned("Deceased", math.inf, 100),
+        _returned("Customer updated their own address", 0.25, 10),
+        _returned("Unclaimed", 1.4, 300),
+    ]
+
+    assessment = ev.explain(_base(0.01), evidence, as_of=AS_OF)
+    risk = ev.combine(
+        np.array([math.log(_odds(0.01))]),
+        evidence_customer=np.zeros(3, dtype=int),
+        evidence_weight=np.array([e.weight for e in evidence]),
+        evidence_age_days=np.array([(AS_OF - e.observed_on).days for e in evidence]),
+    )
+
+    assert assessment.risk == 1.0
+    assert risk.tolist() == [1.0]
+    kinds = [line.kind for line in assessment.lines]
+    assert kinds == [
+        LineKind.MODEL,
+        LineKind.EVIDENCE,
+        LineKind.TERMINAL,
+        LineKind.NOT_COUNTED,
+        LineKind.RESULT,
+    ]
+    assert "ends the relationship" in assessment.lines[2].text
+    assert "not counted" in assessment.lines[3].text
+    assert assessment.text[-1] == "Churn risk: 100%."
+
+
+def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
+    future = Evidence(label="Deceased", weight=math.inf, observed_on=AS_OF + timedelta(days=1))
+
+    assessment = ev.explain(_base(0.3), [future], as_of=AS_OF)
+    risk = ev.combine(
+        np.array([math.log(_odds(0.3))]),
+        evidence_customer=[0],
+        evidence_weight=[math.inf],
+        evidence_age_days=[-1.0],
+    )
+
+    assert assessment.risk == pytest.approx(0.3)
+    assert risk[0] == pytest.approx(0.3)
+    assert assessment.lines[1].kind is LineKind.NOT_COUNTED
+    assert "not counted yet" in assessment.lines[1].text
+
+
+def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_effect_and_date() -> None:
+    base = ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK)
+    evidence = [
+        _returned("Customer updated their own address", 0.25, 30),
+        _returned("Returned mail: moved, left no address", 6.0, 200),
+    ]
+
+    assessment = ev.explain(base, evidence, as_of=AS_OF, half_life_days=365)
+
+    model_risk = 1 - p_alive(PARAMS, [4], [20.0], [52.0])[0]
+    assert assessment.base_risk == pytest.approx(model_risk)
+    assert assessment.text[0] == (
+        "Purchase history: 4 repeat purchase days, the last one 20 weeks after the first; a customer for "
+        f"52 weeks. The BG/NBD model puts the churn risk at {model_risk:.0%}."
+    )
+    # Oldest first, each with its date, direction, the risk before and after, and the faded weight.
+    moved, updated = assessment.lines[1], assessment.lines[2]
+    assert moved.observed_on == AS_OF - timedelta(days=200)
+    assert moved.text.startswith(f"{AS_OF - timedelta(days=200)}: Returned mail: moved, left no address — raises")
+    assert "weight ×6, faded to ×" in moved.text
+    assert updated.text.startswith(f"{AS_OF - timedelta(days=30)}: Customer updated their own address — lowers")
+    assert moved.risk_after > assessment.base_risk
+    assert updated.risk_after < moved.risk_after
+    assert assessment.lines[-1].kind is LineKind.RESULT
+    assert assessment.lines[-1].risk_after == assessment.risk
+    # Ready for a JSON column.
+    stored = assessment.to_json()
+    assert [line["kind"] for line in stored] == ["model", "evidence", "evidence", "result"]
+    assert stored[1]["observed_on"] == (AS_OF - timedelta(days=200)).isoformat()
+    assert stored[1]["odds_factor"] == pytest.approx(6.0 ** (0.5 ** (200 / 365)))
+
+
+def test_explain_and_combine_agree_on_every_customer() -> None:
+    rng = np.random.default_rng(5)
+    n, items = 200, 600
+    base = rng.normal(0, 2, n)
+    customer = rng.integers(0, n, items)
+    weight = rng.choice([0.25, 1.0, 1.4, 3.0, 6.0, 8.0, math.inf], size=items, p=[0.2, 0.1, 0.2, 0.2, 0.15, 0.14, 0.01])
+    age = rng.integers(-30, 1000, items)
+
+    risk = ev.combine(
+        base, evidence_customer=customer, evidence_weight=weight, evidence_age_days=age, half_life_days=200
+    )
+
+    for i in range(n):
+        mine = customer == i
+        figure = BaseFigure(log_odds=base[i], from_prior=False, x=2, t_x=5.0, T=30.0, unit=TimeUnit.WEEK)
+        evidence = [
+            Evidence(label=f"item {k}", weight=w, observed_on=AS_OF - timedelta(days=int(a)))
+            for k, (w, a) in enumerate(zip(weight[mine], age[mine], strict=True))
+        ]
+        assert ev.explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
+
+
+# --- too little history: the stated prior --------------------------------------------------------
+
+
+def test_a_new_customer_without_repeat_purchase_gets_the_stated_prior() -> None:
+    rule = HistoryRule(min_repeat_days=1, min_age_days=91, prior_risk=0.4)
+
+    base = ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=TimeUnit.WEEK, rule=rule)
+    assessment = ev.explain(base, [], as_of=AS_OF)
+
+    assert base.from_prior
+    assert assessment.risk == pytest.approx(0.4)
+    assert assessment.lines[0].kind is LineKind.PRIOR
+    assert assessment.text[0] == (
+        "Too little purchase history for the model (no repeat purchase yet; a customer for only 6 weeks, "
+        "under 91 days): starting from the stated prior churn risk of 40%."
+    )
+
+
+@pytest.mark.parametrize(
+    ("x", "t_x", "age_weeks", "from_prior", "why"),
+    [
+        (0, 0.0, 6.0, True, "no repeat purchase, new"),
+        # BG/NBD would call this customer certainly active (P(alive) = 1): not a figure to publish.
+        (0, 0.0, 150.0, True, "no repeat purchase, long ago"),
+        (3, 5.0, 8.0, True, "repeat purchases, but a customer for under 91 days"),
+        (3, 5.0, 13.0, False, "repeat purchases, 91 days"),
+        (1, 40.0, 150.0, False, "repeat purchase, long history"),
+    ],
+)
+def test_the_history_rule(x: int, t_x: float, age_weeks: float, from_prior: bool, why: str) -> None:
+    log_odds, prior = ev.base_log_odds(PARAMS, [x], [t_x], [age_weeks], unit=TimeUnit.WEEK)
+
+    assert prior.tolist() == [from_prior], why
+    if from_prior:
+        assert log_odds[0] == 0.0  # the default prior: 50% risk
+    else:
+        assert 1 / (1 + math.exp(-log_odds[0])) == pytest.approx(1 - p_alive(PARAMS, [x], [t_x], [age_weeks])[0])
+
+
+def test_the_rule_reads_the_age_in_days_whatever_the_unit() -> None:
+    _, in_weeks = ev.base_log_odds(PARAMS, [2, 2], [1.0, 1.0], [12.9, 13.0], unit=TimeUnit.WEEK)
+    _, in_days = ev.base_log_odds(
+        PARAMS.in_unit(TimeUnit.WEEK, TimeUnit.DAY), [2, 2], [7.0, 7.0], [90.0, 91.0], unit=TimeUnit.DAY
+    )
+
+    assert in_weeks.tolist() == in_days.tolist() == [True, False]
+
+
+def test_a_customer_without_orders_gets_the_stated_prior() -> None:
+    rule = HistoryRule(prior_risk=0.3)
+
+    assessment = ev.explain(ev.base_figure_without_orders(unit=TimeUnit.WEEK, rule=rule), [], as_of=AS_OF)
+
+    assert assessment.risk == pytest.approx(0.3)
+    assert assessment.text == [
+        "No orders on record: starting from the stated prior churn risk of 30%.",
+        "Churn risk: 30%.",
+    ]
+
+
+def test_evidence_moves_the_prior_like_any_base() -> None:
+    base = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
+
+    assessment = ev.explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
+
+    assert assessment.risk == pytest.approx(8 / 9)
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weight", [0.0, -1.0, math.nan])
+def test_evidence_weight_must_be_a_positive_likelihood_ratio(weight: float) -> None:
+    with pytest.raises(ValueError, match="positive likelihood ratio"):
+        Evidence(label="x", weight=weight, observed_on=AS_OF)
+    with pytest.raises(ValueError, match="positive likelihood ratios"):
+        ev.combine([0.0], evidence_customer=[0], evidence_weight=[weight], evidence_age_days=[0.0])
+
+
+def test_combine_checks_its_arrays() -> None:
+    with pytest.raises(ValueError, match="index into base"):
+        ev.combine([0.0], evidence_customer=[1], evidence_weight=[2.0], evidence_age_days=[0.0])
+    with pytest.raises(ValueError, match="same length"):
+        ev.combine([0.0], evidence_customer=[0, 0], evidence_weight=[2.0], evidence_age_days=[0.0])
+    with pytest.raises(ValueError, match="half_life_days"):
+        ev.combine([0.0], evidence_customer=[0], evidence_weight=[2.0], evidence_age_days=[0.0], half_life_days=0)
+    with pytest.raises(ValueError, match="half_life_days"):
+        ev.explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"min_repeat_days": 0}, {"prior_risk": 1.0}, {"prior_risk": 0.0}, {"min_age_days": -1}]
+)
+def test_history_rule_refuses_settings_that_fake_precision(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        HistoryRule(**kwargs)  # type: ignore[arg-type]
