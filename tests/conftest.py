@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,36 +25,53 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("MAILER_REQUIRE_POSTGRES") == "1"
 
 
-def postgres_database_url(name: str) -> str:
-    """Create an empty PostgreSQL database of this name and return its URL; skip if unreachable."""
+def _postgres_admin(statement: str) -> None:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database for this test run, yield its URL, drop it afterwards.
+
+    The name carries the process id, so test runs side by side never share a database.
+    """
+    name = f"mailer_{purpose}_{os.getpid()}"
+    try:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _postgres_admin(f'CREATE DATABASE "{name}"')
     except OperationalError as exc:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> str:
-    """Return the URL of a freshly migrated test database on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    else:
-        url = postgres_database_url(f"mailer_test_{worker_id}")
+def _migrate(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         upgrade_schema(connection)
     engine.dispose()
-    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Return the URL of a freshly migrated test database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        _migrate(url)
+        yield url
+        return
+    with postgres_database("test") as url:
+        _migrate(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Catalog mailing: campaigns, batches, mail pieces, selection and rendering."""

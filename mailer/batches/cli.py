@@ -1,0 +1,165 @@
+"""``python -m mailer batch ...``"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from mailer.batches.jobs import JobFailed, render_queue, wait_for_jobs
+from mailer.batches.rendering import (
+    DEFAULT_PIECES_PER_FILE,
+    LayoutRefused,
+    RenderError,
+    RenderSettings,
+    enqueue_files,
+    finish_render,
+    prepare_render,
+    render_files_locally,
+)
+from mailer.batches.selection import RISK_BANDS, BatchError, BatchFilters, create_batch
+from mailer.cli import cli_actor
+from mailer.db import db
+from mailer.envelopes.profiles import PROFILES
+
+
+@click.group("batch", cls=AppGroup)
+def batch_cli() -> None:
+    """Create and render catalog mailing batches."""
+
+
+@batch_cli.command("create")
+@click.option("--campaign", "campaign_name", required=True, help="Campaign name; created if new.")
+@click.option("--profile", required=True, type=click.Choice(sorted(PROFILES)), help="Envelope profile.")
+@click.option("--country", "countries", multiple=True,
+              help="Only addresses in this country (repeatable); default: the profile's country.")
+@click.option("--region", "regions", multiple=True, help="Only this region/province/state (repeatable).")
+@click.option("--postal-prefix", "postal_prefixes", multiple=True, help="Only postal codes starting so.")
+@click.option("--risk-band", "risk_bands", multiple=True, type=click.Choice(sorted(RISK_BANDS)),
+              help="Only customers in this churn-risk band (low <0.3, medium <0.7, high).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON object.")
+def create_command(
+    campaign_name: str,
+    profile: str,
+    countries: tuple[str, ...],
+    regions: tuple[str, ...],
+    postal_prefixes: tuple[str, ...],
+    risk_bands: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Select recipients: mailable customers, one piece per household, in presort order."""
+    session = db.session
+    try:
+        filters = BatchFilters(
+            countries=tuple(c.upper() for c in countries), regions=regions,
+            postal_prefixes=postal_prefixes, risk_bands=risk_bands,
+        )
+        batch = create_batch(
+            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=cli_actor()
+        )
+    except BatchError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    session.commit()
+    result = {"batch_id": batch.id, "pieces": batch.piece_count, "left_out": batch.left_out}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"Batch {batch.id} of {campaign_name!r}: {batch.piece_count} pieces")
+    for reason, count in batch.left_out.items():
+        click.echo(f"  left out, {reason.replace('_', ' ')}: {count}")
+
+
+@batch_cli.command("render")
+@click.argument("batch_id", type=int)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the PDFs and manifest.csv.")
+@click.option("--pieces-per-file", default=DEFAULT_PIECES_PER_FILE, show_default=True,
+              help="Pieces (two pages each) per PDF file.")
+@click.option("--workers", default=os.cpu_count() or 1, show_default=True, help="Worker processes.")
+@click.option("--queue", "use_queue", is_flag=True,
+              help="Put the file jobs on the RQ queue 'render' (REDIS_URL) for `rq worker render` workers.")
+@click.option("--no-wait", is_flag=True, help="With --queue: return once queued; finish with `batch finish`.")
+@click.option("--hold-unfit", is_flag=True,
+              help="Hold pieces whose address does not fit (listed in held.csv) and render the rest.")
+def render_command(
+    batch_id: int, out_dir: Path, pieces_per_file: int, workers: int, use_queue: bool, no_wait: bool,
+    hold_unfit: bool,
+) -> None:
+    """Render a batch to PDF files of at most N pieces and a manifest; resumes an interrupted render."""
+    session = db.session
+    settings = render_settings(out_dir)
+    try:
+        pending = prepare_render(
+            session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
+            hold_unfit=hold_unfit, actor=cli_actor(),
+        )
+    except LayoutRefused as exc:
+        session.rollback()
+        click.echo(f"error: {exc}; nothing was rendered:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        click.echo("Fix those addresses, or render with --hold-unfit to hold those pieces.", err=True)
+        sys.exit(1)
+    except RenderError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    # Workers read the plan through their own connections: it must be committed first.
+    session.commit()
+    file_ids = [f.id for f in pending]
+    total = sum(f.last_sequence - f.first_sequence + 1 for f in pending)
+    with click.progressbar(length=total, label="Rendering pieces", file=sys.stderr,
+                           show_pos=True, item_show_func=None) as bar:
+        if use_queue:
+            queue = render_queue()
+            jobs = enqueue_files(settings, file_ids, queue=queue)
+            click.echo(f"queued {len(jobs)} file job(s) on '{queue.name}'", err=True)
+            if no_wait:
+                click.echo(f"when they are done: python -m mailer batch finish {batch_id} --out {out_dir}")
+                return
+            try:
+                wait_for_jobs(queue, jobs, progress=bar.update)
+            except JobFailed as exc:
+                click.echo(f"error: {exc}; rerun the same command to resume", err=True)
+                sys.exit(1)
+        else:
+            render_files_locally(settings, file_ids, workers=workers, progress=bar.update)
+    _finish(batch_id, out_dir)
+
+
+@batch_cli.command("finish")
+@click.argument("batch_id", type=int)
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False))
+def finish_command(batch_id: int, out_dir: Path) -> None:
+    """Write the manifest of a batch whose files are all rendered, and freeze it."""
+    _finish(batch_id, out_dir)
+
+
+def _finish(batch_id: int, out_dir: Path) -> None:
+    session = db.session
+    try:
+        manifest = finish_render(session, batch_id=batch_id, out_dir=out_dir)
+    except RenderError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    session.commit()
+    click.echo(f"Batch {batch_id} rendered: {manifest}")
+
+
+def render_settings(out_dir: Path) -> RenderSettings:
+    """Return the render settings of the current app for an output folder."""
+    return RenderSettings(
+        database_url=current_app.config["DATABASE_URL"],
+        out_dir=str(out_dir.resolve()),
+        secret_key=current_app.config["SECRET_KEY"],
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        senders=current_app.config.get("SENDERS"),
+    )

@@ -1,0 +1,308 @@
+"""Rendering a batch into bounded PDF files and a manifest, locally or on an RQ queue.
+
+A batch splits into independent file jobs (ranges of pieces in presort order). Each job opens
+its own database connection, renders one file under a temporary name and renames it when
+complete, then marks its file done, so an interrupted render resumes with the files not yet
+written and never leaves a file that looks complete but is not. Memory stays flat: one file
+of at most ``pieces_per_file`` pieces is in memory per worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
+from mailer.audit.service import record
+from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
+from mailer.batches.senders import sender_for
+from mailer.batches.tokens import make_token, update_url
+from mailer.customers.models import Customer
+from mailer.db import make_engine, utcnow
+from mailer.envelopes import (
+    MAX_PIECES_PER_FILE,
+    PROFILES,
+    EnvelopePiece,
+    LayoutProblem,
+    check_layout,
+    reasons_for,
+    render_envelopes,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PIECES_PER_FILE = MAX_PIECES_PER_FILE
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = ("piece_code", "customer_no", "postal_code", "bundle", "file", "page")
+HOLDS_NAME = "held.csv"
+
+
+class RenderError(ValueError):
+    """A batch cannot be rendered as asked."""
+
+
+class LayoutRefused(RenderError):
+    """Some pieces would not mail as laid out; nothing was rendered."""
+
+    def __init__(self, problems: Sequence[LayoutProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{len(self.problems)} piece(s) do not fit their envelope")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSettings:
+    """What every file job needs besides its file: where and how to render."""
+
+    database_url: str
+    out_dir: str
+    secret_key: str
+    public_base_url: str
+    senders: dict[str, object] | None = None
+
+
+def envelope_piece(piece: MailPiece, *, secret: str, base_url: str, expires_on) -> EnvelopePiece:  # type: ignore[no-untyped-def]
+    """Return what the renderer needs for a stored piece, with its signed update link."""
+    token = make_token(secret=secret, piece_code=piece.piece_code, expires_on=expires_on)
+    url = update_url(base_url=base_url, token=token)
+    return EnvelopePiece(
+        piece_code=piece.piece_code,
+        lines=tuple(piece.lines),
+        postal_code=piece.postal_code,
+        update_url=url,
+        short_url=url.split("://", 1)[-1],
+    )
+
+
+def prepare_render(
+    session: Session,
+    *,
+    batch_id: int,
+    settings: RenderSettings,
+    pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
+    hold_unfit: bool = False,
+    actor: str,
+) -> list[BatchFile]:
+    """Check every piece's layout and plan the batch's files; return the files still to render."""
+    if not 1 <= pieces_per_file <= MAX_PIECES_PER_FILE:
+        raise RenderError(f"pieces per file must be between 1 and {MAX_PIECES_PER_FILE}")
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise RenderError(f"no batch {batch_id}")
+    if batch.status is BatchStatus.RENDERED:
+        raise RenderError(f"batch {batch_id} is already rendered and frozen")
+    out_dir = Path(settings.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.glob(".*.tmp"):
+        leftover.unlink()  # a file a stopped render did not finish
+
+    files = list(session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.file_no)))
+    if not files:
+        _hold_or_refuse(session, batch=batch, settings=settings, hold_unfit=hold_unfit)
+        files = _plan_files(session, batch=batch, pieces_per_file=pieces_per_file)
+    batch.status = BatchStatus.RENDERING
+    record(session, actor=actor, action="batch.render", object_type="batch", object_id=str(batch_id),
+           detail={"files": len(files)})
+    session.flush()
+    return [f for f in files if f.status is FileStatus.PENDING or not (out_dir / f.file_name).exists()]
+
+
+def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings, hold_unfit: bool) -> None:
+    profile = PROFILES[batch.profile]
+    problems: list[LayoutProblem] = []
+    held: dict[int, str] = {}
+    pieces = session.scalars(
+        select(MailPiece).where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
+        .execution_options(yield_per=5000)
+    )
+    for piece in pieces:
+        found = check_layout(
+            envelope_piece(piece, secret=settings.secret_key, base_url=settings.public_base_url,
+                           expires_on=batch.update_expires_on),
+            profile,
+        )
+        if found:
+            problems.extend(found)
+            held[piece.id] = "; ".join(f"{p.field}: {p.message}" for p in found)[:300]
+    if problems and not hold_unfit:
+        raise LayoutRefused(problems)
+    for piece_id, reason in held.items():
+        session.execute(
+            update(MailPiece).where(MailPiece.id == piece_id).values(status=PieceStatus.HELD, hold_reason=reason)
+        )
+
+
+def _plan_files(session: Session, *, batch: Batch, pieces_per_file: int) -> list[BatchFile]:
+    sequences = list(
+        session.scalars(
+            select(MailPiece.sequence)
+            .where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
+            .order_by(MailPiece.sequence)
+        )
+    )
+    files = []
+    for file_no, start in enumerate(range(0, len(sequences), pieces_per_file), start=1):
+        chunk = sequences[start : start + pieces_per_file]
+        files.append(
+            BatchFile(
+                batch_id=batch.id, file_no=file_no, first_sequence=chunk[0], last_sequence=chunk[-1],
+                file_name=f"batch-{batch.id}-{file_no:04d}.pdf",
+            )
+        )
+    session.add_all(files)
+    session.flush()
+    return files
+
+
+def render_file(settings: RenderSettings, file_id: int) -> int:
+    """Render one planned file of a batch and mark it done; return its piece count. Runs in any worker."""
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session:
+            batch_file = session.get(BatchFile, file_id)
+            if batch_file is None:
+                raise RenderError(f"no batch file {file_id}")
+            path = Path(settings.out_dir) / batch_file.file_name
+            if batch_file.status is FileStatus.DONE and path.exists():
+                return 0
+            batch = session.get(Batch, batch_file.batch_id)
+            assert batch is not None
+            profile = PROFILES[batch.profile]
+            pieces = [
+                envelope_piece(p, secret=settings.secret_key, base_url=settings.public_base_url,
+                               expires_on=batch.update_expires_on)
+                for p in session.scalars(
+                    select(MailPiece)
+                    .where(
+                        MailPiece.batch_id == batch.id,
+                        MailPiece.status == PieceStatus.READY,
+                        MailPiece.sequence.between(batch_file.first_sequence, batch_file.last_sequence),
+                    )
+                    .order_by(MailPiece.sequence)
+                )
+            ]
+            batch_id, file_no = batch.id, batch_file.file_no
+        # The read transaction is closed while rendering: on SQLite a long-open read snapshot
+        # cannot be turned into a write once another worker has committed.
+        render_envelopes(
+            pieces,
+            profile=profile,
+            sender=sender_for(profile.key, settings.senders),
+            reasons=reasons_for(profile),
+            out=path,
+        )
+        with sessionmaker(engine)() as session, session.begin():
+            session.execute(
+                update(BatchFile)
+                .where(BatchFile.id == file_id)
+                .values(status=FileStatus.DONE, pages=2 * len(pieces), rendered_at=utcnow())
+            )
+        logger.info("rendered file %s of batch %s (%d pieces)", file_no, batch_id, len(pieces))
+        return len(pieces)
+    finally:
+        engine.dispose()
+
+
+def render_files_locally(
+    settings: RenderSettings,
+    file_ids: Sequence[int],
+    *,
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Render files in worker processes (or in this process when workers is 1)."""
+    if workers <= 1:
+        for file_id in file_ids:
+            done = render_file(settings, file_id)
+            if progress:
+                progress(done)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(render_file, settings, file_id) for file_id in file_ids]
+        for future in as_completed(futures):
+            done = future.result()
+            if progress:
+                progress(done)
+
+
+def enqueue_files(settings: RenderSettings, file_ids: Iterable[int], *, queue) -> list[str]:  # type: ignore[no-untyped-def]
+    """Put one RQ job per file on the queue; return the job ids."""
+    jobs = []
+    for file_id in file_ids:
+        job = queue.enqueue(render_file, settings, file_id, job_id=f"render-file-{file_id}", job_timeout=3600)
+        jobs.append(job.id)
+    return jobs
+
+
+def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
+    """Once every file is written, write the manifest and freeze the batch; return the manifest path."""
+    # Workers marked files done through their own connections: read them afresh.
+    files = list(
+        session.scalars(
+            select(BatchFile)
+            .where(BatchFile.batch_id == batch_id)
+            .order_by(BatchFile.file_no)
+            .execution_options(populate_existing=True)
+        )
+    )
+    missing = [f.file_name for f in files if f.status is not FileStatus.DONE or not (out_dir / f.file_name).exists()]
+    if missing:
+        raise RenderError(f"{len(missing)} file(s) not rendered yet: {', '.join(missing[:5])}")
+    manifest = out_dir / MANIFEST_NAME
+    temporary = out_dir / f".{MANIFEST_NAME}.tmp"
+    with temporary.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(MANIFEST_COLUMNS)
+        for batch_file in files:
+            rows = session.execute(
+                select(MailPiece.piece_code, Customer.customer_no, MailPiece.postal_code, MailPiece.bundle)
+                .join(Customer, Customer.id == MailPiece.customer_id)
+                .where(
+                    MailPiece.batch_id == batch_id,
+                    MailPiece.status == PieceStatus.READY,
+                    MailPiece.sequence.between(batch_file.first_sequence, batch_file.last_sequence),
+                )
+                .order_by(MailPiece.sequence)
+            )
+            for index, (code, customer_no, postal_code, bundle) in enumerate(rows):
+                # Front and back are consecutive pages: the front of the n-th piece is page 2n-1.
+                writer.writerow((code, customer_no, postal_code, bundle, batch_file.file_name, 2 * index + 1))
+    os.replace(temporary, manifest)
+    _write_holds(session, batch_id=batch_id, out_dir=out_dir)
+    batch = session.get(Batch, batch_id)
+    assert batch is not None
+    batch.status = BatchStatus.RENDERED
+    batch.rendered_at = utcnow()
+    session.flush()
+    return manifest
+
+
+def _write_holds(session: Session, *, batch_id: int, out_dir: Path) -> None:
+    held = session.execute(
+        select(MailPiece.piece_code, Customer.customer_no, MailPiece.hold_reason)
+        .join(Customer, Customer.id == MailPiece.customer_id)
+        .where(MailPiece.batch_id == batch_id, MailPiece.status == PieceStatus.HELD)
+        .order_by(MailPiece.sequence)
+    ).all()
+    path = out_dir / HOLDS_NAME
+    if not held:
+        path.unlink(missing_ok=True)
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("piece_code", "customer_no", "reason"))
+        writer.writerows(held)
+
+
+def ready_piece_count(session: Session, *, batch_id: int) -> int:
+    """Count the pieces of a batch that go to print."""
+    return session.scalar(
+        select(func.count()).where(MailPiece.batch_id == batch_id, MailPiece.status == PieceStatus.READY)
+    ) or 0

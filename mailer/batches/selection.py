@@ -1,0 +1,227 @@
+"""Creating a batch: who gets the catalog, one piece per household, in presort order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import Address, AddressValidity
+from mailer.audit.service import record
+from mailer.batches.address_block import format_address_block
+from mailer.batches.models import Batch, Campaign, MailPiece
+from mailer.batches.piece_codes import new_piece_codes
+from mailer.customers.models import Customer, CustomerStatus
+from mailer.envelopes.profiles import PROFILES
+from mailer.orders.models import Order
+
+# The order in which a left-out customer's reason is counted: a customer outside the
+# selection is not "saved" by hygiene, so the filter comes first.
+LEFT_OUT_REASONS = ("filter", "deceased", "do_not_mail", "merged", "undeliverable", "household")
+RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
+BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
+UPDATE_LINK_DAYS = 365
+INSERT_CHUNK = 5000
+_STATUS_REASON = {
+    CustomerStatus.DECEASED: "deceased",
+    CustomerStatus.DO_NOT_MAIL: "do_not_mail",
+    CustomerStatus.MERGED: "merged",
+}
+_UNMAILABLE = {AddressValidity.UNDELIVERABLE, AddressValidity.SUPERSEDED}
+
+
+class BatchError(ValueError):
+    """A batch cannot be created as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFilters:
+    """Which customers a batch is for; empty means no restriction."""
+
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    postal_prefixes: tuple[str, ...] = ()
+    risk_bands: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [band for band in self.risk_bands if band not in RISK_BANDS]
+        if unknown:
+            raise BatchError(f"unknown risk band(s) {', '.join(unknown)}; use {', '.join(RISK_BANDS)}")
+
+    def admits(self, *, country: str, region: str | None, postal_code: str, risk: float | None) -> bool:
+        """Tell whether a customer at this address with this churn risk is selected."""
+        if self.countries and country not in self.countries:
+            return False
+        if self.regions and (region or "") not in self.regions:
+            return False
+        if self.postal_prefixes and not postal_code.startswith(self.postal_prefixes):
+            return False
+        if self.risk_bands:
+            if risk is None:
+                return False
+            return any(_in_band(risk, RISK_BANDS[band]) for band in self.risk_bands)
+        return True
+
+
+def _in_band(risk: float, band: tuple[float, float]) -> bool:
+    low, high = band
+    return low <= risk < high or (high == 1.0 and risk == 1.0)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    customer_id: int
+    customer_no: str
+    name: str
+    value_cents: int
+    address: dict[str, Any]
+    address_id: int
+    normalized: str
+    household_key: str
+    household_size: int = field(default=1)
+
+
+def create_batch(
+    session: Session,
+    *,
+    campaign_name: str,
+    profile: str,
+    filters: BatchFilters,
+    actor: str,
+    today: date | None = None,
+) -> Batch:
+    """Select the recipients of a new batch and store its pieces in presort order."""
+    if profile not in PROFILES:
+        raise BatchError(f"unknown envelope profile {profile!r}; use {', '.join(PROFILES)}")
+    if not campaign_name.strip():
+        raise BatchError("a batch needs a campaign name")
+    if not filters.countries:
+        filters = BatchFilters(
+            countries=(PROFILES[profile].country,),
+            regions=filters.regions,
+            postal_prefixes=filters.postal_prefixes,
+            risk_bands=filters.risk_bands,
+        )
+    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name.strip()))
+    if campaign is None:
+        campaign = Campaign(name=campaign_name.strip(), created_by=actor)
+        session.add(campaign)
+        session.flush()
+
+    left_out: Counter[str] = Counter({reason: 0 for reason in LEFT_OUT_REASONS})
+    households: dict[str, _Candidate] = {}
+    for row in _customer_rows(session):
+        if not filters.admits(
+            country=row.country, region=row.region, postal_code=row.postal_code, risk=row.churn_risk
+        ):
+            left_out["filter"] += 1
+            continue
+        if row.status in _STATUS_REASON:
+            left_out[_STATUS_REASON[row.status]] += 1
+            continue
+        if row.validity in _UNMAILABLE:
+            left_out["undeliverable"] += 1
+            continue
+        candidate = _Candidate(
+            customer_id=row.customer_id,
+            customer_no=row.customer_no,
+            name=row.name,
+            value_cents=row.value_cents,
+            address={f: getattr(row, f) for f in ("line1", "line2", "city", "region", "postal_code", "country")},
+            address_id=row.address_id,
+            normalized=row.normalized,
+            household_key=row.household_key,
+        )
+        holder = households.get(row.household_key)
+        if holder is None:
+            households[row.household_key] = candidate
+            continue
+        # One piece per household, addressed to its most valuable customer.
+        left_out["household"] += 1
+        if _more_valuable(candidate, holder):
+            candidate.household_size = holder.household_size + 1
+            households[row.household_key] = candidate
+        else:
+            holder.household_size += 1
+
+    pieces = sorted(households.values(), key=lambda c: (c.address["postal_code"], c.normalized, c.customer_no))
+    batch = Batch(
+        campaign_id=campaign.id,
+        profile=profile,
+        filters=asdict(filters),
+        left_out=dict(left_out),
+        piece_count=len(pieces),
+        update_expires_on=(today or date.today()) + timedelta(days=UPDATE_LINK_DAYS),
+        created_by=actor,
+    )
+    session.add(batch)
+    session.flush()
+    _insert_pieces(session, batch_id=batch.id, candidates=pieces)
+    record(
+        session, actor=actor, action="batch.create", object_type="batch", object_id=str(batch.id),
+        detail={"campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out)},
+    )
+    return batch
+
+
+def _more_valuable(candidate: _Candidate, holder: _Candidate) -> bool:
+    return (candidate.value_cents, holder.customer_no) > (holder.value_cents, candidate.customer_no)
+
+
+def _customer_rows(session: Session) -> Iterable[Any]:
+    value = (
+        select(Order.customer_id, func.sum(Order.amount_cents).label("value_cents"))
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+    statement = (
+        select(
+            Customer.id.label("customer_id"), Customer.customer_no, Customer.name, Customer.status,
+            Customer.churn_risk, func.coalesce(value.c.value_cents, 0).label("value_cents"),
+            Address.id.label("address_id"), Address.line1, Address.line2, Address.city, Address.region,
+            Address.postal_code, Address.country, Address.validity, Address.normalized, Address.household_key,
+        )
+        .join(Address, (Address.customer_id == Customer.id) & Address.is_current)
+        .outerjoin(value, value.c.customer_id == Customer.id)
+        .execution_options(yield_per=10_000)
+    )
+    return session.execute(statement)
+
+
+def _insert_pieces(session: Session, *, batch_id: int, candidates: Sequence[_Candidate]) -> None:
+    codes = _unused_piece_codes(session, len(candidates))
+    rows = [
+        {
+            "batch_id": batch_id,
+            "customer_id": c.customer_id,
+            "address_id": c.address_id,
+            "piece_code": code,
+            "sequence": sequence,
+            "bundle": c.address["postal_code"][:BUNDLE_PREFIX_LENGTH],
+            "lines": list(format_address_block(name=c.name, address=c.address)),
+            "postal_code": c.address["postal_code"],
+            "country": c.address["country"],
+            "household_size": c.household_size,
+        }
+        for sequence, (c, code) in enumerate(zip(candidates, codes, strict=True), start=1)
+    ]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(insert(MailPiece), rows[start : start + INSERT_CHUNK])
+
+
+def _unused_piece_codes(session: Session, count: int) -> list[str]:
+    codes = new_piece_codes(count)
+    while True:
+        taken: set[str] = set()
+        for start in range(0, len(codes), INSERT_CHUNK):
+            chunk = codes[start : start + INSERT_CHUNK]
+            taken.update(session.scalars(select(MailPiece.piece_code).where(MailPiece.piece_code.in_(chunk))))
+        if not taken:
+            return codes
+        replacements = iter(new_piece_codes(len(taken), taken=set(codes)))
+        codes = [next(replacements) if code in taken else code for code in codes]

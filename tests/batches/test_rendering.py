@@ -1,0 +1,167 @@
+"""Rendering batches as the print shop and the mailroom will read them."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from flask import Flask
+from PIL import Image
+from pypdf import PdfReader
+from redis import Redis
+from rq import Queue
+
+from mailer import PROJECT_ROOT
+from mailer.batches.models import Batch, BatchStatus
+from mailer.batches.rendering import enqueue_files, finish_render, prepare_render, render_file
+from mailer.batches.selection import BatchFilters, create_batch
+from mailer.batches.tokens import token_is_valid
+from mailer.db import db
+from tests.factories import CN_ROW, US_ROW, add_customer
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def make_batch(app: Flask, count: int, *, base: dict[str, str] = CN_ROW, profile: str = "cn-dl", **extra: str) -> int:
+    with app.app_context():
+        session = db.session
+        for index in range(count):
+            add_customer(session, f"C{index:03d}", base=base, line1=f"中山路{index + 1}号", **extra)
+        batch = create_batch(session, campaign_name="Spring", profile=profile, filters=BatchFilters(), actor="t")
+        session.commit()
+        return batch.id
+
+
+def manifest_rows(out: Path) -> list[dict[str, str]]:
+    with (out / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def decode_page(pdf: Path, page: int, tmp_path: Path) -> list[str]:
+    prefix = tmp_path / f"{pdf.stem}-{page}"
+    subprocess.run(["pdftoppm", "-r", "200", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf),
+                    str(prefix)], check=True)
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(f"{prefix}.png"))]
+
+
+def test_render_writes_bounded_files_and_a_manifest_matching_the_pages(committed_app: Flask, tmp_path: Path) -> None:
+    batch_id = make_batch(committed_app, 7)
+    out = tmp_path / "out"
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(out), "--pieces-per-file", "3", "--workers", "2"]
+    )
+
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.glob("*.pdf"))
+    assert files == [f"batch-{batch_id}-0001.pdf", f"batch-{batch_id}-0002.pdf", f"batch-{batch_id}-0003.pdf"]
+    assert [len(PdfReader(out / name).pages) for name in files] == [6, 6, 2]
+    rows = manifest_rows(out)
+    assert len(rows) == 7 and [r["page"] for r in rows[:4]] == ["1", "3", "5", "1"]
+    assert [r["postal_code"] for r in rows] == sorted(r["postal_code"] for r in rows)
+    assert {r["bundle"] for r in rows} == {"310"}
+    fourth = rows[3]
+    assert fourth["file"] == files[1]
+    front = decode_page(out / fourth["file"], int(fourth["page"]), tmp_path)
+    back = decode_page(out / fourth["file"], int(fourth["page"]) + 1, tmp_path)
+    assert fourth["piece_code"] in front
+    (url,) = [text for text in back if text.startswith("https://")]
+    token = url.rsplit("/u/", 1)[1]
+    with committed_app.app_context():
+        batch = db.session.get(Batch, batch_id)
+        assert batch is not None and batch.status is BatchStatus.RENDERED
+        assert token_is_valid(secret="render-secret", token=token, expires_on=batch.update_expires_on,
+                              today=date.today())
+    assert token.startswith(fourth["piece_code"])
+
+
+def test_an_interrupted_render_resumes_with_the_files_not_yet_written(committed_app: Flask, tmp_path: Path) -> None:
+    batch_id = make_batch(committed_app, 5)
+    out = tmp_path / "out"
+    from mailer.batches.cli import render_settings
+
+    with committed_app.app_context():
+        settings = render_settings(out)
+        pending = prepare_render(db.session, batch_id=batch_id, settings=settings, pieces_per_file=2, actor="t")
+        db.session.commit()
+        render_file(settings, pending[0].id)
+    first = out / f"batch-{batch_id}-0001.pdf"
+    written_at = first.stat().st_mtime_ns
+    stale = out / f".batch-{batch_id}-0002.pdf.abc.tmp"
+    stale.write_bytes(b"%PDF-1.4 half a file")
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(out), "--pieces-per-file", "2", "--workers", "1"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert first.stat().st_mtime_ns == written_at
+    assert not stale.exists()
+    assert len(manifest_rows(out)) == 5
+    again = committed_app.test_cli_runner().invoke(args=["batch", "render", str(batch_id), "--out", str(out)])
+    assert again.exit_code == 2 and "already rendered" in again.stderr
+
+
+def test_an_address_that_does_not_fit_is_refused_by_piece_or_held(committed_app: Flask, tmp_path: Path) -> None:
+    batch_id = make_batch(committed_app, 2)
+    with committed_app.app_context():
+        session = db.session
+        long_line = "东方明珠花园" * 30 + "1号"
+        add_customer(session, "C999", base=CN_ROW, line1=long_line, postal_code="310099")
+        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        session.commit()
+        batch_id = batch.id
+    runner = committed_app.test_cli_runner()
+
+    refused = runner.invoke(args=["batch", "render", str(batch_id), "--out", str(tmp_path / "a"), "--workers", "1"])
+    held = runner.invoke(args=["batch", "render", str(batch_id), "--out", str(tmp_path / "b"), "--workers", "1",
+                               "--hold-unfit"])
+
+    assert refused.exit_code == 1
+    assert "do not fit" in refused.stderr and "mm wide" in refused.stderr
+    assert not list((tmp_path / "a").glob("*.pdf"))
+    assert held.exit_code == 0, held.output
+    assert len(manifest_rows(tmp_path / "b")) == 2
+    with (tmp_path / "b" / "held.csv").open(encoding="utf-8") as handle:
+        (hold,) = list(csv.DictReader(handle))
+    assert hold["customer_no"] == "C999" and "mm wide" in hold["reason"]
+    assert hold["piece_code"] in refused.stderr
+
+
+def test_file_jobs_run_on_the_rq_queue_against_postgresql(committed_postgres_app: Flask, tmp_path: Path) -> None:
+    redis = Redis.from_url(TEST_REDIS_URL)
+    try:
+        redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis is not reachable at {TEST_REDIS_URL}: {exc}")
+    queue = Queue("render", connection=redis)
+    queue.empty()
+    batch_id = make_batch(committed_postgres_app, 5, base=US_ROW, profile="us-10")
+    out = tmp_path / "out"
+    from mailer.batches.cli import render_settings
+
+    with committed_postgres_app.app_context():
+        settings = render_settings(out)
+        pending = prepare_render(db.session, batch_id=batch_id, settings=settings, pieces_per_file=2, actor="t")
+        db.session.commit()
+        enqueue_files(settings, [f.id for f in pending], queue=queue)
+
+    worker = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", TEST_REDIS_URL, "render"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+    assert worker.returncode == 0, worker.stderr
+    with committed_postgres_app.app_context():
+        finish_render(db.session, batch_id=batch_id, out_dir=out)
+        db.session.commit()
+    rows = manifest_rows(out)
+    assert len(rows) == 5 and len(list(out.glob("*.pdf"))) == 3
+    assert rows[0]["piece_code"] in decode_page(out / rows[0]["file"], 1, tmp_path)

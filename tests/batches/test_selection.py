@@ -1,0 +1,117 @@
+"""Creating a batch: selection, hygiene counts, households, presort order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import AddressValidity
+from mailer.batches.models import Batch, MailPiece
+from mailer.batches.selection import BatchError, BatchFilters, create_batch
+from mailer.customers.models import CustomerStatus
+from tests.factories import CN_ROW, US_ROW, add_customer
+
+
+def pieces_of(session: Session, batch: Batch) -> list[MailPiece]:
+    return list(session.scalars(select(MailPiece).where(MailPiece.batch_id == batch.id).order_by(MailPiece.sequence)))
+
+
+def test_bad_addresses_and_customers_are_left_out_and_counted(session: Session) -> None:
+    mailed = add_customer(session, "C1", base=CN_ROW)
+    add_customer(session, "C2", base=CN_ROW, line1="中山路88号", postal_code="310001",
+                 validity=AddressValidity.UNDELIVERABLE)
+    add_customer(session, "C3", base=CN_ROW, line1="中山路90号", status=CustomerStatus.DECEASED)
+    add_customer(session, "C4", base=CN_ROW, line1="中山路92号", status=CustomerStatus.DO_NOT_MAIL)
+    add_customer(session, "C5", base=CN_ROW, line1="中山路94号", status=CustomerStatus.MERGED)
+    suspect = add_customer(session, "C6", base=CN_ROW, line1="中山路96号", validity=AddressValidity.SUSPECT)
+    add_customer(session, "C7", base=US_ROW)  # another country: outside a cn-dl batch
+
+    batch = create_batch(session, campaign_name="Spring 2027", profile="cn-dl", filters=BatchFilters(), actor="t")
+
+    assert batch.piece_count == 2
+    assert batch.left_out == {
+        "filter": 1, "deceased": 1, "do_not_mail": 1, "merged": 1, "undeliverable": 1, "household": 0,
+    }
+    pieces = pieces_of(session, batch)
+    assert [p.sequence for p in pieces] == [1, 2]
+    assert {p.customer_id for p in pieces} == {mailed.id, suspect.id}
+
+
+def test_one_piece_per_household_addressed_to_the_most_valuable(session: Session) -> None:
+    low = add_customer(session, "C1", base=US_ROW, name="Ann Smith", order_cents=[1000])
+    high = add_customer(session, "C2", base=US_ROW, name="Bob Smith", line1="12 OAK ST", line2="#4",
+                        order_cents=[5000, 2500])
+    add_customer(session, "C3", base=US_ROW, name="Cy Smith", line2="Apt 5")  # another unit
+
+    batch = create_batch(session, campaign_name="Fall", profile="us-10", filters=BatchFilters(), actor="t")
+
+    assert batch.piece_count == 2 and batch.left_out["household"] == 1
+    by_customer = {p.customer_id: p for p in pieces_of(session, batch)}
+    assert low.id not in by_customer
+    assert by_customer[high.id].household_size == 2
+    assert by_customer[high.id].lines == ["BOB SMITH", "12 OAK ST", "#4", "SPRINGFIELD IL 62704"]
+
+
+def test_pieces_are_in_presort_order_with_bundles(session: Session) -> None:
+    for number, postal_code in (("C1", "94110"), ("C2", "10001"), ("C3", "60601"), ("C4", "10003")):
+        add_customer(session, number, base=US_ROW, line1=f"{number[1]} Main St", postal_code=postal_code)
+
+    batch = create_batch(session, campaign_name="Fall", profile="us-10", filters=BatchFilters(), actor="t")
+
+    pieces = pieces_of(session, batch)
+    assert [p.postal_code for p in pieces] == ["10001", "10003", "60601", "94110"]
+    assert [p.bundle for p in pieces] == ["100", "100", "606", "941"]
+    assert len({p.piece_code for p in pieces}) == 4
+
+
+def test_filters_select_region_postal_prefix_and_risk_band(session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW, churn_risk=0.9)
+    add_customer(session, "C2", base=CN_ROW, line1="中山路1号", churn_risk=0.1)
+    add_customer(session, "C3", base=CN_ROW, line1="中山路2号", postal_code="100001", region="", city="北京市",
+                 churn_risk=0.95)
+    add_customer(session, "C4", base=CN_ROW, line1="中山路3号")  # not scored: outside any band
+
+    high = create_batch(session, campaign_name="Win-back", profile="cn-dl",
+                        filters=BatchFilters(risk_bands=("high",)), actor="t")
+    zhejiang = create_batch(session, campaign_name="Win-back", profile="cn-dl",
+                            filters=BatchFilters(regions=("浙江省",), postal_prefixes=("310",)), actor="t")
+
+    assert (high.piece_count, high.left_out["filter"]) == (2, 2)
+    assert (zhejiang.piece_count, zhejiang.left_out["filter"]) == (3, 1)
+    assert high.campaign_id == zhejiang.campaign_id
+
+
+def test_piece_codes_are_unique_across_batches(session: Session) -> None:
+    for index in range(30):
+        add_customer(session, f"C{index}", base=US_ROW, line1=f"{index} Elm St")
+    first = create_batch(session, campaign_name="A", profile="us-10", filters=BatchFilters(), actor="t")
+    second = create_batch(session, campaign_name="B", profile="us-10", filters=BatchFilters(), actor="t")
+
+    codes = [p.piece_code for b in (first, second) for p in pieces_of(session, b)]
+    assert len(codes) == 60 and len(set(codes)) == 60
+
+
+def test_unknown_profile_or_band_is_an_error(session: Session) -> None:
+    with pytest.raises(BatchError, match="unknown envelope profile"):
+        create_batch(session, campaign_name="A", profile="a4", filters=BatchFilters(), actor="t")
+    with pytest.raises(BatchError, match="unknown risk band"):
+        BatchFilters(risk_bands=("extreme",))
+
+
+def test_cli_batch_create_prints_json(runner: FlaskCliRunner, session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+    add_customer(session, "C2", base=CN_ROW, line1="中山路88号", validity=AddressValidity.UNDELIVERABLE)
+
+    result = runner.invoke(args=["batch", "create", "--campaign", "Spring catalog 2027", "--profile", "cn-dl",
+                                 "--json"])
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["pieces"] == 1 and isinstance(shown["batch_id"], int)
+    assert shown["left_out"] == {
+        "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "household": 0,
+    }
