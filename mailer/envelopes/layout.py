@@ -1,0 +1,273 @@
+"""The layout check: refuse what would not mail rather than print it cut or overlapping.
+
+``check_layout`` looks at one piece without rendering it, so a whole batch can be checked
+before anything is printed; the renderer runs the same planning and refuses to draw a
+file holding any piece with a problem.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailer.envelopes.codes import (
+    code128_pattern,
+    pattern_modules,
+    qr_version_for,
+)
+from mailer.envelopes.fonts import FontStack, font_stack
+from mailer.envelopes.pieces import EnvelopePiece, Sender
+from mailer.envelopes.profiles import MM, AddressBlock, EnvelopeProfile
+
+_SIZE_STEP = 0.25  # address sizes are chosen on a quarter-point grid
+NOTICE_LEADING = 1.35
+
+# A line may break after any Chinese character but not before closing punctuation, and
+# between Latin words only at spaces.
+_CLOSING = "\u3001\u3002\uff01\uff0c\uff1a\uff1b\uff1f\u300d\u300f\u300b\uff09\u201d"  # 、。！，：；？」』》）”
+_BREAKABLE = re.compile(rf"[\u2e80-\uffff][{_CLOSING}]*|[^\s\u2e80-\uffff]+\s*|\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutProblem:
+    """Why a piece (or the sender's side of a file) cannot be printed as given."""
+
+    piece_code: str | None  # None: the problem is in the sender or the reasons, not a piece
+    field: str
+    text: str  # the offending line or value, as given
+    message: str
+
+    def __str__(self) -> str:
+        where = f"piece {self.piece_code}" if self.piece_code is not None else "sender"
+        return f"{where}: {self.field}: {self.message}: {self.text!r}"
+
+
+class LayoutError(ValueError):
+    """Raised instead of rendering a file that holds pieces with layout problems."""
+
+    def __init__(self, problems: Sequence[LayoutProblem]) -> None:
+        self.problems = tuple(problems)
+        shown = "; ".join(str(problem) for problem in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"{len(self.problems)} layout problem(s): {shown}{more}")
+
+
+@dataclass(frozen=True, slots=True)
+class PiecePlan:
+    """What the renderer needs beyond the piece itself, worked out by the check."""
+
+    piece: EnvelopePiece
+    address_size: float
+    bar_pattern: str
+
+
+def _block_height(count: int, block: AddressBlock) -> float:
+    # In units of the font size: the first line's ascent, the line pitch down to the last
+    # baseline, and the last line's descent.
+    return 1.0 + (count - 1) * block.leading + 0.25
+
+
+def fit_block(lines: Sequence[str], block: AddressBlock, fonts: FontStack) -> tuple[float, list[tuple[str, str, str]]]:
+    """Return the largest font size at which ``lines`` fit ``block``, and what does not fit.
+
+    Problems come as (field, line, message); the size is meaningful only without them.
+    """
+    problems: list[tuple[str, str, str]] = []
+    if not lines:
+        return block.font_size, [("address", "", "no address lines")]
+    if len(lines) > block.max_lines:
+        problems.append(
+            (
+                f"line {block.max_lines + 1}",
+                lines[block.max_lines],
+                f"{len(lines)} lines, the block holds at most {block.max_lines}",
+            )
+        )
+    unit_widths = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            problems.append((f"line {number}", line, "blank line"))
+        missing = fonts.missing(line)
+        if missing:
+            problems.append((f"line {number}", line, f"no glyph for {missing!r} in the embedded fonts"))
+        unit_widths.append(fonts.width(line, 1.0))
+    size = min(block.font_size, block.box.height / _block_height(len(lines), block))
+    widest = max(unit_widths)
+    if widest > 0:
+        size = min(size, block.box.width / widest)
+    size = math.floor(size / _SIZE_STEP + 1e-9) * _SIZE_STEP
+    if size < block.min_font_size:
+        for number, (line, unit_width) in enumerate(zip(lines, unit_widths, strict=True), start=1):
+            width = unit_width * block.min_font_size
+            if width > block.box.width:
+                problems.append(
+                    (
+                        f"line {number}",
+                        line,
+                        f"{width / MM:.1f} mm wide at {block.min_font_size:g} pt,"
+                        f" the block is {block.box.width / MM:.1f} mm",
+                    )
+                )
+        if _block_height(len(lines), block) * block.min_font_size > block.box.height and len(lines) <= block.max_lines:
+            problems.append(
+                (
+                    f"line {len(lines)}",
+                    lines[-1],
+                    f"{len(lines)} lines do not fit {block.box.height / MM:.1f} mm at {block.min_font_size:g} pt",
+                )
+            )
+    return size, problems
+
+
+def _check_text(
+    fonts: FontStack, field: str, text: str, size: float, max_width: float | None
+) -> list[tuple[str, str, str]]:
+    problems = []
+    if not text.strip():
+        problems.append((field, text, "empty"))
+    missing = fonts.missing(text)
+    if missing:
+        problems.append((field, text, f"no glyph for {missing!r} in the embedded fonts"))
+    if max_width is not None:
+        width = fonts.width(text, size)
+        if width > max_width:
+            problems.append(
+                (field, text, f"{width / MM:.1f} mm wide at {size:g} pt, the space is {max_width / MM:.1f} mm")
+            )
+    return problems
+
+
+def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePlan | None, list[LayoutProblem]]:
+    """Work out how ``piece`` is set on ``profile``; no plan when there is any problem."""
+    fonts = font_stack()
+    found: list[tuple[str, str, str]] = []
+
+    size, block_problems = fit_block(piece.lines, profile.recipient, fonts)
+    found += block_problems
+
+    if profile.postcode_pattern is not None and not re.fullmatch(profile.postcode_pattern, piece.postal_code):
+        found.append(("postal_code", piece.postal_code, f"does not match {profile.postcode_pattern}"))
+
+    pattern = ""
+    code = piece.piece_code
+    if not code or any(not (" " <= char <= "~") for char in code):
+        found.append(("piece_code", code, "must be non-empty printable ASCII for Code 128"))
+    else:
+        slot = profile.barcode
+        pattern = code128_pattern(code)
+        width = (pattern_modules(pattern) + 2 * slot.quiet_modules) * slot.module
+        if width > slot.max_width:
+            found.append(
+                (
+                    "piece_code",
+                    code,
+                    f"Code 128 is {width / MM:.1f} mm with quiet zones, the space is {slot.max_width / MM:.1f} mm",
+                )
+            )
+
+    qr = profile.back.qr
+    if not piece.update_url or not piece.update_url.isascii() or not piece.update_url.isprintable():
+        found.append(("update_url", piece.update_url, "must be non-empty printable ASCII"))
+    else:
+        side = int(qr.box.width / qr.min_module) - 2 * qr.quiet_modules
+        max_version = max(0, (side - 17) // 4)
+        if qr_version_for(piece.update_url, max_version) is None:
+            found.append(
+                (
+                    "update_url",
+                    piece.update_url,
+                    f"too long for a QR code with modules of at least {qr.min_module / MM:.2f} mm",
+                )
+            )
+    found += _check_text(
+        fonts, "short_url", piece.short_url, profile.back.short_url.size, profile.back.short_url.max_width
+    )
+
+    problems = [LayoutProblem(piece.piece_code, field, text, message) for field, text, message in found]
+    if problems:
+        return None, problems
+    return PiecePlan(piece, size, pattern), []
+
+
+def check_layout(piece: EnvelopePiece, profile: EnvelopeProfile) -> list[LayoutProblem]:
+    """List what keeps ``piece`` from printing on ``profile``; empty means it fits."""
+    return plan_piece(piece, profile)[1]
+
+
+def check_pieces(pieces: Sequence[EnvelopePiece], profile: EnvelopeProfile) -> list[LayoutProblem]:
+    """List the layout problems of every piece in a batch, in order."""
+    return [problem for piece in pieces for problem in check_layout(piece, profile)]
+
+
+def reason_cell_width(code: str, label: str, profile: EnvelopeProfile) -> float:
+    """Return the width a tick box, its label and its code take on the back."""
+    back = profile.back
+    fonts = font_stack()
+    return (
+        back.tick_size * 1.6
+        + fonts.width(label, back.reason_size)
+        + back.reason_size * 0.6
+        + fonts.width(code, back.code_size)
+    )
+
+
+def check_sender(sender: Sender, reasons: Sequence[tuple[str, str]], profile: EnvelopeProfile) -> list[LayoutProblem]:
+    """List what keeps the parts shared by every envelope of a file (sender, reasons) from printing."""
+    fonts = font_stack()
+    found: list[tuple[str, str, str]] = []
+    _, block_problems = fit_block(sender.address_lines, profile.return_address, fonts)
+    found += [(f"sender {field}", line, message) for field, line, message in block_problems]
+
+    if (
+        profile.sender_postcode is not None
+        and profile.postcode_pattern is not None
+        and not re.fullmatch(profile.postcode_pattern, sender.postal_code)
+    ):
+        found.append(("sender postal_code", sender.postal_code, f"does not match {profile.postcode_pattern}"))
+
+    back = profile.back
+    contact = contact_line(sender, profile)
+    found += _check_text(fonts, "website and hotline", contact, back.contact.size, profile.width - 2 * back.contact.x)
+
+    notice_lines = wrap(back.notice, back.notice_box.width, back.notice_size)
+    if len(notice_lines) * back.notice_size * NOTICE_LEADING > back.notice_box.height:
+        found.append(("notice", back.notice, f"{len(notice_lines)} lines do not fit its box"))
+    for line in notice_lines:
+        found += _check_text(fonts, "notice", line, back.notice_size, back.notice_box.width)
+
+    rows = int(back.reasons_box.height / back.reason_row_height + 1e-6)
+    if len(reasons) > rows * back.reason_columns:
+        found.append(("reasons", str(len(reasons)), f"at most {rows * back.reason_columns} fit the back"))
+    if not reasons:
+        found.append(("reasons", "", "no return reasons for the back"))
+    column_width = back.reasons_box.width / back.reason_columns
+    for code, label in reasons:
+        found += _check_text(fonts, f"reason {code}", label, back.reason_size, None)
+        if reason_cell_width(code, label, profile) > column_width:
+            found.append((f"reason {code}", label, f"does not fit a column of {column_width / MM:.1f} mm"))
+    return [LayoutProblem(None, field, text, message) for field, text, message in found]
+
+
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` at ``size`` where the script allows."""
+    fonts = font_stack()
+    lines: list[str] = []
+    current = ""
+    for token in _BREAKABLE.findall(text):
+        candidate = current + token
+        if current and fonts.width(candidate.rstrip(), size) > width:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current = candidate
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
+
+def contact_line(sender: Sender, profile: EnvelopeProfile) -> str:
+    """Return the website and hotline line printed on the back."""
+    back = profile.back
+    return f"{back.website_label}{sender.website}    {back.hotline_label}{sender.hotline}"

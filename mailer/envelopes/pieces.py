@@ -1,0 +1,31 @@
+"""What the renderer is given: plain values, nothing from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopePiece:
+    """One envelope to print."""
+
+    piece_code: str  # printed as Code 128 and text; scanning it finds the piece again
+    lines: tuple[str, ...]  # the address block exactly as printed, name first
+    postal_code: str  # the recipient's; fills the postcode boxes where a profile has them
+    update_url: str  # the signed address-update link the QR code carries
+    short_url: str  # the same link, short enough to type, printed under the QR code
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The mailer: return address, postcode, website and hotline."""
+
+    name: str
+    lines: tuple[str, ...]
+    postal_code: str
+    website: str
+    hotline: str
+
+    @property
+    def address_lines(self) -> tuple[str, ...]:
+        return (self.name, *self.lines)
