@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from mailer.auth.service import UserError, ensure_admin
+from mailer.batches.cli import render_settings
+from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
+from mailer.batches.selection import BatchFilters, create_batch
 from mailer.cli import ProgressBar, cli_actor
 from mailer.customers.importing import import_customers
 from mailer.db import db
@@ -51,6 +55,23 @@ admin_password_option = click.option(
 )
 
 
+def _render_demo_batches(folder: Path) -> None:
+    session = db.session
+    for profile in ("cn-dl", "us-10"):
+        batch = create_batch(
+            session, campaign_name="Demo catalog", profile=profile, filters=BatchFilters(), actor=cli_actor()
+        )
+        session.commit()
+        out = folder / f"batch-{batch.id}-{profile}"
+        settings = render_settings(out)
+        pending = prepare_render(session, batch_id=batch.id, settings=settings, hold_unfit=True, actor=cli_actor())
+        session.commit()
+        render_files_locally(settings, [f.id for f in pending], workers=os.cpu_count() or 1)
+        manifest = finish_render(session, batch_id=batch.id, out_dir=out)
+        session.commit()
+        click.echo(f"Demo batch {batch.id} ({profile}, {batch.piece_count} pieces) rendered to {manifest.parent}")
+
+
 @click.command("init")
 @with_appcontext
 @admin_email_option
@@ -68,7 +89,7 @@ def init_command(admin_email: str, admin_password: str | None) -> None:
 @admin_email_option
 @admin_password_option
 def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
-    """Set up the database and load generated demo customers in China and the US with their orders."""
+    """Set up the database, load generated customers in China and the US with orders, and render demo batches."""
     from mailer.customers.importing import CUSTOMER_COLUMNS
     from mailer.demo.generate import generate_customers, generate_orders, write_csv
     from mailer.orders.importing import ORDER_COLUMNS
@@ -99,4 +120,5 @@ def demo_command(customer_count: int, seed: int, admin_email: str, admin_passwor
         )
     session.commit()
     click.echo(f"Demo data loaded from {folder}.")
+    _render_demo_batches(folder / "batches")
     click.echo(f"Look a customer up: python -m mailer customers show {customers[0]['customer_no']}")

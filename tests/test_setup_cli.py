@@ -42,3 +42,22 @@ def test_init_takes_the_password_from_the_environment(tmp_path: Path, monkeypatc
         admin = db.session.scalar(select(User))
         assert admin is not None and verify_password(admin, "correct horse battery")
         db.engine.dispose()
+
+
+def test_demo_loads_customers_orders_and_renders_a_batch_per_profile(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "SECRET_KEY": "x"})
+    app.instance_path = str(tmp_path / "instance")
+
+    result = app.test_cli_runner().invoke(args=["demo", "--customers", "150"])
+
+    assert result.exit_code == 0, result.output
+    assert "Admin login: admin@example.com / " in result.stdout
+    assert "customers.csv: 150 created" in result.stdout
+    manifests = sorted((tmp_path / "instance" / "demo" / "batches").glob("*/manifest.csv"))
+    assert [m.parent.name.split("-", 2)[2] for m in manifests] == ["cn-dl", "us-10"]
+    for manifest in manifests:
+        rows = manifest.read_text(encoding="utf-8").splitlines()
+        assert rows[0] == "piece_code,customer_no,postal_code,bundle,file,page" and len(rows) > 20
+        assert list(manifest.parent.glob("*.pdf"))
+    with app.app_context():
+        db.engine.dispose()
