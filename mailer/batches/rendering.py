@@ -15,7 +15,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,8 +70,16 @@ class RenderSettings:
     senders: dict[str, object] | None = None
 
 
-def envelope_piece(piece: MailPiece, *, secret: str, base_url: str, expires_on) -> EnvelopePiece:  # type: ignore[no-untyped-def]
-    """Return what the renderer needs for a stored piece, with its signed update link."""
+class PrintedPiece(Protocol):
+    """A stored piece, or a row of its printed fields."""
+
+    piece_code: str
+    lines: list[str]
+    postal_code: str
+
+
+def envelope_piece(piece: PrintedPiece, *, secret: str, base_url: str, expires_on: date) -> EnvelopePiece:
+    """Return what the renderer needs for a stored piece, with its signed address-update link."""
     token = make_token(secret=secret, piece_code=piece.piece_code, expires_on=expires_on)
     url = update_url(base_url=base_url, token=token)
     return EnvelopePiece(
@@ -118,8 +128,10 @@ def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings,
     profile = PROFILES[batch.profile]
     problems: list[LayoutProblem] = []
     held: dict[int, str] = {}
-    pieces = session.scalars(
-        select(MailPiece).where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
+    # Plain rows, not ORM objects: a million pieces must not pile up in the session.
+    pieces = session.execute(
+        select(MailPiece.id, MailPiece.piece_code, MailPiece.lines, MailPiece.postal_code)
+        .where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
         .execution_options(yield_per=5000)
     )
     for piece in pieces:
