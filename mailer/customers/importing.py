@@ -18,13 +18,8 @@ from mailer.addresses.models import (
     AddressValidity,
     ChangeSource,
 )
-from mailer.addresses.normalize import (
-    canonical_country,
-    canonical_postal_code,
-    is_incomplete_name,
-    normalize_address,
-    postal_code_problem,
-)
+from mailer.addresses.normalize import is_incomplete_name
+from mailer.addresses.service import ADDRESS_FIELDS, clean_address
 from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.db import utcnow
@@ -41,12 +36,8 @@ CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
 )
 REQUIRED_COLUMNS = ("customer_no", "name", "line1", "city", "postal_code", "country")
-ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 CUSTOMER_FIELDS = ("name", "phone", "email", "name_incomplete")
-MAX_LENGTHS = {
-    "customer_no": 40, "name": 200, "line1": 200, "line2": 200, "city": 100, "region": 100,
-    "phone": 40, "email": 254,
-}
+MAX_LENGTHS = {"customer_no": 40, "name": 200, "phone": 40, "email": 254}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHUNK_SIZE = 2000
 
@@ -74,31 +65,12 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str
     for name, limit in MAX_LENGTHS.items():
         if len(values.get(name, "")) > limit:
             return f"{name} is longer than {limit} characters"
-    country = canonical_country(values["country"])
-    if country is None:
-        return f"unknown country {values['country']!r}"
-    postal_code = canonical_postal_code(country=country, postal_code=values["postal_code"])
-    if problem := postal_code_problem(country=country, postal_code=postal_code):
-        return f"postal code {values['postal_code']!r} does not fit {country}: {problem}"
+    address = clean_address(values)
+    if isinstance(address, str):
+        return address
     email = values.get("email") or None
     if email is not None and not EMAIL_PATTERN.match(email):
         return f"email {email!r} is not an email address"
-    address = {
-        "line1": values["line1"],
-        "line2": values.get("line2") or None,
-        "city": values["city"],
-        "region": values.get("region") or None,
-        "postal_code": postal_code,
-        "country": country,
-    }
-    normalized = normalize_address(
-        line1=values["line1"],
-        line2=values.get("line2", ""),
-        city=values["city"],
-        region=values.get("region", ""),
-        postal_code=postal_code,
-        country=country,
-    )
     return CustomerRecord(
         row=row,
         customer_no=values["customer_no"],
@@ -106,10 +78,10 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str
         name_incomplete=is_incomplete_name(values["name"]),
         phone=values.get("phone") or None,
         email=email,
-        address=address,
-        normalized=normalized.text,
-        fingerprint=normalized.fingerprint,
-        household_key=normalized.household_key,
+        address=address.fields,
+        normalized=address.normalized,
+        fingerprint=address.fingerprint,
+        household_key=address.household_key,
     )
 
 

@@ -1,0 +1,70 @@
+"""Validating and changing addresses, with history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.service import CleanAddress, clean_address, current_address, replace_address, set_validity
+from tests.factories import CN_ROW, US_ROW, add_customer
+
+
+def test_clean_address_canonicalizes_and_normalizes() -> None:
+    cleaned = clean_address({**US_ROW, "country": "United States", "postal_code": "627041234"})
+
+    assert isinstance(cleaned, CleanAddress)
+    assert cleaned.fields["country"] == "US" and cleaned.fields["postal_code"] == "62704-1234"
+    assert cleaned.household_key and cleaned.fingerprint and cleaned.normalized
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"new_city": ""}, "missing new_city"),
+        ({"new_country": "Atlantis"}, "unknown country 'Atlantis'"),
+        ({"new_postal_code": "1234"}, "does not fit CN"),
+        ({"new_line1": "路" * 201}, "new_line1 is longer than 200 characters"),
+    ],
+)
+def test_clean_address_names_the_field_at_fault(changes: dict[str, str], problem: str) -> None:
+    values = {f"new_{k}": v for k, v in CN_ROW.items()} | changes
+    result = clean_address(values, prefix="new_")
+    assert isinstance(result, str) and problem in result
+
+
+def test_replace_address_supersedes_the_old_one_with_history(session: Session) -> None:
+    customer = add_customer(session, "C1", base=CN_ROW)
+    old = current_address(session, customer_id=customer.id)
+    cleaned = clean_address({**CN_ROW, "line1": "中山路88号"})
+    assert isinstance(cleaned, CleanAddress) and old is not None
+
+    new = replace_address(session, customer_id=customer.id, address=cleaned, source=ChangeSource.CUSTOMER,
+                          actor="customer", validity=AddressValidity.DELIVERABLE)
+
+    assert (old.is_current, old.validity) == (False, AddressValidity.SUPERSEDED)
+    assert (new.is_current, new.validity) == (True, AddressValidity.DELIVERABLE)
+    assert new.confirmed_via is ChangeSource.CUSTOMER
+    assert current_address(session, customer_id=customer.id) == new
+    kinds = session.scalars(select(AddressEvent.kind).where(AddressEvent.customer_id == customer.id)).all()
+    assert kinds == [AddressEventKind.SUPERSEDED, AddressEventKind.CREATED]
+    assert len(session.scalars(select(Address).where(Address.customer_id == customer.id)).all()) == 2
+
+
+def test_set_validity_records_only_real_changes(session: Session) -> None:
+    customer = add_customer(session, "C1")
+    address = current_address(session, customer_id=customer.id)
+    assert address is not None
+
+    changed = set_validity(session, address=address, validity=AddressValidity.SUSPECT,
+                           source=ChangeSource.RETURN_SCAN, actor="clerk", note="UNC")
+    unchanged = set_validity(session, address=address, validity=AddressValidity.SUSPECT,
+                             source=ChangeSource.RETURN_SCAN, actor="clerk")
+    confirmed = set_validity(session, address=address, validity=AddressValidity.DELIVERABLE,
+                             source=ChangeSource.ORDER, actor="orders", confirmed=True)
+
+    assert (changed, unchanged, confirmed) == (True, False, True)
+    events = session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).all()
+    assert [e.changes["validity"] for e in events] == [["unverified", "suspect"], ["suspect", "deliverable"]]
+    assert events[0].note == "UNC" and address.confirmed_via is ChangeSource.ORDER
