@@ -47,8 +47,8 @@ def naive_import(path: Path, limit: int) -> None:
                             email=record.email, name_incomplete=record.name_incomplete)
         session.add(customer)
         session.flush()
-        address = Address(customer_id=customer.id, **record.address, normalized=record.normalized,
-                          fingerprint=record.fingerprint, household_key=record.household_key)
+        address = Address(customer_id=customer.id, **record.address.fields, normalized=record.address.normalized,
+                          fingerprint=record.address.fingerprint, household_key=record.address.household_key)
         session.add(address)
         session.flush()
         session.add(AddressEvent(address_id=address.id, customer_id=customer.id, kind=AddressEventKind.CREATED,

@@ -19,7 +19,7 @@ from mailer.addresses.models import (
     ChangeSource,
 )
 from mailer.addresses.normalize import is_incomplete_name
-from mailer.addresses.service import ADDRESS_FIELDS, clean_address
+from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.db import utcnow
@@ -52,10 +52,7 @@ class CustomerRecord:
     name_incomplete: bool
     phone: str | None
     email: str | None
-    address: dict[str, str | None]
-    normalized: str
-    fingerprint: str
-    household_key: str
+    address: CleanAddress
 
 
 def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str:
@@ -78,10 +75,7 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str
         name_incomplete=is_incomplete_name(values["name"]),
         phone=values.get("phone") or None,
         email=email,
-        address=address.fields,
-        normalized=address.normalized,
-        fingerprint=address.fingerprint,
-        household_key=address.household_key,
+        address=address,
     )
 
 
@@ -168,17 +162,17 @@ def _store_chunk(
             )
             audit_changes.append((record_.customer_no, changed_fields))
         address_changes = {
-            f: [getattr(current, f), record_.address[f]]
+            f: [getattr(current, f), record_.address.fields[f]]
             for f in ADDRESS_FIELDS
-            if getattr(current, f) != record_.address[f]
+            if getattr(current, f) != record_.address.fields[f]
         }
         if current.address_id is None:
             moves.append((current.id, record_))
         elif not address_changes:
             pass
-        elif current.fingerprint == record_.fingerprint:
+        elif current.fingerprint == record_.address.fingerprint:
             # Typed differently, same address: edit in place and keep its validity.
-            address_edits.append({"id": current.address_id, "updated_at": now, **record_.address})
+            address_edits.append({"id": current.address_id, "updated_at": now, **record_.address.fields})
             events.append(
                 _event(current.address_id, current.id, AddressEventKind.EDITED, address_changes, actor, now)
             )
@@ -233,8 +227,8 @@ def _store_chunk(
         session.execute(
             insert(Address),
             [
-                {"customer_id": customer_id, **r.address, "normalized": r.normalized,
-                 "fingerprint": r.fingerprint, "household_key": r.household_key,
+                {"customer_id": customer_id, **r.address.fields, "normalized": r.address.normalized,
+                 "fingerprint": r.address.fingerprint, "household_key": r.address.household_key,
                  "validity": AddressValidity.UNVERIFIED, "is_current": True,
                  "created_at": now, "updated_at": now}
                 for customer_id, r in moves
@@ -248,7 +242,7 @@ def _store_chunk(
             ).all()
         )
         for customer_id, r in moves:
-            created = {f: [None, r.address[f]] for f in ADDRESS_FIELDS if r.address[f] is not None}
+            created = {f: [None, v] for f, v in r.address.fields.items() if v is not None}
             events.append(
                 _event(address_ids[customer_id], customer_id, AddressEventKind.CREATED, created, actor, now)
             )
