@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -236,7 +237,9 @@ def render_files_locally(
             if progress:
                 progress(done)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Spawned, not forked: a worker starts small instead of inheriting the parent's memory, and
+    # never shares the parent's database connections.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(render_file, settings, file_id) for file_id in file_ids]
         for future in as_completed(futures):
             done = future.result()
