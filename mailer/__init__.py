@@ -35,4 +35,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from mailer.cli import register_commands
 
     register_commands(app)
+
+    from mailer.web import init_web
+
+    init_web(app)
     return app

@@ -82,6 +82,7 @@ def run_import(
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
+    from mailer.auth.cli import users_cli
     from mailer.batches.cli import batch_cli
     from mailer.churn.cli import churn_cli
     from mailer.customers.cli import customers_cli
@@ -95,6 +96,7 @@ def register_commands(app: Flask) -> None:
         orders_cli,
         batch_cli,
         churn_cli,
+        users_cli,
     ):
         app.cli.add_command(command)
 

@@ -2,12 +2,22 @@
 
 from mailer.addresses.models import Address, AddressEvent
 from mailer.audit.models import AuditEntry
+from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
 from mailer.orders.models import Order
 
 __all__ = [
-    "Address", "AddressEvent", "AuditEntry", "Batch", "BatchFile", "Campaign", "Customer", "MailPiece", "Order",
+    "Address",
+    "AddressEvent",
+    "ApiToken",
+    "AuditEntry",
+    "Batch",
+    "BatchFile",
+    "Campaign",
+    "Customer",
+    "MailPiece",
+    "Order",
     "User",
 ]

@@ -66,7 +66,8 @@ class Address(Base):
     line1: Mapped[str] = mapped_column(String(200))
     line2: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100))
-    region: Mapped[str | None] = mapped_column(String(100))
+    # Indexed for the customer list's region filter.
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
     postal_code: Mapped[str] = mapped_column(String(16), index=True)
     country: Mapped[str] = mapped_column(String(2))
     # Folded text for matching, stored so matching never recomputes it pair by pair.

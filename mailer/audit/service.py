@@ -1,12 +1,14 @@
-"""Writing to the audit log."""
+"""Writing to the audit log and reading it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
+from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
 
 def record(
@@ -24,3 +26,27 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def list_entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    size: int = DEFAULT_PAGE_SIZE,
+) -> Page[AuditEntry]:
+    """Return a page of the audit log, newest first, optionally of one action only."""
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    page = keyset_page(
+        session, query, key=AuditEntry.id, after=after, before=before, size=size, descending=True,
+        key_of=lambda row: row[0].id,
+    )
+    return page.map(lambda row: row[0])
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Return every action the audit log holds, sorted."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -29,5 +29,18 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The language the staff member chose for the web pages; None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+
+    # What a login session asks of its user (Flask-Login's protocol); is_active is the column above.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Return the id a login session keeps."""
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

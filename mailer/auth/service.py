@@ -1,15 +1,19 @@
-"""Creating staff users."""
+"""Staff users: creating them, logging in, roles, languages and API tokens."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailer.audit.service import record
+from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import Role, User
+from mailer.db import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -31,7 +35,7 @@ def create_user(session: Session, *, email: str, password: str, role: Role, acto
     session.add(user)
     session.flush()
     record(session, actor=actor, action="user.create", object_type="user", object_id=str(user.id),
-           detail={"role": role.value})  # fmt: skip
+           detail={"role": role.value})
     return user
 
 
@@ -56,3 +60,148 @@ def ensure_admin(
     if password is None:
         password = generated = generate_password()
     return create_user(session, email=email, password=password, role=Role.ADMIN, actor=actor), generated
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _dummy_password_hash() -> str:
+    # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def get_user(session: Session, *, user_id: int) -> User | None:
+    """Return the user with this id, or None."""
+    return session.get(User, user_id)
+
+
+def log_in(session: Session, *, email: str, password: str, remote_addr: str | None) -> User | None:
+    """Return the active user these credentials name, or None; audit the attempt either way."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_dummy_password_hash(), password)
+        reason = "unknown email"
+    elif not verify_password(user, password):
+        reason = "wrong password"
+    elif not user.is_active:
+        reason = "inactive user"
+    else:
+        user.last_login_at = utcnow()
+        record(session, actor=user.email, action="auth.login", object_type="user",
+               object_id=str(user.id), detail={"remote_addr": remote_addr})
+        session.flush()
+        return user
+    # The typed email is not kept: people type passwords into the email field.
+    record(session, actor="anonymous", action="auth.login_failed", object_type="user",
+           object_id=None if user is None else str(user.id),
+           detail={"reason": reason, "remote_addr": remote_addr})
+    session.flush()
+    return None
+
+
+def log_out(session: Session, *, user: User) -> None:
+    """Audit that a user logged out."""
+    record(session, actor=user.email, action="auth.logout", object_type="user", object_id=str(user.id))
+    session.flush()
+
+
+# --- managing users ---------------------------------------------------------------------------
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every staff user, by email."""
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def set_user_locale(session: Session, *, user: User, locale: str | None, actor: str) -> None:
+    """Set the language a user's pages speak; None follows the browser."""
+    if user.locale == locale:
+        return
+    record(session, actor=actor, action="user.update", object_type="user", object_id=str(user.id),
+           detail={"locale": [user.locale, locale]})
+    user.locale = locale
+    session.flush()
+
+
+def set_user_role(session: Session, *, user: User, role: Role, actor: User) -> None:
+    """Change a user's role; nobody changes their own."""
+    if user.id == actor.id:
+        raise UserError("you cannot change your own role")
+    if user.role == role:
+        return
+    record(session, actor=actor.email, action="user.update", object_type="user", object_id=str(user.id),
+           detail={"role": [user.role.value, role.value]})
+    user.role = role
+    session.flush()
+
+
+def set_user_active(session: Session, *, user: User, active: bool, actor: User) -> None:
+    """Deactivate a user (they can no longer log in, their tokens stop working) or reactivate them."""
+    if user.id == actor.id:
+        raise UserError("you cannot deactivate yourself")
+    if user.is_active == active:
+        return
+    record(session, actor=actor.email, action="user.activate" if active else "user.deactivate",
+           object_type="user", object_id=str(user.id))
+    user.is_active = active
+    session.flush()
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(session: Session, *, user: User, label: str, actor: str) -> tuple[ApiToken, str]:
+    """Issue a token acting for ``user``; return the row and the token, which is never stored."""
+    label = label.strip()
+    if not label:
+        raise UserError("a token needs a label saying where it is used")
+    token = secrets.token_urlsafe(32)
+    api_token = ApiToken(
+        user_id=user.id, label=label[:100], token_hash=_hash_token(token), prefix=token[:TOKEN_PREFIX_LENGTH]
+    )
+    session.add(api_token)
+    session.flush()
+    record(session, actor=actor, action="api_token.create", object_type="api_token",
+           object_id=str(api_token.id), detail={"user_id": user.id, "label": api_token.label})
+    return api_token, token
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    """Return every API token with its user, newest first."""
+    return list(
+        session.scalars(select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id.desc()))
+    )
+
+
+def revoke_api_token(session: Session, *, token_id: int, actor: str) -> ApiToken | None:
+    """Revoke a token for good; return it, or None if there is no such token."""
+    api_token = session.get(ApiToken, token_id)
+    if api_token is None or api_token.revoked_at is not None:
+        return api_token
+    api_token.revoked_at = utcnow()
+    record(session, actor=actor, action="api_token.revoke", object_type="api_token",
+           object_id=str(api_token.id))
+    session.flush()
+    return api_token
+
+
+def authenticate_api_token(session: Session, *, token: str) -> User | None:
+    """Return the active user a live token acts for, noting when it was used; None otherwise."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None), User.is_active)
+    ).one_or_none()
+    if row is None:
+        return None
+    api_token, user = row
+    api_token.last_used_at = utcnow()
+    session.flush()
+    return user

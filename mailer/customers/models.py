@@ -31,7 +31,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Indexed for the customer list's search by the beginning of a name.
+    name: Mapped[str] = mapped_column(String(200), index=True)
     # Only a surname and an honorific ("李先生", "Mr. Smith"): stored, but a data-quality finding.
     name_incomplete: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -7,10 +7,12 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from mailer import PROJECT_ROOT
+from mailer import (
+    PROJECT_ROOT,
+    models,  # noqa: F401  (registers every table)
+)
 from mailer.config import default_database_url
 from mailer.db import Base, make_engine
-from mailer import models  # noqa: F401  (registers every table)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -1,0 +1,100 @@
+"""The staff web pages: logins, languages, CSRF protection, and one blueprint per area."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
+
+from mailer.web.access import check_access, may_open
+from mailer.web.errors import register_error_handlers
+from mailer.web.extensions import babel, csrf, limiter, login_manager
+from mailer.web.i18n import LANGUAGES, change_value, field_label, html_lang, label, select_locale
+from mailer.web.navigation import menu
+
+STATIC_FOLDER = Path(__file__).resolve().parent / "static"
+TRANSLATIONS_FOLDER = Path(__file__).resolve().parent.parent / "translations"
+
+
+def _configure(app: Flask) -> None:
+    config = app.config
+    # Session cookies: never readable by scripts, not sent on cross-site posts, HTTPS-only when
+    # SESSION_COOKIE_SECURE=1 (set it wherever the site is served over HTTPS).
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    config["SESSION_COOKIE_SECURE"] = bool(
+        config.get("SESSION_COOKIE_SECURE") or os.environ.get("SESSION_COOKIE_SECURE") == "1"
+    )
+    config.setdefault("LOGIN_RATE_LIMIT", os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"))
+    # One process's memory; RATELIMIT_STORAGE_URI=redis://... shares the counts between workers.
+    config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
+    config.setdefault("RATELIMIT_ENABLED", True)
+    # A customer file of a million rows is about 150 MB.
+    config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
+    config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_FOLDER))
+    # Times on the pages, e.g. MAILER_TIMEZONE=Asia/Shanghai; stored times stay in UTC.
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", os.environ.get("MAILER_TIMEZONE", "UTC"))
+
+
+def _serve_static_files(app: Flask) -> None:
+    app.static_folder = str(STATIC_FOLDER)
+    if "static" not in app.view_functions:
+        app.add_url_rule(
+            f"{app.static_url_path}/<path:filename>", endpoint="static", view_func=app.send_static_file
+        )
+
+
+def _load_user(user_id: str) -> object | None:
+    from mailer.auth.service import get_user
+    from mailer.db import db
+
+    if not user_id.isdigit():
+        return None
+    user = get_user(db.session, user_id=int(user_id))
+    # A deactivated user is logged out at their next request.
+    return user if user is not None and user.is_active else None
+
+
+def init_web(app: Flask) -> None:
+    """Attach logins, CSRF protection, languages, the login rate limit and every blueprint."""
+    from mailer.web.admin import bp as admin_bp
+    from mailer.web.auth import bp as auth_bp
+    from mailer.web.customers import bp as customers_bp
+    from mailer.web.dashboard import bp as dashboard_bp
+    from mailer.web.imports import bp as imports_bp
+    from mailer.web.security import add_security_headers
+
+    _configure(app)
+    _serve_static_files(app)
+
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    # Before CSRF protection, so a stranger's post is sent to log in rather than told off.
+    app.before_request(check_access)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    for blueprint in (auth_bp, dashboard_bp, customers_bp, imports_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+
+    app.jinja_env.globals.update(may_open=may_open, menu=menu, html_lang=html_lang, LANGUAGES=LANGUAGES)
+    app.jinja_env.filters.update(
+        label=label,
+        field_label=field_label,
+        change_value=change_value,
+        datetime=lambda value, format="medium": format_datetime(value, format) if value else "",
+        date=lambda value, format="medium": format_date(value, format) if value else "",
+        number=format_decimal,
+        # Amounts as stored, in the shop's currency (orders carry none of their own).
+        money=lambda value: format_decimal(value, format="#,##0.00"),
+        percent=lambda value, format="#,##0%": "" if value is None else format_percent(value, format),
+    )
+
+    from returns.api import bp as returns_api_bp
+
+    app.register_blueprint(returns_api_bp)

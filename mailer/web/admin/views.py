@@ -1,0 +1,161 @@
+"""Users and roles, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from mailer.audit.service import audit_actions, list_entries
+from mailer.auth.models import Role
+from mailer.auth.service import (
+    UserError,
+    create_api_token,
+    create_user,
+    generate_password,
+    get_user,
+    list_api_tokens,
+    list_users,
+    revoke_api_token,
+    set_user_active,
+    set_user_role,
+)
+from mailer.db import db
+from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.admin import bp
+from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
+from mailer.web.i18n import label
+
+log = logging.getLogger(__name__)
+
+
+@bp.route("/users")
+@allow(Role.ADMIN)
+def users() -> str:
+    """List staff users with their role and state."""
+    return render_template(
+        "admin/users.html", users=list_users(db.session), roles=list(Role), me=current_staff()
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def new_user() -> str | tuple[str, int]:
+    """Create a staff user; a generated password is shown once, on this response only."""
+    form = NewUserForm()
+    if not form.validate_on_submit():
+        return render_template("admin/new_user.html", form=form), 400 if request.method == "POST" else 200
+    admin = current_staff()
+    password = form.password.data or generate_password()
+    try:
+        user = create_user(
+            db.session, email=form.email.data or "", password=password, role=Role(form.role.data),
+            actor=actor_name(admin),
+        )
+    except UserError as exc:
+        db.session.rollback()
+        form.email.errors = [str(exc)]
+        return render_template("admin/new_user.html", form=form), 400
+    db.session.commit()
+    log.info("user %s created user %s (%s)", admin.id, user.id, user.role.value)
+    return render_template(
+        "admin/user_created.html", user=user, password=None if form.password.data else password
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def update_user(user_id: int) -> Response:
+    """Change a user's role, or deactivate or reactivate them."""
+    admin = current_staff()
+    user = get_user(db.session, user_id=user_id)
+    if user is None:
+        abort(404)
+    form = UserUpdateForm()
+    if not form.validate_on_submit() or (form.action.data == "role" and not form.role.data):
+        abort(400)
+    try:
+        if form.action.data == "role":
+            set_user_role(db.session, user=user, role=Role(form.role.data), actor=admin)
+        else:
+            set_user_active(db.session, user=user, active=form.action.data == "activate", actor=admin)
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("admin.users"))
+    db.session.commit()
+    log.info("user %s changed user %s: %s", admin.id, user.id, form.action.data)
+    flash(_("%(email)s is saved.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/tokens")
+@allow(Role.ADMIN)
+def tokens() -> str:
+    """List API tokens: label, user, when made and last used, revoked or not."""
+    return render_template("admin/tokens.html", tokens=list_api_tokens(db.session))
+
+
+@bp.route("/tokens/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def new_token() -> str | tuple[str, int]:
+    """Issue an API token; the token is shown once, on this response only, and stored hashed."""
+    form = NewTokenForm()
+    form.user_id.choices = [
+        SelectChoice(user.id, f"{user.email} ({label(user.role)})")  # type: ignore[arg-type]
+        for user in list_users(db.session)
+        if user.is_active
+    ]
+    if not form.validate_on_submit():
+        return render_template("admin/new_token.html", form=form), 400 if request.method == "POST" else 200
+    admin = current_staff()
+    user = get_user(db.session, user_id=form.user_id.data or 0)
+    if user is None:
+        abort(400)
+    try:
+        api_token, token = create_api_token(
+            db.session, user=user, label=form.label.data or "", actor=actor_name(admin)
+        )
+    except UserError as exc:
+        db.session.rollback()
+        form.label.errors = [str(exc)]
+        return render_template("admin/new_token.html", form=form), 400
+    db.session.commit()
+    log.info("user %s issued API token %s for user %s", admin.id, api_token.id, user.id)
+    return render_template("admin/token_created.html", api_token=api_token, user=user, token=token)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@allow(Role.ADMIN)
+def revoke_token(token_id: int) -> Response:
+    """Revoke an API token for good."""
+    admin = current_staff()
+    api_token = revoke_api_token(db.session, token_id=token_id, actor=actor_name(admin))
+    if api_token is None:
+        abort(404)
+    db.session.commit()
+    log.info("user %s revoked API token %s", admin.id, api_token.id)
+    flash(_("The token “%(label)s” is revoked.", label=api_token.label), "success")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.route("/audit")
+@allow(Role.ADMIN)
+def audit() -> str:
+    """Show the audit log, newest first, a page at a time, optionally one action only."""
+    form = AuditFilterForm(formdata=request.args)
+    actions = audit_actions(db.session)
+    form.action.choices = [SelectChoice("", _("all actions")), *(SelectChoice(action) for action in actions)]
+    action = form.action.data if form.action.data in actions else None
+    page = list_entries(
+        db.session,
+        action=action,
+        after=request.args.get("after", type=int),
+        before=request.args.get("before", type=int),
+    )
+    return render_template(
+        "admin/audit.html", page=page, form=form, filter_args={"action": action} if action else {}
+    )

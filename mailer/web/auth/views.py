@@ -1,0 +1,87 @@
+"""Login, logout, the start page and the profile."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+
+from mailer.auth.service import log_in, log_out, set_user_locale
+from mailer.db import db
+from mailer.web.access import actor_name, current_staff, logged_in_user, may_open, pop_next_url, public, staff
+from mailer.web.auth import bp
+from mailer.web.auth.forms import LoginForm, ProfileForm
+from mailer.web.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+def _login_rate_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+@bp.route("/")
+@staff
+def home() -> Response:
+    """Send each user to the first page their role works on."""
+    return redirect(url_for("dashboard.index" if may_open("dashboard.index") else "auth.profile"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+# Only failed attempts count, so an office behind one address can still log in at nine.
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
+def login() -> Response | str | tuple[str, int]:
+    """Show the login form and log a user in."""
+    if logged_in_user() is not None:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    user = log_in(
+        db.session, email=form.email.data or "", password=form.password.data or "",
+        remote_addr=request.remote_addr,
+    )
+    db.session.commit()
+    if user is None:
+        flash(_("Wrong email or password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    next_url = pop_next_url()
+    # A fresh session for the logged-in user: nothing carried over from before.
+    session.clear()
+    login_user(user)
+    log.info("user %s logged in", user.id)
+    return redirect(next_url or url_for("auth.home"))
+
+
+@bp.route("/logout", methods=["POST"])
+@staff
+def logout() -> Response:
+    """Log the user out."""
+    user = current_staff()
+    log_out(db.session, user=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    log.info("user %s logged out", user.id)
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@staff
+def profile() -> Response | str:
+    """Show the user's account and let them choose the language of their pages."""
+    user = current_staff()
+    form = ProfileForm(locale=user.locale or "")
+    if form.validate_on_submit():
+        set_user_locale(db.session, user=user, locale=form.locale.data or None, actor=actor_name(user))
+        db.session.commit()
+        refresh_locale()  # say it in the language just chosen
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, user=user)

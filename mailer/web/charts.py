@@ -1,0 +1,93 @@
+"""Bar charts drawn as inline SVG on the server: no script, no chart library, readable when printed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+DEFAULT_COLOR = "#3567a8"
+TEXT_COLOR = "#1f2933"
+MUTED_COLOR = "#6b7785"
+GRID_COLOR = "#d8dee6"
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar: its label, its value, how the value is written, and its colour."""
+
+    label: str
+    value: int
+    value_text: str = ""
+    color: str = DEFAULT_COLOR
+
+    @property
+    def text(self) -> str:
+        """Return the value as written on the chart."""
+        return self.value_text or str(self.value)
+
+
+def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+    return Markup(
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(body)}</svg>'
+    )
+
+
+def horizontal_bars(
+    bars: Sequence[Bar], *, title: str, width: int = 560, label_width: int = 160, row_height: int = 34
+) -> Markup:
+    """Draw one labelled horizontal bar per item, longest = the largest value."""
+    value_width = 80
+    track = width - label_width - value_width
+    top = max((bar.value for bar in bars), default=0) or 1
+    body: list[str] = []
+    for index, bar in enumerate(bars):
+        y = index * row_height
+        length = round(track * bar.value / top)
+        middle = y + row_height / 2
+        body.append(
+            f'<text x="{label_width - 10}" y="{middle}" text-anchor="end" dominant-baseline="middle" '
+            f'font-size="14" fill="{TEXT_COLOR}">{escape(bar.label)}</text>'
+            f'<rect x="{label_width}" y="{y + 6}" width="{track}" height="{row_height - 12}" '
+            f'fill="#f1f4f8" rx="3"/>'
+            f'<rect x="{label_width}" y="{y + 6}" width="{length}" height="{row_height - 12}" '
+            f'fill="{escape(bar.color)}" rx="3"/>'
+            f'<text x="{label_width + track + 8}" y="{middle}" dominant-baseline="middle" font-size="14" '
+            f'fill="{TEXT_COLOR}">{escape(bar.text)}</text>'
+        )
+    return _svg(width, max(row_height * len(bars), row_height), title, body)
+
+
+def column_chart(
+    bars: Sequence[Bar], *, title: str, width: int = 560, height: int = 260, axis_label: str = ""
+) -> Markup:
+    """Draw vertical columns side by side (a histogram), each labelled below and valued above."""
+    left, right, top_margin, bottom_margin = 8, 8, 24, 44 if axis_label else 26
+    plot_height = height - top_margin - bottom_margin
+    slot = (width - left - right) / max(len(bars), 1)
+    top = max((bar.value for bar in bars), default=0) or 1
+    baseline = top_margin + plot_height
+    body = [
+        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
+        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
+    ]
+    for index, bar in enumerate(bars):
+        column = round(plot_height * bar.value / top, 1)
+        x = left + index * slot
+        center = x + slot / 2
+        body.append(
+            f'<rect x="{x + slot * 0.12:.1f}" y="{baseline - column}" width="{slot * 0.76:.1f}" '
+            f'height="{column}" fill="{escape(bar.color)}" rx="2"/>'
+            f'<text x="{center:.1f}" y="{baseline - column - 6}" text-anchor="middle" font-size="12" '
+            f'fill="{TEXT_COLOR}">{escape(bar.text)}</text>'
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'fill="{MUTED_COLOR}">{escape(bar.label)}</text>'
+        )
+    if axis_label:
+        body.append(
+            f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" font-size="13" '
+            f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
+        )
+    return _svg(width, height, title, body)

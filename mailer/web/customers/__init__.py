@@ -1,0 +1,7 @@
+"""The customer list with search and filters, and the customer page."""
+
+from flask import Blueprint
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+from mailer.web.customers import views  # noqa: E402,F401  (attaches the routes)

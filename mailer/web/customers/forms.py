@@ -1,0 +1,76 @@
+"""The customer list's filter and search forms."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from mailer.addresses.models import AddressValidity
+from mailer.customers.models import CustomerStatus
+from mailer.customers.service import CustomerFilters, RiskBand
+from mailer.web.i18n import label
+
+SEARCH_MAX_LENGTH = 200
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choices(members: type[StrEnum]) -> list[SelectChoice]:
+    return [SelectChoice("", str(_l("any")))] + [SelectChoice(member.value, label(member)) for member in members]
+
+
+class FilterForm(FlaskForm):
+    """Filters read from the query string: states and a region, never a name (see views)."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    validity = SelectField(_l("Address"), validators=[Optional()])
+    risk = SelectField(_l("Churn risk"), validators=[Optional()])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = _choices(CustomerStatus)
+        self.validity.choices = _choices(AddressValidity)
+        self.risk.choices = _choices(RiskBand)
+
+    def filters(self, *, search: str | None) -> CustomerFilters:
+        """Return the filters the form holds, leaving out any value that is not valid."""
+        self.validate()
+        return CustomerFilters(
+            status=_member(CustomerStatus, self.status),
+            validity=_member(AddressValidity, self.validity),
+            region=None if self.region.errors else (self.region.data or "").strip() or None,
+            risk_band=_member(RiskBand, self.risk),
+            search=search,
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """Return the non-empty filters as query-string arguments."""
+        return {
+            name: value
+            for name, value in (
+                ("status", self.status.data), ("validity", self.validity.data),
+                ("risk", self.risk.data), ("region", (self.region.data or "").strip()),
+            )
+            if value
+        }
+
+
+def _member(members: type[E], field: SelectField) -> E | None:
+    if field.errors or not field.data:
+        return None
+    return members(field.data)
+
+
+class SearchForm(FlaskForm):
+    """A customer number or the beginning of a name, sent by POST."""
+
+    q = StringField(_l("Customer number or name"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])

@@ -1,0 +1,71 @@
+"""The customer list and the customer page.
+
+Names and customer numbers are personal data, and query strings end up in access logs, proxy
+logs and browser history. So the list's query string carries only states, a region and a page
+cursor (an internal id); a search term is posted, kept in the user's session (a signed,
+HttpOnly cookie that no log records) and applied until cleared. Customer pages are addressed by
+internal id, never by customer number.
+"""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from mailer.auth.models import Role
+from mailer.customers.service import customer_detail, list_customers
+from mailer.db import db
+from mailer.web.access import allow
+from mailer.web.customers import bp
+from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
+
+SEARCH_KEY = "customer_search"
+
+
+def _cursor(name: str) -> int | None:
+    return request.args.get(name, type=int)
+
+
+@bp.route("")
+@allow(Role.MARKETING)
+def index() -> str:
+    """List customers by id, a page at a time, filtered and searched."""
+    filter_form = FilterForm(formdata=request.args)
+    search = session.get(SEARCH_KEY) or None
+    page = list_customers(
+        db.session,
+        filters=filter_form.filters(search=search),
+        after=_cursor("after"),
+        before=_cursor("before"),
+    )
+    return render_template(
+        "customers/index.html",
+        page=page,
+        filter_form=filter_form,
+        search_form=SearchForm(q=search),
+        search=search,
+        filter_args=filter_form.query_args(),
+    )
+
+
+@bp.route("/search", methods=["POST"])
+@allow(Role.MARKETING)
+def search() -> Response:
+    """Remember (or with "clear", forget) the search term, and show the first page of results."""
+    form = SearchForm()
+    term = (form.q.data or "").strip()[:SEARCH_MAX_LENGTH]
+    if request.form.get("clear") or not term:
+        session.pop(SEARCH_KEY, None)
+    else:
+        session[SEARCH_KEY] = term
+    return redirect(url_for("customers.index", **FilterForm(formdata=request.form).query_args()))
+
+
+@bp.route("/<int:customer_id>")
+@allow(Role.MARKETING)
+def show(customer_id: int) -> str:
+    """Show a customer: current address, address history, orders and churn risk."""
+    detail = customer_detail(db.session, customer_id=customer_id)
+    if detail is None:
+        abort(404)
+    return render_template("customers/show.html", detail=detail, customer=detail.customer)

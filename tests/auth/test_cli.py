@@ -1,0 +1,51 @@
+"""``python -m mailer users create``."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.audit.models import AuditEntry
+from mailer.auth.models import Role, User
+from mailer.auth.service import verify_password
+
+
+def _user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def test_create_a_user_with_a_generated_password(runner: FlaskCliRunner, session: Session) -> None:
+    result = runner.invoke(args=["users", "create", "Mail.Room@example.com", "--role", "mailroom"])
+    assert result.exit_code == 0, result.output
+    assert "Created mailroom user mail.room@example.com" in result.output
+    password = result.output.split("Password: ")[1].strip()
+    user = _user(session, "mail.room@example.com")
+    assert user is not None and user.role is Role.MAILROOM
+    assert verify_password(user, password)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).one()
+    assert entry.actor.startswith("cli:")
+
+
+def test_create_a_user_with_a_given_password(runner: FlaskCliRunner, session: Session) -> None:
+    result = runner.invoke(
+        args=["users", "create", "m@example.com", "--role", "marketing", "--password", "chosen password"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password:" not in result.output
+    user = _user(session, "m@example.com")
+    assert user is not None and verify_password(user, "chosen password")
+
+
+def test_a_user_that_cannot_be_created_exits_2(runner: FlaskCliRunner, session: Session) -> None:
+    assert runner.invoke(args=["users", "create", "a@example.com", "--role", "admin"]).exit_code == 0
+    again = runner.invoke(args=["users", "create", "a@example.com", "--role", "admin"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    short = runner.invoke(args=["users", "create", "b@example.com", "--role", "admin", "--password", "short"])
+    assert short.exit_code == 2 and "at least 10" in short.output
+    assert _user(session, "b@example.com") is None
+
+
+def test_the_role_must_be_one_of_ours(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["users", "create", "c@example.com", "--role", "emperor"])
+    assert result.exit_code == 2 and "Invalid value for '--role'" in result.output

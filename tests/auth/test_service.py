@@ -1,0 +1,128 @@
+"""Staff users: logging in, roles, activity, languages and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.audit.models import AuditEntry
+from mailer.auth.api_tokens import ApiToken
+from mailer.auth.models import Role, User
+from mailer.auth.service import (
+    UserError,
+    authenticate_api_token,
+    create_api_token,
+    create_user,
+    list_api_tokens,
+    log_in,
+    revoke_api_token,
+    set_user_active,
+    set_user_locale,
+    set_user_role,
+)
+
+PASSWORD = "a good long password"
+
+
+@pytest.fixture
+def admin(session: Session) -> User:
+    return create_user(session, email="boss@example.com", password=PASSWORD, role=Role.ADMIN, actor="test")
+
+
+@pytest.fixture
+def clerk(session: Session) -> User:
+    return create_user(session, email="Clerk@Example.com", password=PASSWORD, role=Role.MAILROOM, actor="test")
+
+
+def _actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_passwords_are_stored_hashed(clerk: User) -> None:
+    assert PASSWORD not in clerk.password_hash
+    assert clerk.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_log_in_checks_the_password_and_audits_every_attempt(session: Session, clerk: User) -> None:
+    assert log_in(session, email=" clerk@example.COM ", password=PASSWORD, remote_addr="10.0.0.5") is clerk
+    assert clerk.last_login_at is not None
+    assert log_in(session, email="clerk@example.com", password="wrong", remote_addr=None) is None
+    assert log_in(session, email="nobody@example.com", password=PASSWORD, remote_addr=None) is None
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action.like("auth.%")).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.object_id, e.detail.get("reason")) for e in entries] == [
+        ("auth.login", str(clerk.id), None),
+        ("auth.login_failed", str(clerk.id), "wrong password"),
+        ("auth.login_failed", None, "unknown email"),
+    ]
+    assert entries[0].detail["remote_addr"] == "10.0.0.5"
+
+
+def test_an_inactive_user_cannot_log_in(session: Session, admin: User, clerk: User) -> None:
+    set_user_active(session, user=clerk, active=False, actor=admin)
+    assert log_in(session, email=clerk.email, password=PASSWORD, remote_addr=None) is None
+
+
+def test_roles_and_activity_change_with_an_audit_row_but_never_ones_own(
+    session: Session, admin: User, clerk: User
+) -> None:
+    set_user_role(session, user=clerk, role=Role.MARKETING, actor=admin)
+    set_user_role(session, user=clerk, role=Role.MARKETING, actor=admin)  # no change, no row
+    set_user_active(session, user=clerk, active=False, actor=admin)
+    assert (clerk.role, clerk.is_active) == (Role.MARKETING, False)
+    assert _actions(session)[-2:] == ["user.update", "user.deactivate"]
+    with pytest.raises(UserError):
+        set_user_role(session, user=admin, role=Role.MAILROOM, actor=admin)
+    with pytest.raises(UserError):
+        set_user_active(session, user=admin, active=False, actor=admin)
+
+
+def test_the_language_is_kept_per_user(session: Session, clerk: User) -> None:
+    set_user_locale(session, user=clerk, locale="zh", actor=clerk.email)
+    assert clerk.locale == "zh"
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.update")).one()
+    assert entry.detail == {"locale": [None, "zh"]}
+
+
+def test_an_api_token_is_stored_only_as_its_hash(session: Session, admin: User, clerk: User) -> None:
+    api_token, token = create_api_token(session, user=clerk, label=" Scanner 1 ", actor=admin.email)
+    assert len(token) >= 40
+    assert api_token.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert api_token.prefix == token[:8] and api_token.label == "Scanner 1"
+    stored = session.scalars(select(ApiToken)).one()
+    assert token not in (stored.token_hash, stored.prefix, stored.label)
+
+
+def test_a_token_authenticates_its_user_until_revoked(session: Session, admin: User, clerk: User) -> None:
+    api_token, token = create_api_token(session, user=clerk, label="Scanner", actor=admin.email)
+    assert api_token.last_used_at is None
+    assert authenticate_api_token(session, token=token) is clerk
+    assert api_token.last_used_at is not None
+    assert authenticate_api_token(session, token=token + "x") is None
+    assert authenticate_api_token(session, token="") is None
+
+    set_user_active(session, user=clerk, active=False, actor=admin)
+    assert authenticate_api_token(session, token=token) is None
+    set_user_active(session, user=clerk, active=True, actor=admin)
+
+    assert revoke_api_token(session, token_id=api_token.id, actor=admin.email) is api_token
+    assert api_token.is_revoked
+    assert authenticate_api_token(session, token=token) is None
+    revoke_api_token(session, token_id=api_token.id, actor=admin.email)  # again: nothing more recorded
+    assert _actions(session).count("api_token.revoke") == 1
+    assert revoke_api_token(session, token_id=999_999, actor=admin.email) is None
+
+
+def test_tokens_are_listed_newest_first_with_their_user(session: Session, admin: User, clerk: User) -> None:
+    first, _ = create_api_token(session, user=clerk, label="one", actor=admin.email)
+    second, _ = create_api_token(session, user=admin, label="two", actor=admin.email)
+    tokens = list_api_tokens(session)
+    assert tokens == [second, first]
+    assert tokens[1].user is clerk
+
+
+def test_a_token_needs_a_label(session: Session, admin: User) -> None:
+    with pytest.raises(UserError):
+        create_api_token(session, user=admin, label="  ", actor=admin.email)

@@ -1,0 +1,191 @@
+"""The customer list (filters, search, keyset pages) and the customer page."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import insert, select, update
+
+from mailer.addresses.models import Address, AddressValidity
+from mailer.auth.models import Role
+from mailer.customers.importing import import_customers
+from mailer.customers.models import Customer, CustomerStatus
+from mailer.orders.models import Order
+from tests.factories import CN_ROW, customer_row, write_csv
+from tests.web.conftest import data, import_demo_customers, post
+
+ROW_LINK = re.compile(r'<td class="mono"><a href="/customers/(\d+)">')
+NEXT_LINK = re.compile(r'href="([^"]+)" rel="next"')
+PREVIOUS_LINK = re.compile(r'href="([^"]+)" rel="prev"')
+
+
+def _ids(page: str) -> list[int]:
+    return [int(i) for i in ROW_LINK.findall(page)]
+
+
+def _link(pattern: re.Pattern[str], page: str) -> str | None:
+    match = pattern.search(page)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def _walk(client: FlaskClient, url: str) -> tuple[list[list[int]], str]:
+    """Follow the next links from ``url``; return each page's ids and the last page's HTML."""
+    pages = []
+    while True:
+        page = client.get(url).get_data(as_text=True)
+        pages.append(_ids(page))
+        following = _link(NEXT_LINK, page)
+        if following is None:
+            return pages, page
+        url = following
+
+
+@pytest.fixture
+def marketing(logged_in) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return logged_in(Role.MARKETING)
+
+
+def test_pages_follow_each_other_by_id_without_gaps_or_repeats(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    ids = import_demo_customers(app, tmp_path, 130)
+    pages, last_page = _walk(marketing, "/customers")
+    assert [len(p) for p in pages] == [50, 50, 30]
+    for earlier, later in itertools.pairwise(pages):
+        assert later[0] > earlier[-1]  # the next page starts after the last id shown
+    assert [i for p in pages for i in p] == ids
+
+    # And back again with the previous links.
+    backwards = []
+    page = last_page
+    while (previous := _link(PREVIOUS_LINK, page)) is not None:
+        page = marketing.get(previous).get_data(as_text=True)
+        backwards.append(_ids(page))
+    assert backwards == [pages[1], pages[0]]
+    assert _link(PREVIOUS_LINK, page) is None
+
+
+def test_a_page_stays_right_when_rows_change_meanwhile(app: Flask, marketing: FlaskClient, tmp_path: Path) -> None:
+    ids = import_demo_customers(app, tmp_path, 120)
+    first = marketing.get("/customers").get_data(as_text=True)
+    following = _link(NEXT_LINK, first)
+    assert following == f"/customers?after={ids[49]}"
+    # A customer earlier in the list leaves the filter: with OFFSET the next page would skip one.
+    with data(app) as session:
+        session.execute(update(Customer).where(Customer.id == ids[10]).values(status=CustomerStatus.DECEASED))
+    second = _ids(marketing.get(following + "&status=active").get_data(as_text=True))
+    assert second == ids[50:100]
+
+
+def test_filters_narrow_the_list_and_stay_in_the_page_links(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    ids = import_demo_customers(app, tmp_path, 120)
+    with data(app) as session:
+        session.execute(update(Customer).where(Customer.id.in_(ids[::2])).values(status=CustomerStatus.DO_NOT_MAIL))
+        session.execute(update(Customer).where(Customer.id.in_(ids[:60])).values(churn_risk=0.85))
+        session.execute(
+            update(Address).where(Address.customer_id.in_(ids[:3])).values(validity=AddressValidity.UNDELIVERABLE)
+        )
+        ny = list(
+            session.scalars(select(Address.customer_id).where(Address.region == "NY").order_by(Address.customer_id))
+        )
+
+    pages, _ = _walk(marketing, "/customers?status=do_not_mail&risk=high")
+    assert [i for p in pages for i in p] == ids[:60:2]
+    pages, _ = _walk(marketing, "/customers?status=do_not_mail&region=")
+    assert [len(p) for p in pages] == [50, 10]
+    first = marketing.get("/customers?status=do_not_mail&region=").get_data(as_text=True)
+    assert _link(NEXT_LINK, first) == f"/customers?after={ids[98]}&status=do_not_mail"
+
+    assert _ids(marketing.get("/customers?validity=undeliverable").get_data(as_text=True)) == ids[:3]
+    assert [i for p in _walk(marketing, "/customers?region=NY")[0] for i in p] == ny
+    assert _ids(marketing.get("/customers?risk=unscored").get_data(as_text=True)) == ids[60:110]
+    # A value that is not a filter value is ignored rather than failing the page.
+    assert _ids(marketing.get("/customers?status=bogus").get_data(as_text=True)) == ids[:50]
+
+
+def test_search_by_customer_number_or_name_prefix_is_posted_and_remembered(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    rows = [
+        customer_row(customer_no="K100", name="Anna Berg"),
+        customer_row(customer_no="K101", name="Annabel Lee"),
+        customer_row(customer_no="K102", name="Hanna Anders"),
+        customer_row(CN_ROW, customer_no="K103", name="王磊"),
+        customer_row(CN_ROW, customer_no="Anna", name="王芳"),
+    ]
+    with data(app) as session:
+        import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    def names(page: str) -> list[str]:
+        return re.findall(r'<td><a href="/customers/\d+">([^<]+)</a></td>', page)
+
+    response = post(marketing, "/customers/search", {"q": "Anna"})
+    assert response.location == "/customers"
+    page = marketing.get("/customers").get_data(as_text=True)
+    assert names(page) == ["Anna Berg", "Annabel Lee", "王芳"]  # prefix of a name, or the number exactly
+    assert "Clear search" in page
+    # The term stays for the next pages and filters, until cleared.
+    assert names(marketing.get("/customers?status=active").get_data(as_text=True)) == names(page)
+
+    post(marketing, "/customers/search", {"q": "王"})
+    assert names(marketing.get("/customers").get_data(as_text=True)) == ["王磊", "王芳"]
+    post(marketing, "/customers/search", {"q": "K102"})
+    assert names(marketing.get("/customers").get_data(as_text=True)) == ["Hanna Anders"]
+    post(marketing, "/customers/search", {"q": "anna"})  # case-sensitive, like the name index
+    assert names(marketing.get("/customers").get_data(as_text=True)) == []
+    post(marketing, "/customers/search", {"q": "100%_"})  # LIKE wildcards are plain characters
+    assert names(marketing.get("/customers").get_data(as_text=True)) == []
+
+    response = post(marketing, "/customers/search", {"q": "Anna", "clear": "1", "status": "active"})
+    assert response.location == "/customers?status=active"
+    assert len(names(marketing.get("/customers").get_data(as_text=True))) == 5
+
+
+def test_the_customer_page_shows_address_history_orders_and_churn(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    first = customer_row(CN_ROW, customer_no="H1")
+    moved = customer_row(CN_ROW, customer_no="H1", line1="西湖区文一西路969号", postal_code="311121")
+    with data(app) as session:
+        import_customers(session, path=write_csv(tmp_path / "a.csv", [first]), actor="importer@example.com")
+        import_customers(session, path=write_csv(tmp_path / "b.csv", [moved]), actor="importer@example.com")
+        customer = session.scalars(select(Customer).where(Customer.customer_no == "H1")).one()
+        customer.churn_risk = 0.42
+        customer.churn_explanation = [
+            {"kind": "base", "text": "Base figure from 3 purchases: 30%.", "risk_after": 0.30},
+            {"kind": "evidence", "text": "2026-05-02: returned mail (NSN) raised the risk.", "risk_after": 0.42},
+            {"kind": "result", "text": "Churn risk: 42%.", "risk_after": 0.42},
+        ]
+        session.execute(
+            insert(Order),
+            [
+                {"customer_id": customer.id, "ordered_on": date(2025, 3, 1), "amount_cents": 12_000},
+                {"customer_id": customer.id, "ordered_on": date(2026, 1, 9), "amount_cents": 5_050},
+            ],
+        )
+        customer_id = customer.id
+
+    page = marketing.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert "王磊" in page and "H1" in page
+    assert "西湖区文一西路969号" in page  # current address
+    timeline = page[page.index('class="timeline"'):]
+    # Newest first: the new address, the old one superseded, the first address.
+    kinds = re.findall(r'<li class="(created|superseded|edited|validity)">', timeline)
+    assert kinds == ["created", "superseded", "created"]
+    assert "文三路478号华星时代广场A座1201室" in timeline
+    assert "customer import" in timeline and "importer@example.com" in timeline
+    assert "42%" in page and "returned mail (NSN) raised the risk" in page
+    assert "170.50" in page  # order total
+    assert "Jan 9, 2026" in page  # last order
+
+
+def test_an_unknown_customer_is_not_found(marketing: FlaskClient) -> None:
+    assert marketing.get("/customers/999999").status_code == 404

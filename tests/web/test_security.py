@@ -1,0 +1,124 @@
+"""CSRF, cookies, the login rate limit, security headers, and personal data kept out of URLs and logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mailer.auth.models import Role
+from mailer.web.extensions import limiter
+from tests.factories import customer_row, write_csv
+from tests.web.conftest import PASSWORD, Staff, csrf_token, log_in, post
+
+
+def test_a_form_without_the_csrf_token_is_refused(client: FlaskClient, staff: dict[Role, Staff]) -> None:
+    response = client.post("/login", data={"email": staff[Role.ADMIN].email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "form expired" in response.get_data(as_text=True)
+
+
+def test_a_token_from_another_session_is_refused(app: Flask, staff: dict[Role, Staff]) -> None:
+    other_token = csrf_token(app.test_client())
+    client = app.test_client()
+    client.get("/login")
+    response = client.post(
+        "/login", data={"email": staff[Role.ADMIN].email, "password": PASSWORD, "csrf_token": other_token}
+    )
+    assert response.status_code == 400
+
+
+def test_logged_in_posts_need_the_token_too(logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.ADMIN)
+    assert client.post("/profile", data={"locale": "zh"}).status_code == 400
+    assert client.post("/logout").status_code == 400
+    assert post(client, "/profile", {"locale": "zh"}).status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite(client: FlaskClient, staff: dict[Role, Staff]) -> None:
+    response = log_in(client, staff[Role.ADMIN])
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # served over plain HTTP in tests; SESSION_COOKIE_SECURE=1 turns it on
+
+
+def test_secure_cookies_can_be_switched_on(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    from mailer import create_app
+
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_pages_carry_security_headers_and_are_not_cached(logged_in) -> None:  # type: ignore[no-untyped-def]
+    response = logged_in(Role.MARKETING).get("/customers")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_failed_logins_are_rate_limited(app: Flask, client: FlaskClient, staff: dict[Role, Staff]) -> None:
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    user = staff[Role.MARKETING]
+    for _ in range(3):
+        assert log_in(client, user, password="wrong password").status_code == 401
+    assert log_in(client, user, password="wrong password").status_code == 429
+    # Even the right password waits until the minute is over.
+    response = log_in(client, user)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+
+    limiter.reset()
+    assert log_in(client, user).status_code == 302
+
+
+def test_successful_logins_do_not_use_up_the_limit(app: Flask, staff: dict[Role, Staff]) -> None:
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    for _ in range(4):
+        assert log_in(app.test_client(), staff[Role.MAILROOM]).status_code == 302
+
+
+def test_the_rate_limit_can_be_switched_off(database_url: str, connection, staff: dict[Role, Staff]) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import sessionmaker
+
+    from mailer import create_app
+
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+        "RATELIMIT_ENABLED": False, "LOGIN_RATE_LIMIT": "1 per minute",
+    })
+    state = app.extensions["mailer.db"]
+    state.engine.dispose()
+    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    client = app.test_client()
+    for _ in range(3):
+        assert log_in(client, staff[Role.MARKETING], password="wrong password").status_code == 401
+
+
+def test_no_customer_data_in_urls_or_log_lines(
+    app: Flask, logged_in, tmp_path: Path, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = logged_in(Role.MARKETING)
+    upload = write_csv(tmp_path / "people.csv", [customer_row(name="Zebulon Quist", email="zq@example.com")])
+    with upload.open("rb") as handle:
+        response = post(client, "/imports", {"kind": "customers", "file": (handle, "people.csv")})
+    assert response.status_code == 200
+
+    response = post(client, "/customers/search", {"q": "Zebulon"})
+    assert response.status_code == 302
+    assert "Zebulon" not in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Zebulon Quist" in page
+    links = [part.split('"')[0] for part in page.split('href="')[1:]]
+    customer_links = [link for link in links if link.startswith("/customers/")]
+    assert customer_links and not any("Zebulon" in link or "C002" in link for link in links)
+    assert client.get(customer_links[0]).status_code == 200
+
+    for secret in ("Zebulon", "Quist", "zq@example.com", "Oak Street", "62704"):
+        assert secret not in caplog.text
