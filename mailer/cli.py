@@ -88,6 +88,7 @@ def register_commands(app: Flask) -> None:
     from mailer.customers.cli import customers_cli
     from mailer.orders.cli import orders_cli
     from mailer.setup_cli import demo_command, init_command
+    from returns.cli import returns_cli
 
     for command in (
         init_command,
@@ -97,6 +98,7 @@ def register_commands(app: Flask) -> None:
         batch_cli,
         churn_cli,
         users_cli,
+        returns_cli,
     ):
         app.cli.add_command(command)
 

@@ -7,6 +7,7 @@ from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
 from mailer.orders.models import Order
+from returns.models import MailReturn
 
 __all__ = [
     "Address",
@@ -18,6 +19,7 @@ __all__ = [
     "Campaign",
     "Customer",
     "MailPiece",
+    "MailReturn",
     "Order",
     "User",
 ]

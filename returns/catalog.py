@@ -51,11 +51,35 @@ class Reason:
     # Likelihood ratio of churn given this return; math.inf means the customer is gone for good.
     churn_weight: float
     explanation_en: str
+    # The reason a return of this kind becomes when no new address comes with it (MOVED → MLNA).
+    without_new_address: str | None = None
+    # Other wordings of the Chinese label in use on post-office slips.
+    other_labels_zh: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
         """Tell whether this reason ends the customer relationship outright."""
         return math.isinf(self.churn_weight)
+
+    @property
+    def is_soft(self) -> bool:
+        """Tell whether this is a soft return: the address becomes suspect, not undeliverable."""
+        return self.address_effect is AddressEffect.SUSPECT
+
+    @property
+    def moves_customer(self) -> bool:
+        """Tell whether this return brings the customer's new address."""
+        return self.address_effect is AddressEffect.SUPERSEDED
+
+    @property
+    def moves_churn(self) -> bool:
+        """Tell whether this return is evidence that moves the churn risk at all."""
+        return self.churn_weight != 1
+
+    @property
+    def evidence_label(self) -> str:
+        """Return the words naming this return in a churn explanation."""
+        return f"Returned mail: {self.label_en}"
 
 
 def _parse_weight(value: str) -> float:
@@ -78,10 +102,15 @@ def load_reasons(path: Path = CATALOG_PATH) -> dict[str, Reason]:
             batch_effect=BatchEffect(row["batch_effect"]),
             churn_weight=_parse_weight(row["churn_weight"]),
             explanation_en=row["explanation_en"],
+            without_new_address=row.get("without_new_address") or None,
+            other_labels_zh=tuple(row.get("other_labels_zh", "").split()),
         )
         if reason.code in reasons:
             raise ValueError(f"{path}: reason code {reason.code} appears twice")
         reasons[reason.code] = reason
+    for reason in reasons.values():
+        if reason.without_new_address is not None and reason.without_new_address not in reasons:
+            raise ValueError(f"{path}: {reason.code} falls back to unknown reason {reason.without_new_address}")
     return reasons
 
 
@@ -90,11 +119,16 @@ REASONS: Mapping[str, Reason] = MappingProxyType(load_reasons())
 # Every way a clerk or a postal file may name a reason: our code, a USPS ACS code, the Chinese label.
 _ALIASES: dict[str, str] = {}
 for _reason in REASONS.values():
-    for _alias in (_reason.code, *_reason.usps_codes, _reason.label_zh):
+    for _alias in (_reason.code, *_reason.usps_codes, _reason.label_zh, *_reason.other_labels_zh):
         _ALIASES[_alias.casefold()] = _reason.code
 
 
 def resolve_reason(value: str) -> Reason | None:
-    """Find the reason named by our code, a USPS ACS code or the Chinese label."""
+    """Find the reason named by our code, a USPS ACS code or a Chinese label."""
     code = _ALIASES.get(value.strip().casefold())
     return REASONS[code] if code else None
+
+
+def reason_codes_text() -> str:
+    """Return the reason codes and their labels as one line, for messages that list the choices."""
+    return ", ".join(f"{reason.code} ({reason.label_zh})" for reason in REASONS.values())

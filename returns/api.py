@@ -1,0 +1,189 @@
+"""The returned-mail API: a mailroom station or an integration records a returned piece.
+
+``POST /api/returns`` with ``{"piece_code": ..., "reason": ...}`` (optionally ``returned_at``,
+``new_address`` for a move, ``change_address: false`` to log without changing the address, and
+``note``). Who may call it: mailroom staff and admins (``@allow(Role.MAILROOM)``), either
+
+- with an API token, ``Authorization: Bearer <token>`` (stations, integrations): no CSRF token,
+  since another site's page cannot send that header; or
+- from a logged-in page, with the session's CSRF token in the ``X-CSRFToken`` header.
+
+A JSON request with neither gets 401; a bad or revoked token 401; a marketing user 403. Every
+answer is JSON: the outcome, or ``{"error": ...}`` in words a clerk understands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NoReturn
+
+from flask import Blueprint, Request, current_app, g, jsonify, make_response, request
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, abort
+
+from mailer.auth.models import Role, User
+from mailer.auth.service import authenticate_api_token
+from mailer.db import db
+from mailer.web.access import actor_name, allow, logged_in_user, rule_for
+from mailer.web.extensions import csrf, login_manager
+from returns.models import ReturnSource
+from returns.service import (
+    DEFAULT_SOFT_RETURN_WINDOW_DAYS,
+    PieceNotFound,
+    ReturnConflict,
+    ReturnError,
+    UnknownReason,
+    parse_returned_at,
+    record_return,
+)
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("returns_api", __name__, url_prefix="/api")
+
+_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Log in, or send an API token: Authorization: Bearer <token>.",
+    403: "Your account may not record returned mail. Ask an admin for the mailroom role.",
+    404: "There is no such address in the API.",
+    405: "This address of the API cannot be used that way.",
+    413: "The request is too large.",
+    415: "Send JSON (Content-Type: application/json).",
+    429: "Too many requests. Wait a minute and try again.",
+}
+
+
+def _fail(status: int, message: str) -> NoReturn:
+    response = make_response(jsonify(error=message), status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mailer"'
+    abort(response)
+
+
+def _json_error(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    message = error.description if isinstance(error, CSRFError) else _MESSAGES.get(status, error.name)
+    response = make_response(jsonify(error=message), status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mailer"'
+    return response
+
+
+for _status in _MESSAGES:
+    bp.register_error_handler(_status, _json_error)
+
+
+# --- who is calling ------------------------------------------------------------------------------
+
+
+def _token_user() -> User | None:
+    """Return the user of the request's API token, None without one; answer 401 for a bad one."""
+    if "api_token_user" in g:
+        return g.api_token_user  # type: ignore[no-any-return]
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        _fail(401, "Send the API token as: Authorization: Bearer <token>.")
+    user = authenticate_api_token(db.session, token=token.strip())
+    if user is None:
+        _fail(401, "This API token is not valid or was revoked. Ask an admin for a new one.")
+    g.api_token_user = user
+    return user
+
+
+def _user_from_request(incoming: Request) -> User | None:
+    # Flask-Login asks this when no one is logged in; only this API takes tokens.
+    if incoming.blueprint != bp.name:
+        return None
+    user = _token_user()
+    if user is None and incoming.is_json:
+        # A program calling the API gets an answer it can read, not the login page.
+        _fail(401, _MESSAGES[401])
+    return user
+
+
+@bp.record_once
+def _accept_api_tokens(state: BlueprintSetupState) -> None:
+    login_manager.request_loader(_user_from_request)
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Settle who calls: a token's user (no CSRF), or the logged-in user with the CSRF token."""
+    token_user = _token_user()
+    if token_user is not None:
+        # check_access may have admitted a logged-in user instead; the token decides.
+        rule = rule_for(request.endpoint or "")
+        if rule is None or not rule.admits(token_user):
+            _fail(403, _MESSAGES[403])
+        g.api_user = token_user
+        return
+    user = logged_in_user()
+    if user is None:
+        _fail(401, _MESSAGES[401])
+    csrf.protect()
+    g.api_user = user
+
+
+# --- recording a return --------------------------------------------------------------------------
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            _fail(400, f"{name} is missing: send {{\"piece_code\": ..., \"reason\": ...}}.")
+        return None
+    if not isinstance(value, str):
+        _fail(400, f"{name} must be text")
+    return value
+
+
+@bp.post("/returns")
+@allow(Role.MAILROOM)
+@csrf.exempt  # token requests need no CSRF token; session requests are checked in _authenticate
+def record() -> ResponseReturnValue:
+    """Record a returned piece: its reason changes the address, the customer and churn at once."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        _fail(400, 'Send a JSON object: {"piece_code": ..., "reason": ...}.')
+    piece_code = _text(data, "piece_code", required=True)
+    reason = _text(data, "reason", required=True)
+    returned_at_text = _text(data, "returned_at")
+    new_address = data.get("new_address")
+    if new_address is not None and not (
+        isinstance(new_address, dict) and all(isinstance(v, str | None) for v in new_address.values())
+    ):
+        _fail(400, "new_address must be an object of text fields: line1, line2, city, region, postal_code, country")
+    change_address = data.get("change_address", True)
+    if not isinstance(change_address, bool):
+        _fail(400, "change_address must be true or false")
+
+    session = db.session
+    user: User = g.api_user
+    try:
+        outcome = record_return(
+            session,
+            piece_code=piece_code or "",
+            reason=reason or "",
+            source=ReturnSource.SCAN,
+            actor=actor_name(user),
+            returned_at=parse_returned_at(returned_at_text) if returned_at_text else None,
+            new_address={k: v or "" for k, v in (new_address or {}).items()},
+            change_address=change_address,
+            note=_text(data, "note"),
+            window_days=int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS)),
+        )
+    except ReturnError as exc:
+        session.rollback()
+        status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
+        if isinstance(exc, UnknownReason | PieceNotFound):
+            logger.info("user %s: return not recorded: %s", user.id, exc)
+        _fail(status, str(exc))
+    session.commit()
+    status = 200 if outcome.already_recorded or outcome.corrected else 201
+    return jsonify(outcome.as_dict()), status

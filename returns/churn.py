@@ -1,0 +1,133 @@
+"""Moving a customer's stored churn risk at once when a return or a confirmation arrives.
+
+The nightly churn refresh recomputes every risk from orders, current returns and self-updates; until
+then, each new piece of evidence moves the stored risk by its weight in log-odds, faded by its age
+exactly as the refresh fades it, and adds its line to the stored explanation. A customer never
+scored starts from the stated prior (``DEFAULT_RULE.prior_risk``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.evidence import (
+    DEFAULT_RULE,
+    BaseFigure,
+    Evidence,
+    ExplanationLine,
+    LineKind,
+    base_figure_without_orders,
+    explain,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnUpdate:
+    """A customer's churn risk and explanation after one more piece of evidence."""
+
+    risk: float
+    explanation: list[dict[str, Any]]
+
+
+def _log_odds(risk: float) -> float:
+    if risk <= 0:
+        return -math.inf
+    if risk >= 1:
+        return math.inf
+    return math.log(risk / (1 - risk))
+
+
+def _risk(log_odds: float) -> float:
+    if log_odds >= 0:
+        return 1.0 / (1.0 + math.exp(-log_odds))
+    odds = math.exp(log_odds)
+    return odds / (1.0 + odds)
+
+
+def _base(risk: float | None) -> BaseFigure:
+    if risk is None:
+        return base_figure_without_orders(unit=TimeUnit.WEEK)
+    # Only the figure matters here (the stored explanation already tells where it came from, and
+    # the base line ``explain`` writes is dropped): the plainest base figure, quickest to word.
+    return BaseFigure(
+        log_odds=_log_odds(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK, has_orders=False
+    )
+
+
+def _without_result(explanation: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [dict(line) for line in explanation or [] if line.get("kind") != LineKind.RESULT.value]
+
+
+def _result_line(risk: float) -> dict[str, Any]:
+    # The same closing line ``explain`` writes.
+    return explain(_base(risk), [], as_of=date(1970, 1, 1)).lines[-1].to_json()
+
+
+def add_evidence(
+    risk: float | None,
+    explanation: Sequence[dict[str, Any]] | None,
+    item: Evidence,
+    *,
+    as_of: date,
+) -> ChurnUpdate:
+    """Return the risk moved by one piece of evidence, and the explanation with its line added."""
+    lines = _without_result(explanation)
+    if risk is None:
+        prior = DEFAULT_RULE.prior_risk
+        text = f"Not scored yet: starting from the stated prior churn risk of {_percent(prior)}."
+        lines = [ExplanationLine(kind=LineKind.PRIOR, text=text, risk_after=prior).to_json()]
+    elif not lines:
+        text = f"Churn risk so far: {_percent(risk)}."
+        lines = [ExplanationLine(kind=LineKind.MODEL, text=text, risk_after=risk).to_json()]
+    assessment = explain(_base(risk), [item], as_of=as_of)
+    lines.extend(line.to_json() for line in assessment.lines[1:])
+    return ChurnUpdate(risk=assessment.risk, explanation=lines)
+
+
+def withdraw_evidence(
+    risk: float | None,
+    explanation: Sequence[dict[str, Any]] | None,
+    *,
+    label: str,
+    risk_before: float | None,
+    risk_after: float,
+    on: date,
+) -> ChurnUpdate:
+    """Take back what one earlier piece of evidence did to the risk (a corrected return).
+
+    Evidence that ended the relationship is taken back by returning to the risk before it; any
+    other is taken back by its own shift in log-odds, so what came after it still counts.
+    """
+    current = risk if risk is not None else DEFAULT_RULE.prior_risk
+    if math.isinf(_log_odds(risk_after)) and current >= 1:
+        new_risk = risk_before if risk_before is not None else DEFAULT_RULE.prior_risk
+    elif 0 < current < 1:
+        before = risk_before if risk_before is not None else DEFAULT_RULE.prior_risk
+        shift = _log_odds(risk_after) - _log_odds(before)
+        new_risk = _risk(_log_odds(current) - shift)
+    else:
+        new_risk = current
+    line = ExplanationLine(
+        kind=LineKind.EVIDENCE,
+        text=f"{on}: {label} — corrected: taken back; churn risk {_percent(current)} → {_percent(new_risk)}.",
+        risk_after=new_risk,
+        observed_on=on,
+    ).to_json()
+    line["label"] = label
+    lines = _without_result(explanation)
+    lines.extend((line, _result_line(new_risk)))
+    return ChurnUpdate(risk=new_risk, explanation=lines)
+
+
+def _percent(p: float) -> str:
+    # As the explanation's own lines print a risk.
+    if 0 < p < 0.01:
+        return "under 1%"
+    if 0.99 < p < 1:
+        return "over 99%"
+    return f"{p:.0%}"

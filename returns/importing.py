@@ -1,0 +1,127 @@
+"""Importing a postal returns file: one row per returned piece, with a forwarding address for moves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from mailer.addresses.service import ADDRESS_FIELDS
+from mailer.audit.service import record
+from mailer.db import utcnow
+from mailer.imports import (
+    ImportReport,
+    ProgressCallback,
+    Rejection,
+    open_csv,
+    row_shape_problem,
+    write_rejects,
+)
+from returns.models import ReturnSource
+from returns.service import (
+    CHUNK_SIZE,
+    DEFAULT_SOFT_RETURN_WINDOW_DAYS,
+    ReturnError,
+    ReturnOutcome,
+    ReturnRequest,
+    apply_returns,
+    parse_returned_at,
+    prepare_return,
+)
+
+NEW_ADDRESS_PREFIX = "new_"
+NEW_ADDRESS_COLUMNS = tuple(NEW_ADDRESS_PREFIX + f for f in ADDRESS_FIELDS)
+REQUIRED_COLUMNS = ("piece_code", "reason", "returned_at")
+RETURN_COLUMNS = (*REQUIRED_COLUMNS, *NEW_ADDRESS_COLUMNS)
+
+
+def parse_return_row(values: dict[str, str], *, now: datetime) -> ReturnRequest | str:
+    """Check one row of a returns file; return the request or why the row is rejected."""
+    if problem := row_shape_problem(values, required=REQUIRED_COLUMNS):
+        return problem
+    try:
+        return prepare_return(
+            piece_code=values["piece_code"],
+            reason=values["reason"],
+            returned_at=parse_returned_at(values["returned_at"]),
+            new_address=values,
+            address_prefix=NEW_ADDRESS_PREFIX,
+            now=now,
+        )
+    except ReturnError as exc:
+        return str(exc)
+
+
+def import_returns(
+    session: Session,
+    *,
+    path: Path,
+    actor: str,
+    progress: ProgressCallback | None = None,
+    window_days: int = DEFAULT_SOFT_RETURN_WINDOW_DAYS,
+) -> ImportReport:
+    """Import a returns CSV: apply good rows, reject bad ones into a rejects file beside it.
+
+    A row already recorded (same piece and reason, or the same reason and date in the piece's
+    history) counts as unchanged, so importing a file twice changes nothing the second time; a row
+    that corrects an earlier reason counts as updated.
+    """
+    source = open_csv(path, required=REQUIRED_COLUMNS, optional=NEW_ADDRESS_COLUMNS)
+    report = ImportReport(path=path, total=source.row_count)
+    now = utcnow()
+    pending: list[tuple[int, dict[str, str], ReturnRequest]] = []
+    for row, values in source.rows():
+        parsed = parse_return_row(values, now=now)
+        if isinstance(parsed, str):
+            report.rejected.append(Rejection(row=row, reason=parsed, values=values))
+            if progress:
+                progress(1, report.total)
+        else:
+            pending.append((row, values, parsed))
+        if len(pending) >= CHUNK_SIZE:
+            _apply(session, pending, report=report, actor=actor, window_days=window_days, now=now, progress=progress)
+            pending = []
+    if pending:
+        _apply(session, pending, report=report, actor=actor, window_days=window_days, now=now, progress=progress)
+
+    write_rejects(report, columns=source.columns)
+    record(
+        session, actor=actor, action="returns.import", object_type="file", object_id=path.name,
+        detail=report.as_dict(),
+    )
+    session.flush()
+    return report
+
+
+def _apply(
+    session: Session,
+    pending: Sequence[tuple[int, dict[str, str], ReturnRequest]],
+    *,
+    report: ImportReport,
+    actor: str,
+    window_days: int,
+    now: datetime,
+    progress: ProgressCallback | None,
+) -> None:
+    results = apply_returns(
+        session, [request for _, _, request in pending], source=ReturnSource.POSTAL_FILE, actor=actor,
+        window_days=window_days, now=now,
+    )
+    for (row, values, _), result in zip(pending, results, strict=True):
+        if isinstance(result, ReturnError):
+            report.rejected.append(Rejection(row=row, reason=str(result), values=values))
+        else:
+            _count(report, result)
+    if progress:
+        progress(len(pending), report.total)
+
+
+def _count(report: ImportReport, outcome: ReturnOutcome) -> None:
+    if outcome.already_recorded:
+        report.unchanged += 1
+    elif outcome.corrected:
+        report.updated += 1
+    else:
+        report.created += 1

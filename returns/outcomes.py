@@ -1,0 +1,135 @@
+"""What a return asks for, what recording it did, and why it could not be recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mailer.addresses.models import AddressValidity
+from mailer.addresses.service import CleanAddress
+from mailer.batches.piece_codes import display_piece_code
+from mailer.customers.models import CustomerStatus
+from returns.catalog import REASONS, CustomerEffect, Reason
+
+
+class ReturnError(ValueError):
+    """A return cannot be recorded as asked; the message tells a clerk what to do."""
+
+
+class PieceNotFound(ReturnError):
+    """The code is not one of our pieces: mistyped, misread, or never mailed."""
+
+
+class UnknownReason(ReturnError):
+    """The reason is none of the catalog's codes, USPS letters or Chinese labels."""
+
+
+class ReturnConflict(ReturnError):
+    """The return cannot be changed this way; someone must look at the customer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    """One return to record, checked: a canonical piece code and a catalog reason."""
+
+    piece_code: str
+    reason: Reason
+    # The reason as given (our code, a USPS letter, a Chinese label), kept on the return.
+    given_as: str
+    returned_at: datetime
+    new_address: CleanAddress | None = None
+    change_address: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOutcome:
+    """What recording one return did, for the clerk's screen and the API's answer."""
+
+    piece_code: str
+    batch_id: int
+    customer_no: str
+    customer_name: str
+    # The address block as printed on the envelope (name first).
+    lines: list[str]
+    reason: Reason
+    previous_validity: AddressValidity
+    validity: AddressValidity
+    customer_status: CustomerStatus
+    churn_risk: float | None
+    already_recorded: bool = False
+    # The reason code this return replaced, when it corrected an earlier one.
+    corrected_from: str | None = None
+    escalated: bool = False
+    moved_to: dict[str, str | None] | None = None
+    batch_flagged: bool = False
+    # Why the address was left alone although the reason would change it.
+    address_note: str | None = None
+
+    @property
+    def corrected(self) -> bool:
+        """Tell whether this return corrected an earlier reason."""
+        return self.corrected_from is not None
+
+    @property
+    def display_code(self) -> str:
+        """Return the piece code as printed."""
+        return display_piece_code(self.piece_code)
+
+    @property
+    def message(self) -> str:
+        """Return one clerk-readable summary."""
+        label = f"“{self.reason.label_en} / {self.reason.label_zh}”"
+        if self.already_recorded:
+            return f"Already recorded: piece {self.display_code} came back {label}. Nothing changed."
+        if self.corrected_from is not None:
+            old = REASONS[self.corrected_from]
+            head = f"Corrected: piece {self.display_code} is now {label} instead of “{old.label_en}”."
+        else:
+            head = f"Recorded: piece {self.display_code} for {self.customer_name} came back {label}."
+        return " ".join([head, *self._effects()])
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return what the recording did as plain data (the API's answer, ``--json``)."""
+        reason = self.reason
+        return {
+            "status": "already_recorded" if self.already_recorded else "corrected" if self.corrected else "recorded",
+            "already_recorded": self.already_recorded,
+            "corrected": self.corrected,
+            "corrected_from": self.corrected_from,
+            "message": self.message,
+            "piece": {"code": self.display_code, "batch_id": self.batch_id, "lines": self.lines},
+            "reason": {"code": reason.code, "label_en": reason.label_en, "label_zh": reason.label_zh},
+            "address": {
+                "previous_validity": self.previous_validity.value,
+                "validity": self.validity.value,
+                "escalated": self.escalated,
+                "moved_to": self.moved_to,
+                "left_alone_because": self.address_note,
+            },
+            "customer": {
+                "customer_no": self.customer_no,
+                "name": self.customer_name,
+                "status": self.customer_status.value,
+                "churn_risk": self.churn_risk,
+            },
+            "batch": {"id": self.batch_id, "print_problem": self.batch_flagged},
+        }
+
+    def _effects(self) -> Iterable[str]:
+        if self.moved_to is not None:
+            yield "The new address is now the customer's address."
+        elif self.escalated:
+            yield "Second soft return within the window: the address is now undeliverable."
+        elif self.validity is not self.previous_validity:
+            yield f"The address is now {self.validity.value}."
+        elif self.address_note:
+            yield f"The address was left alone: {self.address_note}."
+        if self.reason.customer_effect is CustomerEffect.DECEASED:
+            yield "The customer is marked deceased and will not be mailed again."
+        elif self.reason.customer_effect is CustomerEffect.DO_NOT_MAIL:
+            yield "The customer refused: no more catalogs."
+        if self.batch_flagged:
+            yield f"Batch {self.batch_id} is flagged for a printing problem; the address is not blamed."
