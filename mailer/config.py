@@ -35,4 +35,6 @@ def settings_from_environment(instance_path: str) -> dict[str, object]:
         # Where customers reach the address-update page printed on the envelopes.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         "SQLALCHEMY_ECHO": os.environ.get("SQLALCHEMY_ECHO") == "1",
+        # A second soft return within this many days makes an address undeliverable.
+        "SOFT_RETURN_WINDOW_DAYS": int(os.environ.get("SOFT_RETURN_WINDOW_DAYS", "180")),
     }
