@@ -1,16 +1,26 @@
-"""The ``churn`` command group: fit the purchase model on an orders file."""
+"""The ``churn`` command group: fit the model on a file, refresh every customer's risk, the retention list."""
 
 from __future__ import annotations
 
+import csv
 import json
-from datetime import datetime
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
+from mailer.audit.service import record
 from mailer.churn import bgnbd
 from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
+from mailer.churn.retention import RETENTION_COLUMNS, RetentionRow, retention_list
+from mailer.churn.service import HIGH_RISK, FitDidNotConverge, RefreshReport, refresh_churn
+from mailer.cli import ProgressBar, cli_actor
+from mailer.db import db
 
 
 class UnusableInput(click.ClickException):
@@ -19,12 +29,12 @@ class UnusableInput(click.ClickException):
     exit_code = 2
 
 
-@click.group("churn")
+@click.group("churn", cls=AppGroup)
 def churn_cli() -> None:
-    """Fit and score the churn model."""
+    """Fit and score the churn model; list the customers to win back."""
 
 
-@churn_cli.command("fit")
+@churn_cli.command("fit", with_appcontext=False)
 @click.option(
     "--orders",
     "orders_path",
@@ -109,3 +119,185 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
     if not result.converged:
         click.echo(f"The fit did not converge: {result.message}", err=True)
         raise click.exceptions.Exit(1)
+
+
+@churn_cli.command("refresh")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Score as of this day; later orders, returns and updates are ignored.  [default: today]",
+)
+@click.option(
+    "--unit",
+    type=click.Choice([unit.value for unit in TimeUnit]),
+    default=TimeUnit.WEEK.value,
+    show_default=True,
+    help="Time unit for recency, age and alpha.",
+)
+@click.option(
+    "--half-life-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_HALF_LIFE_DAYS,
+    show_default=True,
+    help="Days after which a piece of evidence has half its effect on the odds of churn.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON object.")
+def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as_json: bool) -> None:
+    """Fit the model on the stored orders and rescore every customer.
+
+    \b
+    Each customer's risk starts from the BG/NBD model's figure (or the
+    stated prior where the purchase history is too thin) and is moved by
+    dated evidence: current returned mail, weighted by its reason in the
+    catalog, and the customer's own address updates, each fading with the
+    half-life. A deceased customer scores 100%. Every risk is stored with
+    its explanation; a merged customer's history counts for the customer
+    it was merged into, and the merged record keeps no risk of its own.
+
+    Exit codes: 0 scored; 1 the fit did not converge (nothing written).
+    """
+    session = db.session
+    bar = ProgressBar("Refreshing churn risk")
+    try:
+        report = refresh_churn(
+            session,
+            as_of=as_of.date() if as_of else date.today(),
+            actor=cli_actor(),
+            unit=TimeUnit(unit),
+            half_life_days=half_life_days,
+            progress=bar,
+        )
+    except FitDidNotConverge as exc:
+        session.rollback()
+        bar.close()
+        click.echo(f"error: {exc}; nothing was written", err=True)
+        sys.exit(1)
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+        return
+    for line in _refresh_summary(report):
+        click.echo(line)
+
+
+def _refresh_summary(report: RefreshReport) -> list[str]:
+    lines = [
+        f"Scored {report.scored:,} customers as of {report.as_of}: {report.from_model:,} by the model, "
+        f"{report.from_prior:,} on the stated prior (too little history), {report.without_orders:,} without orders."
+    ]
+    fit = report.fit
+    if fit is None:
+        lines.append("No customer has a repeat purchase yet: no model was fitted, everyone has the stated prior.")
+    else:
+        p = fit.params
+        lines.append(
+            f"BG/NBD on {fit.n_customers:,} customers ({report.orders_used:,} orders, time unit {report.unit}): "
+            f"r={p.r:.4f} alpha={p.alpha:.4f} a={p.a:.4f} b={p.b:.4f}, log-likelihood {fit.log_likelihood:.2f}."
+        )
+    returns = sum(report.returns_used.values())
+    lines.append(
+        f"Evidence for {report.with_evidence:,} customers: {returns:,} returns, {report.self_updates:,} "
+        f"self-service address updates (half-life {report.half_life_days:g} days)."
+    )
+    if report.evidence_after_as_of or report.orders_after_as_of:
+        lines.append(
+            f"Ignored, dated after {report.as_of}: {report.orders_after_as_of:,} orders, "
+            f"{report.evidence_after_as_of:,} pieces of evidence."
+        )
+    if report.unknown_reasons:
+        lines.append(f"Skipped {report.unknown_reasons:,} returns with a reason not in the catalog.")
+    lines.append(
+        f"Deceased: {report.deceased:,} (risk 100%). Merged, not scored: {report.merged:,}. "
+        f"High risk ({HIGH_RISK:.0%} or more): {report.high_risk:,}."
+    )
+    return lines
+
+
+@churn_cli.command("list")
+@click.option(
+    "--min-risk",
+    type=click.FloatRange(0, 1),
+    default=0.7,
+    show_default=True,
+    help="List customers with at least this churn risk (0 to 1).",
+)
+@click.option("--limit", type=click.IntRange(min=0), help="List at most this many customers.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the list to this CSV file (UTF-8) instead of printing it; the export is audited.",
+)
+@click.option("--exclude-do-not-mail", is_flag=True, help="Leave out do-not-mail customers.")
+def list_command(min_risk: float, limit: int | None, csv_path: Path | None, exclude_do_not_mail: bool) -> None:
+    """List the customers to win back: churn risk at least --min-risk, most spend at stake first.
+
+    \b
+    Ordered by churn risk x monetary. Columns: customer_no, name,
+    recency_days (since the last order), frequency (purchase days),
+    monetary (total spend), churn_risk, top_reason (what raised the risk
+    most: a piece of evidence, or the model or prior), address_validity
+    and status.
+
+    Active and do-not-mail customers are listed: do-not-mail customers
+    cannot be sent a catalog but may be called or emailed, so they are
+    shown with their status (--exclude-do-not-mail leaves them out).
+    Deceased and merged customers are never listed. Customers not scored
+    yet are not listed: run `churn refresh` first.
+    """
+    session = db.session
+    rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
+    if csv_path is None:
+        count = _print_rows(rows)
+        click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}.", err=True)
+        return
+    try:
+        with csv_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(RETENTION_COLUMNS))
+            writer.writeheader()
+            count = 0
+            for row in rows:
+                writer.writerow(row.as_csv_row())
+                count += 1
+        record(
+            session,
+            actor=cli_actor(),
+            action="retention.export",
+            object_type="retention_list",
+            detail={
+                "rows": count,
+                "min_risk": min_risk,
+                "limit": limit,
+                "include_do_not_mail": not exclude_do_not_mail,
+                "file": csv_path.name,
+                "columns": list(RETENTION_COLUMNS),
+            },
+        )
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    click.echo(f"Wrote {count:,} customers to {csv_path}.")
+
+
+def _print_rows(rows: Iterable[RetentionRow]) -> int:
+    header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'risk':>9}  " + (
+        f"{'validity':<13} {'status':<11} top_reason"
+    )
+    click.echo(header)
+    count = 0
+    for row in rows:
+        recency = "" if row.recency_days is None else str(row.recency_days)
+        validity = "" if row.address_validity is None else row.address_validity.value
+        click.echo(
+            f"{row.customer_no:<12} {row.name[:24]:<24} {recency:>7} {row.frequency:>4} {row.monetary:>11,.2f} "
+            f"{format_risk(row.churn_risk):>9}  {validity:<13} {row.status.value:<11} {row.top_reason}"
+        )
+        count += 1
+    return count

@@ -6,11 +6,13 @@ later by √w. A terminal piece (a deceased return, w = ∞) makes the risk exac
 the as-of day does not count yet.
 
 ``combine`` scores whole arrays for the nightly refresh; ``explain`` tells one customer's story and
-always lands on the same number.
+always lands on the same number. ``BaseOnlyExplanations`` writes the story of the many customers
+without evidence from shared templates, exactly as ``explain`` would, at a fraction of the cost.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -224,6 +226,8 @@ class ExplanationLine:
     observed_on: date | None = None
     # What this line did to the odds of churn once faded (inf for terminal), None for base and result.
     odds_factor: float | None = None
+    # The evidence's short name ("Returned mail: Refused"), None for base and result lines.
+    label: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the line as a JSON-ready dict."""
@@ -233,6 +237,7 @@ class ExplanationLine:
             "risk_after": self.risk_after,
             "observed_on": None if self.observed_on is None else self.observed_on.isoformat(),
             "odds_factor": None if self.odds_factor is None or math.isinf(self.odds_factor) else self.odds_factor,
+            "label": self.label,
         }
 
 
@@ -276,6 +281,7 @@ def explain(
                     f"ended with “{ended_by.label}”.",
                     risk_after=1.0,
                     observed_on=item.observed_on,
+                    label=item.label,
                 )
             )
             continue
@@ -286,6 +292,7 @@ def explain(
                     text=f"{item.observed_on}: {item.label} — dated after {as_of}, not counted yet.",
                     risk_after=_risk(log_odds),
                     observed_on=item.observed_on,
+                    label=item.label,
                 )
             )
             continue
@@ -298,6 +305,7 @@ def explain(
                     risk_after=1.0,
                     observed_on=item.observed_on,
                     odds_factor=math.inf,
+                    label=item.label,
                 )
             )
             continue
@@ -313,11 +321,99 @@ def explain(
                 risk_after=after,
                 observed_on=item.observed_on,
                 odds_factor=math.exp(shift),
+                label=item.label,
             )
         )
     risk = 1.0 if ended_by is not None else _risk(log_odds)
-    lines.append(ExplanationLine(kind=LineKind.RESULT, text=f"Churn risk: {_percent(risk)}.", risk_after=risk))
+    lines.append(ExplanationLine(kind=LineKind.RESULT, text=_RESULT_TEXT % _percent(risk), risk_after=risk))
     return Assessment(risk=risk, base_risk=base.risk, lines=tuple(lines))
+
+
+class BaseOnlyExplanations:
+    """The explanations of customers without evidence, as JSON text, from shared templates.
+
+    Each text is exactly ``json.dumps(explain(base, [], ...).to_json())``. Customers on the stated
+    prior share a handful of texts, each built once by ``explain`` itself; the model's customers
+    fill one shared template, a few string operations each instead of a full ``explain``. Keep one
+    instance for a whole refresh: what it has built once it reuses.
+    """
+
+    def __init__(self, *, unit: TimeUnit, rule: HistoryRule = DEFAULT_RULE) -> None:
+        self.unit = TimeUnit(unit)
+        self.rule = rule
+        self._template = _model_json_template()
+        self._repeat_days: dict[int, str] = {}
+        self._durations: dict[float, str] = {}
+        self._shared: dict[tuple[Any, ...], str] = {}
+
+    def render(
+        self,
+        log_odds: ArrayLike,
+        from_prior: ArrayLike,
+        x: ArrayLike,
+        t_x: ArrayLike,
+        T: ArrayLike,
+        has_orders: ArrayLike,
+    ) -> list[str]:
+        """Return each customer's explanation; the arrays hold base figures as ``base_log_odds`` scores them."""
+        unit, rule, template = self.unit, self.rule, self._template
+        if len(self._durations) > _MAX_CACHED:
+            self._durations.clear()
+        repeat_days, durations, shared = self._repeat_days, self._durations, self._shared
+        out: list[str] = []
+        columns = (np.asarray(a).tolist() for a in (log_odds, from_prior, x, t_x, T, has_orders))
+        for lo, prior, xi, txi, Ti, orders in zip(*columns, strict=True):
+            if prior or not orders:
+                key = (
+                    (lo,)
+                    if not orders
+                    else (lo, min(xi, rule.min_repeat_days), round(Ti, 1), Ti * unit.days < rule.min_age_days)
+                )
+                text = shared.get(key)
+                if text is None:
+                    base = BaseFigure(
+                        log_odds=lo, from_prior=True, x=xi, t_x=txi, T=Ti, unit=unit, rule=rule, has_orders=orders
+                    )
+                    text = shared[key] = json.dumps(explain(base, [], as_of=_UNUSED_DAY).to_json())
+                out.append(text)
+                continue
+            count = repeat_days.get(xi)
+            if count is None:
+                count = repeat_days[xi] = _count(xi, "repeat purchase day")
+            # Keyed by the exact value: t_x and T are whole days in the unit, so few distinct values.
+            last_text = durations.get(txi)
+            if last_text is None:
+                last_text = durations[txi] = _duration(txi, unit)
+            age_text = durations.get(Ti)
+            if age_text is None:
+                age_text = durations[Ti] = _duration(Ti, unit)
+            risk = _risk(lo)
+            percent = _percent(risk)
+            risk_json = repr(risk)
+            out.append(template % (count, last_text, age_text, percent, risk_json, percent, risk_json))
+        return out
+
+
+# Durations kept for reuse; only arrays of arbitrary (not whole-day) ages come near it.
+_MAX_CACHED: Final = 100_000
+# Any day will do where there is no evidence to date.
+_UNUSED_DAY: Final = date(1970, 1, 1)
+_SLOT: Final = "@@slot@@"
+
+
+def _model_json_template() -> str:
+    # The JSON of [base line, result line] with %s where the figures go, keys in to_json's order.
+    base = ExplanationLine(kind=LineKind.MODEL, text=_MODEL_TEXT, risk_after=0.0).to_json()
+    result = ExplanationLine(kind=LineKind.RESULT, text=_RESULT_TEXT, risk_after=0.0).to_json()
+    base["risk_after"] = result["risk_after"] = _SLOT
+    return json.dumps([base, result]).replace(json.dumps(_SLOT), "%s")
+
+
+_MODEL_TEXT: Final = (
+    "Purchase history: %s, the last one %s after the first; a customer for %s. "
+    "The BG/NBD model puts the churn risk at %s."
+)
+_RESULT_TEXT: Final = "Churn risk: %s."
 
 
 def _risk(log_odds: float) -> float:
@@ -351,10 +447,11 @@ def _base_line(base: BaseFigure) -> ExplanationLine:
             f"starting from the stated prior churn risk of {_percent(base.risk)}."
         )
         return ExplanationLine(kind=LineKind.PRIOR, text=text, risk_after=base.risk)
-    text = (
-        f"Purchase history: {_count(base.x, 'repeat purchase day')}, the last one "
-        f"{_duration(base.t_x, unit)} after the first; a customer for {age}. "
-        f"The BG/NBD model puts the churn risk at {_percent(base.risk)}."
+    text = _MODEL_TEXT % (
+        _count(base.x, "repeat purchase day"),
+        _duration(base.t_x, unit),
+        age,
+        _percent(base.risk),
     )
     return ExplanationLine(kind=LineKind.MODEL, text=text, risk_after=base.risk)
 
@@ -375,6 +472,11 @@ def _evidence_text(
         f"{item.observed_on}: {item.label} — {direction} churn risk from {_percent(before)} "
         f"to {_percent(after)} ({weight})."
     )
+
+
+def format_risk(p: float) -> str:
+    """Return a risk as the explanations print it: whole percent, "under 1%" and "over 99%" near the ends."""
+    return _percent(p)
 
 
 def _percent(p: float) -> str:

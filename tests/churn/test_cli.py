@@ -1,7 +1,8 @@
-"""``churn fit``: an orders file in, fitted parameters out, bad rows named."""
+"""The churn commands: ``fit`` on an orders file; ``refresh`` and ``list`` on the stored customers."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import math
@@ -11,10 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from mailer.audit.models import AuditEntry
 from mailer.churn import bgnbd
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit
 from mailer.churn.cli import churn_cli
+from mailer.churn.service import refresh_churn
+from mailer.customers.models import Customer, CustomerStatus
+from tests.churn.stored import AS_OF as STORED_AS_OF
+from tests.churn.stored import add_population, regular_buyer, return_mail
 
 AS_OF = date(2024, 6, 30)
 HEADER = "customer_no,order_date,amount\n"
@@ -212,3 +221,129 @@ def test_a_fit_that_does_not_converge_exits_with_1(
     assert result.exit_code == 1
     assert "log-likelihood" in result.stdout
     assert "The fit did not converge: ABNORMAL" in result.stderr
+
+
+# --- churn refresh and churn list on the stored data ----------------------------------------------
+
+
+def test_refresh_scores_the_stored_customers_and_commits(runner: FlaskCliRunner, session: Session) -> None:
+    add_population(session)
+    returned = regular_buyer(session, "R1")
+    return_mail(session, [(returned, "MLNA", STORED_AS_OF)])
+
+    result = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat()])
+
+    assert result.exit_code == 0, result.output
+    assert "Scored 151 customers as of 2026-06-30:" in result.stdout
+    assert "Evidence for 1 customers: 1 returns, 0 self-service address updates (half-life 365 days)." in (
+        result.stdout
+    )
+    assert "BG/NBD on 151 customers" in result.stdout
+    session.expire_all()
+    assert None not in session.scalars(select(Customer.churn_risk)).all()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "churn.refresh")).one()
+    assert entry.actor.startswith("cli:")
+
+
+def test_refresh_prints_json_and_takes_the_half_life(runner: FlaskCliRunner, session: Session) -> None:
+    add_population(session, 80)
+
+    result = runner.invoke(
+        args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat(), "--half-life-days", "90", "--unit", "day",
+              "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["as_of"], report["unit"], report["half_life_days"]) == ("2026-06-30", "day", 90)
+    assert report["scored"] == 80
+    assert set(report["params"]) == {"r", "alpha", "a", "b"}
+
+
+def test_refresh_that_does_not_converge_exits_1_and_writes_nothing(
+    runner: FlaskCliRunner, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_population(session, 80)
+    # The command shares this session and rolls it back: commit the customers so they outlive that.
+    session.commit()
+    real_fit = bgnbd.fit
+
+    def stalled_fit(*args: object, **kwargs: object) -> bgnbd.FitResult:
+        return dataclasses.replace(real_fit(*args, **kwargs), converged=False, message="ABNORMAL")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bgnbd, "fit", stalled_fit)
+
+    result = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat()])
+
+    assert result.exit_code == 1
+    assert "the BG/NBD fit did not converge: ABNORMAL; nothing was written" in result.stderr
+    risks = session.scalars(select(Customer.churn_risk)).all()
+    assert len(risks) == 80 and set(risks) == {None}
+
+
+def _listed(session: Session) -> None:
+    add_population(session, 80)
+    for number, reason in enumerate(("MLNA", "REF", "DEC"), start=1):
+        customer = regular_buyer(session, f"W{number}", name=f"Win Back {number}")
+        return_mail(session, [(customer, reason, STORED_AS_OF - timedelta(days=number))])
+    session.execute(update(Customer).where(Customer.customer_no == "W3").values(status=CustomerStatus.DECEASED))
+    refresh_churn(session, as_of=STORED_AS_OF, actor="t")
+
+
+def test_list_prints_the_retention_list(runner: FlaskCliRunner, session: Session) -> None:
+    _listed(session)
+
+    result = runner.invoke(args=["churn", "list", "--min-risk", "0", "--limit", "3"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "customer_no", "name", "recency", "freq", "monetary", "risk", "validity", "status", "top_reason",
+    ]
+    assert len(lines) == 4
+    assert "3 customers with churn risk at least 0%." in result.stderr
+    everyone = runner.invoke(args=["churn", "list", "--min-risk", "0"])
+    assert "W1" in everyone.stdout and "W3" not in everyone.stdout
+    assert "Returned mail: Moved, left no address" in everyone.stdout
+
+
+def test_list_exports_csv_with_its_columns_and_audits_the_export(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    _listed(session)
+    path = tmp_path / "retention.csv"
+
+    result = runner.invoke(args=["churn", "list", "--min-risk", "0.0", "--csv", str(path)])
+
+    assert result.exit_code == 0, result.output
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "customer_no", "name", "recency_days", "frequency", "monetary", "churn_risk", "top_reason",
+        "address_validity", "status",
+    ]
+    by_number = {row["customer_no"]: row for row in rows}
+    assert "W3" not in by_number  # deceased
+    assert len(rows) == 82
+    refused = by_number["W2"]
+    assert refused["name"] == "Win Back 2"
+    assert refused["top_reason"] == f"Returned mail: Refused ({STORED_AS_OF - timedelta(days=2)})"
+    assert (refused["frequency"], refused["monetary"], refused["address_validity"]) == ("5", "125.00", "unverified")
+    risks = [float(row["churn_risk"]) for row in rows]
+    assert all(0 <= risk <= 1 for risk in risks)
+    assert f"Wrote 82 customers to {path}." in result.stdout
+    session.expire_all()
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.export")).one()
+    assert entry.object_type == "retention_list"
+    assert entry.detail["rows"] == 82 and entry.detail["file"] == "retention.csv"
+    assert entry.detail["min_risk"] == 0.0
+
+
+def test_list_help_says_who_is_listed() -> None:
+    result = CliRunner().invoke(churn_cli, ["list", "--help"])
+
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "Active and do-not-mail customers are listed" in text
+    assert "Deceased and merged customers are never listed" in text
+    assert "[default: 0.7" in text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
 
+from mailer.churn import bgnbd
 from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule, LineKind
@@ -288,3 +290,38 @@ def test_combine_checks_its_arrays() -> None:
 def test_history_rule_refuses_settings_that_fake_precision(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         HistoryRule(**kwargs)  # type: ignore[arg-type]
+
+
+def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
+    rng = np.random.default_rng(12)
+    n = 3_000
+    # Ages and recencies in whole days, as the refresh has them, plus a few arbitrary ones.
+    T = np.floor(rng.uniform(1, 160 * 7, n)) / 7
+    T[:50] = rng.uniform(0, 30, 50)
+    x, t_x, _ = bgnbd.simulate(PARAMS, n, T, rng)
+    t_x = np.minimum(np.floor(t_x * 7) / 7, T)
+    t_x[x == 0] = 0.0
+    log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
+    has_orders = rng.uniform(size=n) > 0.1
+    log_odds = np.where(has_orders, log_odds, math.log(_odds(ev.DEFAULT_RULE.prior_risk)))
+    from_prior |= ~has_orders
+    # Extremes print as "under 1%" and "over 99%".
+    log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
+
+    texts = ev.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
+
+    for i in range(n):
+        base = BaseFigure(
+            log_odds=float(log_odds[i]), from_prior=bool(from_prior[i]), x=int(x[i]), t_x=float(t_x[i]),
+            T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]),
+        )
+        assert texts[i] == json.dumps(ev.explain(base, [], as_of=AS_OF).to_json()), i
+    kinds = {json.loads(text)[0]["kind"] for text in texts}
+    assert kinds == {"model", "prior"}
+
+
+def test_each_evidence_line_carries_its_label() -> None:
+    assessment = ev.explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
+
+    stored = assessment.to_json()
+    assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]

@@ -1,0 +1,375 @@
+"""Refreshing every customer's churn risk from stored orders, returned mail and self-service updates."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import special
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from mailer.audit.models import AuditEntry
+from mailer.churn import bgnbd, evidence
+from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.evidence import Evidence, LineKind
+from mailer.churn.service import FitDidNotConverge, refresh_churn
+from mailer.customers.models import Customer, CustomerStatus
+from mailer.orders.models import Order
+from returns.catalog import REASONS
+from tests.churn.stored import AS_OF, add_orders, add_population, regular_buyer, return_mail, self_update
+from tests.factories import add_customer
+
+
+def _odds(p: float) -> float:
+    return p / (1 - p)
+
+
+def _stored(session: Session, customer: Customer) -> Customer:
+    session.expire_all()
+    stored = session.get(Customer, customer.id)
+    assert stored is not None
+    return stored
+
+
+def _risks(session: Session) -> dict[str, float | None]:
+    return dict(session.execute(select(Customer.customer_no, Customer.churn_risk)).all())
+
+
+def _kinds(explanation: list[dict[str, Any]]) -> list[str]:
+    return [line["kind"] for line in explanation]
+
+
+# --- the model's part -------------------------------------------------------------------------------
+
+
+def test_refresh_gives_the_risks_of_the_pure_functions_on_the_same_orders(session: Session) -> None:
+    add_population(session)
+
+    report = refresh_churn(session, as_of=AS_OF, actor="analyst@example.com")
+
+    orders = session.execute(select(Order.customer_id, Order.ordered_on)).all()
+    summary = bgnbd.summarize_orders(
+        np.array([row[0] for row in orders]), np.array([row[1] for row in orders], dtype="datetime64[D]"), as_of=AS_OF
+    )
+    fit = bgnbd.fit(summary.x, summary.t_x, summary.T)
+    base, from_prior = evidence.base_log_odds(fit.params, summary.x, summary.t_x, summary.T, unit=TimeUnit.WEEK)
+    assert report.fit is not None
+    assert report.fit.params.as_array() == pytest.approx(fit.params.as_array(), rel=1e-9)
+    assert report.fit.log_likelihood == pytest.approx(fit.log_likelihood, rel=1e-12)
+    stored = dict(session.execute(select(Customer.id, Customer.churn_risk)).all())
+    assert [stored[int(i)] for i in summary.customer_ids] == pytest.approx(special.expit(base), rel=1e-12)
+    assert report.scored == summary.n_customers == 150
+    assert report.from_model == int((~from_prior).sum()) > 0
+    assert report.from_prior == int(from_prior.sum()) > 0
+    assert report.orders_used == len(orders)
+
+    # And each explanation is the one explain() tells on the same figures.
+    explanations = dict(session.execute(select(Customer.id, Customer.churn_explanation)).all())
+    for i in range(0, summary.n_customers, 7):
+        figure = evidence.base_figure(
+            fit.params, int(summary.x[i]), float(summary.t_x[i]), float(summary.T[i]), unit=TimeUnit.WEEK
+        )
+        expected = evidence.explain(figure, [], as_of=AS_OF).to_json()
+        stored_lines = explanations[int(summary.customer_ids[i])]
+        assert [line["text"] for line in stored_lines] == [line["text"] for line in expected]
+        assert [line["risk_after"] for line in stored_lines] == pytest.approx(
+            [line["risk_after"] for line in expected], rel=1e-12
+        )
+
+
+def test_customers_without_orders_get_the_stated_prior_and_are_told_so(session: Session) -> None:
+    add_population(session)
+    newcomer = add_customer(session, "N1")
+    one_order = add_customer(session, "N2", line1="2 Elm Street")
+    add_orders(session, one_order, [AS_OF - timedelta(days=200)])
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    prior = evidence.DEFAULT_RULE.prior_risk
+    stored = _stored(session, newcomer)
+    assert stored.churn_risk == pytest.approx(prior)
+    assert stored.churn_explanation is not None
+    assert _kinds(stored.churn_explanation) == ["prior", "result"]
+    assert stored.churn_explanation[0]["text"] == (
+        "No orders on record: starting from the stated prior churn risk of 50%."
+    )
+    thin = _stored(session, one_order)
+    assert thin.churn_risk == pytest.approx(prior)
+    assert thin.churn_explanation is not None
+    assert thin.churn_explanation[0]["text"].startswith(
+        "Too little purchase history for the model (no repeat purchase yet; a customer for 28.6 weeks)"
+    )
+    assert report.without_orders == 1
+    assert stored.churn_scored_at is not None and stored.churn_scored_at.tzinfo is not None
+
+
+def test_orders_after_as_of_are_ignored_and_counted(session: Session) -> None:
+    add_population(session)
+    buyer = regular_buyer(session, "B1")
+    before = refresh_churn(session, as_of=AS_OF, actor="t")
+    risk_before = _stored(session, buyer).churn_risk
+    add_orders(session, buyer, [AS_OF + timedelta(days=1)])
+
+    after = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    assert _stored(session, buyer).churn_risk == pytest.approx(risk_before, rel=1e-12)
+    assert after.orders_after_as_of == before.orders_after_as_of + 1
+
+
+def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_prior(session: Session) -> None:
+    for number in range(3):
+        customer = add_customer(session, f"F{number}", line1=f"{number} Pine Road")
+        add_orders(session, customer, [AS_OF - timedelta(days=100 + number)])
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    assert report.fit is None
+    assert list(_risks(session).values()) == pytest.approx([0.5, 0.5, 0.5])
+    assert report.from_prior == 3 and report.from_model == 0
+
+
+def test_a_fit_that_does_not_converge_writes_nothing(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_population(session)
+    real_fit = bgnbd.fit
+
+    def stalled(*args: Any, **kwargs: Any) -> bgnbd.FitResult:
+        return dataclasses.replace(real_fit(*args, **kwargs), converged=False, message="ABNORMAL")
+
+    monkeypatch.setattr(bgnbd, "fit", stalled)
+
+    with pytest.raises(FitDidNotConverge, match="ABNORMAL"):
+        refresh_churn(session, as_of=AS_OF, actor="t")
+
+    assert set(_risks(session).values()) == {None}
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "churn.refresh")).all() == []
+
+
+# --- evidence ----------------------------------------------------------------------------------------
+
+
+def test_returns_move_the_odds_by_their_catalog_weight(session: Session) -> None:
+    add_population(session)
+    returned = {reason: regular_buyer(session, f"R-{reason}") for reason in ("MLNA", "REF", "UNC", "TA")}
+    plain = regular_buyer(session, "R-none")
+    return_mail(session, [(customer, reason, AS_OF) for reason, customer in returned.items()])
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    risks = _risks(session)
+    base = risks["R-none"]
+    assert base is not None and 0 < base < 1
+    for reason in returned:
+        risk = risks[f"R-{reason}"]
+        assert risk is not None
+        assert _odds(risk) / _odds(base) == pytest.approx(REASONS[reason].churn_weight, rel=1e-9)
+    assert risks["R-REF"] > risks["R-MLNA"] > risks["R-UNC"] > risks["R-TA"] == pytest.approx(base, rel=1e-12)
+    assert report.returns_used == {"MLNA": 1, "REF": 1, "TA": 1, "UNC": 1}
+    assert report.with_evidence == 4
+    assert _kinds(_stored(session, plain).churn_explanation or []) == ["model", "result"]
+
+
+def test_evidence_fades_with_its_half_life(session: Session) -> None:
+    add_population(session)
+    fresh, year_old = regular_buyer(session, "H1"), regular_buyer(session, "H2")
+    plain = regular_buyer(session, "H3")
+    return_mail(session, [(fresh, "MLNA", AS_OF), (year_old, "MLNA", AS_OF - timedelta(days=180))])
+
+    refresh_churn(session, as_of=AS_OF, actor="t", half_life_days=180)
+
+    risks = _risks(session)
+    base = risks[plain.customer_no]
+    assert base is not None
+    assert _odds(risks["H1"] or 0) / _odds(base) == pytest.approx(6.0, rel=1e-9)
+    assert _odds(risks["H2"] or 0) / _odds(base) == pytest.approx(math.sqrt(6.0), rel=1e-9)
+
+
+def test_a_self_service_update_lowers_the_risk(session: Session) -> None:
+    add_population(session)
+    updater = regular_buyer(session, "S1")
+    regular_buyer(session, "S2")
+    self_update(session, updater, AS_OF)
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    risks = _risks(session)
+    assert (risks["S1"] or 0) < (risks["S2"] or 0)
+    assert _odds(risks["S1"] or 0) / _odds(risks["S2"] or 0) == pytest.approx(evidence.SELF_UPDATE_WEIGHT, rel=1e-9)
+    assert report.self_updates == 1
+    explanation = _stored(session, updater).churn_explanation or []
+    assert explanation[1]["label"] == "Customer updated their own address"
+    assert explanation[1]["observed_on"] == AS_OF.isoformat()
+    assert "lowers churn risk" in explanation[1]["text"]
+
+
+def test_evidence_after_as_of_and_corrected_returns_do_not_count(session: Session) -> None:
+    add_population(session)
+    late, corrected, late_update, last_minute = (regular_buyer(session, f"L{n}") for n in range(1, 5))
+    plain = regular_buyer(session, "L0")
+    return_mail(
+        session,
+        [
+            (late, "MLNA", datetime.combine(AS_OF + timedelta(days=1), time(0, 30), tzinfo=UTC)),
+            (last_minute, "MLNA", datetime.combine(AS_OF, time(23, 30), tzinfo=UTC)),
+        ],
+    )
+    return_mail(session, [(corrected, "REF", AS_OF)], current=False)
+    self_update(session, late_update, AS_OF + timedelta(days=3))
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    risks = _risks(session)
+    base = risks[plain.customer_no]
+    assert risks["L1"] == risks["L2"] == risks["L3"] == pytest.approx(base, rel=1e-12)
+    assert _odds(risks["L4"] or 0) / _odds(base or 0) == pytest.approx(6.0, rel=1e-9)
+    assert report.evidence_after_as_of == 2
+    assert report.returns_used == {"MLNA": 1}
+    assert _kinds(_stored(session, late).churn_explanation or []) == ["model", "result"]
+
+
+def test_the_explanation_lists_the_base_figure_and_each_piece_of_evidence_used(session: Session) -> None:
+    add_population(session)
+    customer = regular_buyer(session, "E1")
+    return_mail(session, [(customer, "UNC", AS_OF - timedelta(days=200))])
+    return_mail(session, [(customer, "MLNA", AS_OF - timedelta(days=100))])
+    self_update(session, customer, AS_OF - timedelta(days=10))
+
+    refresh_churn(session, as_of=AS_OF, actor="t")
+
+    stored = _stored(session, customer)
+    explanation = stored.churn_explanation
+    assert explanation is not None
+    assert _kinds(explanation) == ["model", "evidence", "evidence", "evidence", "result"]
+    assert explanation[0]["text"].startswith("Purchase history: 4 repeat purchase days, the last one 17.1 weeks")
+    assert [(line["label"], line["observed_on"]) for line in explanation[1:4]] == [
+        ("Returned mail: Unclaimed", (AS_OF - timedelta(days=200)).isoformat()),
+        ("Returned mail: Moved, left no address", (AS_OF - timedelta(days=100)).isoformat()),
+        ("Customer updated their own address", (AS_OF - timedelta(days=10)).isoformat()),
+    ]
+    assert explanation[2]["odds_factor"] == pytest.approx(6.0 ** (0.5 ** (100 / 365)), rel=1e-12)
+    assert "raises churn risk from" in explanation[2]["text"]
+    assert explanation[-1]["risk_after"] == pytest.approx(stored.churn_risk, rel=1e-12)
+    assert explanation[-1]["text"] == f"Churn risk: {stored.churn_risk:.0%}."
+
+    # The same story explain() tells from the base figure and the evidence.
+    base_line = explanation[0]
+    figure = evidence.BaseFigure(
+        log_odds=float(special.logit(base_line["risk_after"])), from_prior=False, x=4,
+        t_x=120 / 7, T=(AS_OF - (AS_OF - timedelta(weeks=20, days=120))).days / 7, unit=TimeUnit.WEEK,
+    )
+    expected = evidence.explain(
+        figure,
+        [
+            Evidence("Returned mail: Unclaimed", REASONS["UNC"].churn_weight, AS_OF - timedelta(days=200)),
+            Evidence("Returned mail: Moved, left no address", 6.0, AS_OF - timedelta(days=100)),
+            evidence.self_update(AS_OF - timedelta(days=10)),
+        ],
+        as_of=AS_OF,
+    )
+    assert [line["text"] for line in explanation] == expected.text
+
+
+def test_a_deceased_customer_scores_one_with_the_reason(session: Session) -> None:
+    add_population(session)
+    returned = regular_buyer(session, "D1")
+    recorded = regular_buyer(session, "D2", status=CustomerStatus.DECEASED)
+    return_mail(session, [(returned, "DEC", AS_OF - timedelta(days=40))])
+    self_update(session, returned, AS_OF - timedelta(days=5))
+    session.execute(update(Customer).where(Customer.id == returned.id).values(status=CustomerStatus.DECEASED))
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    by_return = _stored(session, returned)
+    assert by_return.churn_risk == 1.0
+    assert _kinds(by_return.churn_explanation or []) == [
+        LineKind.MODEL, LineKind.TERMINAL, LineKind.NOT_COUNTED, LineKind.RESULT,
+    ]
+    terminal = (by_return.churn_explanation or [])[1]
+    assert terminal["label"] == "Returned mail: Deceased"
+    assert terminal["observed_on"] == (AS_OF - timedelta(days=40)).isoformat()
+    assert "ends the relationship" in terminal["text"]
+
+    by_status = _stored(session, recorded)
+    assert by_status.churn_risk == 1.0
+    lines = by_status.churn_explanation or []
+    assert _kinds(lines) == [LineKind.MODEL, LineKind.TERMINAL, LineKind.RESULT]
+    assert lines[1]["label"] == "Customer record marked deceased"
+    assert lines[-1]["text"] == "Churn risk: 100%."
+    assert report.deceased == 2
+
+
+def test_a_merged_customers_history_counts_for_the_survivor(session: Session) -> None:
+    add_population(session)
+    survivor = regular_buyer(session, "M1")
+    merged = regular_buyer(session, "M2")
+    twin = regular_buyer(session, "M3")
+    add_orders(session, merged, [AS_OF - timedelta(weeks=2)])
+    return_mail(session, [(merged, "UNC", AS_OF)])
+    session.execute(
+        update(Customer)
+        .where(Customer.id == merged.id)
+        .values(status=CustomerStatus.MERGED, merged_into_id=survivor.id, churn_risk=0.9)
+    )
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    gone = _stored(session, merged)
+    assert (gone.churn_risk, gone.churn_explanation, gone.churn_scored_at) == (None, None, None)
+    kept = _stored(session, survivor)
+    lines = kept.churn_explanation or []
+    # Both customers' purchase days (the same five days and one more), and the merged one's return.
+    assert lines[0]["text"].startswith("Purchase history: 5 repeat purchase days, the last one 35.1 weeks")
+    assert [line["label"] for line in lines if line["kind"] == "evidence"] == ["Returned mail: Unclaimed"]
+    assert kept.churn_risk != _stored(session, twin).churn_risk
+    assert report.merged == 1
+
+
+def test_scoring_leaves_updated_at_alone_and_reports_progress(session: Session) -> None:
+    add_population(session, 60)
+    customer = regular_buyer(session, "U1")
+    updated_at = _stored(session, customer).updated_at
+    calls: list[tuple[int, int]] = []
+
+    refresh_churn(session, as_of=AS_OF, actor="t", progress=lambda advance, total: calls.append((advance, total)))
+
+    assert _stored(session, customer).updated_at == updated_at
+    totals = {total for _, total in calls}
+    assert len(totals) == 1
+    assert sum(advance for advance, _ in calls) == totals.pop()
+
+
+def test_the_refresh_is_audited_with_the_fit_and_the_counts(session: Session) -> None:
+    add_population(session)
+    customer = regular_buyer(session, "A1")
+    return_mail(session, [(customer, "REF", AS_OF)])
+
+    report = refresh_churn(session, as_of=AS_OF, actor="analyst@example.com", unit=TimeUnit.DAY)
+
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "churn.refresh")).one()
+    assert (entry.actor, entry.object_type, entry.object_id) == ("analyst@example.com", "churn_model", "2026-06-30")
+    detail = entry.detail
+    assert report.fit is not None
+    assert detail["params"] == pytest.approx(
+        {"r": report.fit.params.r, "alpha": report.fit.params.alpha, "a": report.fit.params.a, "b": report.fit.params.b}
+    )
+    assert detail["log_likelihood"] == pytest.approx(report.fit.log_likelihood)
+    assert detail["unit"] == "day"
+    assert detail["scored"] == 151 and detail["with_evidence"] == 1
+    assert detail["returns_used"] == {"REF": 1}
+    assert json.loads(json.dumps(detail)) == detail
+
+
+def test_an_empty_database_is_refreshed_to_nothing(session: Session) -> None:
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    assert (report.scored, report.fit, report.orders_used, report.with_evidence) == (0, None, 0, 0)
+
+
+def test_a_bad_half_life_is_refused_before_any_work(session: Session) -> None:
+    with pytest.raises(ValueError, match="half_life_days"):
+        refresh_churn(session, as_of=date(2026, 1, 1), actor="t", half_life_days=0)
