@@ -65,7 +65,6 @@ SQLITE_CACHE_KIB: Final = 256 * 1024
 # Longest merged_into_id chain followed to a survivor; a longer chain (or a cycle) counts for no one.
 MAX_MERGE_DEPTH: Final = 32
 DECEASED_STATUS_LABEL: Final = "Customer record marked deceased"
-RETURN_LABEL: Final = "Returned mail: %s"
 
 # The risk from which a customer counts as high risk, as the customer pages band it.
 HIGH_RISK: Final = RISK_BAND_BOUNDS[RiskBand.HIGH][0]
@@ -386,7 +385,7 @@ class _EvidenceItems:
             return evidence.self_update(EPOCH).label
         if kind == _DECEASED_STATUS:
             return DECEASED_STATUS_LABEL
-        return RETURN_LABEL % REASONS[_REASON_CODES[kind]].label_en
+        return REASONS[_REASON_CODES[kind]].evidence_label
 
 
 def _read_evidence(session: Session, *, people: _Customers, as_of_day: int) -> _EvidenceItems:
