@@ -86,6 +86,7 @@ def register_commands(app: Flask) -> None:
     from mailer.batches.cli import batch_cli
     from mailer.churn.cli import churn_cli
     from mailer.customers.cli import customers_cli
+    from mailer.dedupe.cli import dedupe_cli
     from mailer.orders.cli import orders_cli
     from mailer.setup_cli import demo_command, init_command
     from returns.cli import returns_cli
@@ -98,6 +99,7 @@ def register_commands(app: Flask) -> None:
         batch_cli,
         churn_cli,
         users_cli,
+        dedupe_cli,
         returns_cli,
     ):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
+from mailer.dedupe.models import CustomerMerge
 from mailer.orders.models import Order
 from returns.models import MailReturn
 
@@ -18,6 +19,7 @@ __all__ = [
     "BatchFile",
     "Campaign",
     "Customer",
+    "CustomerMerge",
     "MailPiece",
     "MailReturn",
     "Order",

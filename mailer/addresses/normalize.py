@@ -17,11 +17,13 @@ __all__ = [
     "NormalizedAddress",
     "canonical_country",
     "canonical_postal_code",
+    "chinese_name_parts",
     "fold_text",
     "is_incomplete_name",
     "name_key",
     "normalize_address",
     "postal_code_problem",
+    "street_word_in_full",
 ]
 
 # --- Text folding -----------------------------------------------------------------------------
@@ -301,6 +303,22 @@ _UNIT_OF = _invert(_UNIT_DESIGNATORS)
 _WORD_OF = {**_SUFFIX_OF, **_DIRECTIONAL_OF}
 for _spelling in _UNIT_OF:
     _WORD_OF.pop(_spelling, None)
+
+_IN_FULL = {
+    canonical: max((canonical, *spellings), key=len)
+    for canonical, spellings in {**_STREET_SUFFIXES, **_DIRECTIONALS}.items()
+}
+
+
+def street_word_in_full(word: str) -> str:
+    """Return the spelled-out form of a word the normalized text abbreviates ("ctr" -> "center").
+
+    Normalized street names abbreviate every word that is also a USPS suffix ("Pine St" ->
+    "pne st"), which is right for equality; fuzzy matching reads a typo better against the
+    full word ("Cennter" against "center", not "ctr").
+    """
+    return _IN_FULL.get(word, word)
+
 
 # Keep hyphens and slashes that sit after a digit: "123-45 Queens Blvd", "12 1/2", "Apt 4-B".
 _EN_PUNCTUATION = re.compile(r"(?<!\d)[-/]|[-/](?!\w)|[^\w\s#/-]|_")
@@ -648,6 +666,20 @@ def name_key(name: str) -> str:
         return "".join(parts)
     # "Smith, John" and "John Smith" are the same person; sorting drops the order.
     return " ".join(sorted(parts))
+
+
+def chinese_name_parts(name: str) -> tuple[str, str] | None:
+    """Return (surname, given name) of a name written in Chinese characters, or None if it is not.
+
+    Honorifics are dropped; a compound surname (欧阳, 司马) is kept whole, so "欧阳娜娜" gives
+    ("欧阳", "娜娜") and "李先生" gives ("李", "").
+    """
+    chinese, _, parts = _name_parts(name)
+    if not chinese or not parts:
+        return None
+    bare = parts[0]
+    size = 2 if bare[:2] in _CN_COMPOUND_SURNAMES else 1
+    return bare[:size], bare[size:]
 
 
 def is_incomplete_name(name: str) -> bool:

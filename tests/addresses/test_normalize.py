@@ -5,10 +5,12 @@ import pytest
 
 from mailer.addresses.normalize import (
     NormalizedAddress,
+    chinese_name_parts,
     fold_text,
     is_incomplete_name,
     name_key,
     normalize_address,
+    street_word_in_full,
 )
 
 
@@ -266,3 +268,27 @@ def test_different_name_key(first: str, second: str) -> None:
 )
 def test_is_incomplete_name(name: str, incomplete: bool) -> None:
     assert is_incomplete_name(name) is incomplete
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("王磊", ("王", "磊")),
+        ("王 小明", ("王", "小明")),
+        ("欧阳娜娜", ("欧阳", "娜娜")),
+        ("李先生", ("李", "")),
+        ("陳大文", ("陳", "大文")),
+        ("Wang Lei", None),
+        ("Mr. Smith", None),
+    ],
+)
+def test_chinese_name_parts(name: str, parts: tuple[str, str] | None) -> None:
+    assert chinese_name_parts(name) == parts
+
+
+@pytest.mark.parametrize(
+    ("word", "in_full"),
+    [("ctr", "center"), ("pne", "pine"), ("riv", "river"), ("n", "north"), ("oak", "oak"), ("st", "street")],
+)
+def test_street_word_in_full(word: str, in_full: str) -> None:
+    assert street_word_in_full(word) == in_full

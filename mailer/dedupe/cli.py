@@ -1,0 +1,251 @@
+"""``python -m mailer dedupe ...``: find likely duplicate customers, merge them, undo merges."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from mailer.cli import ProgressBar, cli_actor
+from mailer.db import db
+from mailer.dedupe.matching import DEFAULT_THRESHOLD
+from mailer.dedupe.service import (
+    AUTO_MERGE_FLOOR,
+    DuplicateSearch,
+    MergeError,
+    auto_merge,
+    find_duplicates,
+    list_merges,
+    merge_customers,
+    pair_score,
+    undo_merge,
+)
+
+PAIR_COLUMNS = ("customer_no_a", "customer_no_b", "score", "name_score", "address_score")
+AUTO_MERGE_ENV = "MAILER_DEDUPE_AUTO_MERGE_SCORE"
+
+threshold_option = click.option(
+    "--threshold", type=click.FloatRange(0, 100, min_open=True), default=DEFAULT_THRESHOLD,
+    show_default=True, help="Report pairs scoring at least this (0-100).",
+)
+out_option = click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Write the pairs to this CSV file instead of standard output.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON object.")
+
+
+@click.group("dedupe", cls=AppGroup, invoke_without_command=True)
+@threshold_option
+@out_option
+@json_option
+@click.pass_context
+@with_appcontext
+def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: bool) -> None:
+    """Find likely duplicate customers (the same as ``dedupe find``), merge them, undo merges."""
+    if ctx.invoked_subcommand is None:
+        _find(threshold=threshold, out=out, as_json=as_json)
+
+
+@dedupe_cli.command("find")
+@threshold_option
+@out_option
+@json_option
+def find_command(threshold: float, out: Path | None, as_json: bool) -> None:
+    """List pairs of customers that are likely one person, best first.
+
+    Names and current addresses are compared (Chinese and pinyin alike); merged customers and
+    customers without a current address are left out. Columns: customer_no_a, customer_no_b,
+    score, name_score, address_score. A summary goes to standard error.
+    """
+    _find(threshold=threshold, out=out, as_json=as_json)
+
+
+def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
+    bar = ProgressBar("Comparing customers")
+    search = find_duplicates(db.session, threshold=threshold, progress=bar)
+    bar.close()
+    # Reading only: nothing to commit.
+    db.session.rollback()
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            _write_pairs(handle, search)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"threshold": threshold, "pairs": [pair.as_dict() for pair in search.pairs],
+                 "summary": _summary(search)},
+                ensure_ascii=False,
+            )
+        )
+        return
+    if out is None:
+        _write_pairs(sys.stdout, search)
+    stats = search.stats
+    click.echo(
+        f"{stats.customers} customers compared ({search.without_address} without a current address "
+        f"left out): {len(search.pairs)} likely duplicate pairs at score {threshold:g} or more; "
+        f"{stats.pairs_compared:,} pairs compared in {stats.blocks:,} blocks "
+        f"({stats.pairs_per_second:,.0f} pairs/s while scoring), {search.seconds:.1f} s in all",
+        err=True,
+    )
+    if out is not None:
+        click.echo(f"pairs written to {out}", err=True)
+
+
+def _write_pairs(handle: TextIO, search: DuplicateSearch) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(PAIR_COLUMNS)
+    for pair in search.pairs:
+        writer.writerow(
+            [pair.customer_no_a, pair.customer_no_b, f"{pair.score:.1f}", f"{pair.name_score:.1f}",
+             f"{pair.address_score:.1f}"]
+        )
+    handle.flush()
+
+
+def _summary(search: DuplicateSearch) -> dict[str, object]:
+    return {
+        **search.stats.as_dict(), "without_address": search.without_address,
+        "total_seconds": round(search.seconds, 3),
+    }
+
+
+@dedupe_cli.command("merge")
+@click.argument("survivor_no")
+@click.argument("merged_no")
+@click.option("--json", "as_json", is_flag=True, help="Print the merge as a JSON object.")
+def merge_command(survivor_no: str, merged_no: str, as_json: bool) -> None:
+    """Merge customer MERGED_NO into SURVIVOR_NO.
+
+    The survivor gets the other's orders, address history, mail pieces and returns and keeps
+    its own current address; MERGED_NO is marked merged and never mailed again. Undo with
+    ``dedupe undo MERGE_ID``. Exit status: 0 merged, 1 not merged (the reason is printed).
+    """
+    session = db.session
+    scored = pair_score(session, first_no=survivor_no, second_no=merged_no)
+    try:
+        merge = merge_customers(
+            session, survivor_no=survivor_no, merged_no=merged_no, actor=cli_actor(),
+            score=scored.score if scored else None,
+        )
+    except MergeError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}; nothing was merged", err=True)
+        sys.exit(1)
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    moved = {table: len(ids) for table, ids in merge.moved.items()}
+    if as_json:
+        click.echo(json.dumps({"merge_id": merge.id, "survivor": survivor_no, "merged": merged_no,
+                               "score": merge.score, "moved": moved}))
+        return
+    score = f" (score {merge.score:.1f})" if merge.score is not None else ""
+    click.echo(f"merge {merge.id}: customer {merged_no} merged into {survivor_no}{score}")
+    click.echo("  moved: " + ", ".join(f"{count} {table}" for table, count in moved.items()))
+
+
+@dedupe_cli.command("undo")
+@click.argument("merge_id", type=int)
+def undo_command(merge_id: int) -> None:
+    """Undo merge MERGE_ID: the rows it moved go back and both customers' statuses are restored.
+
+    Exit status: 0 undone, 1 not undone (the reason is printed).
+    """
+    session = db.session
+    try:
+        merge = undo_merge(session, merge_id=merge_id, actor=cli_actor())
+    except MergeError as exc:
+        session.rollback()
+        click.echo(f"error: {exc}; nothing was changed", err=True)
+        sys.exit(1)
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    click.echo(f"merge {merge.id} undone")
+
+
+@dedupe_cli.command("auto")
+@click.option(
+    "--min-score", type=click.FloatRange(0, 100), envvar=AUTO_MERGE_ENV, default=None,
+    help=f"The auto-merge line (env {AUTO_MERGE_ENV}, else the app's DEDUPE_AUTO_MERGE_SCORE); "
+    f"at least {AUTO_MERGE_FLOOR:g}.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be merged; merge nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the merges as a JSON object.")
+def auto_command(min_score: float | None, dry_run: bool, as_json: bool) -> None:
+    """Merge every pair scoring at or above the auto-merge line; the older customer survives.
+
+    Nothing is merged unless a line is configured. Each merge is audited as automatic and can be
+    undone. Exit status: 0 done, 2 no usable auto-merge line.
+    """
+    line = min_score if min_score is not None else current_app.config.get("DEDUPE_AUTO_MERGE_SCORE")
+    if line is None:
+        click.echo(
+            f"error: no auto-merge line configured (pass --min-score or set {AUTO_MERGE_ENV}); "
+            "nothing was merged",
+            err=True,
+        )
+        sys.exit(2)
+    session = db.session
+    bar = ProgressBar("Comparing customers")
+    try:
+        done = auto_merge(session, min_score=float(line), actor=cli_actor(), dry_run=dry_run, progress=bar)
+    except MergeError as exc:
+        session.rollback()
+        bar.close()
+        click.echo(f"error: {exc}; nothing was merged", err=True)
+        sys.exit(2)
+    except BaseException:
+        session.rollback()
+        raise
+    bar.close()
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    if as_json:
+        click.echo(json.dumps({
+            "min_score": float(line), "dry_run": dry_run,
+            "merges": [{**pair.as_dict(), "merge_id": merge.id if merge else None} for pair, merge in done],
+        }, ensure_ascii=False))
+        return
+    for pair, merge in done:
+        label = f"merge {merge.id}" if merge else "would merge"
+        click.echo(f"{label}: {pair.customer_no_a} / {pair.customer_no_b} (score {pair.score:.1f})")
+    verb = "would be merged" if dry_run else "merged automatically"
+    click.echo(f"{len(done)} pairs {verb} at score {float(line):g} or more", err=True)
+
+
+@dedupe_cli.command("merges")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the merges as a JSON array.")
+def merges_command(limit: int, as_json: bool) -> None:
+    """List the latest merges, newest first, with the id ``dedupe undo`` takes."""
+    rows = list_merges(db.session, limit=limit)
+    entries = [
+        {"merge_id": merge.id, "survivor": survivor_no, "merged": merged_no, "score": merge.score,
+         "automatic": merge.automatic, "actor": merge.actor, "merged_at": merge.merged_at.isoformat(),
+         "undone_at": merge.undone_at.isoformat() if merge.undone_at else None}
+        for merge, survivor_no, merged_no in rows
+    ]
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False))
+        return
+    for entry in entries:
+        score = f"{entry['score']:.1f}" if entry["score"] is not None else "-"
+        flags = " automatic" if entry["automatic"] else ""
+        flags += f" undone {entry['undone_at'][:19]}" if entry["undone_at"] else ""
+        click.echo(
+            f"{entry['merge_id']:>6}  {entry['merged']} -> {entry['survivor']}  score {score}  "
+            f"{entry['merged_at'][:19]}  {entry['actor']}{flags}"
+        )

@@ -1,0 +1,42 @@
+"""The record of one customer merged into another, kept so the merge can be undone exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mailer.addresses.models import AddressValidity
+from mailer.customers.models import CustomerStatus
+from mailer.db import Base, utcnow
+
+
+class CustomerMerge(Base):
+    """A duplicate customer folded into a survivor: who, how sure, by whom, and what moved."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # The duplicate score of the pair when it was merged; None when merged without one.
+    score: Mapped[float | None]
+    # True when the auto-merge line merged the pair, not a person.
+    automatic: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(254))
+    # Ids of the rows moved to the survivor, by table name ({"orders": [3, 9], ...}).
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    merged_previous_status: Mapped[CustomerStatus]
+    # The survivor takes the stricter status of the two (a do-not-mail request survives a merge).
+    survivor_previous_status: Mapped[CustomerStatus]
+    # The merged customer's current address, retired to history by the merge.
+    retired_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    retired_address_validity: Mapped[AddressValidity | None]
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(254))
+
+    def __repr__(self) -> str:
+        return f"<CustomerMerge {self.id}: {self.merged_id} into {self.survivor_id}>"

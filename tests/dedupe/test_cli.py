@@ -1,0 +1,127 @@
+"""``python -m mailer dedupe``: the pairs file, its columns, and merging from the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.customers.importing import import_customers
+from mailer.customers.models import Customer, CustomerStatus
+from tests.factories import CN_ROW, customer_row, write_csv
+
+COLUMNS = ["customer_no_a", "customer_no_b", "score", "name_score", "address_score"]
+
+
+@pytest.fixture
+def customers(session: Session, tmp_path: Path) -> None:
+    rows = [
+        customer_row(customer_no="C001", name="John Smith", line1="12 Oak St", line2="Apt 4"),
+        customer_row(customer_no="C002", name="Jon Smith", line1="12 Oak Street #4", line2=""),
+        customer_row(CN_ROW, customer_no="C003"),
+        customer_row(
+            customer_no="C004", name="Wang Lei", line1="478 Wensan Rd, Huaxing Shidai Guangchang",
+            line2="Tower A, Rm 1201", city="Hangzhou", region="Zhejiang", postal_code="310012", country="CN",
+        ),
+    ]
+    import_customers(session, path=write_csv(tmp_path / "customers.csv", rows), actor="test:import")
+    session.commit()
+
+
+def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, customers: None) -> None:
+    result = runner.invoke(args=["dedupe"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == COLUMNS
+    assert [row[:2] for row in rows[1:]] == [["C001", "C002"], ["C003", "C004"]]
+    assert all(float(value) >= 88 for row in rows[1:] for value in row[2:])
+    assert "4 customers compared" in result.stderr
+    assert "2 likely duplicate pairs" in result.stderr
+    assert "pairs/s" in result.stderr
+
+
+def test_find_writes_the_pairs_file(runner: FlaskCliRunner, customers: None, tmp_path: Path) -> None:
+    out = tmp_path / "pairs.csv"
+    result = runner.invoke(args=["dedupe", "find", "--threshold", "99", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == COLUMNS
+    assert [(row["customer_no_a"], row["customer_no_b"], row["score"]) for row in rows] == [
+        ("C001", "C002", "100.0"),
+    ]
+    assert f"pairs written to {out}" in result.stderr
+
+
+def test_group_options_work_without_the_find_subcommand(
+    runner: FlaskCliRunner, customers: None, tmp_path: Path
+) -> None:
+    out = tmp_path / "pairs.csv"
+    result = runner.invoke(args=["dedupe", "--threshold", "99", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["threshold"] == 99
+    assert [list(pair) for pair in data["pairs"]] == [COLUMNS]
+    assert data["pairs"][0]["customer_no_a"] == "C001"
+    assert data["summary"]["customers"] == 4
+    assert {"pairs_compared", "pairs_per_second", "blocks", "seconds"} <= set(data["summary"])
+    assert out.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS)
+
+
+def test_a_bad_threshold_is_a_usage_error(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["dedupe", "--threshold", "120"])
+    assert result.exit_code == 2
+
+
+def test_merge_list_and_undo(runner: FlaskCliRunner, customers: None, session: Session) -> None:
+    result = runner.invoke(args=["dedupe", "merge", "C001", "C002"])
+    assert result.exit_code == 0, result.output
+    assert "customer C002 merged into C001 (score 100.0)" in result.stdout
+    merged = session.scalar(select(Customer).where(Customer.customer_no == "C002"))
+    assert merged is not None and merged.status == CustomerStatus.MERGED
+
+    listed = json.loads(runner.invoke(args=["dedupe", "merges", "--json"]).stdout)
+    assert [(m["survivor"], m["merged"], m["automatic"], m["undone_at"]) for m in listed] == [
+        ("C001", "C002", False, None)
+    ]
+    merge_id = listed[0]["merge_id"]
+
+    again = runner.invoke(args=["dedupe", "merge", "C003", "C002"])
+    assert again.exit_code == 1
+    assert "already merged" in again.stderr
+
+    undone = runner.invoke(args=["dedupe", "undo", str(merge_id)])
+    assert undone.exit_code == 0, undone.output
+    session.expire_all()
+    assert session.scalar(select(Customer.status).where(Customer.customer_no == "C002")) == CustomerStatus.ACTIVE
+    assert runner.invoke(args=["dedupe", "undo", str(merge_id)]).exit_code == 1
+
+
+def test_auto_needs_a_configured_line(runner: FlaskCliRunner, customers: None) -> None:
+    result = runner.invoke(args=["dedupe", "auto"])
+    assert result.exit_code == 2
+    assert "no auto-merge line configured" in result.stderr
+    assert runner.invoke(args=["dedupe", "auto", "--min-score", "80"]).exit_code == 2
+
+
+def test_auto_merges_above_the_line_from_the_environment(
+    runner: FlaskCliRunner, customers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_DEDUPE_AUTO_MERGE_SCORE", "99")
+    dry = runner.invoke(args=["dedupe", "auto", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    assert [m["merge_id"] for m in json.loads(dry.stdout)["merges"]] == [None]
+
+    result = runner.invoke(args=["dedupe", "auto"])
+    assert result.exit_code == 0, result.output
+    assert "C001 / C002 (score 100.0)" in result.stdout
+    assert "1 pairs merged automatically at score 99 or more" in result.stderr
+    listed = json.loads(runner.invoke(args=["dedupe", "merges", "--json"]).stdout)
+    assert [(m["merged"], m["automatic"]) for m in listed] == [("C002", True)]
