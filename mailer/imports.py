@@ -103,6 +103,8 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
     """Check that a file is a UTF-8 CSV whose header names the required columns."""
     if not path.is_file():
         raise UnusableFile(f"{path}: no such file")
+    if _contains_nul(path):
+        raise UnusableFile(f"{path.name}: not a text file (it contains NUL bytes)")
     try:
         with _open_text(path) as handle:
             header = next(csv.reader(handle), None)
@@ -125,6 +127,15 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
     # Read the whole file once before storing anything, so a broken file stores nothing.
     row_count = sum(1 for _ in CsvSource(path=path, columns=columns).rows())
     return CsvSource(path=path, columns=columns, row_count=row_count)
+
+
+def _contains_nul(path: Path) -> bool:
+    # Python's csv module reads NUL bytes as text since 3.11; they mean a binary or UTF-16 file.
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> str | None:
