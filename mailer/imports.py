@@ -109,7 +109,9 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
         with _open_text(path) as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
-        raise UnusableFile(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise UnusableFile(
+            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as \"CSV UTF-8\""
+        ) from exc
     except csv.Error as exc:
         raise UnusableFile(f"{path.name}: not a CSV file ({exc})") from exc
     if not header:

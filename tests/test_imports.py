@@ -51,3 +51,11 @@ def test_rejects_are_sorted_by_row_and_a_clean_run_removes_stale_ones(tmp_path: 
 
     assert written == ["row,reason,a", "3,early,3", "5,late,5"]
     assert not rejects_path_for(path).exists() and report.exit_code == 1
+
+
+def test_a_file_saved_in_another_encoding_is_unusable_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("a,b\n王磊,杭州\n".encode("gbk"))
+
+    with pytest.raises(UnusableFile, match='not UTF-8 text .*save it as "CSV UTF-8"'):
+        open_csv(path, required=("a", "b"))
