@@ -90,7 +90,9 @@ class CsvSource:
                     if len(record) > width:
                         values["__extra__"] = str(len(record))
                     yield row_number, values
-            except (UnicodeDecodeError, csv.Error) as exc:
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(self.path) from exc
+            except csv.Error as exc:
                 raise UnusableFile(f"{self.path.name}: row {index + FIRST_DATA_ROW + 1}: {exc}") from exc
 
 
@@ -109,9 +111,7 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
         with _open_text(path) as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
-        raise UnusableFile(
-            f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as \"CSV UTF-8\""
-        ) from exc
+        raise _not_utf8(path) from exc
     except csv.Error as exc:
         raise UnusableFile(f"{path.name}: not a CSV file ({exc})") from exc
     if not header:
@@ -129,6 +129,19 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
     # Read the whole file once before storing anything, so a broken file stores nothing.
     row_count = sum(1 for _ in CsvSource(path=path, columns=columns).rows())
     return CsvSource(path=path, columns=columns, row_count=row_count)
+
+
+def _not_utf8(path: Path) -> UnusableFile:
+    # The decoder fails somewhere in a buffered chunk; find the line a person can look at.
+    where = "it"
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                where = f"line {number}"
+                break
+    return UnusableFile(f'{path.name}: {where} is not UTF-8 text; save the file as "CSV UTF-8"')
 
 
 def _contains_nul(path: Path) -> bool:

@@ -57,5 +57,13 @@ def test_a_file_saved_in_another_encoding_is_unusable_with_advice(tmp_path: Path
     path = tmp_path / "gbk.csv"
     path.write_bytes("a,b\n王磊,杭州\n".encode("gbk"))
 
-    with pytest.raises(UnusableFile, match='not UTF-8 text .*save it as "CSV UTF-8"'):
+    with pytest.raises(UnusableFile, match='line 2 is not UTF-8 text; save the file as "CSV UTF-8"'):
+        open_csv(path, required=("a", "b"))
+
+
+def test_another_encoding_further_down_the_file_is_caught_before_anything_is_stored(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"a,b\n" + b"x,y\n" * 5000 + "王磊,杭州\n".encode("gbk"))
+
+    with pytest.raises(UnusableFile, match='line 5002 is not UTF-8 text; save the file as "CSV UTF-8"'):
         open_csv(path, required=("a", "b"))
