@@ -49,7 +49,7 @@ from mailer.addresses.models import AddressEvent, ChangeSource  # noqa: E402
 from mailer.churn import bgnbd, evidence  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
 from mailer.churn.retention import retention_list  # noqa: E402
-from mailer.churn.service import RETURN_LABEL, RefreshReport, refresh_churn  # noqa: E402
+from mailer.churn.service import RefreshReport, refresh_churn  # noqa: E402
 from mailer.customers.models import Customer, CustomerStatus  # noqa: E402
 from mailer.db import make_engine  # noqa: E402
 from mailer.orders.models import Order  # noqa: E402
@@ -285,7 +285,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
                 base = evidence.base_figure_without_orders(unit=TimeUnit.WEEK)
             items = [
                 evidence.Evidence(
-                    RETURN_LABEL % REASONS[r.reason].label_en, REASONS[r.reason].churn_weight, r.returned_at.date()
+                    REASONS[r.reason].evidence_label, REASONS[r.reason].churn_weight, r.returned_at.date()
                 )
                 for r in returns[customer_id]
                 if r.returned_at.date() <= AS_OF

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
