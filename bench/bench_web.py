@@ -3,11 +3,18 @@
 Builds (once, then reuses) a SQLite file whose schema comes from the migrations and whose rows
 are inserted in bulk, bypassing the import for speed: generated customers with a current
 address each, 5% of them with an older superseded address, address history, orders, and a
-spread of statuses, validities and churn risks. Then times pages through the Flask test client,
-logged in as marketing, the median of --repeat requests each: the customer list's first page, a
-keyset page 900,000 customers deep, filtered pages, a name search, a customer page and the
-dashboard. As a baseline, the same deep page is served by the same view and template with
-OFFSET pagination, in the same run.
+spread of statuses, validities and churn risks. A second step, also done once, mails four
+rendered batches of a campaign and stores about 50,000 returns of their pieces (dated over the
+last half year), then runs the churn refresh, which scores every customer from the orders and
+returns and stores the retention list's spend at stake. A file built before a newer migration
+is upgraded first.
+
+Then times pages through the Flask test client, logged in as marketing, the median of --repeat
+requests each: the customer list's first page, a keyset page 900,000 customers deep, filtered
+pages, a name search, a customer page, the retention list (first page, a keyset page deep in it,
+filtered) and the dashboard with its charts (returns per week by reason included). As a
+baseline, the same deep customer page is served by the same view and template with OFFSET
+pagination, in the same run. The retention list's CSV download is timed once, whole.
 
     .venv/bin/python bench/bench_web.py                 # print only
     .venv/bin/python bench/bench_web.py --write-readme  # and update bench/README.md
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -29,16 +37,20 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from mailer import create_app  # noqa: E402
 from mailer.addresses.models import Address  # noqa: E402
 from mailer.auth.models import Role, User  # noqa: E402
 from mailer.auth.service import create_user  # noqa: E402
+from mailer.churn.retention import RetentionFilters, count_listed, retention_list  # noqa: E402
+from mailer.churn.service import refresh_churn  # noqa: E402
 from mailer.customers.models import Customer  # noqa: E402
 from mailer.customers.service import CustomerFilters, CustomerListRow, customer_list_query  # noqa: E402
 from mailer.db import db, make_engine  # noqa: E402
@@ -56,6 +68,13 @@ BUDGET_MS = 300
 STATUSES = (("active", 0.95), ("do_not_mail", 0.03), ("deceased", 0.015), ("merged", 0.005))
 VALIDITIES = (("unverified", 0.78), ("deliverable", 0.15), ("suspect", 0.04), ("undeliverable", 0.03))
 SCORED_SHARE = 0.85
+# Returned mail: pieces mailed in four batches a few weeks apart, this many of them returned.
+RETURNS = 50_000
+MAILED_PER_BATCH = 250_000
+BATCH_AGES_DAYS = (170, 120, 70, 25)
+# Returned pieces per reason code, relative; deceased returns are rare.
+REASON_SHARE = {"MLNA": 4, "UNC": 4, "TA": 2, "ANK": 3, "IA": 1, "NSN": 1, "VAC": 2, "MOVED": 3, "REF": 1,
+                "ORG": 0.5, "ILL": 0.5, "OTH": 1, "DEC": 0.4}
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -183,6 +202,91 @@ def database_is_ready(path: Path, customers: int) -> bool:
         return False
 
 
+def returns_are_ready(path: Path) -> bool:
+    """Tell whether the returns step ran to the end: returns stored and the churn refresh committed."""
+    with sqlite3.connect(path) as connection:
+        returns = connection.execute("SELECT count(*) FROM mail_returns").fetchone()[0]
+        refreshed = connection.execute("SELECT count(*) FROM audit_log WHERE action = 'churn.refresh'").fetchone()[0]
+    return returns > 0 and refreshed > 0
+
+
+def add_returns_and_refresh(path: Path, seed: int) -> None:
+    """Mail four rendered batches, store returns of some of their pieces, and refresh every churn risk."""
+    rng = random.Random(seed + 1)
+    now = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("DELETE FROM mail_returns")
+    connection.execute("DELETE FROM mail_pieces")
+    connection.execute("DELETE FROM batch_files")
+    connection.execute("DELETE FROM batches")
+    connection.execute("DELETE FROM campaigns")
+    addresses = connection.execute(
+        "SELECT a.customer_id, a.id, a.postal_code, a.country FROM addresses a JOIN customers c "
+        "ON c.id = a.customer_id WHERE a.is_current AND c.status IN ('active', 'do_not_mail') ORDER BY a.customer_id"
+    ).fetchall()
+    connection.execute(
+        "INSERT INTO campaigns (id, name, created_at, created_by) VALUES (1, 'Bench catalog', ?, 'bench')",
+        (_stamp(now - dt.timedelta(days=max(BATCH_AGES_DAYS) + 5)),),
+    )
+    codes, weights = list(REASON_SHARE), list(REASON_SHARE.values())
+    piece_id = 0
+    for batch_id, age in enumerate(BATCH_AGES_DAYS, start=1):
+        mailed = now - dt.timedelta(days=age)
+        recipients = rng.sample(addresses, MAILED_PER_BATCH)
+        connection.execute(
+            "INSERT INTO batches (id, campaign_id, profile, status, filters, left_out, piece_count, "
+            "update_expires_on, print_problem, created_at, created_by, rendered_at) "
+            "VALUES (?, 1, 'us-10', 'rendered', '{}', '{}', ?, ?, 0, ?, 'bench', ?)",
+            (batch_id, len(recipients), (mailed + dt.timedelta(days=365)).date().isoformat(), _stamp(mailed),
+             _stamp(mailed)),
+        )
+        pieces, returns = [], []
+        for sequence, (customer_id, address_id, postal_code, country) in enumerate(recipients, start=1):
+            piece_id += 1
+            pieces.append((piece_id, batch_id, customer_id, address_id, f"B{piece_id:07d}", sequence,
+                           postal_code[:3], '["bench"]', postal_code, country, 1, "ready"))
+            if rng.random() < RETURNS / (MAILED_PER_BATCH * len(BATCH_AGES_DAYS)):
+                back = mailed + dt.timedelta(days=rng.randint(4, 24), hours=rng.randint(8, 17))
+                reason = rng.choices(codes, weights)[0]
+                returns.append((piece_id, batch_id, customer_id, address_id, reason, reason, "scan", _stamp(back),
+                                _stamp(back), "mailroom@example.com", 1, 0))
+        # Rendered into PDF files of 10,000 pieces, front and back.
+        connection.executemany(
+            "INSERT INTO batch_files (batch_id, file_no, first_sequence, last_sequence, file_name, status, pages, "
+            "rendered_at) VALUES (?, ?, ?, ?, ?, 'done', ?, ?)",
+            [
+                (batch_id, number, first, last, f"batch-{batch_id}-{number:03d}.pdf", 2 * (last - first + 1),
+                 _stamp(mailed))
+                for number, first in enumerate(range(1, len(recipients) + 1, 10_000), start=1)
+                for last in [min(first + 9_999, len(recipients))]
+            ],
+        )
+        connection.executemany(
+            "INSERT INTO mail_pieces (id, batch_id, customer_id, address_id, piece_code, sequence, bundle, lines, "
+            "postal_code, country, household_size, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            pieces,
+        )
+        connection.executemany(
+            "INSERT INTO mail_returns (piece_id, batch_id, customer_id, address_id, reason, given_as, source, "
+            "returned_at, recorded_at, actor, is_current, address_unchanged) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            returns,
+        )
+    connection.commit()
+    connection.close()
+    print(f"  {piece_id:,} pieces mailed, returns stored in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    started = time.perf_counter()
+    engine = make_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        report = refresh_churn(session, as_of=now.date(), actor="bench")
+        session.commit()
+    engine.dispose()
+    print(f"  churn refresh of {report.scored:,} customers in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
 def timed(call: Callable[[], object], repeat: int) -> float:
     """Return the median milliseconds of ``repeat`` calls, after two warm-up calls."""
     for _ in range(2):
@@ -208,6 +312,13 @@ def main() -> None:
     if args.rebuild or not database_is_ready(args.db, args.customers):
         print(f"building {args.db} with {args.customers:,} customers …", file=sys.stderr)
         build_database(args.db, args.customers, args.seed)
+    engine = make_engine(f"sqlite:///{args.db}")
+    with engine.begin() as connection:  # a file built before a newer migration
+        upgrade_schema(connection)
+    engine.dispose()
+    if args.rebuild or not returns_are_ready(args.db):
+        print("mailing batches, storing returns and refreshing churn risks …", file=sys.stderr)
+        add_returns_and_refresh(args.db, args.seed)
 
     app = create_app({
         "DATABASE_URL": f"sqlite:///{args.db}", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
@@ -221,7 +332,14 @@ def main() -> None:
         counts = {
             "customers": session.scalar(select(func.count(Customer.id))),
             "addresses": session.scalar(select(func.count(Address.id))),
+            "returns": session.scalar(text("SELECT count(*) FROM mail_returns")),
+            "pieces": session.scalar(text("SELECT count(*) FROM mail_pieces")),
         }
+        listed = count_listed(session, filters=RetentionFilters())
+        counts["listed"] = listed
+        # A page 90% of the way down the retention list: after the cursor of the customer just above it.
+        above = next(itertools.islice(retention_list(session, min_risk=0.7), int(listed * 0.9), None))
+        deep_cursor = above.cursor
         region = session.scalar(
             select(Address.region)
             .where(Address.customer_id >= deep, Address.country == "CN", Address.region.is_not(None))
@@ -261,10 +379,15 @@ def main() -> None:
         ("customers, name search “Xanthe” (no match)", search("Xanthe")),
         (f"customers, search by customer number C{deep:07d}", search(f"C{deep:07d}")),
         ("customer page", get(f"/customers/{deep + 7}")),
-        ("dashboard", get("/dashboard")),
+        ("retention list, first page", get("/retention")),
+        (f"retention list, keyset page {int(listed * 0.9):,} deep", get(f"/retention?min_risk=70&after={deep_cursor}")),
+        ("retention list, risk ≥ 90%, do-not-mail left out", get("/retention?min_risk=90&exclude_do_not_mail=y")),
+        ("dashboard (with returns per week by reason)", get("/dashboard")),
     ]
     load_before = os.getloadavg()[0]
     results = [(name, timed(call, args.repeat)) for name, call in pages]
+    export_seconds, export_rows = time_export(client)
+    parts = time_dashboard_parts(app, args.repeat)
     # Clear the search before the baseline, so the deep pages compare like with like.
     search("")()
 
@@ -291,13 +414,52 @@ def main() -> None:
     for name, ms in results:
         print(f"{name:<{name_width}} {ms:8.1f} ms   {ms / baseline:.3f}{'   OVER BUDGET' if ms > BUDGET_MS else ''}")
 
+    for name, ms in parts:
+        print(f"  dashboard part: {name:<{name_width - 18}} {ms:8.1f} ms")
+    print(f"retention list CSV download: {export_rows:,} rows in {export_seconds:.1f} s")
+
     if args.write_readme:
-        write_readme(render_section(args, counts, results, baseline, deep, load_before))
+        write_readme(
+            render_section(args, counts, results, baseline, deep, load_before, parts, (export_seconds, export_rows))
+        )
+
+
+def time_dashboard_parts(app: Any, repeat: int) -> list[tuple[str, float]]:
+    """Time each query the dashboard runs, alone: where the page's time goes."""
+    from mailer.batches.service import list_campaigns_with_stats
+    from mailer.customers.service import addresses_by_validity, churn_risk_histogram, customers_by_status
+    from mailer.db import utcnow
+    from mailer.web.dashboard.stats import returns_by_week
+    from mailer.web.dashboard.views import RETURN_WEEKS
+
+    with app.app_context():
+        session = db.session
+        calls: list[tuple[str, Callable[[], object]]] = [
+            ("customers by status", lambda: customers_by_status(session)),
+            ("addresses by validity", lambda: addresses_by_validity(session)),
+            ("churn-risk histogram", lambda: churn_risk_histogram(session)),
+            ("return rate per campaign (`list_campaigns_with_stats`)", lambda: list_campaigns_with_stats(session)),
+            (f"returns per week by reason ({RETURN_WEEKS} weeks)",
+             lambda: returns_by_week(session, weeks=RETURN_WEEKS, today=utcnow().date())),
+        ]
+        return [(name, timed(call, repeat)) for name, call in calls]
+
+
+def time_export(client: Any) -> tuple[float, int]:
+    """Download the retention list as CSV once (the default filters); return the seconds and the rows."""
+    page = client.get("/retention").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    started = time.perf_counter()
+    response = client.post("/retention/export.csv", data={"min_risk": "70", "csrf_token": csrf})
+    body = response.get_data()
+    seconds = time.perf_counter() - started
+    assert response.status_code == 200, response.status_code
+    return seconds, body.count(b"\n") - 1
 
 
 def render_section(
     args: argparse.Namespace, counts: dict[str, int | None], results: list[tuple[str, float]], baseline: float,
-    deep: int, load: float,
+    deep: int, load: float, parts: list[tuple[str, float]], export: tuple[float, int],
 ) -> str:
     """Return the README section with this run's numbers."""
     rows = "\n".join(
@@ -306,6 +468,7 @@ def render_section(
     cpu = platform.processor() or platform.machine()
     today = dt.date.today().isoformat()
     slow = [name for name, ms in results if ms > BUDGET_MS]
+    part_rows = "\n".join(f"| {name} | {ms:,.1f} |" for name, ms in parts)
     verdict = (
         f"Pages over the {BUDGET_MS} ms budget: {', '.join(slow)}."
         if slow
@@ -316,7 +479,9 @@ def render_section(
 
 `bench/bench_web.py`, run {today} on {os.cpu_count()} cores ({cpu}), Python {platform.python_version()},
 SQLite {sqlite3.sqlite_version}: {counts['customers']:,} customers with {counts['addresses']:,} addresses (5% moved
-once), address history and BG/NBD orders, in a SQLite file migrated by Alembic and filled in bulk. Each page is
+once), address history and BG/NBD orders, in a SQLite file migrated by Alembic and filled in bulk; one campaign of
+four rendered batches ({counts['pieces']:,} pieces) with {counts['returns']:,} returns over the last half year, and
+every customer scored by `refresh_churn` ({counts['listed']:,} on the retention list at 70% or more). Each page is
 requested {args.repeat} times through the Flask test client, logged in as marketing (session, CSRF, template and
 all); the table gives the median. Load average when the timing started: {load:.1f} (other jobs shared the
 machine; absolute numbers vary).
@@ -324,7 +489,9 @@ machine; absolute numbers vary).
 Baseline, in the same run: the customer list {deep:,} customers deep with OFFSET instead of a keyset cursor,
 through the same view and template. SQLite plans without ANALYZE statistics, as the app never gathers them;
 the name search and the region filter use the `customers.name` and `addresses.region` indexes of migration
-75264a062ab5.
+75264a062ab5. The retention list pages walk the `(churn_value_at_risk_cents, id)` index of migration
+caa5b0a17af4 from the cursor, checking risk and status row by row; the dashboard's returns chart groups the
+current returns of the last 12 weeks by reason and day in SQL.
 
 | page | ms (median) | time / OFFSET baseline |
 |---|---:|---:|
@@ -333,8 +500,17 @@ the name search and the region filter use the `customers.name` and `addresses.re
 
 {verdict}
 
-Run: `.venv/bin/python bench/bench_web.py --write-readme` (the database is built once, in about two minutes,
-and reused).
+Where the dashboard's time goes, each of its queries timed alone (median of {args.repeat}):
+
+| dashboard query | ms (median) |
+|---|---:|
+{part_rows}
+
+The retention list's CSV download (`POST /retention/export.csv`, audited, streamed) of all {export[1]:,} customers
+at 70% or more takes {export[0]:.1f} s, timed once.
+
+Run: `.venv/bin/python bench/bench_web.py --write-readme` (the database is built once, in about two minutes, then
+mailed, returned and scored once, in about two more; both are reused).
 """
 
 
@@ -342,7 +518,12 @@ def write_readme(section: str) -> None:
     """Replace (or add) this benchmark's section of bench/README.md, leaving the others alone."""
     text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    # A blank line before the next section, if any.
+    text = (
+        pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text).rstrip("\n") + "\n"
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + section
+    )
     README.write_text(text, encoding="utf-8")
 
 

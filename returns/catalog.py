@@ -42,6 +42,8 @@ class Reason:
     """One reason a piece of mail comes back, with its effects."""
 
     code: str
+    # The one key that picks this reason on the mailroom scanning page and its reason card.
+    key: str
     label_en: str
     label_zh: str
     usps_codes: tuple[str, ...]
@@ -86,6 +88,29 @@ def _parse_weight(value: str) -> float:
     return math.inf if value == "terminal" else float(value)
 
 
+def _check_keys(path: Path, reasons: Mapping[str, Reason]) -> None:
+    """Refuse shortcut keys a clerk could not press or would confuse with a code or another reason.
+
+    A key is one digit or letter, no two reasons share one (in either case), and no reason code
+    begins with a letter key: a code typed by hand is then never taken for a shortcut. A key
+    that is also a USPS letter must stand for the same reason the USPS letter does.
+    """
+    seen: dict[str, str] = {}
+    initials = {reason.code[0].upper() for reason in reasons.values()}
+    for reason in reasons.values():
+        key = reason.key.upper()
+        if len(key) != 1 or not (key.isdigit() or "A" <= key <= "Z"):
+            raise ValueError(f"{path}: {reason.code} needs a key of one digit or letter, not {reason.key!r}")
+        if key in seen:
+            raise ValueError(f"{path}: {reason.code} and {seen[key]} share the key {key}")
+        seen[key] = reason.code
+        if key in initials:
+            raise ValueError(f"{path}: the key {key} of {reason.code} begins a reason code")
+        for other in reasons.values():
+            if key in other.usps_codes and other.code != reason.code:
+                raise ValueError(f"{path}: the key {key} of {reason.code} is the USPS letter of {other.code}")
+
+
 def load_reasons(path: Path = CATALOG_PATH) -> dict[str, Reason]:
     """Read the reason catalog from a CSV file, keyed by our reason code."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -94,6 +119,7 @@ def load_reasons(path: Path = CATALOG_PATH) -> dict[str, Reason]:
     for row in rows:
         reason = Reason(
             code=row["code"],
+            key=row["key"].strip().upper(),
             label_en=row["label_en"],
             label_zh=row["label_zh"],
             usps_codes=tuple(row["usps_codes"].split()),
@@ -111,6 +137,7 @@ def load_reasons(path: Path = CATALOG_PATH) -> dict[str, Reason]:
     for reason in reasons.values():
         if reason.without_new_address is not None and reason.without_new_address not in reasons:
             raise ValueError(f"{path}: {reason.code} falls back to unknown reason {reason.without_new_address}")
+    _check_keys(path, reasons)
     return reasons
 
 

@@ -106,6 +106,15 @@ class _Customer:
     churn_risk: float | None
     explanation: list[Any] | None
     changed: bool = False
+    # Spend at the last churn refresh: the retention list sorts by risk x spend.
+    spent_cents: int | None = None
+
+    @property
+    def value_at_risk_cents(self) -> int | None:
+        """Return risk x spend, as the churn refresh stores it, or None when either is unknown."""
+        if self.churn_risk is None or self.spent_cents is None:
+            return None
+        return round(self.churn_risk * self.spent_cents)
 
 
 @dataclass(slots=True)
@@ -209,11 +218,14 @@ class _Chunk:
         # Locked in id order (PostgreSQL; SQLite has one writer anyway): returns, confirmations and
         # cleared flags of one customer never interleave, so nothing is lost or counted twice.
         self.customers = {
-            row.id: _Customer(row.id, row.customer_no, row.name, row.status, row.churn_risk, row.churn_explanation)
+            row.id: _Customer(
+                row.id, row.customer_no, row.name, row.status, row.churn_risk, row.churn_explanation,
+                spent_cents=row.churn_spent_cents,
+            )
             for row in session.execute(
                 select(
                     Customer.id, Customer.customer_no, Customer.name, Customer.status, Customer.churn_risk,
-                    Customer.churn_explanation,
+                    Customer.churn_explanation, Customer.churn_spent_cents,
                 )
                 .where(Customer.id.in_(customer_ids))
                 .order_by(Customer.id)
@@ -533,9 +545,11 @@ class _Chunk:
         changed_customers = [c for c in self.customers.values() if c.changed]
         if changed_customers:
             session.execute(
-                _by_id(Customer, "status", "churn_risk", "churn_explanation", "updated_at"),
+                _by_id(
+                    Customer, "status", "churn_risk", "churn_explanation", "churn_value_at_risk_cents", "updated_at"
+                ),
                 [{"row_id": c.id, "status": c.status, "churn_risk": c.churn_risk, "churn_explanation": c.explanation,
-                  "updated_at": now} for c in changed_customers],
+                  "churn_value_at_risk_cents": c.value_at_risk_cents, "updated_at": now} for c in changed_customers],
             )
         if writes.flag_batches:
             session.execute(update(Batch).where(Batch.id.in_(writes.flag_batches)).values(print_problem=True))

@@ -309,6 +309,8 @@ def confirm_address(
         today = utcnow().date()
         update_ = add_evidence(customer.churn_risk, customer.churn_explanation, self_update(today), as_of=today)
         customer.churn_risk, customer.churn_explanation = update_.risk, update_.explanation
+        if customer.churn_spent_cents is not None:
+            customer.churn_value_at_risk_cents = round(update_.risk * customer.churn_spent_cents)
     session.flush()
     return ValidityChange(address.id, address.customer_id, previous, AddressValidity.DELIVERABLE)
 

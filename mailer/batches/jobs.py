@@ -1,21 +1,56 @@
-"""The RQ queue render jobs go to, and waiting for them."""
+"""The RQ queue render jobs go to, waiting for them, and the render of a batch as a chain of jobs.
+
+The web pages start a render with ``enqueue_render``: one job (``prepare_batch_render``) checks
+every piece's layout and plans the files, then queues one ``render_file`` job per file and a
+last job (``finish_batch_render``) that waits on all of them and writes the manifest. Every job
+opens its own database connection from its RenderSettings, so workers may run on any machine
+that reaches the database and the shared output folder. Why a render stopped (pieces that do
+not fit, a failed job) is written on the batch, where its page shows it.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from flask import current_app
 from redis import Redis
-from rq import Queue
+from rq import Callback, Queue, get_current_job
 from rq.job import Job, JobStatus
+from sqlalchemy.orm import sessionmaker
+
+from mailer.batches.rendering import (
+    DEFAULT_PIECES_PER_FILE,
+    LayoutRefused,
+    RenderSettings,
+    finish_render,
+    prepare_render,
+    render_file,
+)
+from mailer.batches.service import record_render_failure
+from mailer.db import make_engine
+
+logger = logging.getLogger(__name__)
 
 RENDER_QUEUE = "render"
+# A million pieces are checked in one job; a file is at most a few thousand pieces.
+PREPARE_TIMEOUT = 6 * 3600
+FILE_TIMEOUT = 3600
+FINISH_TIMEOUT = 3600
+# Layout problems written on the batch; the rest are counted.
+PROBLEMS_SHOWN = 20
 
 
 def render_queue() -> Queue:
-    """Return the render queue on the app's Redis."""
-    return Queue(RENDER_QUEUE, connection=Redis.from_url(current_app.config["REDIS_URL"]))
+    """Return the render queue (RENDER_QUEUE, default "render") on the app's Redis."""
+    return Queue(
+        current_app.config.get("RENDER_QUEUE") or RENDER_QUEUE,
+        connection=Redis.from_url(current_app.config["REDIS_URL"]),
+    )
 
 
 class JobFailed(RuntimeError):
@@ -48,3 +83,144 @@ def wait_for_jobs(
             if time.monotonic() > deadline:
                 raise JobFailed(f"{len(waiting)} job(s) still running after {timeout_seconds:.0f} s")
             time.sleep(poll_seconds)
+
+
+def enqueue_render(
+    queue: Queue,
+    settings: RenderSettings,
+    *,
+    batch_id: int,
+    actor: str,
+    hold_unfit: bool = False,
+    pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
+) -> Job:
+    """Queue the render of a batch: its first job plans the files and queues the rest."""
+    return queue.enqueue_call(
+        prepare_batch_render,
+        args=(settings.without_secrets(), batch_id),
+        kwargs={"actor": actor, "hold_unfit": hold_unfit, "pieces_per_file": pieces_per_file},
+        timeout=PREPARE_TIMEOUT,
+        **_labelled(batch_id, "checking and planning the files"),
+        on_failure=Callback(record_job_failure),
+    )
+
+
+def prepare_batch_render(
+    settings: RenderSettings,
+    batch_id: int,
+    *,
+    actor: str,
+    hold_unfit: bool = False,
+    pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
+) -> int:
+    """Check and plan a batch's files (committed), queue a job per file and the manifest job; return the files queued.
+
+    Runs in a worker. Pieces that do not fit their envelope refuse the whole render (nothing is
+    planned; the reason is written on the batch) unless ``hold_unfit`` holds them.
+    """
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("prepare_batch_render runs as an RQ job")
+    settings = settings.resolved()
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session:
+            try:
+                pending = prepare_render(
+                    session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
+                    hold_unfit=hold_unfit, actor=actor,
+                )
+            except LayoutRefused as exc:
+                session.rollback()
+                record_render_failure(session, batch_id=batch_id, message=_refusal_text(exc))
+                session.commit()
+                logger.info("render of batch %s refused: %s", batch_id, exc)
+                return 0
+            files = {f.id: f.file_name for f in pending}
+            # File jobs read the plan through their own connections: commit it first.
+            session.commit()
+    finally:
+        engine.dispose()
+    # The file jobs and the manifest job go to the queue this job came from.
+    queue = Queue(job.origin, connection=job.connection)
+    file_jobs = enqueue_file_jobs(queue, settings, batch_id=batch_id, files=files)
+    queue.enqueue_call(
+        finish_batch_render,
+        args=(settings.without_secrets(), batch_id),
+        timeout=FINISH_TIMEOUT,
+        depends_on=file_jobs or None,
+        **_labelled(batch_id, "writing the manifest"),
+        on_failure=Callback(record_job_failure),
+    )
+    logger.info("queued %d file job(s) of batch %s for %s", len(file_jobs), batch_id, actor)
+    return len(file_jobs)
+
+
+def enqueue_file_jobs(
+    queue: Queue, settings: RenderSettings, *, batch_id: int, files: Mapping[int, str]
+) -> list[Job]:
+    """Queue one ``render_file`` job per file (id: name) of a batch; a failure is written on the batch."""
+    if not files:
+        return []
+    return queue.enqueue_many(
+        [
+            Queue.prepare_data(
+                render_file,
+                args=(settings.without_secrets(), file_id),
+                timeout=FILE_TIMEOUT,
+                **_labelled(batch_id, f"rendering {file_name}"),
+                on_failure=Callback(record_job_failure),
+            )
+            for file_id, file_name in files.items()
+        ]
+    )
+
+
+def _labelled(batch_id: int, step: str) -> dict[str, Any]:
+    # The description is what workers log and queue dashboards show instead of the call with
+    # its arguments, which would spell out the database URL (and its password).
+    return {"description": f"batch {batch_id}: {step}", "meta": {"batch_id": batch_id, "step": step}}
+
+
+def finish_batch_render(settings: RenderSettings, batch_id: int) -> str:
+    """Write the manifest of a batch whose files are all rendered, and freeze it; return its path."""
+    settings = settings.resolved()
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            manifest = finish_render(session, batch_id=batch_id, out_dir=Path(settings.out_dir))
+    finally:
+        engine.dispose()
+    logger.info("batch %s rendered", batch_id)
+    return str(manifest)
+
+
+def record_job_failure(
+    job: Job,
+    connection: Redis,
+    exc_type: type[BaseException],
+    exc_value: BaseException,
+    traceback: TracebackType | None,
+) -> None:
+    """Write on the batch which step of its render failed and why (an RQ failure callback)."""
+    batch_id = job.meta["batch_id"]
+    settings: RenderSettings = job.args[0].resolved()
+    message = f"{job.meta.get('step', job.func_name)} failed: {exc_type.__name__}: {exc_value}"
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            record_render_failure(session, batch_id=batch_id, message=message)
+    finally:
+        engine.dispose()
+    logger.warning("render of batch %s stopped: job %s failed (%s)", batch_id, job.id, exc_type.__name__)
+
+
+def _refusal_text(refused: LayoutRefused) -> str:
+    # Piece codes, fields and what is wrong, never the address text itself.
+    lines = [f"{refused}; nothing was rendered."]
+    for problem in refused.problems[:PROBLEMS_SHOWN]:
+        where = f"piece {problem.piece_code}" if problem.piece_code else "sender"
+        lines.append(f"{where}: {problem.field}: {problem.message}")
+    if len(refused.problems) > PROBLEMS_SHOWN:
+        lines.append(f"… and {len(refused.problems) - PROBLEMS_SHOWN} more")
+    return "\n".join(lines)

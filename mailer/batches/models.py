@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.db import Base, utcnow
@@ -66,6 +66,8 @@ class Batch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     rendered_at: Mapped[datetime | None]
+    # Why the last render stopped (pieces that do not fit, a failed job); None while all is well.
+    render_error: Mapped[str | None] = mapped_column(Text)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 
@@ -93,6 +95,8 @@ class MailPiece(Base):
     household_size: Mapped[int] = mapped_column(default=1)
     status: Mapped[PieceStatus] = mapped_column(default=PieceStatus.READY)
     hold_reason: Mapped[str | None] = mapped_column(String(300))
+    # When the customer gave a new address through this piece's update link: it changes an address once.
+    address_updated_at: Mapped[datetime | None]
 
 
 class BatchFile(Base):

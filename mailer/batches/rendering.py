@@ -15,7 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -24,10 +24,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
+from mailer import PROJECT_ROOT
 from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
+from mailer.config import load_secret_key, settings_from_environment
 from mailer.customers.models import Customer
 from mailer.db import make_engine, utcnow
 from mailer.envelopes import (
@@ -62,13 +64,32 @@ class LayoutRefused(RenderError):
 
 @dataclass(frozen=True, slots=True)
 class RenderSettings:
-    """What every file job needs besides its file: where and how to render."""
+    """What every file job needs besides its file: where and how to render.
+
+    Jobs put on a queue carry no credentials (``without_secrets``): a queue worker takes the
+    database URL and the signing key from its own environment, as the app does.
+    """
 
     database_url: str
     out_dir: str
     secret_key: str
     public_base_url: str
     senders: dict[str, object] | None = None
+
+    def without_secrets(self) -> RenderSettings:
+        """Return these settings without the database URL and secret key, for a job stored in Redis."""
+        return replace(self, database_url="", secret_key="")
+
+    def resolved(self) -> RenderSettings:
+        """Fill in what a queued job left out from this process's environment (DATABASE_URL, SECRET_KEY)."""
+        if self.database_url and self.secret_key:
+            return self
+        environment = settings_from_environment(str(PROJECT_ROOT / "instance"))
+        return replace(
+            self,
+            database_url=self.database_url or str(environment["DATABASE_URL"]),
+            secret_key=self.secret_key or load_secret_key(str(PROJECT_ROOT / "instance")),
+        )
 
 
 class PrintedPiece(Protocol):
@@ -176,6 +197,7 @@ def _plan_files(session: Session, *, batch: Batch, pieces_per_file: int) -> list
 
 def render_file(settings: RenderSettings, file_id: int) -> int:
     """Render one planned file of a batch and mark it done; return its piece count. Runs in any worker."""
+    settings = settings.resolved()
     engine = make_engine(settings.database_url)
     try:
         with sessionmaker(engine)() as session:
@@ -251,7 +273,9 @@ def enqueue_files(settings: RenderSettings, file_ids: Iterable[int], *, queue) -
     """Put one RQ job per file on the queue; return the job ids."""
     jobs = []
     for file_id in file_ids:
-        job = queue.enqueue(render_file, settings, file_id, job_id=f"render-file-{file_id}", job_timeout=3600)
+        job = queue.enqueue(
+            render_file, settings.without_secrets(), file_id, job_id=f"render-file-{file_id}", job_timeout=3600
+        )
         jobs.append(job.id)
     return jobs
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Iterable
@@ -12,12 +11,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from mailer.audit.service import record
 from mailer.churn import bgnbd
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
-from mailer.churn.retention import RETENTION_COLUMNS, RetentionRow, retention_list
+from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
 from mailer.churn.service import HIGH_RISK, FitDidNotConverge, RefreshReport, refresh_churn
 from mailer.cli import ProgressBar, cli_actor
 from mailer.db import db
@@ -239,11 +237,12 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     """List the customers to win back: churn risk at least --min-risk, most spend at stake first.
 
     \b
-    Ordered by churn risk x monetary. Columns: customer_no, name,
-    recency_days (since the last order), frequency (purchase days),
-    monetary (total spend), churn_risk, top_reason (what raised the risk
-    most: a piece of evidence, or the model or prior), address_validity
-    and status.
+    Ordered by churn risk x monetary as the last refresh stored it.
+    Columns: customer_no, name, recency_days (since the last order),
+    frequency (purchase days), monetary (total spend; frequency and
+    monetary as of the last refresh), churn_risk, top_reason (what raised
+    the risk most: a piece of evidence, or the model or prior),
+    address_validity and status.
 
     Active and do-not-mail customers are listed: do-not-mail customers
     cannot be sent a catalog but may be called or emailed, so they are
@@ -252,38 +251,23 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     yet are not listed: run `churn refresh` first.
     """
     session = db.session
-    rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
     if csv_path is None:
+        rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
         count = _print_rows(rows)
         click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}.", err=True)
         return
+    filters = RetentionFilters(min_risk=min_risk, include_do_not_mail=not exclude_do_not_mail)
     try:
-        with csv_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(RETENTION_COLUMNS))
-            writer.writeheader()
-            count = 0
-            for row in rows:
-                writer.writerow(row.as_csv_row())
-                count += 1
-        record(
-            session,
-            actor=cli_actor(),
-            action="retention.export",
-            object_type="retention_list",
-            detail={
-                "rows": count,
-                "min_risk": min_risk,
-                "limit": limit,
-                "include_do_not_mail": not exclude_do_not_mail,
-                "file": csv_path.name,
-                "columns": list(RETENTION_COLUMNS),
-            },
+        export = export_retention_csv(
+            session, filters=filters, actor=cli_actor(), file_name=csv_path.name, limit=limit
         )
+        with csv_path.open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(export.chunks)
     except BaseException:
         session.rollback()
         raise
     session.commit()
-    click.echo(f"Wrote {count:,} customers to {csv_path}.")
+    click.echo(f"Wrote {export.rows:,} customers to {csv_path}.")
 
 
 def _print_rows(rows: Iterable[RetentionRow]) -> int:

@@ -1,29 +1,45 @@
 """The retention list: customers likely to leave, the most valuable first, each with the main reason why.
 
-Who is on it: scored customers at or above a churn risk who can still be won back, that is active
-and do-not-mail customers. Do-not-mail customers cannot be sent a catalog but may be called or
-emailed, so they are listed with their status (``include_do_not_mail=False`` leaves them out);
-deceased and merged customers never are.
+Who is on it: customers scored by a churn refresh, at or above a churn risk, who can still be won
+back, that is active and do-not-mail customers. Do-not-mail customers cannot be sent a catalog but
+may be called or emailed, so they are listed with their status (``include_do_not_mail=False``
+leaves them out); deceased and merged customers never are.
 
 Value is RFM: recency (days since the last order), frequency (purchase days) and monetary (total
-spend). The list is ordered by churn risk × monetary, the spend at stake.
+spend), as the last refresh scored them (orders up to its as-of day, a merged customer's orders
+counted for the survivor). The list is ordered by the spend at stake, churn risk × monetary, which
+the refresh stores with an index (``churn_value_at_risk_cents``), then by id: a page starts from an
+index lookup, however deep (keyset pagination on spend at stake and id). The whole list, for an
+export, is read in table order and sorted once, which is faster when every row is read. The churn
+risk shown and filtered on is the stored one, which a return recorded since the refresh has already
+moved; the order follows at the next refresh.
+
+One export path serves the ``churn list --csv`` command and the web page's download: it audits the
+export (``retention.export``) and returns the CSV text.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from mailer.addresses.models import Address, AddressValidity
+from mailer.audit.service import record
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.orders.models import Order
+from mailer.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 RETENTION_COLUMNS: Final = (
     "customer_no",
@@ -36,8 +52,49 @@ RETENTION_COLUMNS: Final = (
     "address_validity",
     "status",
 )
-# Rows fetched per round trip while the list is read.
+DEFAULT_MIN_RISK: Final = 0.7
+# Rows fetched per round trip while the list is read, and CSV rows per piece of exported text.
 FETCH_ROWS: Final = 1_000
+# Up to this many rows the list is read along its index; more, in table order and sorted (measured on
+# a million customers: the whole list of 225,000 in 1.0 s sorted against 3.7 s along the index).
+WALK_LIMIT: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionFilters:
+    """Who the retention list holds: the lowest churn risk, and whether do-not-mail customers count."""
+
+    min_risk: float = DEFAULT_MIN_RISK
+    include_do_not_mail: bool = True
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.min_risk, int | float) and 0 <= self.min_risk <= 1):
+            raise ValueError("min_risk must lie between 0 and 1")
+
+    @property
+    def statuses(self) -> list[CustomerStatus]:
+        """Return the statuses of the customers listed."""
+        return [CustomerStatus.ACTIVE, *([CustomerStatus.DO_NOT_MAIL] if self.include_do_not_mail else [])]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RetentionCursor:
+    """A place in the list: a customer's spend at stake and id, written "cents-id" in page links."""
+
+    value_at_risk_cents: int
+    customer_id: int
+
+    def __str__(self) -> str:
+        return f"{self.value_at_risk_cents}-{self.customer_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> RetentionCursor | None:
+        """Read a cursor from a page link; None for anything else."""
+        match = _CURSOR.fullmatch(text or "")
+        return cls(int(match[1]), int(match[2])) if match else None
+
+
+_CURSOR = re.compile(r"(\d{1,18})-(\d{1,18})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +115,18 @@ class RetentionRow:
     top_reason: str
     # The current address's validity; None without a current address.
     address_validity: AddressValidity | None
+    # Churn risk × monetary in whole cents, as the last refresh stored it: the list's order.
+    value_at_risk_cents: int
 
     @property
     def value_at_risk(self) -> Decimal:
-        """Return the spend at stake: churn risk × monetary."""
-        return self.monetary * Decimal(repr(self.churn_risk))
+        """Return the spend at stake in currency units."""
+        return Decimal(self.value_at_risk_cents) / 100
+
+    @property
+    def cursor(self) -> RetentionCursor:
+        """Return this row's place in the list."""
+        return RetentionCursor(self.value_at_risk_cents, self.customer_id)
 
     def as_csv_row(self) -> dict[str, str]:
         """Return the row's RETENTION_COLUMNS as text for a CSV file."""
@@ -79,6 +143,104 @@ class RetentionRow:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class RetentionPage:
+    """One page of the list and the cursors of its neighbours, as page links carry them (None: no page)."""
+
+    items: list[RetentionRow]
+    next_after: str | None
+    previous_before: str | None
+
+
+_VALUE = Customer.churn_value_at_risk_cents
+
+
+class _unindexed(FunctionElement[Any]):
+    """A column compared without its index: on SQLite ``+column``, elsewhere the column itself.
+
+    SQLite's planner, without statistics or with them, reads a page of the list through the status
+    index (every active customer) and sorts: a thousand times slower than walking the spend-at-stake
+    index from the cursor. Hiding the other indexes leaves it that walk.
+    """
+
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(_unindexed)
+def _unindexed_other(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+def _beyond(cursor: RetentionCursor, *, later: bool) -> ColumnElement[bool]:
+    """Select the customers after (further down the list) or before a place in it."""
+    key = tuple_(_VALUE, Customer.id)
+    place = tuple_(cursor.value_at_risk_cents, cursor.customer_id)
+    return key < place if later else key > place
+
+
+def _plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return column
+
+
+def _listed(filters: RetentionFilters, *, walk: bool = True) -> tuple[ColumnElement[bool], ...]:
+    """Return the list's conditions, written for walking the spend-at-stake index or for reading in table order."""
+    filtered, ordered = (_unindexed, _plain) if walk else (_plain, _unindexed)
+    return (
+        filtered(Customer.churn_risk) >= filters.min_risk,
+        filtered(Customer.status).in_(filters.statuses),
+        # Scored by a refresh (a customer first scored by a return has no purchase history stored yet).
+        ordered(_VALUE).is_not(None),
+    )
+
+
+def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[Any]:
+    return (
+        select(
+            Customer.id,
+            Customer.customer_no,
+            Customer.name,
+            Customer.status,
+            Customer.churn_risk,
+            Customer.churn_explanation,
+            Customer.churn_last_ordered_on,
+            Customer.churn_purchase_days,
+            Customer.churn_spent_cents,
+            _VALUE,
+            Address.validity,
+        )
+        .outerjoin(Address, (Address.customer_id == Customer.id) & Address.is_current)
+        .where(*_listed(filters, walk=walk))
+    )
+
+
+def _row(row: Row[Any], day: date) -> RetentionRow:
+    (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity) = row
+    recency = None if last_on is None else (day - last_on).days
+    return RetentionRow(
+        customer_id=customer_id,
+        customer_no=customer_no,
+        name=name,
+        status=status,
+        recency_days=recency,
+        frequency=int(purchase_days or 0),
+        monetary=Decimal(int(cents or 0)) / 100,
+        churn_risk=float(risk),
+        top_reason=top_reason(explanation, recency_days=recency),
+        address_validity=validity,
+        value_at_risk_cents=int(value),
+    )
+
+
 def retention_list(
     session: Session,
     *,
@@ -87,63 +249,138 @@ def retention_list(
     include_do_not_mail: bool = True,
     today: date | None = None,
 ) -> Iterator[RetentionRow]:
-    """Yield the customers at or above ``min_risk``, highest churn risk × spend first."""
-    if not 0 <= min_risk <= 1:
-        raise ValueError("min_risk must lie between 0 and 1")
+    """Yield the customers at or above ``min_risk``, most spend at stake first."""
+    filters = RetentionFilters(min_risk=min_risk, include_do_not_mail=include_do_not_mail)
     if limit is not None and limit < 0:
         raise ValueError("limit must not be negative")
     day = today or date.today()
-    statuses = [CustomerStatus.ACTIVE, *([CustomerStatus.DO_NOT_MAIL] if include_do_not_mail else [])]
-    listed = (Customer.churn_risk >= min_risk, Customer.status.in_(statuses))
-    # Only the listed customers' orders are summed, not every order on record.
-    history = (
-        select(
-            Order.customer_id,
-            func.max(Order.ordered_on).label("last_ordered_on"),
-            func.count(Order.ordered_on.distinct()).label("purchase_days"),
-            func.sum(Order.amount_cents).label("spend_cents"),
-        )
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(*listed)
-        .group_by(Order.customer_id)
-        .subquery()
-    )
-    spend_cents = func.coalesce(history.c.spend_cents, 0)
+    # A few rows: walk the index from the top. Many: read the listed customers in table order and
+    # sort them once; looking rows up in index order costs more than the sort when most are read.
+    walk = limit is not None and limit <= WALK_LIMIT
     statement = (
-        select(
-            Customer.id,
-            Customer.customer_no,
-            Customer.name,
-            Customer.status,
-            Customer.churn_risk,
-            Customer.churn_explanation,
-            history.c.last_ordered_on,
-            func.coalesce(history.c.purchase_days, 0),
-            spend_cents,
-            Address.validity,
-        )
-        .outerjoin(history, history.c.customer_id == Customer.id)
-        .outerjoin(Address, (Address.customer_id == Customer.id) & Address.is_current)
-        .where(*listed)
-        .order_by((Customer.churn_risk * spend_cents).desc(), Customer.churn_risk.desc(), Customer.customer_no)
+        _list_query(filters, walk=walk)
+        .order_by((_VALUE if walk else _unindexed(_VALUE)).desc(), Customer.id.desc())
         .limit(limit)
         .execution_options(yield_per=FETCH_ROWS)
     )
     for row in session.execute(statement):
-        (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, validity) = row
-        recency = None if last_on is None else (day - last_on).days
-        yield RetentionRow(
-            customer_id=customer_id,
-            customer_no=customer_no,
-            name=name,
-            status=status,
-            recency_days=recency,
-            frequency=int(purchase_days),
-            monetary=Decimal(int(cents)) / 100,
-            churn_risk=float(risk),
-            top_reason=top_reason(explanation, recency_days=recency),
-            address_validity=validity,
-        )
+        yield _row(row, day)
+
+
+def retention_page(
+    session: Session,
+    *,
+    filters: RetentionFilters,
+    after: RetentionCursor | None = None,
+    before: RetentionCursor | None = None,
+    size: int = DEFAULT_PAGE_SIZE,
+    today: date | None = None,
+) -> RetentionPage:
+    """Return the page of the list after (or, without ``after``, before) a cursor, most at stake first.
+
+    Keyset pagination on (spend at stake, id): the page is read from the index where the cursor
+    points, so page 10,000 costs what the first does.
+    """
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    day = today or date.today()
+    forward = before is None or after is not None
+    cursor = after if forward else before
+    query = _list_query(filters)
+    if cursor is not None:
+        query = query.where(_beyond(cursor, later=forward))
+    order = (_VALUE.desc(), Customer.id.desc()) if forward else (_VALUE.asc(), Customer.id.asc())
+    rows = [_row(row, day) for row in session.execute(query.order_by(*order).limit(size + 1))]
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    if not rows:
+        return RetentionPage([], None, None)
+    if forward:
+        has_next = more
+        has_previous = cursor is not None and _exists(session, filters, rows[0].cursor, later=False)
+    else:
+        has_previous = more
+        has_next = _exists(session, filters, rows[-1].cursor, later=True)
+    return RetentionPage(
+        rows, str(rows[-1].cursor) if has_next else None, str(rows[0].cursor) if has_previous else None
+    )
+
+
+def _exists(session: Session, filters: RetentionFilters, edge: RetentionCursor, *, later: bool) -> bool:
+    # Is there a listed customer past this place, further down the list (later) or above it?
+    listed = select(Customer.id).where(*_listed(filters), _beyond(edge, later=later))
+    return bool(session.scalar(select(listed.exists())))
+
+
+def count_listed(session: Session, *, filters: RetentionFilters) -> int:
+    """Return how many customers the list holds."""
+    return session.scalar(select(func.count()).select_from(Customer).where(*_listed(filters, walk=False))) or 0
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionExport:
+    """An audited export: how many customers it holds and its CSV text, header first, in pieces."""
+
+    rows: int
+    chunks: Iterator[str]
+
+
+def export_retention_csv(
+    session: Session,
+    *,
+    filters: RetentionFilters,
+    actor: str,
+    file_name: str,
+    limit: int | None = None,
+    today: date | None = None,
+) -> RetentionExport:
+    """Audit an export of the list ("retention.export") and return its CSV text, to write or stream.
+
+    The audit row is added before any row is read, with the count of customers the export holds,
+    so the caller can commit it before sending a byte: a download cut short is still on record.
+    The text is read lazily, in the order of the list; the caller commits (or rolls back).
+    """
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
+    count = count_listed(session, filters=filters)
+    rows = count if limit is None else min(count, limit)
+    record(
+        session,
+        actor=actor,
+        action="retention.export",
+        object_type="retention_list",
+        detail={
+            "rows": rows,
+            "min_risk": filters.min_risk,
+            "limit": limit,
+            "include_do_not_mail": filters.include_do_not_mail,
+            "file": file_name,
+            "columns": list(RETENTION_COLUMNS),
+        },
+    )
+    session.flush()
+    listed = retention_list(
+        session, min_risk=filters.min_risk, limit=limit, include_do_not_mail=filters.include_do_not_mail,
+        today=today,
+    )
+    return RetentionExport(rows=rows, chunks=_csv_text(listed))
+
+
+def _csv_text(rows: Iterator[RetentionRow]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(RETENTION_COLUMNS))
+    writer.writeheader()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row.as_csv_row())
+        if count % FETCH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def top_reason(explanation: Sequence[Mapping[str, Any]] | None, *, recency_days: int | None) -> str:

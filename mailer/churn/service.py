@@ -6,7 +6,9 @@ current returned-mail rows, weighted by the reason catalog, and the customers' o
 (self-service, ``ChangeSource.CUSTOMER``), both faded by their age at the as-of day. Evidence dated
 after the as-of day does not count. Only the customers with evidence get a full ``explain``; the
 others' explanations come from shared templates. Every customer is written back with one
-``UPDATE ... WHERE id = ?`` executed for many rows at a time.
+``UPDATE ... WHERE id = ?`` executed for many rows at a time: the risk and its explanation, the
+purchase history scored (last order day, purchase days, total spend) and the spend at stake,
+risk × total spend, which the retention list sorts by.
 
 Decisions:
 
@@ -16,8 +18,10 @@ Decisions:
   says deceased without such a return gets the status itself as terminal evidence, dated the as-of day.
 - Merged customers are the same person as the customer they were merged into (followed through
   ``merged_into_id`` to the survivor): their orders and evidence count for the survivor, and the
-  merged record keeps no risk of its own (risk, explanation and scoring time are cleared), so no
-  person is scored or listed twice.
+  merged record keeps no risk of its own (risk, explanation, purchase history, spend at stake and
+  scoring time are cleared), so no person is scored or listed twice.
+- The spend at stake is stored in whole cents, rounded, so the retention list pages through exact
+  integer keys.
 - Scoring is not an edit of the customer: ``updated_at`` is left as it was.
 """
 
@@ -167,15 +171,17 @@ def refresh_churn(
     with _timed(seconds, "read_customers"):
         people = _read_customers(session, expected=customers_total)
     with _timed(seconds, "read_orders"):
-        order_customer, order_day = read_int_columns(
+        order_customer, order_day, order_cents = read_int_columns(
             session,
-            select(Order.customer_id, epoch_day(Order.ordered_on)).where(Order.ordered_on <= as_of),
+            select(Order.customer_id, epoch_day(Order.ordered_on), Order.amount_cents).where(
+                Order.ordered_on <= as_of
+            ),
             expected_rows=orders_total,
             progress=tick,
         )
         orders_after = session.scalar(select(func.count()).select_from(Order).where(Order.ordered_on > as_of)) or 0
     with _timed(seconds, "summarize"):
-        history = _History.of(people, order_customer, order_day, as_of_day=as_of_day, unit=unit)
+        history = _History.of(people, order_customer, order_day, order_cents, as_of_day=as_of_day, unit=unit)
     with _timed(seconds, "fit"):
         fit = history.fit(people.scored)
     with _timed(seconds, "score"):
@@ -194,7 +200,9 @@ def refresh_churn(
         items=items, history=history, base=base, from_prior=from_prior, rule=rule, as_of=as_of,
         half_life_days=half_life_days,
     )
-    _write_scores(session, people=people, risk=risk, explanations=explanations, seconds=seconds, tick=tick)
+    _write_scores(
+        session, people=people, risk=risk, history=history, explanations=explanations, seconds=seconds, tick=tick
+    )
 
     scored = people.scored
     report = RefreshReport(
@@ -314,25 +322,39 @@ class _History:
     t_x: NDArray[np.float64]
     T: NDArray[np.float64]
     has_orders: NDArray[np.bool_]
+    # The last order's day (days since 1970-01-01, -1 without orders) and the total spend in cents.
+    last_day: IntArray
+    spent_cents: IntArray
     unit: TimeUnit
     orders_used: int
 
     @classmethod
     def of(
-        cls, people: _Customers, order_customer: IntArray, order_day: IntArray, *, as_of_day: int, unit: TimeUnit
+        cls, people: _Customers, order_customer: IntArray, order_day: IntArray, order_cents: IntArray, *,
+        as_of_day: int, unit: TimeUnit,
     ) -> _History:
         """Summarize the orders, each counted for its customer's scored position (a merged one's survivor)."""
         owner = people.owner_of(order_customer)
         kept = owner >= 0
-        summary = bgnbd.summarize_orders(owner[kept], order_day[kept], as_of=as_of_day, unit=unit)
+        owner, day = owner[kept], order_day[kept]
+        summary = bgnbd.summarize_orders(owner, day, as_of=as_of_day, unit=unit)
         n = people.size
+        last_day = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(last_day, owner, day)
+        # Float sums are exact below 2**53 cents.
+        spent = np.rint(np.bincount(owner, weights=order_cents[kept], minlength=n)).astype(np.int64)
         history = cls(
             x=np.zeros(n, dtype=np.int64), t_x=np.zeros(n), T=np.zeros(n), has_orders=np.zeros(n, dtype=bool),
-            unit=unit, orders_used=int(kept.sum()),
+            last_day=last_day, spent_cents=spent, unit=unit, orders_used=int(kept.sum()),
         )
         at = summary.customer_ids.astype(np.int64)
         history.x[at], history.t_x[at], history.T[at], history.has_orders[at] = summary.x, summary.t_x, summary.T, True
         return history
+
+    @property
+    def purchase_days(self) -> IntArray:
+        """Return each customer's days with an order (several orders on one day are one purchase)."""
+        return np.where(self.has_orders, self.x + 1, 0)
 
     def fit(self, scored: NDArray[np.bool_]) -> FitResult | None:
         """Fit BG/NBD on the scored customers with orders; None when none has a repeat purchase."""
@@ -504,13 +526,16 @@ def _write_scores(
     *,
     people: _Customers,
     risk: NDArray[np.float64],
+    history: _History,
     explanations: _Explanations,
     seconds: dict[str, float],
     tick: Callable[[int], None] | None,
 ) -> None:
-    """Write every customer's risk and explanation, a chunk of customers at a time."""
+    """Write every customer's risk, explanation, purchase history and spend at stake, a chunk at a time."""
     writer = _ScoreWriter(session, scored_at=utcnow())
     scored = people.scored
+    purchase_days = history.purchase_days
+    value_at_risk = np.rint(risk * history.spent_cents).astype(np.int64)
     with _larger_sqlite_cache(session):
         for start in range(0, people.size, WRITE_CHUNK):
             chunk = slice(start, min(start + WRITE_CHUNK, people.size))
@@ -518,14 +543,28 @@ def _write_scores(
                 texts = explanations.for_range(chunk)
             with _timed(seconds, "write"):
                 ids, keep = people.ids[chunk], scored[chunk]
-                if keep.all():
-                    writer.write(ids.tolist(), risk[chunk].tolist(), texts)
-                else:
-                    kept_texts = [text for text, kept in zip(texts, keep.tolist(), strict=True) if kept]
-                    writer.write(ids[keep].tolist(), risk[chunk][keep].tolist(), kept_texts)
-                    writer.clear(ids[~keep].tolist())
+                kept = np.arange(chunk.start, chunk.stop)[keep]
+                kept_texts = texts if keep.all() else [t for t, k in zip(texts, keep.tolist(), strict=True) if k]
+                writer.write(
+                    ids=ids[keep].tolist(),
+                    risks=risk[kept].tolist(),
+                    explanations=kept_texts,
+                    last_ordered_on=_iso_days(history.last_day[kept]),
+                    purchase_days=purchase_days[kept].tolist(),
+                    spent_cents=history.spent_cents[kept].tolist(),
+                    value_at_risk_cents=value_at_risk[kept].tolist(),
+                )
+                writer.clear(ids[~keep].tolist())
             if tick is not None:
                 tick(ids.size)
+
+
+def _iso_days(days: IntArray) -> list[str | None]:
+    """Return day numbers as YYYY-MM-DD (how SQLite stores a date, and what PostgreSQL reads as one); -1 as None."""
+    texts = np.datetime_as_string(days.astype("datetime64[D]")).tolist()
+    if np.all(days >= 0):
+        return texts
+    return [text if day >= 0 else None for text, day in zip(texts, days.tolist(), strict=True)]
 
 
 class _ScoreWriter:
@@ -549,6 +588,10 @@ class _ScoreWriter:
                 churn_risk=bindparam("b_risk"),
                 churn_explanation=bindparam("b_explanation"),
                 churn_scored_at=bindparam("b_scored_at"),
+                churn_last_ordered_on=bindparam("b_last_ordered_on"),
+                churn_purchase_days=bindparam("b_purchase_days"),
+                churn_spent_cents=bindparam("b_spent_cents"),
+                churn_value_at_risk_cents=bindparam("b_value_at_risk_cents"),
                 updated_at=table.c.updated_at,
             )
         )
@@ -561,11 +604,25 @@ class _ScoreWriter:
         self.cleared = (
             update(table)
             .where(table.c.id.in_(bindparam("b_ids", expanding=True)))
-            .values(churn_risk=None, churn_explanation=None, churn_scored_at=None, updated_at=table.c.updated_at)
+            .values(
+                churn_risk=None, churn_explanation=None, churn_scored_at=None, churn_last_ordered_on=None,
+                churn_purchase_days=None, churn_spent_cents=None, churn_value_at_risk_cents=None,
+                updated_at=table.c.updated_at,
+            )
         )
 
-    def write(self, ids: list[int], risks: list[float], explanations: list[str]) -> None:
-        """Store each customer's risk, explanation (JSON text) and the scoring time."""
+    def write(
+        self,
+        *,
+        ids: list[int],
+        risks: list[float],
+        explanations: list[str],
+        last_ordered_on: list[str | None],
+        purchase_days: list[int],
+        spent_cents: list[int],
+        value_at_risk_cents: list[int],
+    ) -> None:
+        """Store each customer's risk, explanation (JSON text), purchase history, spend at stake and scoring time."""
         if not ids:
             return
         values = {
@@ -573,6 +630,10 @@ class _ScoreWriter:
             "b_risk": risks,
             "b_explanation": explanations,
             "b_scored_at": itertools.repeat(self.scored_at, len(ids)),
+            "b_last_ordered_on": last_ordered_on,
+            "b_purchase_days": purchase_days,
+            "b_spent_cents": spent_cents,
+            "b_value_at_risk_cents": value_at_risk_cents,
         }
         if self.names is not None:
             rows: list[Any] = list(zip(*(values[name] for name in self.names), strict=False))

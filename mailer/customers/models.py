@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.db import Base, utcnow
@@ -28,6 +28,10 @@ class Customer(Base):
     """A customer, keyed by the company's own customer number."""
 
     __tablename__ = "customers"
+    __table_args__ = (
+        # The retention list reads customers by the spend at stake, highest first, a page at a time.
+        Index("ix_customers_churn_value_at_risk", "churn_value_at_risk_cents", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(String(40), unique=True)
@@ -43,6 +47,14 @@ class Customer(Base):
     # The base figure and each piece of evidence behind churn_risk, as marketing reads them.
     churn_explanation: Mapped[list[Any] | None]
     churn_scored_at: Mapped[datetime | None]
+    # The purchase history (RFM) the last churn refresh scored, a merged customer's orders included:
+    # the last order day, purchase days and total spend in cents. None until a refresh scores the
+    # customer; a scored customer without orders has no last day and zero days and spend.
+    churn_last_ordered_on: Mapped[date | None]
+    churn_purchase_days: Mapped[int | None]
+    churn_spent_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # Churn risk × total spend, in whole cents, as of the last refresh: what the retention list sorts by.
+    churn_value_at_risk_cents: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

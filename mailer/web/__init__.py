@@ -61,10 +61,14 @@ def init_web(app: Flask) -> None:
     """Attach logins, CSRF protection, languages, the login rate limit and every blueprint."""
     from mailer.web.admin import bp as admin_bp
     from mailer.web.auth import bp as auth_bp
+    from mailer.web.batches import bp as batches_bp
     from mailer.web.customers import bp as customers_bp
     from mailer.web.dashboard import bp as dashboard_bp
     from mailer.web.imports import bp as imports_bp
+    from mailer.web.mailroom import bp as mailroom_bp
+    from mailer.web.retention import bp as retention_bp
     from mailer.web.security import add_security_headers
+    from mailer.web.selfservice import bp as selfservice_bp
 
     _configure(app)
     _serve_static_files(app)
@@ -77,8 +81,9 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
-    for blueprint in (auth_bp, dashboard_bp, customers_bp, imports_bp, admin_bp):
+    for blueprint in (auth_bp, dashboard_bp, customers_bp, retention_bp, imports_bp, batches_bp, mailroom_bp, admin_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(selfservice_bp)
     register_error_handlers(app)
     app.after_request(add_security_headers)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -91,3 +91,78 @@ def column_chart(
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
     return _svg(width, height, title, body)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One stacked part of every column: its name in the legend and its colour."""
+
+    label: str
+    color: str = DEFAULT_COLOR
+
+
+def stacked_columns(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    values: Sequence[Sequence[int]],
+    *,
+    title: str,
+    width: int = 560,
+    height: int = 260,
+    axis_label: str = "",
+    legend_width: int = 240,
+    format_value: Callable[[int], str] = str,
+) -> Markup:
+    """Draw one column per label, stacked from ``values[series][column]`` bottom up, totalled above.
+
+    ``height`` is that of the columns with their labels; the legend goes under them, as many
+    entries to a row as fit ``legend_width`` each. Every part has a tooltip naming its series.
+    """
+    left, right, top_margin = 8, 8, 24
+    per_row = max(1, (width - left - right) // legend_width)
+    legend_height = -(-len(series) // per_row) * 24 + 8
+    label_band = 44 if axis_label else 26
+    plot_height = height - top_margin - label_band
+    slot = (width - left - right) / max(len(labels), 1)
+    totals = [sum(part[column] for part in values) for column in range(len(labels))]
+    top = max(totals, default=0) or 1
+    baseline = top_margin + plot_height
+    body = [
+        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
+        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
+    ]
+    for column, (label, total) in enumerate(zip(labels, totals, strict=True)):
+        x = left + column * slot
+        center = x + slot / 2
+        y = float(baseline)
+        for part, counts in zip(series, values, strict=True):
+            if not counts[column]:
+                continue
+            size = round(plot_height * counts[column] / top, 1)
+            y -= size
+            body.append(
+                f'<rect x="{x + slot * 0.12:.1f}" y="{y:.1f}" width="{slot * 0.76:.1f}" height="{size}" '
+                f'fill="{escape(part.color)}"><title>{escape(part.label)}: {escape(format_value(counts[column]))}'
+                "</title></rect>"
+            )
+        body.append(
+            f'<text x="{center:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="12" '
+            f'fill="{TEXT_COLOR}">{escape(format_value(total))}</text>'
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'fill="{MUTED_COLOR}">{escape(label)}</text>'
+        )
+    if axis_label:
+        body.append(
+            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="13" '
+            f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
+        )
+    legend_top = height + 8
+    for index, part in enumerate(series):
+        x = left + (index % per_row) * legend_width
+        y = legend_top + (index // per_row) * 24
+        body.append(
+            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{escape(part.color)}" rx="2"/>'
+            f'<text x="{x + 20}" y="{y + 7}" dominant-baseline="middle" font-size="13" '
+            f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
+        )
+    return _svg(width, height + legend_height, title, body)

@@ -28,7 +28,10 @@ class MenuEntry:
 MENU = (
     MenuEntry("dashboard.index", _l("Dashboard"), ("dashboard.",)),
     MenuEntry("customers.index", _l("Customers"), ("customers.",)),
+    MenuEntry("retention.index", _l("Retention"), ("retention.",)),
     MenuEntry("imports.upload", _l("Import"), ("imports.",)),
+    MenuEntry("batches.campaigns", _l("Campaigns"), ("batches.",)),
+    MenuEntry("mailroom.scan", _l("Mailroom"), ("mailroom.",)),
     MenuEntry("admin.users", _l("Users"), ("admin.users", "admin.new_user", "admin.update_user")),
     MenuEntry("admin.tokens", _l("API tokens"), ("admin.tokens", "admin.new_token", "admin.revoke_token")),
     MenuEntry("admin.audit", _l("Audit log"), ("admin.audit",)),

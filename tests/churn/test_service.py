@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy import special
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
@@ -120,6 +120,39 @@ def test_orders_after_as_of_are_ignored_and_counted(session: Session) -> None:
 
     assert _stored(session, buyer).churn_risk == pytest.approx(risk_before, rel=1e-12)
     assert after.orders_after_as_of == before.orders_after_as_of + 1
+
+
+def test_the_purchase_history_scored_and_the_spend_at_stake_are_stored(session: Session) -> None:
+    add_population(session)
+    buyer = add_customer(session, "R1", line1="1 Elm Street")
+    add_orders(session, buyer, [AS_OF - timedelta(days=40), AS_OF - timedelta(days=40)], cents=1_250)
+    add_orders(session, buyer, [AS_OF - timedelta(days=300)], cents=10_001)
+    add_orders(session, buyer, [AS_OF + timedelta(days=1)], cents=99_999)  # after the as-of day: not counted
+    never = add_customer(session, "R2", line1="2 Elm Street")
+
+    refresh_churn(session, as_of=AS_OF, actor="t")
+
+    stored = _stored(session, buyer)
+    assert (stored.churn_last_ordered_on, stored.churn_purchase_days, stored.churn_spent_cents) == (
+        AS_OF - timedelta(days=40), 2, 12_501,
+    )
+    assert stored.churn_risk is not None
+    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * 12_501)
+    without = _stored(session, never)
+    assert (without.churn_last_ordered_on, without.churn_purchase_days, without.churn_spent_cents) == (None, 0, 0)
+    assert without.churn_value_at_risk_cents == 0
+    # Every scored customer has a spend at stake; the population's totals are its orders' (none after AS_OF).
+    totals = dict(
+        session.execute(
+            select(Order.customer_id, func.sum(Order.amount_cents)).where(Order.ordered_on <= AS_OF)
+            .group_by(Order.customer_id)
+        ).all()
+    )
+    for customer_id, spent, value, risk in session.execute(
+        select(Customer.id, Customer.churn_spent_cents, Customer.churn_value_at_risk_cents, Customer.churn_risk)
+    ):
+        assert spent == totals.get(customer_id, 0)
+        assert value == round(risk * spent)
 
 
 def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_prior(session: Session) -> None:
@@ -320,7 +353,13 @@ def test_a_merged_customers_history_counts_for_the_survivor(session: Session) ->
 
     gone = _stored(session, merged)
     assert (gone.churn_risk, gone.churn_explanation, gone.churn_scored_at) == (None, None, None)
+    assert (gone.churn_last_ordered_on, gone.churn_purchase_days, gone.churn_spent_cents) == (None, None, None)
+    assert gone.churn_value_at_risk_cents is None
     kept = _stored(session, survivor)
+    # Five shared purchase days and one more, six orders of 25.00 and the merged customer's five.
+    assert (kept.churn_last_ordered_on, kept.churn_purchase_days, kept.churn_spent_cents) == (
+        AS_OF - timedelta(weeks=2), 6, 11 * 2_500,
+    )
     lines = kept.churn_explanation or []
     # Both customers' purchase days (the same five days and one more), and the merged one's return.
     assert lines[0]["text"].startswith("Purchase history: 5 repeat purchase days, the last one 35.1 weeks")

@@ -154,6 +154,20 @@ def test_a_never_scored_customer_starts_from_the_stated_prior(session: Session, 
     assert [line["kind"] for line in stored.churn_explanation] == ["prior", "evidence", "result"]
 
 
+def test_a_return_keeps_the_retention_lists_value_at_risk_in_step(session: Session, now: datetime) -> None:
+    piece = mail_customers(session, "C1")["C1"]
+    stored = customer(session, "C1")
+    stored.churn_spent_cents = 20_000
+    stored.churn_value_at_risk_cents = round(0.4 * 20_000)
+    session.flush()
+
+    scan(session, piece.piece_code, "MLNA", now)
+
+    stored = customer(session, "C1")
+    assert stored.churn_risk is not None and stored.churn_risk > 0.4
+    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * 20_000)
+
+
 def test_an_older_return_counts_faded_like_the_churn_refresh_counts_it(session: Session, now: datetime) -> None:
     piece = mail_customers(session, "C1", churn_risk=0.4)["C1"]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from mailer.web.charts import Bar, column_chart, horizontal_bars
+import pytest
+
+from mailer.web.charts import Bar, Series, column_chart, horizontal_bars, stacked_columns
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -37,3 +39,29 @@ def test_labels_are_escaped() -> None:
     assert "<script>" not in svg and "<b>" not in svg
     assert not re.search(r'\sonload="', svg)
     ET.fromstring(svg)
+
+
+def test_stacked_columns_stack_each_series_and_total_them() -> None:
+    svg = stacked_columns(
+        ["w1", "w2", "w3"], [Series("moved", "#111"), Series("refused", "#222")], [[2, 0, 1], [2, 0, 0]],
+        title="Returns", height=240, format_value=lambda n: f"{n:,}",
+    )
+    root = ET.fromstring(str(svg))
+    parts = [r for r in root.iter(f"{SVG}rect") if r.find(f"{SVG}title") is not None]
+    assert [(r.get("fill"), r.find(f"{SVG}title").text) for r in parts] == [  # type: ignore[union-attr]
+        ("#111", "moved: 2"), ("#222", "refused: 2"), ("#111", "moved: 1"),
+    ]
+    first, second, third = (float(r.get("height", 0)) for r in parts)
+    assert first == second == 2 * third
+    # The second part sits on the first.
+    assert float(parts[1].get("y", 0)) + second == pytest.approx(float(parts[0].get("y", 0)))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts == ["4", "w1", "0", "w2", "1", "w3", "moved", "refused"]
+
+
+def test_the_legend_wraps_below_the_columns() -> None:
+    series = [Series(f"reason {i}") for i in range(5)]
+    svg = stacked_columns(["w"], series, [[1]] * 5, title="t", width=560, height=200, legend_width=240)
+    root = ET.fromstring(str(svg))
+    assert root.get("viewBox") == "0 0 560 280"  # two entries a row: three rows of 24 and a margin
+    assert "<svg" in stacked_columns([], [], [], title="empty")

@@ -28,7 +28,8 @@ def _login_rate_limit() -> str:
 @staff
 def home() -> Response:
     """Send each user to the first page their role works on."""
-    return redirect(url_for("dashboard.index" if may_open("dashboard.index") else "auth.profile"))
+    start = next((page for page in ("dashboard.index", "mailroom.scan") if may_open(page)), "auth.profile")
+    return redirect(url_for(start))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from babel.dates import format_skeleton
 from flask import render_template
-from flask_babel import format_decimal
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from mailer.addresses.models import AddressValidity
 from mailer.auth.models import Role
+from mailer.batches.service import CampaignStats, list_campaigns_with_stats
 from mailer.customers.models import CustomerStatus
 from mailer.customers.service import addresses_by_validity, churn_risk_histogram, customers_by_status
-from mailer.db import db
+from mailer.db import db, utcnow
 from mailer.web.access import allow
-from mailer.web.charts import DEFAULT_COLOR, Bar, column_chart, horizontal_bars
+from mailer.web.charts import DEFAULT_COLOR, Bar, Series, column_chart, horizontal_bars, stacked_columns
 from mailer.web.dashboard import bp
+from mailer.web.dashboard.stats import returns_by_week
 from mailer.web.i18n import label
+from returns.catalog import REASONS
 
 STATUS_COLORS = {
     CustomerStatus.ACTIVE: "#2f7d4f",
@@ -34,11 +39,56 @@ RISK_COLORS = (
     "#2f7d4f", "#4a8c4a", "#6b9a45", "#8fa640", "#b3a93a", "#cc9a33", "#d6802d", "#d66128", "#cc4125", "#b83222",
 )
 
+RETURN_RATE_COLOR = "#c05621"
+# The newest campaigns with mailed pieces drawn on the return-rate chart.
+RETURN_RATE_CAMPAIGNS = 12
+CAMPAIGN_NAME_SHOWN = 22
+
+
+# Weeks drawn on the returns-per-week chart, this one included.
+RETURN_WEEKS = 12
+# One colour per return reason, the same every week.
+REASON_COLORS = {
+    "MLNA": "#c53030", "MOVED": "#dd6b20", "ANK": "#805ad5", "IA": "#d69e2e", "NSN": "#b83280", "VAC": "#2c7a7b",
+    "REF": "#1a365d", "UNC": "#3182ce", "TA": "#90cdf4", "DEC": "#4a5568", "ORG": "#38a169", "ILL": "#9c4221",
+    "OTH": "#a0aec0",
+}
+
+
+def _reason_label(code: str) -> str:
+    reason = REASONS.get(code)
+    if reason is None:
+        return code
+    return reason.label_zh if str(get_locale()) == "zh" else reason.label_en
+
+
+def _returns_per_week_chart() -> Markup | None:
+    """Draw the current returns of the last weeks by reason, or None when there are none."""
+    weekly = returns_by_week(db.session, weeks=RETURN_WEEKS, today=utcnow().date())
+    if not weekly.total:
+        return None
+    return stacked_columns(
+        [format_skeleton("MMMd", week, locale=get_locale()) for week in weekly.weeks],
+        [Series(_reason_label(code), REASON_COLORS.get(code, DEFAULT_COLOR)) for code in weekly.counts],
+        list(weekly.counts.values()),
+        title=_("Returns per week by reason"),
+        axis_label=_("week beginning (Monday)"),
+        width=960,
+        format_value=format_decimal,
+    )
+
+
+def _return_rate_bar(stats: CampaignStats) -> Bar:
+    rate = stats.return_rate or 0.0
+    name = stats.campaign.name
+    short = name if len(name) <= CAMPAIGN_NAME_SHOWN else name[: CAMPAIGN_NAME_SHOWN - 1] + "…"
+    return Bar(short, round(rate * 10_000), format_percent(rate, "#,##0.0%"), RETURN_RATE_COLOR)
+
 
 @bp.route("")
 @allow(Role.MARKETING)
 def index() -> str:
-    """Show customers by status, addresses by validity and the churn-risk distribution."""
+    """Show customers by status, addresses by validity, churn risk, and returned mail by campaign and week."""
     statuses = customers_by_status(db.session)
     validities = addresses_by_validity(db.session)
     histogram = churn_risk_histogram(db.session)
@@ -59,6 +109,12 @@ def index() -> str:
         axis_label=_("churn risk"),
         width=960,
     )
+    mailed = [c for c in list_campaigns_with_stats(db.session) if c.mailed][:RETURN_RATE_CAMPAIGNS]
+    return_chart = (
+        horizontal_bars([_return_rate_bar(c) for c in mailed], title=_("Return rate per campaign"), width=960)
+        if mailed
+        else None
+    )
     return render_template(
         "dashboard/index.html",
         customer_total=sum(statuses.values()),
@@ -67,4 +123,7 @@ def index() -> str:
         status_chart=status_chart,
         validity_chart=validity_chart,
         risk_chart=risk_chart,
+        return_chart=return_chart,
+        returns_per_week_chart=_returns_per_week_chart(),
+        return_weeks=RETURN_WEEKS,
     )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from datetime import date, timedelta
 from pathlib import Path
 
+from babel.dates import format_skeleton
 from flask import Flask
 from sqlalchemy import update
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.auth.models import Role
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.db import utcnow
+from tests.churn.stored import return_mail
+from tests.factories import add_customer
 from tests.web.conftest import data, import_demo_customers
 
 
@@ -47,3 +53,50 @@ def test_an_empty_database_gives_an_empty_dashboard(logged_in) -> None:  # type:
     response = logged_in(Role.MARKETING).get("/dashboard")
     assert response.status_code == 200
     assert "No customer has a churn risk yet." in response.get_data(as_text=True)
+
+
+def _returns(app: Flask, returns: list[tuple[str, date]], *, corrected: Sequence[tuple[str, date]] = ()) -> None:
+    """Store customers with US addresses and a return of a catalog to each, on the day given."""
+    with data(app) as session:
+        customers = [add_customer(session, f"R{i:03d}", line1=f"{i} Return Road") for i in range(len(returns))]
+        return_mail(session, [(c, reason, on) for c, (reason, on) in zip(customers, returns, strict=True)])
+        if corrected:
+            others = [add_customer(session, f"X{i:03d}", line1=f"{i} Other Road") for i in range(len(corrected))]
+            return_mail(
+                session, [(c, reason, on) for c, (reason, on) in zip(others, corrected, strict=True)], current=False
+            )
+
+
+def test_the_returns_chart_counts_current_returns_by_week_and_reason(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    today = utcnow().date()
+    monday = today - timedelta(days=today.weekday())
+    _returns(
+        app,
+        [("MLNA", today), ("MLNA", monday), ("REF", monday), ("MLNA", monday - timedelta(days=1)),
+         ("UNC", monday - timedelta(weeks=11)), ("VAC", monday - timedelta(weeks=12))],  # the last: too old
+        corrected=[("MLNA", today)],
+    )
+
+    page = logged_in(Role.MARKETING).get("/dashboard").get_data(as_text=True)
+
+    chart = _chart(page, "Returns per week by reason")
+    totals = re.findall(r'text-anchor="middle" font-size="12" fill="#1f2933">(\d+)</text>', chart)
+    assert totals == ["1"] + ["0"] * 9 + ["1", "3"]  # twelve weeks, oldest first
+    week_labels = re.findall(r'font-size="12" fill="#6b7785">([^<]+)</text>', chart)
+    assert len(week_labels) == 12 and week_labels[-1] == format_skeleton("MMMd", monday, locale="en")
+    legend = re.findall(r'dominant-baseline="middle" font-size="13" fill="#1f2933">([^<]+)</text>', chart)
+    assert legend == ["Moved, left no address", "Refused", "Unclaimed"]  # most returned first
+    assert "<title>Moved, left no address: 2</title>" in chart
+    assert "the last 12 weeks" in page
+
+
+def test_the_returns_chart_is_left_out_without_returns_and_speaks_chinese(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Returns per week by reason" in page and "No mail came back in the last 12 weeks." in page
+    assert 'aria-label="Returns per week by reason"' not in page
+
+    _returns(app, [("MLNA", utcnow().date())])
+    chinese = client.get("/dashboard", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    chart = _chart(chinese, "每周退件（按原因）")
+    assert "迁移新址不明" in chart and "周（自周一起）" in chart

@@ -1,0 +1,1 @@
+"""Customers updating or confirming their own address through the link printed on the envelope."""

@@ -1,0 +1,78 @@
+"""The batch form and the render form."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from mailer.batches.selection import RISK_BANDS, BatchFilters
+from mailer.envelopes.profiles import PROFILES
+
+RISK_BAND_LABELS = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def _words(text: str | None) -> tuple[str, ...]:
+    """Split a list typed as "CN, US" or "310 311" into its items."""
+    return tuple(item for item in re.split(r"[\s,，、;]+", text or "") if item)
+
+
+def _items(text: str | None) -> tuple[str, ...]:
+    """Split a list of names, which may hold spaces ("New York, NJ"), at commas only."""
+    return tuple(item.strip() for item in re.split(r"[,，、;]", text or "") if item.strip())
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices ticked as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BatchForm(FlaskForm):
+    """A new batch: its campaign, envelope and who it goes to."""
+
+    campaign = StringField(_l("Campaign"), validators=[InputRequired(), Length(max=200)])
+    profile = SelectField(
+        _l("Envelope"), choices=[SelectChoice(key, profile.title) for key, profile in PROFILES.items()]
+    )
+    countries = StringField(
+        _l("Countries"), validators=[Optional(), Length(max=200)],
+        description=_l("Two-letter codes, e.g. CN, US. Empty: the envelope's country."),
+    )
+    regions = StringField(
+        _l("Regions"), validators=[Optional(), Length(max=500)],
+        description=_l("Provinces or states as stored, separated by commas. Empty: all."),
+    )
+    postal_prefixes = StringField(
+        _l("Postal code prefixes"), validators=[Optional(), Length(max=500)],
+        description=_l("e.g. 310 311. Empty: all."),
+    )
+    risk_bands = MultiCheckboxField(
+        _l("Churn risk"), choices=[SelectChoice(band, RISK_BAND_LABELS[band]) for band in RISK_BANDS],
+        validators=[Optional()],
+    )
+
+    def validate_countries(self, field: StringField) -> None:
+        if any(not _COUNTRY.fullmatch(code.upper()) for code in _words(field.data)):
+            raise ValidationError(_l("Use two-letter country codes such as CN or US."))
+
+    def filters(self) -> BatchFilters:
+        """Return the selection the form holds."""
+        return BatchFilters(
+            countries=tuple(code.upper() for code in _words(self.countries.data)),
+            regions=_items(self.regions.data),
+            postal_prefixes=_words(self.postal_prefixes.data),
+            risk_bands=tuple(self.risk_bands.data or ()),
+        )
+
+
+class RenderForm(FlaskForm):
+    """Start (or resume) the render of a batch."""
+
+    hold_unfit = BooleanField(_l("Hold pieces that do not fit their envelope and render the rest"))

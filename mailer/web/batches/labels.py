@@ -1,0 +1,49 @@
+"""Names of batch, piece and file states and of left-out reasons, in the page's language."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+from mailer.batches.models import BatchStatus, FileStatus, PieceStatus
+
+_STATES: dict[StrEnum, object] = {
+    BatchStatus.SELECTED: _l("selected"),
+    BatchStatus.RENDERING: _l("rendering"),
+    BatchStatus.RENDERED: _l("rendered"),
+    PieceStatus.READY: _l("ready"),
+    PieceStatus.HELD: _l("held"),
+    FileStatus.PENDING: _l("pending"),
+    FileStatus.DONE: _l("done"),
+}
+# The stylesheet's badge tones (green, amber, red), borrowed by meaning.
+_TONES: dict[StrEnum, str] = {
+    BatchStatus.RENDERING: "suspect",
+    BatchStatus.RENDERED: "deliverable",
+    PieceStatus.HELD: "undeliverable",
+    FileStatus.DONE: "deliverable",
+}
+LEFT_OUT_REASONS = {
+    "filter": _l("outside the filters"),
+    "deceased": _l("deceased"),
+    "do_not_mail": _l("do not mail"),
+    "merged": _l("merged into another customer"),
+    "undeliverable": _l("undeliverable address"),
+    "household": _l("same household as another piece"),
+}
+
+
+def state_label(member: StrEnum) -> str:
+    """Return a batch, piece or file state in the page's language."""
+    return str(_STATES.get(member, member.value))
+
+
+def state_tone(member: StrEnum) -> str:
+    """Return the badge tone of a state."""
+    return _TONES.get(member, "")
+
+
+def left_out_label(reason: str) -> str:
+    """Return why customers were left out of a batch, in the page's language."""
+    return str(LEFT_OUT_REASONS.get(reason, reason.replace("_", " ")))

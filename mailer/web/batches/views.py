@@ -1,0 +1,209 @@
+"""The campaign list, the batch form, the batch page, starting a render, its progress and the downloads.
+
+No render runs inside a request: "render" queues the batch's jobs on the render queue (RQ on
+Redis) and the page follows them through the progress endpoint. The files are read from the
+batch's folder under BATCH_OUTPUT_DIR, which render workers write to.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from redis.exceptions import RedisError
+from werkzeug.wrappers import Response
+
+from mailer.auth.models import Role
+from mailer.batches.cli import render_settings
+from mailer.batches.jobs import enqueue_render, render_queue
+from mailer.batches.models import BatchStatus, FileStatus
+from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError
+from mailer.batches.selection import BatchError, create_batch
+from mailer.batches.service import (
+    BatchNotFound,
+    batch_file,
+    batch_pieces,
+    batch_summary,
+    claim_render,
+    get_batch,
+    held_pieces,
+    list_campaigns_with_stats,
+    record_download,
+    render_progress,
+)
+from mailer.db import db
+from mailer.envelopes.profiles import PROFILES
+from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.batches import bp
+from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, RenderForm
+from mailer.web.batches.labels import left_out_label, state_label, state_tone
+
+log = logging.getLogger(__name__)
+
+# The batch page lists this many held pieces; held.csv lists them all.
+HELD_SHOWN = 100
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "state_label": state_label, "state_tone": state_tone, "left_out_label": left_out_label,
+        "risk_band_labels": RISK_BAND_LABELS, "profiles": PROFILES,
+    }
+
+
+def _folder(batch_id: int) -> Path:
+    """Return the folder a batch's files are written to and read from."""
+    return Path(current_app.config["BATCH_OUTPUT_DIR"]).resolve() / str(batch_id)
+
+
+@bp.route("/campaigns")
+@allow(Role.MARKETING)
+def campaigns() -> str:
+    """List campaigns, newest first, with their batches and return rates."""
+    return render_template("batches/campaigns.html", campaigns=list_campaigns_with_stats(db.session))
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@allow(Role.MARKETING)
+def new_batch() -> str | tuple[str, int] | Response:
+    """Show the batch form; select the recipients of a new batch and show it."""
+    form = BatchForm(campaign=request.args.get("campaign", ""))
+    if not form.validate_on_submit():
+        return render_template("batches/new.html", form=form), 400 if request.method == "POST" else 200
+    user = current_staff()
+    try:
+        batch = create_batch(
+            db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
+            filters=form.filters(), actor=actor_name(user),
+        )
+    except BatchError as exc:
+        db.session.rollback()
+        return render_template("batches/new.html", form=form, error=str(exc)), 400
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    log.info("user %s created batch %s with %s pieces", user.id, batch.id, batch.piece_count)
+    flash(_("Batch %(id)s created: %(count)s pieces.", id=batch.id, count=batch.piece_count), "success")
+    return redirect(url_for("batches.show", batch_id=batch.id))
+
+
+@bp.route("/batches/<int:batch_id>")
+@allow(Role.MARKETING)
+def show(batch_id: int) -> str:
+    """Show a batch: counts, filters, left-out customers, render and downloads, pieces in presort order."""
+    summary = batch_summary(db.session, batch_id=batch_id)
+    if summary is None:
+        abort(404)
+    folder = _folder(batch_id)
+    rendered = summary.batch.status is BatchStatus.RENDERED
+    return render_template(
+        "batches/show.html",
+        summary=summary,
+        batch=summary.batch,
+        page=batch_pieces(
+            db.session, batch_id=batch_id, after=request.args.get("after", type=int),
+            before=request.args.get("before", type=int),
+        ),
+        held=held_pieces(db.session, batch_id=batch_id, limit=HELD_SHOWN) if summary.held else [],
+        progress=render_progress(db.session, batch_id=batch_id),
+        render_form=RenderForm(),
+        available={
+            f.file_no for f in summary.files if f.status is FileStatus.DONE and (folder / f.file_name).is_file()
+        },
+        manifest=rendered and (folder / MANIFEST_NAME).is_file(),
+        holds=rendered and (folder / HOLDS_NAME).is_file(),
+    )
+
+
+@bp.route("/batches/<int:batch_id>/render", methods=["POST"])
+@allow(Role.MARKETING)
+def render(batch_id: int) -> Response:
+    """Queue the render of a batch (or resume a stopped one); workers on the render queue do the work."""
+    form = RenderForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = current_staff()
+    try:
+        claim_render(db.session, batch_id=batch_id)
+        enqueue_render(
+            render_queue(), render_settings(_folder(batch_id)), batch_id=batch_id, actor=actor_name(user),
+            hold_unfit=bool(form.hold_unfit.data), pieces_per_file=current_app.config["BATCH_PIECES_PER_FILE"],
+        )
+    except BatchNotFound:
+        db.session.rollback()
+        abort(404)
+    except RenderError:
+        db.session.rollback()
+        flash(_("This batch cannot be rendered now: it is being rendered or already was."), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id))
+    except RedisError as exc:
+        db.session.rollback()
+        log.error("user %s could not queue the render of batch %s: %s", user.id, batch_id, exc)
+        flash(_("The render queue cannot be reached. Try again later, or ask an administrator to check Redis."),
+              "error")
+        return redirect(url_for("batches.show", batch_id=batch_id))
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    log.info("user %s queued the render of batch %s", user.id, batch_id)
+    flash(_("The render is queued. This page shows its progress."), "success")
+    return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/progress")
+@allow(Role.MARKETING)
+def progress(batch_id: int) -> Response:
+    """Answer how far the render has come, as JSON for the batch page's script."""
+    found = render_progress(db.session, batch_id=batch_id)
+    if found is None:
+        abort(404)
+    return jsonify(found.as_json())
+
+
+def _send(batch_id: int, name: str, mimetype: str) -> Response:
+    """Send a file of the batch's folder, with an audit row: it holds customers' names and addresses."""
+    path = _folder(batch_id) / name
+    if not path.is_file():
+        abort(404)
+    user = current_staff()
+    record_download(db.session, batch_id=batch_id, file_name=name, actor=actor_name(user))
+    db.session.commit()
+    log.info("user %s downloaded %s of batch %s", user.id, name, batch_id)
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+@bp.route("/batches/<int:batch_id>/files/<int:file_no>")
+@allow(Role.MARKETING)
+def download_file(batch_id: int, file_no: int) -> Response:
+    """Send one rendered PDF file of a batch."""
+    found = batch_file(db.session, batch_id=batch_id, file_no=file_no)
+    if found is None or found.status is not FileStatus.DONE:
+        abort(404)
+    return _send(batch_id, found.file_name, "application/pdf")
+
+
+def _rendered_or_404(batch_id: int) -> None:
+    batch = get_batch(db.session, batch_id=batch_id)
+    if batch is None or batch.status is not BatchStatus.RENDERED:
+        abort(404)
+
+
+@bp.route("/batches/<int:batch_id>/manifest.csv")
+@allow(Role.MARKETING)
+def download_manifest(batch_id: int) -> Response:
+    """Send the manifest of a rendered batch: each piece's file and page."""
+    _rendered_or_404(batch_id)
+    return _send(batch_id, MANIFEST_NAME, "text/csv")
+
+
+@bp.route("/batches/<int:batch_id>/held.csv")
+@allow(Role.MARKETING)
+def download_held(batch_id: int) -> Response:
+    """Send the list of a rendered batch's held pieces and why each is held."""
+    _rendered_or_404(batch_id)
+    return _send(batch_id, HOLDS_NAME, "text/csv")

@@ -1,0 +1,56 @@
+"""The retention list page and its CSV download.
+
+Only filters and a page cursor (a spend at stake and an internal id) travel in the query string;
+names and customer numbers never do. The download is a POST with a CSRF token: it is audited
+("retention.export", the same row as ``churn list --csv`` writes) and committed before the first
+byte is sent, then the CSV streams row by row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, render_template, request, stream_with_context
+
+from mailer.auth.models import Role
+from mailer.churn.retention import RetentionCursor, export_retention_csv, retention_page
+from mailer.db import db
+from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.retention import bp
+from mailer.web.retention.forms import ExportForm, FilterForm
+
+
+@bp.route("")
+@allow(Role.MARKETING)
+def index() -> str:
+    """Show a page of the retention list, most spend at stake first."""
+    form = FilterForm(formdata=request.args)
+    page = retention_page(
+        db.session,
+        filters=form.filters(),
+        after=RetentionCursor.parse(request.args.get("after")),
+        before=RetentionCursor.parse(request.args.get("before")),
+    )
+    return render_template(
+        "retention/index.html",
+        page=page,
+        form=form,
+        export_form=ExportForm(formdata=None),
+        filter_args=form.query_args(),
+    )
+
+
+@bp.route("/export.csv", methods=["POST"])
+@allow(Role.MARKETING)
+def export() -> Response:
+    """Download the whole list under the posted filters as CSV; the export is audited first."""
+    file_name = f"retention-{date.today().isoformat()}.csv"
+    export = export_retention_csv(
+        db.session, filters=ExportForm().filters(), actor=actor_name(current_staff()), file_name=file_name
+    )
+    db.session.commit()
+    return Response(
+        stream_with_context(export.chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
+    )

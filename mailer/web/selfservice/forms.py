@@ -1,0 +1,55 @@
+"""The new-address form, with the labels and field order of the letter's country."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from mailer.addresses.service import ADDRESS_MAX_LENGTHS
+
+# The order a customer of each country writes an address in: China from the province down.
+FIELD_ORDER: dict[str, tuple[str, ...]] = {"CN": ("region", "city", "line1", "line2", "postal_code")}
+DEFAULT_FIELD_ORDER = ("line1", "line2", "city", "region", "postal_code")
+COUNTRY_NAMES = {"CN": _l("China"), "US": _l("United States")}
+
+
+def _attributes(autocomplete: str, max_length: int) -> dict[str, object]:
+    return {"autocomplete": autocomplete, "maxlength": max_length}
+
+
+class AddressForm(FlaskForm):
+    """A new address; the country is always the letter's, so it is no field."""
+
+    line1 = StringField(_l("Street address"), render_kw=_attributes("address-line1", ADDRESS_MAX_LENGTHS["line1"]))
+    line2 = StringField(
+        _l("Flat, floor or building (optional)"),
+        render_kw=_attributes("address-line2", ADDRESS_MAX_LENGTHS["line2"]),
+    )
+    city = StringField(_l("City"), render_kw=_attributes("address-level2", ADDRESS_MAX_LENGTHS["city"]))
+    region = StringField(_l("Region"), render_kw=_attributes("address-level1", ADDRESS_MAX_LENGTHS["region"]))
+    postal_code = StringField(_l("Postal code"), render_kw=_attributes("postal-code", 16))
+
+
+def address_form(country: str) -> AddressForm:
+    """Return the form with the region and postal code named as the country names them."""
+    form = AddressForm()
+    if country == "CN":
+        form.region.label.text = _("Province")
+    elif country == "US":
+        # "State" alone is already the staff pages' word for a user's status.
+        form.region.label.text = pgettext("address field", "State")
+        form.postal_code.label.text = _("ZIP code")
+    return form
+
+
+def field_order(country: str) -> tuple[str, ...]:
+    """Return the names of the address fields in the order the country writes them."""
+    return FIELD_ORDER.get(country, DEFAULT_FIELD_ORDER)
+
+
+def country_name(country: str) -> str:
+    """Return the country's name in the page's language (its code where we have no name)."""
+    return str(COUNTRY_NAMES.get(country, country))

@@ -1,0 +1,141 @@
+"""The page the QR code and short URL on the envelope lead to, and its thank-you page.
+
+The token in the URL names a piece and carries nothing personal; the page never logs it, and shows
+of the customer only what the envelope itself printed, partly hidden. A link that does not work
+gets a plain page that says nothing about whose letter it was: 404 for a link we never signed,
+410 for one of ours that has expired or been used.
+
+The page speaks the browser's language when it asks for one of ours, else the envelope's.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from mailer.db import db
+from mailer.selfservice.service import (
+    FORM_FIELDS,
+    AddressProblem,
+    AddressRejected,
+    LinkError,
+    confirm_address,
+    find_piece_for_token,
+    letter_language,
+    masked_view,
+    update_address,
+)
+from mailer.web.access import public
+from mailer.web.extensions import csrf
+from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
+from mailer.web.selfservice import bp
+from mailer.web.selfservice.forms import AddressForm, address_form, country_name, field_order
+
+log = logging.getLogger(__name__)
+
+# What the thank-you page is to say, kept in the session cookie across the redirect: no personal data.
+DONE_KEY = "selfservice_done"
+UPDATED = "updated"
+CONFIRMED = "confirmed"
+
+POSTAL_CODE_HINTS = {
+    "CN": _l("A postal code in China has six digits, like 310012."),
+    "US": _l("A ZIP code has five digits, or five and four, like 62704 or 62704-1234."),
+}
+
+
+def _language(default: str) -> str:
+    """Return the browser's language if it asks for one of ours, else ``default``."""
+    return request.accept_languages.best_match(list(LANGUAGES)) or default
+
+
+def _refused(error: LinkError) -> tuple[str, int]:
+    piece = error.piece
+    if piece is None:
+        log.info("address-update link refused: %s", error.problem.value)
+        language, status = _language(DEFAULT_LOCALE), 404
+    else:
+        log.info("address-update link of piece %s refused: %s", piece.id, error.problem.value)
+        language, status = _language(letter_language(db.session, piece=piece)), 410
+    db.session.rollback()
+    with force_locale(language):
+        return render_template("selfservice/error.html", status=status), status
+
+
+def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) -> list[str]:
+    """Put the validation's complaint next to the field it names; return what has no field."""
+    if rejected.problem is AddressProblem.MISSING:
+        message = _("Please fill this in.")
+    elif rejected.problem is AddressProblem.TOO_LONG:
+        message = _("Please shorten this to %(limit)d characters.", limit=rejected.limit or 0)
+    elif rejected.problem is AddressProblem.POSTAL_CODE:
+        message = str(POSTAL_CODE_HINTS.get(country, _l("This postal code does not fit the country.")))
+    else:
+        return [_("This address cannot be saved. Please check it and try again.")]
+    for name in rejected.fields:
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+    return [_("Please correct the fields marked below.")]
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@public
+# The form itself checks the CSRF token, so a form left open too long is answered on this page,
+# in the customer's language, with what they typed kept.
+@csrf.exempt
+def update(token: str) -> Response | str | tuple[str, int]:
+    """Show the letter's address partly hidden; take a new address or the word that it is right."""
+    try:
+        piece = find_piece_for_token(
+            db.session, token=token, secret=current_app.config["SECRET_KEY"], today=date.today()
+        )
+    except LinkError as error:
+        return _refused(error)
+    view = masked_view(db.session, piece=piece)
+    language = _language(view.language)
+    with force_locale(language):
+        form = address_form(view.country)
+        problems: list[str] = []
+        if request.method == "POST":
+            if not form.validate_on_submit():
+                problems = [_("This form has expired. Please send it again.")]
+            else:
+                try:
+                    if "confirm" in request.form:
+                        confirm_address(db.session, piece=piece)
+                    else:
+                        update_address(db.session, piece=piece, values={f: form[f].data for f in FORM_FIELDS})
+                except LinkError as error:
+                    return _refused(error)
+                except AddressRejected as rejected:
+                    db.session.rollback()
+                    problems = _show_rejection(form, rejected, view.country)
+                else:
+                    # Read before the commit: a new address used the link; a confirmation leaves it unused.
+                    outcome = UPDATED if piece.address_updated_at is not None else CONFIRMED
+                    db.session.commit()
+                    session[DONE_KEY] = {"outcome": outcome, "language": language}
+                    return redirect(url_for("selfservice.thanks"), code=303)
+        page = render_template(
+            "selfservice/update.html", form=form, view=view, fields=field_order(view.country),
+            country=country_name(view.country), problems=problems,
+        )
+        return (page, 400) if problems else page
+
+
+@bp.route("/thanks")
+@public
+def thanks() -> str | tuple[str, int]:
+    """Thank the customer for the address they just sent or confirmed."""
+    done = session.get(DONE_KEY)
+    if not isinstance(done, dict) or done.get("outcome") not in (UPDATED, CONFIRMED):
+        with force_locale(_language(DEFAULT_LOCALE)):
+            return render_template("selfservice/error.html", status=404), 404
+    with force_locale(_language(str(done.get("language") or DEFAULT_LOCALE))):
+        return render_template("selfservice/thanks.html", outcome=done["outcome"])

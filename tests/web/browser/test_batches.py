@@ -1,0 +1,110 @@
+"""Campaigns and batches in a real headless Chromium: create a batch, render it on the queue, download a PDF."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from rq import Queue
+from sqlalchemy import select
+
+from mailer import PROJECT_ROOT
+from mailer.auth.models import Role
+from mailer.batches.models import MailPiece
+from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
+from mailer.db import db
+from mailer.demo.generate import generate_customers
+from tests.batches.test_jobs import TEST_REDIS_URL, private_render_queue
+from tests.batches.test_service import returned
+from tests.factories import write_csv
+from tests.web.browser.conftest import LiveServer
+from tests.web.browser.test_pages import log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def render_queue(live_server: LiveServer, tmp_path: Path) -> Iterator[Queue]:
+    """Render the live server's batches into tmp_path, on a queue of this test's own."""
+    with private_render_queue() as queue:
+        live_server.app.config.update(
+            BATCH_OUTPUT_DIR=str(tmp_path / "batches"), BATCH_PIECES_PER_FILE=25,
+            REDIS_URL=TEST_REDIS_URL, RENDER_QUEUE=queue.name,
+        )
+        yield queue
+
+
+def burst_worker(queue: Queue, app: Flask) -> None:
+    """Run `rq worker --burst` on the queue in its own process, configured as a render machine would be."""
+    worker = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", TEST_REDIS_URL, queue.name],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DATABASE_URL": app.config["DATABASE_URL"],
+             "SECRET_KEY": app.config["SECRET_KEY"]},
+    )
+    assert worker.returncode == 0, worker.stderr
+
+
+def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
+    live_server: LiveServer, render_queue: Queue, open_page, screenshots: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    customers = list(generate_customers(80, seed=21))
+    with live_server.app.app_context():
+        report = import_customers(
+            db.session, path=write_csv(tmp_path / "customers.csv", customers, CUSTOMER_COLUMNS), actor="test"
+        )
+        db.session.commit()
+    assert not report.rejected
+    us_customers = sum(1 for c in customers if c["country"] == "US")
+
+    page = open_page()
+    log_in(page, live_server, Role.MARKETING, then="/campaigns")
+    assert "No campaign yet." in page.inner_text("main")
+    page.click("text=New batch")
+    page.fill("input[name=campaign]", "Spring catalog 2027")
+    page.select_option("select[name=profile]", "us-10")
+    page.click("button:has-text('Select recipients')")
+    page.wait_for_selector("h1:has-text('Batch')")
+    body = page.inner_text("main")
+    pieces = int(re.search(r"created: (\d+) pieces", body).group(1))  # type: ignore[union-attr]
+    assert 0 < pieces <= us_customers
+    assert re.search(rf"outside the filters\s+{len(customers) - us_customers}", body)
+    assert page.locator("#pieces tbody tr").count() == min(pieces, 50)
+
+    page.click("button:has-text('Render the print files')")
+    page.wait_for_selector("#render-progress")
+    assert "Waiting for a worker" in page.inner_text("#render-progress")
+    # The page keeps polling while a worker on another process renders the files.
+    burst_worker(render_queue, live_server.app)
+    page.wait_for_selector("a:has-text('Manifest (CSV)')", timeout=30_000)
+    files = (pieces + 24) // 25
+    assert page.locator("a[href*='/files/']").count() == files
+    assert page.locator("#render-progress").count() == 0
+    page.screenshot(path=str(screenshots / "batch.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("a[href$='/files/1']")
+    pdf = Path(download.value.path())
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert download.value.suggested_filename.endswith("-0001.pdf")
+
+    # Two pieces come back, one of them scanned again with another reason: two returned pieces.
+    with live_server.app.app_context():
+        first, second = db.session.scalars(select(MailPiece).order_by(MailPiece.sequence).limit(2))
+        returned(db.session, first, "NSN", corrects=returned(db.session, first, "VAC"))
+        returned(db.session, second, "UNC")
+        db.session.commit()
+    page.click("text=All campaigns")
+    campaigns = page.inner_text("main")
+    rate = f"{2 / pieces:.1%}"
+    assert "Spring catalog 2027" in campaigns and f"Return rate: {rate}" in campaigns
+    assert f"2 of {pieces} mailed pieces came back at least once" in campaigns
+    page.screenshot(path=str(screenshots / "campaigns.png"), full_page=True)
+    page.goto(live_server.url + "/dashboard")
+    assert f">{rate}</text>" in page.inner_html("svg.chart[aria-label='Return rate per campaign']")
