@@ -104,7 +104,9 @@ def main() -> None:
           f"{pieces / baseline_rate:.0f} | {baseline_rate:,.0f} | 1.0 |")
     print(f"| `batch render`, {args.workers} workers (check, render, manifest) | {pieces:,} | {render_seconds:.1f} | "
           f"{rate:,.0f} | {rate / baseline_rate:.1f} |")
-    print(f"peak RSS of the largest render process (command or worker): {render_mb:.0f} MiB")
+    # ru_maxrss of children includes this (large) process at the moment it forks the command:
+    # an upper bound, not the render's own peak; sample /proc for that.
+    print(f"peak RSS of any child process, an upper bound (includes this process at fork): {render_mb:.0f} MiB")
 
 
 if __name__ == "__main__":
