@@ -358,6 +358,11 @@ def main() -> None:
         )
         print(f"built {source} in {time.perf_counter() - started:.0f} s: {counts}")
     else:
+        # A database kept from an earlier run is brought up to the current migrations first.
+        engine = make_engine(f"sqlite:///{source}")
+        with engine.begin() as connection:
+            upgrade_schema(connection)
+        engine.dispose()
         counts = count_rows(source)
     work = source.with_name(source.stem + "-run.sqlite3")
 
