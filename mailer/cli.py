@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from mailer.db import db
-from mailer.imports import ImportReport, ProgressCallback, UnusableFile
+from mailer.imports import ImportReport, UnusableFile
 
 
 def cli_actor() -> str:
@@ -45,25 +46,38 @@ class ProgressBar:
             self.bar.render_finish()
 
 
-def run_import(
-    service: Callable[..., ImportReport], path: Path, *, label: str, as_json: bool
-) -> None:
-    """Run an import service in one transaction and exit 0, 1 (rows rejected) or 2 (file unusable)."""
+@contextmanager
+def command_transaction(
+    *, refused: type[Exception], exit_code: int, outcome: str, bar: ProgressBar | None = None
+) -> Iterator[Session]:
+    """Run a command's work in one transaction: commit on success; on ``refused``, roll back and exit.
+
+    ``outcome`` ends the error line ("nothing was stored"); any other error rolls back and propagates.
+    """
     session: Session = db.session
-    bar = ProgressBar(label)
-    progress: ProgressCallback = bar
     try:
-        report = service(session, path=path, actor=cli_actor(), progress=progress)
-    except UnusableFile as exc:
+        yield session
+    except refused as exc:
         session.rollback()
-        bar.close()
-        click.echo(f"error: {exc}; nothing was stored", err=True)
-        sys.exit(2)
+        if bar is not None:
+            bar.close()
+        click.echo(f"error: {exc}; {outcome}", err=True)
+        sys.exit(exit_code)
     except BaseException:
         session.rollback()
         raise
     session.commit()
-    bar.close()
+    if bar is not None:
+        bar.close()
+
+
+def run_import(
+    service: Callable[..., ImportReport], path: Path, *, label: str, as_json: bool
+) -> None:
+    """Run an import service in one transaction and exit 0, 1 (rows rejected) or 2 (file unusable)."""
+    bar = ProgressBar(label)
+    with command_transaction(refused=UnusableFile, exit_code=2, outcome="nothing was stored", bar=bar) as session:
+        report = service(session, path=path, actor=cli_actor(), progress=bar)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:

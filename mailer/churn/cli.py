@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
 from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
 from mailer.churn.service import HIGH_RISK, FitDidNotConverge, RefreshReport, refresh_churn
-from mailer.cli import ProgressBar, cli_actor
+from mailer.cli import ProgressBar, cli_actor, command_transaction
 from mailer.db import db
 
 
@@ -156,9 +155,8 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
 
     Exit codes: 0 scored; 1 the fit did not converge (nothing written).
     """
-    session = db.session
     bar = ProgressBar("Refreshing churn risk")
-    try:
+    with command_transaction(refused=FitDidNotConverge, exit_code=1, outcome="nothing was written", bar=bar) as session:
         report = refresh_churn(
             session,
             as_of=as_of.date() if as_of else date.today(),
@@ -167,16 +165,6 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
             half_life_days=half_life_days,
             progress=bar,
         )
-    except FitDidNotConverge as exc:
-        session.rollback()
-        bar.close()
-        click.echo(f"error: {exc}; nothing was written", err=True)
-        sys.exit(1)
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
-    bar.close()
     if as_json:
         click.echo(json.dumps(report.as_dict()))
         return
