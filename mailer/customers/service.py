@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -12,9 +12,11 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, litera
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address, AddressEvent, AddressValidity
+from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
+from returns.models import MailReturn
 
 
 def get_customer(session: Session, *, customer_no: str) -> Customer | None:
@@ -196,6 +198,17 @@ class OrderSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnedPiece:
+    """One return of a piece mailed to the customer, as the customer page lists it."""
+
+    returned_at: datetime
+    reason: str
+    piece_code: str
+    batch_id: int
+    is_current: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerDetail:
     """Everything the customer page shows."""
 
@@ -204,6 +217,8 @@ class CustomerDetail:
     # Newest first.
     history: list[AddressEvent]
     orders: OrderSummary
+    # Newest first, corrections included.
+    returns: list[ReturnedPiece]
 
     @property
     def risk_band(self) -> RiskBand:
@@ -242,6 +257,20 @@ def address_history(session: Session, *, customer_id: int, limit: int = HISTORY_
     )
 
 
+def returned_pieces(session: Session, *, customer_id: int, limit: int = HISTORY_LIMIT) -> list[ReturnedPiece]:
+    """Return the returns of pieces mailed to a customer, newest first, corrections included."""
+    rows = session.execute(
+        select(
+            MailReturn.returned_at, MailReturn.reason, MailPiece.piece_code, MailReturn.batch_id, MailReturn.is_current
+        )
+        .join(MailPiece, MailPiece.id == MailReturn.piece_id)
+        .where(MailReturn.customer_id == customer_id)
+        .order_by(MailReturn.returned_at.desc(), MailReturn.id.desc())
+        .limit(limit)
+    )
+    return [ReturnedPiece(*row) for row in rows]
+
+
 def customer_detail(session: Session, *, customer_id: int) -> CustomerDetail | None:
     """Return the customer page's data, or None if there is no such customer."""
     customer = session.get(Customer, customer_id)
@@ -252,6 +281,7 @@ def customer_detail(session: Session, *, customer_id: int) -> CustomerDetail | N
         address=current_address(session, customer_id=customer.id),
         history=address_history(session, customer_id=customer.id),
         orders=order_summary(session, customer_id=customer.id),
+        returns=returned_pieces(session, customer_id=customer.id),
     )
 
 

@@ -13,6 +13,7 @@ from mailer.auth.models import Role
 from mailer.customers.models import CustomerStatus
 from mailer.customers.service import RiskBand
 from mailer.web.access import logged_in_user
+from returns.catalog import REASONS, Reason
 
 DEFAULT_LOCALE = "en"
 # Locale code -> its own name, as a language menu shows it.
@@ -115,3 +116,13 @@ def change_value(value: object, name: str) -> str:
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
     return str(value)
+
+
+def reason_label(reason: Reason | str) -> str:
+    """Return a return reason's label (given the reason or its code) in the page's language."""
+    if isinstance(reason, str):
+        found = REASONS.get(reason)
+        if found is None:
+            return reason
+        reason = found
+    return reason.label_zh if str(get_locale()) == "zh" else reason.label_en

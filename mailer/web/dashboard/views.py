@@ -18,8 +18,7 @@ from mailer.web.access import allow
 from mailer.web.charts import DEFAULT_COLOR, Bar, Series, column_chart, horizontal_bars, stacked_columns
 from mailer.web.dashboard import bp
 from mailer.web.dashboard.stats import returns_by_week
-from mailer.web.i18n import label
-from returns.catalog import REASONS
+from mailer.web.i18n import label, reason_label
 
 STATUS_COLORS = {
     CustomerStatus.ACTIVE: "#2f7d4f",
@@ -55,13 +54,6 @@ REASON_COLORS = {
 }
 
 
-def _reason_label(code: str) -> str:
-    reason = REASONS.get(code)
-    if reason is None:
-        return code
-    return reason.label_zh if str(get_locale()) == "zh" else reason.label_en
-
-
 def _returns_per_week_chart() -> Markup | None:
     """Draw the current returns of the last weeks by reason, or None when there are none."""
     weekly = returns_by_week(db.session, weeks=RETURN_WEEKS, today=utcnow().date())
@@ -69,7 +61,7 @@ def _returns_per_week_chart() -> Markup | None:
         return None
     return stacked_columns(
         [format_skeleton("MMMd", week, locale=get_locale()) for week in weekly.weeks],
-        [Series(_reason_label(code), REASON_COLORS.get(code, DEFAULT_COLOR)) for code in weekly.counts],
+        [Series(reason_label(code), REASON_COLORS.get(code, DEFAULT_COLOR)) for code in weekly.counts],
         list(weekly.counts.values()),
         title=_("Returns per week by reason"),
         axis_label=_("week beginning (Monday)"),

@@ -9,24 +9,18 @@ shortcut key and a Code 128 barcode of its code, which a scanner types like a pi
 from __future__ import annotations
 
 from flask import current_app, render_template, url_for
-from flask_babel import get_locale
 
 from mailer.addresses.models import AddressValidity
 from mailer.auth.models import Role
 from mailer.customers.models import CustomerStatus
 from mailer.web.access import allow
-from mailer.web.i18n import label
+from mailer.web.i18n import label, reason_label
 from mailer.web.mailroom import bp
 from mailer.web.mailroom.barcodes import code128_bars
-from returns.catalog import REASONS, Reason
+from returns.catalog import REASONS
 
 # The page lists this many of its latest scans.
 RECENT_SCANS = 10
-
-
-def reason_label(reason: Reason) -> str:
-    """Return a reason's label in the page's language."""
-    return reason.label_zh if str(get_locale()) == "zh" else reason.label_en
 
 
 @bp.context_processor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,13 @@ from sqlalchemy import insert, select, update
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.auth.models import Role
+from mailer.batches.models import MailPiece
+from mailer.batches.selection import BatchFilters, create_batch
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
-from tests.factories import CN_ROW, customer_row, write_csv
+from returns.models import MailReturn, ReturnSource
+from tests.factories import CN_ROW, add_customer, customer_row, write_csv
 from tests.web.conftest import data, import_demo_customers, post
 
 ROW_LINK = re.compile(r'<td class="mono"><a href="/customers/(\d+)">')
@@ -185,6 +188,33 @@ def test_the_customer_page_shows_address_history_orders_and_churn(
     assert "42%" in page and "returned mail (NSN) raised the risk" in page
     assert "170.50" in page  # order total
     assert "Jan 9, 2026" in page  # last order
+
+
+def test_the_customer_page_lists_returned_mail_with_corrections(app: Flask, marketing: FlaskClient) -> None:
+    with data(app) as session:
+        customer = add_customer(session, "R1", base=CN_ROW)
+        create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        piece = session.scalars(select(MailPiece).where(MailPiece.customer_id == customer.id)).one()
+        first = MailReturn(
+            piece_id=piece.id, batch_id=piece.batch_id, customer_id=customer.id, address_id=piece.address_id,
+            reason="UNC", source=ReturnSource.SCAN, returned_at=datetime(2026, 5, 2, tzinfo=UTC), actor="clerk",
+            is_current=False,
+        )
+        session.add(first)
+        session.flush()
+        session.add(
+            MailReturn(
+                piece_id=piece.id, batch_id=piece.batch_id, customer_id=customer.id, address_id=piece.address_id,
+                reason="ANK", source=ReturnSource.SCAN, returned_at=datetime(2026, 5, 3, tzinfo=UTC), actor="clerk",
+                corrects_id=first.id,
+            )
+        )
+        customer_id, piece_code = customer.id, piece.piece_code
+
+    page = marketing.get(f"/customers/{customer_id}").get_data(as_text=True)
+    returned = page[page.index("Returned mail"):page.index("Address history")]
+    assert returned.index("Attempted – not known") < returned.index("Unclaimed (corrected)")
+    assert returned.count(piece_code) == 2
 
 
 def test_an_unknown_customer_is_not_found(marketing: FlaskClient) -> None:
