@@ -64,6 +64,7 @@ def init_web(app: Flask) -> None:
     from mailer.web.batches import bp as batches_bp
     from mailer.web.customers import bp as customers_bp
     from mailer.web.dashboard import bp as dashboard_bp
+    from mailer.web.dedupe import bp as dedupe_bp
     from mailer.web.imports import bp as imports_bp
     from mailer.web.mailroom import bp as mailroom_bp
     from mailer.web.retention import bp as retention_bp
@@ -83,6 +84,7 @@ def init_web(app: Flask) -> None:
 
     for blueprint in (auth_bp, dashboard_bp, customers_bp, retention_bp, imports_bp, batches_bp, mailroom_bp, admin_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(dedupe_bp)
     app.register_blueprint(selfservice_bp)
     register_error_handlers(app)
     app.after_request(add_security_headers)

@@ -28,6 +28,7 @@ class MenuEntry:
 MENU = (
     MenuEntry("dashboard.index", _l("Dashboard"), ("dashboard.",)),
     MenuEntry("customers.index", _l("Customers"), ("customers.",)),
+    MenuEntry("dedupe.index", _l("Duplicates"), ("dedupe.",)),
     MenuEntry("retention.index", _l("Retention"), ("retention.",)),
     MenuEntry("imports.upload", _l("Import"), ("imports.",)),
     MenuEntry("batches.campaigns", _l("Campaigns"), ("batches.",)),

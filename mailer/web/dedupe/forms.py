@@ -1,0 +1,32 @@
+"""The posted forms of the duplicates pages: merge one customer of a pair into the other, undo a merge."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, ValidationError
+
+
+class MergeForm(FlaskForm):
+    """A candidate pair, and which of the two survives (the button pressed)."""
+
+    customer_no_a = HiddenField(validators=[DataRequired()])
+    customer_no_b = HiddenField(validators=[DataRequired()])
+    survivor = StringField(validators=[DataRequired()])
+
+    def validate_survivor(self, field: StringField) -> None:
+        """Accept only one of the pair's two customers as the survivor."""
+        if field.data not in (self.customer_no_a.data, self.customer_no_b.data):
+            raise ValidationError("the survivor must be one of the pair")
+
+    def merged_no(self) -> str:
+        """Return the customer number of the pair that is merged into the survivor."""
+        if self.survivor.data == self.customer_no_a.data:
+            return str(self.customer_no_b.data)
+        return str(self.customer_no_a.data)
+
+
+class UndoForm(FlaskForm):
+    """The merge to undo."""
+
+    merge_id = IntegerField(validators=[DataRequired()])

@@ -1,0 +1,95 @@
+"""The duplicates pages: candidate pairs side by side with a merge button each, and recent merges to undo.
+
+Customer numbers travel only in the bodies of posted forms; links go to customer pages by id.
+Each merge or undo is one transaction: committed when the service succeeds, rolled back and the
+reason shown when it refuses (a customer merged since the page was shown, say).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from mailer.auth.models import Role
+from mailer.db import db
+from mailer.dedupe.review import COMPARED_FIELDS, review_pairs
+from mailer.dedupe.service import MergeError, find_duplicates, list_merges, merge_customers, pair_score, undo_merge
+from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.dedupe import bp
+from mailer.web.dedupe.forms import MergeForm, UndoForm
+
+# The page lists the best pairs only: each is read in full and reviewed by a person.
+MAX_PAIRS_SHOWN = 200
+MERGES_SHOWN = 50
+
+
+@bp.route("")
+@allow(Role.MARKETING)
+def index() -> str:
+    """Show the best candidate pairs of the current customers side by side, differences highlighted."""
+    search = find_duplicates(db.session)
+    shown = search.pairs[:MAX_PAIRS_SHOWN]
+    return render_template(
+        "dedupe/index.html",
+        search=search,
+        pairs=review_pairs(db.session, pairs=shown),
+        found=len(search.pairs),
+        capped=len(search.pairs) > MAX_PAIRS_SHOWN,
+        max_shown=MAX_PAIRS_SHOWN,
+        fields=COMPARED_FIELDS,
+    )
+
+
+@bp.route("/merge", methods=["POST"])
+@allow(Role.MARKETING)
+def merge() -> Response:
+    """Merge one customer of a pair into the other, scored as the pair scores now."""
+    form = MergeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    survivor_no, merged_no = str(form.survivor.data), form.merged_no()
+    scored = pair_score(db.session, first_no=survivor_no, second_no=merged_no)
+    try:
+        merge_customers(
+            db.session, survivor_no=survivor_no, merged_no=merged_no, actor=actor_name(current_staff()),
+            score=scored.score if scored is not None else None,
+        )
+    except MergeError as exc:
+        db.session.rollback()
+        flash(_("Nothing was merged: %(reason)s.", reason=str(exc)), "error")
+        return redirect(url_for("dedupe.index"))
+    db.session.commit()
+    flash(
+        _("Customer %(merged)s is merged into %(survivor)s. Recent merges can undo it.",
+          merged=merged_no, survivor=survivor_no),
+        "success",
+    )
+    return redirect(url_for("dedupe.index"))
+
+
+@bp.route("/merges")
+@allow(Role.MARKETING)
+def merges() -> str:
+    """Show the latest merges, newest first, with an undo button on those still in force."""
+    return render_template(
+        "dedupe/merges.html", merges=list_merges(db.session, limit=MERGES_SHOWN), limit=MERGES_SHOWN
+    )
+
+
+@bp.route("/merges/undo", methods=["POST"])
+@allow(Role.MARKETING)
+def undo() -> Response:
+    """Undo a merge: the merged customer gets back what was moved and is mailable again."""
+    form = UndoForm()
+    if not form.validate_on_submit() or form.merge_id.data is None:
+        abort(400)
+    try:
+        undone = undo_merge(db.session, merge_id=form.merge_id.data, actor=actor_name(current_staff()))
+    except MergeError as exc:
+        db.session.rollback()
+        flash(_("Nothing was changed: %(reason)s.", reason=str(exc)), "error")
+        return redirect(url_for("dedupe.merges"))
+    db.session.commit()
+    flash(_("Merge %(merge_id)s is undone.", merge_id=undone.id), "success")
+    return redirect(url_for("dedupe.merges"))

@@ -1,0 +1,192 @@
+"""The duplicates pages: pairs side by side with differences highlighted, merging and undoing by POST."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from mailer.audit.models import AuditEntry
+from mailer.auth.models import Role
+from mailer.customers.models import Customer, CustomerStatus
+from mailer.dedupe.models import CustomerMerge
+from tests.factories import CN_ROW, add_customer
+from tests.web.conftest import data, post
+
+HREF = re.compile(r'(?:href|action)="([^"]+)"')
+
+
+def _row(page: str, label: str) -> str:
+    """Return the table row of a compared field (the first pair's), opening tag included."""
+    match = re.search(rf'<tr[^>]*>\s*<th scope="row">{label}\b.*?</tr>', page, re.S)
+    assert match is not None, label
+    return match.group(0)
+
+
+def _customer(app: Flask, customer_no: str) -> tuple[int, CustomerStatus, int | None]:
+    with data(app) as session:
+        customer = session.scalar(select(Customer).where(Customer.customer_no == customer_no))
+        assert customer is not None
+        return customer.id, customer.status, customer.merged_into_id
+
+
+def _audit(app: Flask, action: str) -> list[tuple[str, str | None, dict[str, object]]]:
+    with data(app) as session:
+        return [
+            (entry.actor, entry.object_id, entry.detail)
+            for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == action))
+        ]
+
+
+@pytest.fixture
+def pair(app: Flask) -> None:
+    """C001 and C002 are one person written two ways (name and email differ); C003 is someone else."""
+    with data(app) as session:
+        add_customer(session, "C001", name="John Smith", email="john@example.com", order_cents=[1000, 2000])
+        add_customer(session, "C002", name="Jon Smith", email="jsmith@example.org", phone="217-555-0100",
+                     order_cents=[500])
+        add_customer(session, "C003", base=CN_ROW)
+
+
+@pytest.fixture
+def marketing(logged_in) -> FlaskClient:  # type: ignore[no-untyped-def]
+    return logged_in(Role.MARKETING)
+
+
+def _merge(client: FlaskClient, survivor: str = "C001") -> object:
+    return post(client, "/duplicates/merge", {"customer_no_a": "C001", "customer_no_b": "C002", "survivor": survivor})
+
+
+def test_a_pair_is_shown_side_by_side_with_the_differing_fields_highlighted(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    first_id, _, _ = _customer(app, "C001")
+    second_id, _, _ = _customer(app, "C002")
+
+    page = marketing.get("/duplicates").get_data(as_text=True)
+
+    assert page.count('class="card dup-pair"') == 1  # C003 pairs with no one
+    assert f'href="/customers/{first_id}">C001</a>' in page and f'href="/customers/{second_id}">C002</a>' in page
+    assert 'class="differs"' in _row(page, "Name") and "Jon Smith" in _row(page, "Name")
+    assert 'class="differs"' in _row(page, "Email")
+    # The same number written with other punctuation, and the same address: not differences.
+    assert 'class="differs"' not in _row(page, "Phone")
+    assert 'class="differs"' not in _row(page, "Current address") and "12 Oak Street" in page
+    assert re.findall(r"<td>(\d+)</td>", _row(page, "Orders")) == ["2", "1"]
+    assert 'name="survivor" value="C001"' in page and 'name="survivor" value="C002"' in page
+    assert "Only the best" not in page
+    assert 'href="/duplicates" class="active"' in page
+
+
+def test_merging_marks_the_other_customer_merged_and_audits_it(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    response = _merge(marketing, survivor="C002")
+
+    assert response.status_code == 302 and response.location == "/duplicates"  # type: ignore[attr-defined]
+    survivor_id, survivor_status, _ = _customer(app, "C002")
+    _, status, merged_into = _customer(app, "C001")
+    assert status is CustomerStatus.MERGED and merged_into == survivor_id
+    assert survivor_status is CustomerStatus.ACTIVE
+    ((actor, object_id, detail),) = _audit(app, "customer.merge")
+    assert actor == "marketing@example.com" and object_id == "C001" and detail["survivor"] == "C002"
+    assert isinstance(detail["score"], float) and detail["score"] >= 88
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Customer C001 is merged into C002." in page
+    assert "dup-pair" not in page and "No likely duplicates" in page
+
+
+def test_undoing_a_merge_restores_both_customers_and_audits_it(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    _merge(marketing)
+    with data(app) as session:
+        merge_id = session.scalar(select(CustomerMerge.id))
+    page = marketing.get("/duplicates/merges").get_data(as_text=True)
+    assert f'name="merge_id" value="{merge_id}"' in page and "C002" in page
+
+    response = post(marketing, "/duplicates/merges/undo", {"merge_id": merge_id})
+
+    assert response.status_code == 302 and response.location == "/duplicates/merges"
+    assert _customer(app, "C002")[1:] == (CustomerStatus.ACTIVE, None)
+    ((actor, object_id, _),) = _audit(app, "customer.merge_undo")
+    assert actor == "marketing@example.com" and object_id == "C002"
+    page = marketing.get("/duplicates/merges").get_data(as_text=True)
+    assert f"Merge {merge_id} is undone." in page and 'name="merge_id"' not in page and "undone" in page
+    assert "dup-pair" in marketing.get("/duplicates").get_data(as_text=True)
+
+
+def test_a_refused_merge_or_undo_changes_nothing_and_says_why(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    _merge(marketing)
+    # The page was stale: C002 is merged already.
+    response = _merge(marketing, survivor="C002")
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Nothing was merged: customer C002 is already merged into another customer." in page
+    assert len(_audit(app, "customer.merge")) == 1
+    assert _customer(app, "C001")[1] is CustomerStatus.ACTIVE
+
+    post(marketing, "/duplicates/merges/undo", {"merge_id": 999_999})
+    assert "Nothing was changed: no merge 999999." in marketing.get("/duplicates/merges").get_data(as_text=True)
+
+
+def test_a_survivor_outside_the_pair_is_refused(app: Flask, marketing: FlaskClient, pair: None) -> None:
+    response = post(
+        marketing, "/duplicates/merge", {"customer_no_a": "C001", "customer_no_b": "C002", "survivor": "C003"}
+    )
+    assert response.status_code == 400
+    assert _audit(app, "customer.merge") == []
+
+
+def test_merging_and_undoing_need_the_csrf_token(app: Flask, marketing: FlaskClient, pair: None) -> None:
+    response = marketing.post(
+        "/duplicates/merge", data={"customer_no_a": "C001", "customer_no_b": "C002", "survivor": "C001"}
+    )
+    assert response.status_code == 400
+    assert _customer(app, "C002")[1] is CustomerStatus.ACTIVE
+
+    _merge(marketing)
+    with data(app) as session:
+        merge_id = session.scalar(select(CustomerMerge.id))
+    assert marketing.post("/duplicates/merges/undo", data={"merge_id": merge_id}).status_code == 400
+    assert _customer(app, "C002")[1] is CustomerStatus.MERGED
+    with data(app) as session:
+        undone = select(func.count()).select_from(CustomerMerge).where(CustomerMerge.undone_at.is_not(None))
+        assert session.scalar(undone) == 0
+
+
+def test_the_list_is_capped_and_says_so(
+    app: Flask, marketing: FlaskClient, pair: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailer.web.dedupe.views
+
+    with data(app) as session:
+        add_customer(session, "C004", base=CN_ROW)
+    monkeypatch.setattr(mailer.web.dedupe.views, "MAX_PAIRS_SHOWN", 1)
+
+    page = marketing.get("/duplicates").get_data(as_text=True)
+
+    assert page.count('class="card dup-pair"') == 1
+    assert "Likely duplicate pairs: 2," in page and "Only the best 1 pairs are shown." in page
+
+
+def test_no_customer_data_travels_in_a_link(app: Flask, marketing: FlaskClient, pair: None) -> None:
+    _merge(marketing)
+    with data(app) as session:
+        add_customer(session, "C004", base=CN_ROW)
+        numbers_and_names = session.execute(select(Customer.customer_no, Customer.name)).all()
+
+    for path in ("/duplicates", "/duplicates/merges"):
+        for link in HREF.findall(marketing.get(path).get_data(as_text=True)):
+            for number, name in numbers_and_names:
+                assert number not in link and name not in link, link
+
+
+def test_the_menu_offers_duplicates_to_marketing_only(logged_in) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/duplicates"' in logged_in(Role.MARKETING).get("/profile").get_data(as_text=True)
+    assert 'href="/duplicates"' not in logged_in(Role.MAILROOM).get("/profile").get_data(as_text=True)
