@@ -15,6 +15,7 @@ from mailer.auth.service import UserError, ensure_admin
 from mailer.batches.cli import render_settings
 from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
 from mailer.batches.selection import BatchFilters, create_batch
+from mailer.churn.service import refresh_churn
 from mailer.cli import ProgressBar, cli_actor
 from mailer.customers.importing import import_customers
 from mailer.db import db
@@ -120,5 +121,8 @@ def demo_command(customer_count: int, seed: int, admin_email: str, admin_passwor
         )
     session.commit()
     click.echo(f"Demo data loaded from {folder}.")
+    report = refresh_churn(session, as_of=date.today(), actor=cli_actor())
+    session.commit()
+    click.echo(f"Churn risk scored for {report.scored} customers ({report.from_prior} from the stated prior).")
     _render_demo_batches(folder / "batches")
     click.echo(f"Look a customer up: python -m mailer customers show {customers[0]['customer_no']}")
