@@ -26,9 +26,9 @@ from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
+from readme_sections import cpu_name  # noqa: E402
 
 from mailer.churn import bgnbd, evidence  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
@@ -150,16 +150,6 @@ def table(figures: dict[str, float | int]) -> str:
     return "\n".join(lines)
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def write_readme_part(heading: str, body: str) -> None:
     """Replace (or add) one "### " part of the Churn section of bench/README.md, leaving the rest alone.
 
@@ -190,7 +180,7 @@ def readme_section(figures: dict[str, float | int], result_table: str) -> str:
     total = sum(float(figures[k]) for k in ("summarize", "fit", "base", "evidence_s"))
     p = TRUE_PARAMS
     paragraphs = [
-        f"Run {dt.date.today().isoformat()} on {_cpu_name()} ({os.cpu_count()} cores), "
+        f"Run {dt.date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores), "
         f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}.",
         f"- Data: {customers:,} customers simulated from BG/NBD (r={p.r}, α={p.alpha} weeks, a={p.a}, b={p.b}; "
         f"ages 20–80 weeks), {orders:,} orders ({orders / customers:.1f} per customer) and "

@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import sqlalchemy  # noqa: E402
-from bench_churn import _cpu_name, write_readme_part  # noqa: E402
+from bench_churn import write_readme_part  # noqa: E402
+from readme_sections import cpu_name  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -406,7 +407,7 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
     assert fit is not None
     per_customer = (baseline["load"] + baseline["loop"]) / baseline["sample"] * 1e6
     paragraphs = [
-        f"Run {dt.date.today().isoformat()} on {_cpu_name()} ({os.cpu_count()} cores, shared with other work), "
+        f"Run {dt.date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores, shared with other work), "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"SQLAlchemy {sqlalchemy.__version__}, NumPy {np.__version__}, SciPy {scipy.__version__}.",
         f"- Data: a SQLite file built through the Alembic migrations and bulk `executemany` inserts: "

@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 import rapidfuzz
+from readme_sections import write_section
 
 from mailer import create_app
 from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
@@ -230,16 +230,6 @@ def report(args: argparse.Namespace, memory: dict[str, float], database: dict[st
     return "\n".join(lines)
 
 
-def write_readme(section: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    README.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000, help="about this many customers in all")
@@ -269,7 +259,7 @@ def main() -> None:
     section = report(args, memory, database, quality, sweep)
     print(section)
     if args.write_readme:
-        write_readme(section)
+        write_section(SECTION, section)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import io
 import os
 import platform
 import random
-import re
 import resource
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
+from readme_sections import cpu_name, write_section  # noqa: E402
 from reportlab import Version as REPORTLAB_VERSION  # noqa: E402
 from reportlab.graphics.barcode.code128 import Code128  # noqa: E402
 from reportlab.graphics.barcode.qr import QrCodeWidget  # noqa: E402
@@ -207,26 +206,6 @@ def _rss_child(count: int) -> None:
     print(f"{before:.0f} {after:.0f}")
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def write_readme(section: str) -> None:
-    """Replace (or add) this benchmark's section of bench/README.md, leaving the others alone."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if not pattern.search(text):
-        text = text.rstrip("\n") + "\n\n" + section
-    text = pattern.sub(lambda _: section, text)
-    README.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pieces", type=int, default=2000, help="pieces per timed run (default 2000)")
@@ -281,12 +260,12 @@ as one path each, QR encoded by zxing-cpp, binary streams).
 Peak RSS of a fresh process rendering one file of {args.rss_pieces:,} pieces ({2 * args.rss_pieces:,} pages):
 {after_mib:.0f} MiB ({before_mib:.0f} MiB after imports and font loading, before rendering).
 
-Measured {today} on a 2-core machine ({_cpu_name()}), Python {platform.python_version()},
+Measured {today} on a 2-core machine ({cpu_name()}), Python {platform.python_version()},
 reportlab {REPORTLAB_VERSION}. Ratios compare runs in the same process; absolute numbers
 vary with the machine. Run: `.venv/bin/python bench/bench_render.py --write-readme`.
 
 """
-        write_readme(section)
+        write_section(SECTION, section)
         print(f"wrote {README.relative_to(ROOT)}")
 
 

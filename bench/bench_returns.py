@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import re
 import resource
 import sqlite3
 import statistics
@@ -39,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from readme_sections import cpu_name, write_section  # noqa: E402
 
 from mailer import create_app  # noqa: E402
 from mailer.auth.models import Role  # noqa: E402
@@ -218,26 +218,6 @@ def bench_baseline(app: Any, path: Path) -> tuple[float, float]:
         return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def write_readme(section: str) -> None:
-    """Replace (or add) this benchmark's section of bench/README.md, leaving the others alone."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if not pattern.search(text):
-        text = text.rstrip("\n") + "\n\n" + section
-    text = pattern.sub(lambda _: section, text)
-    README.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=8)
@@ -277,7 +257,7 @@ def main() -> None:
     again_rate = IMPORT_ROWS / again["seconds"]
     section = f"""{SECTION}
 
-`bench/bench_returns.py`, run {dt.date.today()} on {_cpu_name()} ({os.cpu_count()} cores),
+`bench/bench_returns.py`, run {dt.date.today()} on {cpu_name()} ({os.cpu_count()} cores),
 Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}. A database migrated with the project's
 migrations and bulk-filled: {CUSTOMERS:,} customers, one address each, mailed {BATCHES} catalogs:
 {CUSTOMERS * BATCHES:,} pieces (built in {build_seconds:.0f} s).
@@ -324,7 +304,7 @@ Run: `.venv/bin/python bench/bench_returns.py --write-readme`.
 """
     print(section)
     if args.write_readme:
-        write_readme(section)
+        write_section(SECTION, section)
         print(f"wrote {README.relative_to(ROOT)}")
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
+from readme_sections import write_section  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -419,7 +419,7 @@ def main() -> None:
     print(f"retention list CSV download: {export_rows:,} rows in {export_seconds:.1f} s")
 
     if args.write_readme:
-        write_readme(
+        write_section(SECTION,
             render_section(args, counts, results, baseline, deep, load_before, parts, (export_seconds, export_rows))
         )
 
@@ -512,19 +512,6 @@ at 70% or more takes {export[0]:.1f} s, timed once.
 Run: `.venv/bin/python bench/bench_web.py --write-readme` (the database is built once, in about two minutes, then
 mailed, returned and scored once, in about two more; both are reused).
 """
-
-
-def write_readme(section: str) -> None:
-    """Replace (or add) this benchmark's section of bench/README.md, leaving the others alone."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    # A blank line before the next section, if any.
-    text = (
-        pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text).rstrip("\n") + "\n"
-        if pattern.search(text)
-        else text.rstrip("\n") + "\n\n" + section
-    )
-    README.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
