@@ -26,6 +26,15 @@ class UnusableInput(click.ClickException):
     exit_code = 2
 
 
+unit_option = click.option(
+    "--unit",
+    type=click.Choice([unit.value for unit in TimeUnit]),
+    default=TimeUnit.WEEK.value,
+    show_default=True,
+    help="Time unit for recency, age and alpha.",
+)
+
+
 @click.group("churn", cls=AppGroup)
 def churn_cli() -> None:
     """Fit and score the churn model; list the customers to win back."""
@@ -47,13 +56,7 @@ def churn_cli() -> None:
     metavar="YYYY-MM-DD",
     help="Fit as of this day (YYYY-MM-DD); later orders are ignored.",
 )
-@click.option(
-    "--unit",
-    type=click.Choice([unit.value for unit in TimeUnit]),
-    default=TimeUnit.WEEK.value,
-    show_default=True,
-    help="Time unit for recency, age and alpha.",
-)
+@unit_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object: r, alpha, a, b, log_likelihood.")
 def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) -> None:
     """Fit the BG/NBD model on an orders file and print its parameters.
@@ -126,13 +129,7 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
     metavar="YYYY-MM-DD",
     help="Score as of this day; later orders, returns and updates are ignored.  [default: today]",
 )
-@click.option(
-    "--unit",
-    type=click.Choice([unit.value for unit in TimeUnit]),
-    default=TimeUnit.WEEK.value,
-    show_default=True,
-    help="Time unit for recency, age and alpha.",
-)
+@unit_option
 @click.option(
     "--half-life-days",
     type=click.FloatRange(min=0, min_open=True),

@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from mailer.cli import ProgressBar, cli_actor
+from mailer.cli import ProgressBar, cli_actor, command_transaction
 from mailer.db import db
 from mailer.dedupe.matching import DEFAULT_THRESHOLD
 from mailer.dedupe.service import (
@@ -128,21 +128,12 @@ def merge_command(survivor_no: str, merged_no: str, as_json: bool) -> None:
     its own current address; MERGED_NO is marked merged and never mailed again. Undo with
     ``dedupe undo MERGE_ID``. Exit status: 0 merged, 1 not merged (the reason is printed).
     """
-    session = db.session
-    scored = pair_score(session, first_no=survivor_no, second_no=merged_no)
-    try:
+    with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was merged") as session:
+        scored = pair_score(session, first_no=survivor_no, second_no=merged_no)
         merge = merge_customers(
             session, survivor_no=survivor_no, merged_no=merged_no, actor=cli_actor(),
             score=scored.score if scored else None,
         )
-    except MergeError as exc:
-        session.rollback()
-        click.echo(f"error: {exc}; nothing was merged", err=True)
-        sys.exit(1)
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
     moved = {table: len(ids) for table, ids in merge.moved.items()}
     if as_json:
         click.echo(json.dumps({"merge_id": merge.id, "survivor": survivor_no, "merged": merged_no,
@@ -160,17 +151,8 @@ def undo_command(merge_id: int) -> None:
 
     Exit status: 0 undone, 1 not undone (the reason is printed).
     """
-    session = db.session
-    try:
+    with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
         merge = undo_merge(session, merge_id=merge_id, actor=cli_actor())
-    except MergeError as exc:
-        session.rollback()
-        click.echo(f"error: {exc}; nothing was changed", err=True)
-        sys.exit(1)
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
     click.echo(f"merge {merge.id} undone")
 
 
