@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailer.messages import Message
+
 # A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
 FIRST_DATA_ROW = 2
 
@@ -93,7 +95,10 @@ class CsvSource:
             except UnicodeDecodeError as exc:
                 raise _not_utf8(self.path) from exc
             except csv.Error as exc:
-                raise UnusableFile(f"{self.path.name}: row {index + FIRST_DATA_ROW + 1}: {exc}") from exc
+                raise UnusableFile(
+                    Message("%(file)s: row %(row)s: %(error)s", file=self.path.name,
+                            row=index + FIRST_DATA_ROW + 1, error=str(exc))
+                ) from exc
 
 
 def _open_text(path: Path):  # type: ignore[no-untyped-def]
@@ -104,28 +109,32 @@ def _open_text(path: Path):  # type: ignore[no-untyped-def]
 def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> CsvSource:
     """Check that a file is a UTF-8 CSV whose header names the required columns."""
     if not path.is_file():
-        raise UnusableFile(f"{path}: no such file")
+        raise UnusableFile(Message("%(file)s: no such file", file=str(path)))
     if _contains_nul(path):
-        raise UnusableFile(f"{path.name}: not a text file (it contains NUL bytes)")
+        raise UnusableFile(Message("%(file)s: not a text file (it contains NUL bytes)", file=path.name))
     try:
         with _open_text(path) as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
         raise _not_utf8(path) from exc
     except csv.Error as exc:
-        raise UnusableFile(f"{path.name}: not a CSV file ({exc})") from exc
+        raise UnusableFile(Message("%(file)s: not a CSV file (%(error)s)", file=path.name, error=str(exc))) from exc
     if not header:
-        raise UnusableFile(f"{path.name}: the file is empty; expected a header row")
+        raise UnusableFile(Message("%(file)s: the file is empty; expected a header row", file=path.name))
     columns = tuple(name.strip().lower() for name in header)
     missing = [name for name in required if name not in columns]
     if missing:
         raise UnusableFile(
-            f"{path.name}: the header row lacks column(s) {', '.join(missing)}; "
-            f"expected {', '.join([*required, *optional])}"
+            Message(
+                "%(file)s: the header row lacks column(s) %(missing)s; expected %(expected)s",
+                file=path.name, missing=", ".join(missing), expected=", ".join([*required, *optional]),
+            )
         )
     duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
     if duplicated:
-        raise UnusableFile(f"{path.name}: the header row names {', '.join(duplicated)} twice")
+        raise UnusableFile(
+            Message("%(file)s: the header row names %(columns)s twice", file=path.name, columns=", ".join(duplicated))
+        )
     # Read the whole file once before storing anything, so a broken file stores nothing.
     row_count = sum(1 for _ in CsvSource(path=path, columns=columns).rows())
     return CsvSource(path=path, columns=columns, row_count=row_count)
@@ -133,15 +142,17 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
 
 def _not_utf8(path: Path) -> UnusableFile:
     # The decoder fails somewhere in a buffered chunk; find the line a person can look at.
-    where = "it"
+    where = Message("it")
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError:
-                where = f"line {number}"
+                where = Message("line %(number)s", number=number)
                 break
-    return UnusableFile(f'{path.name}: {where} is not UTF-8 text; save the file as "CSV UTF-8"')
+    return UnusableFile(
+        Message('%(file)s: %(where)s is not UTF-8 text; save the file as "CSV UTF-8"', file=path.name, where=where)
+    )
 
 
 def _contains_nul(path: Path) -> bool:
@@ -153,13 +164,13 @@ def _contains_nul(path: Path) -> bool:
     return False
 
 
-def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> str | None:
+def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> Message | None:
     """Return why a row's shape is wrong (extra fields, empty required fields), or None."""
     if "__extra__" in values:
-        return f"the row has {values['__extra__']} fields but the header has fewer"
+        return Message("the row has %(count)s fields but the header has fewer", count=values["__extra__"])
     empty = [name for name in required if not values.get(name)]
     if empty:
-        return f"missing {', '.join(empty)}"
+        return Message("missing %(fields)s", fields=", ".join(empty))
     return None
 
 

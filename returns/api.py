@@ -28,6 +28,7 @@ from mailer.auth.service import authenticate_api_token
 from mailer.db import db
 from mailer.web.access import actor_name, allow, logged_in_user, rule_for
 from mailer.web.extensions import csrf, login_manager
+from mailer.web.i18n import say
 from returns.models import ReturnSource
 from returns.service import (
     DEFAULT_SOFT_RETURN_WINDOW_DAYS,
@@ -183,7 +184,9 @@ def record() -> ResponseReturnValue:
         status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
         if isinstance(exc, UnknownReason | PieceNotFound):
             logger.info("user %s: return not recorded: %s", user.id, exc)
-        _fail(status, str(exc))
+        _fail(status, say(exc))
     session.commit()
     status = 200 if outcome.already_recorded or outcome.corrected else 201
-    return jsonify(outcome.as_dict()), status
+    answer = outcome.as_dict()
+    answer["message"] = say(outcome.message)  # in the clerk's language; the rest is data
+    return jsonify(answer), status

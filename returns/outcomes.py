@@ -11,6 +11,7 @@ from mailer.addresses.models import AddressValidity
 from mailer.addresses.service import CleanAddress
 from mailer.batches.piece_codes import display_piece_code
 from mailer.customers.models import CustomerStatus
+from mailer.messages import Message, join
 from returns.catalog import REASONS, CustomerEffect, Reason
 
 
@@ -79,17 +80,26 @@ class ReturnOutcome:
         return display_piece_code(self.piece_code)
 
     @property
-    def message(self) -> str:
+    def message(self) -> Message:
         """Return one clerk-readable summary."""
         label = f"“{self.reason.label_en} / {self.reason.label_zh}”"
         if self.already_recorded:
-            return f"Already recorded: piece {self.display_code} came back {label}. Nothing changed."
+            return Message(
+                "Already recorded: piece %(code)s came back %(reason)s. Nothing changed.",
+                code=self.display_code, reason=label,
+            )
         if self.corrected_from is not None:
-            old = REASONS[self.corrected_from]
-            head = f"Corrected: piece {self.display_code} is now {label} instead of “{old.label_en}”."
+            old = f"“{REASONS[self.corrected_from].label_en}”"
+            head = Message(
+                "Corrected: piece %(code)s is now %(reason)s instead of %(old)s.",
+                code=self.display_code, reason=label, old=old,
+            )
         else:
-            head = f"Recorded: piece {self.display_code} for {self.customer_name} came back {label}."
-        return " ".join([head, *self._effects()])
+            head = Message(
+                "Recorded: piece %(code)s for %(name)s came back %(reason)s.",
+                code=self.display_code, name=self.customer_name, reason=label,
+            )
+        return join(" ", [head, *self._effects()])
 
     def as_dict(self) -> dict[str, Any]:
         """Return what the recording did as plain data (the API's answer, ``--json``)."""
@@ -118,18 +128,22 @@ class ReturnOutcome:
             "batch": {"id": self.batch_id, "print_problem": self.batch_flagged},
         }
 
-    def _effects(self) -> Iterable[str]:
+    def _effects(self) -> Iterable[Message]:
         if self.moved_to is not None:
-            yield "The new address is now the customer's address."
+            yield Message("The new address is now the customer's address.")
         elif self.escalated:
-            yield "Second soft return within the window: the address is now undeliverable."
+            yield Message("Second soft return within the window: the address is now undeliverable.")
         elif self.validity is not self.previous_validity:
-            yield f"The address is now {self.validity.value}."
+            # The pages' catalog names every validity by its stored value.
+            yield Message("The address is now %(validity)s.", validity=Message(self.validity.value))
         elif self.address_note:
-            yield f"The address was left alone: {self.address_note}."
+            yield Message("The address was left alone: %(why)s.", why=self.address_note)
         if self.reason.customer_effect is CustomerEffect.DECEASED:
-            yield "The customer is marked deceased and will not be mailed again."
+            yield Message("The customer is marked deceased and will not be mailed again.")
         elif self.reason.customer_effect is CustomerEffect.DO_NOT_MAIL:
-            yield "The customer refused: no more catalogs."
+            yield Message("The customer refused: no more catalogs.")
         if self.batch_flagged:
-            yield f"Batch {self.batch_id} is flagged for a printing problem; the address is not blamed."
+            yield Message(
+                "Batch %(batch_id)s is flagged for a printing problem; the address is not blamed.",
+                batch_id=self.batch_id,
+            )

@@ -29,6 +29,7 @@ from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.churn.evidence import Evidence
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.messages import Message
 from returns.catalog import REASONS, AddressEffect, BatchEffect, CustomerEffect, Reason
 from returns.churn import add_evidence, withdraw_evidence
 from returns.models import MailReturn, ReturnSource
@@ -387,11 +388,11 @@ class _Chunk:
         if reason.address_effect is AddressEffect.NONE:
             return False, False, None
         if not request.change_address:
-            return False, False, "logged without changing the address"
+            return False, False, Message("logged without changing the address")
         if not address.is_current:
-            return False, False, "the customer has another address now"
+            return False, False, Message("the customer has another address now")
         if address.confirmed_at is not None and request.returned_at < address.confirmed_at:
-            return False, False, "it was confirmed after this piece came back"
+            return False, False, Message("it was confirmed after this piece came back")
         if reason.address_effect is AddressEffect.UNDELIVERABLE:
             address.validity = AddressValidity.UNDELIVERABLE
         elif reason.address_effect is AddressEffect.SUSPECT:
@@ -402,7 +403,7 @@ class _Chunk:
                 address.validity = AddressValidity.SUSPECT
         elif reason.address_effect is AddressEffect.SUPERSEDED and request.new_address is not None:
             if request.new_address.fingerprint == address.fingerprint:
-                return False, False, "the new address is the one we have"
+                return False, False, Message("the new address is the one we have")
             address.validity = AddressValidity.SUPERSEDED
             address.is_current = False
             new = _Address(

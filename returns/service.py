@@ -49,6 +49,7 @@ from mailer.batches.piece_codes import PieceCodeError, parse_piece_code
 from mailer.churn.evidence import self_update
 from mailer.customers.models import Customer
 from mailer.db import utcnow
+from mailer.messages import Message
 from returns.catalog import REASONS, Reason, resolve_reason
 from returns.churn import add_evidence
 from returns.models import ReturnSource
@@ -102,7 +103,9 @@ def parse_returned_at(value: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ReturnError(f"returned_at {value!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)") from None
+        raise ReturnError(
+            Message("returned_at %(value)s is not a date (YYYY-MM-DD) or date-time (ISO 8601)", value=repr(value))
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -111,7 +114,9 @@ def parse_code(typed: str) -> str:
     try:
         return parse_piece_code(typed)
     except PieceCodeError as exc:
-        raise PieceNotFound(f"Not a piece code: {exc}. Scan the code again or type it as printed.") from None
+        raise PieceNotFound(
+            Message("Not a piece code: %(problem)s. Scan the code again or type it as printed.", problem=exc.args[0])
+        ) from None
 
 
 def prepare_return(
@@ -133,23 +138,28 @@ def prepare_return(
         found = resolve_reason(reason)
         if found is None:
             raise UnknownReason(
-                f"Unknown return reason {reason.strip()!r}. Use one of: "
-                + ", ".join(f"{r.code} ({r.label_zh})" for r in REASONS.values())
+                Message(
+                    "Unknown return reason %(reason)s. Use one of: %(known)s",
+                    reason=repr(reason.strip()), known=", ".join(f"{r.code} ({r.label_zh})" for r in REASONS.values()),
+                )
             )
         resolved, given_as = found, reason.strip()
     if returned_at.tzinfo is None:
         raise ValueError("returned_at must be timezone-aware")
     if returned_at > (now or utcnow()) + FUTURE_TOLERANCE:
-        raise ReturnError(f"returned_at {returned_at.date()} is in the future")
+        raise ReturnError(Message("returned_at %(date)s is in the future", date=returned_at.date().isoformat()))
     address: CleanAddress | None = None
     if new_address and any((new_address.get(address_prefix + f) or "").strip() for f in ADDRESS_FIELDS):
         if not resolved.moves_customer:
-            raise ReturnError(f"a new address only comes with a move; {resolved.code} ({resolved.label_en}) has none")
+            raise ReturnError(
+                Message("a new address only comes with a move; %(code)s (%(label)s) has none",
+                        code=resolved.code, label=resolved.label_en)
+            )
         if not change_address:
-            raise ReturnError("a new address cannot be recorded while keeping the address unchanged")
+            raise ReturnError(Message("a new address cannot be recorded while keeping the address unchanged"))
         cleaned = clean_address(new_address, prefix=address_prefix)
         if isinstance(cleaned, str):
-            raise ReturnError(f"the new address is not usable: {cleaned}")
+            raise ReturnError(Message("the new address is not usable: %(problem)s", problem=cleaned))
         address = cleaned
     if resolved.moves_customer and address is None and resolved.without_new_address:
         resolved = REASONS[resolved.without_new_address]
@@ -235,12 +245,12 @@ class ValidityChange:
 def _locked_current_address(session: Session, address_id: int) -> Address:
     address = session.get(Address, address_id)
     if address is None:
-        raise ReturnError(f"there is no address {address_id}")
+        raise ReturnError(Message("there is no address %(address_id)s", address_id=address_id))
     # The same lock a return takes, so a clearing and a scan of one customer never interleave.
     session.execute(select(Customer.id).where(Customer.id == address.customer_id).with_for_update())
     session.refresh(address)
     if not address.is_current:
-        raise ReturnError("this address is no longer the customer's current address")
+        raise ReturnError(Message("this address is no longer the customer's current address"))
     return address
 
 
@@ -269,11 +279,11 @@ def clear_flag(session: Session, *, address_id: int, note: str, actor: str) -> V
     was wrong, not that they verified the address (``confirm_address`` says that).
     """
     if not note.strip():
-        raise ReturnError("say why the flag is wrong")
+        raise ReturnError(Message("say why the flag is wrong"))
     address = _locked_current_address(session, address_id)
     previous = address.validity
     if previous not in _FLAGGED:
-        raise ReturnError(f"the address is not flagged: it is {previous.value}")
+        raise ReturnError(Message("the address is not flagged: it is %(validity)s", validity=Message(previous.value)))
     target = validity_before_returns(session, address=address)
     set_validity(
         session, address=address, validity=target, source=ChangeSource.STAFF, actor=actor,
@@ -323,5 +333,5 @@ def current_address_id(session: Session, *, customer_no: str) -> int:
         .where(and_(Customer.customer_no == customer_no, Address.is_current))
     )
     if address_id is None:
-        raise ReturnError(f"no customer {customer_no} with a current address")
+        raise ReturnError(Message("no customer %(customer_no)s with a current address", customer_no=customer_no))
     return address_id

@@ -13,8 +13,8 @@ pybabel="${PYBABEL:-.venv/bin/pybabel}"
 catalogs=mailer/translations
 
 if [[ "${1:-}" == "--update" ]]; then
-    "$pybabel" extract -F babel.cfg -k lazy_gettext -k _l --project mailer --no-location --sort-output \
+    "$pybabel" extract -F babel.cfg -k lazy_gettext -k _l -k Message --project mailer --no-location --sort-output \
         -o "$catalogs/messages.pot" .
-    "$pybabel" update -i "$catalogs/messages.pot" -d "$catalogs" --no-location --ignore-obsolete
+    "$pybabel" update -i "$catalogs/messages.pot" -d "$catalogs" --ignore-obsolete --no-fuzzy-matching
 fi
 "$pybabel" compile -d "$catalogs" --statistics

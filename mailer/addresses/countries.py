@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from mailer.messages import Message
+
 # ISO 3166-1: alpha-2, alpha-3 and English names, generated from the Debian iso-codes
 # package (iso_3166-1.json) rather than typed by hand.
 _ISO_3166_1: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -337,26 +339,26 @@ def canonical_country(value: str) -> str | None:
 
 
 # Postal code formats checked against the canonical form; the message says what is expected.
-_POSTAL_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
-    "CN": (re.compile(r"\d{6}"), "CN postal codes are six digits"),
-    "US": (re.compile(r"\d{5}(?:-\d{4})?"), "US ZIP codes are 12345 or 12345-6789"),
+_POSTAL_FORMATS: dict[str, tuple[re.Pattern[str], Message]] = {
+    "CN": (re.compile(r"\d{6}"), Message("CN postal codes are six digits")),
+    "US": (re.compile(r"\d{5}(?:-\d{4})?"), Message("US ZIP codes are 12345 or 12345-6789")),
     "CA": (
         re.compile(r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] \d[ABCEGHJ-NPRSTV-Z]\d"),
-        "CA postal codes look like K1A 0B1",
+        Message("CA postal codes look like K1A 0B1"),
     ),
     "GB": (
         re.compile(r"(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) \d[A-Z]{2}"),
-        "GB postcodes look like SW1A 1AA",
+        Message("GB postcodes look like SW1A 1AA"),
     ),
-    "JP": (re.compile(r"\d{3}-\d{4}"), "JP postal codes are 123-4567"),
-    "DE": (re.compile(r"\d{5}"), "DE postal codes are five digits"),
-    "FR": (re.compile(r"\d{5}"), "FR postal codes are five digits"),
-    "AU": (re.compile(r"\d{4}"), "AU postcodes are four digits"),
-    "KR": (re.compile(r"\d{5}"), "KR postal codes are five digits"),
-    "SG": (re.compile(r"\d{6}"), "SG postal codes are six digits"),
+    "JP": (re.compile(r"\d{3}-\d{4}"), Message("JP postal codes are 123-4567")),
+    "DE": (re.compile(r"\d{5}"), Message("DE postal codes are five digits")),
+    "FR": (re.compile(r"\d{5}"), Message("FR postal codes are five digits")),
+    "AU": (re.compile(r"\d{4}"), Message("AU postcodes are four digits")),
+    "KR": (re.compile(r"\d{5}"), Message("KR postal codes are five digits")),
+    "SG": (re.compile(r"\d{6}"), Message("SG postal codes are six digits")),
     "TW": (
         re.compile(r"\d{3}(?:\d{2,3})?"),
-        "TW postal codes are three, five or six digits",
+        Message("TW postal codes are three, five or six digits"),
     ),
 }
 
@@ -395,20 +397,20 @@ def canonical_postal_code(*, country: str, postal_code: str) -> str:
     return code
 
 
-def postal_code_problem(*, country: str, postal_code: str) -> str | None:
+def postal_code_problem(*, country: str, postal_code: str) -> Message | None:
     """Return why a postal code does not fit its country, or None if it fits."""
     alpha2 = canonical_country(country)
     if alpha2 is None:
-        return "unknown country"
+        return Message("unknown country")
     code = canonical_postal_code(country=alpha2, postal_code=postal_code)
     if alpha2 in _NO_POSTAL_CODE:
-        return None if len(code) <= _GENERIC_MAX_LENGTH else "postal code is too long"
+        return None if len(code) <= _GENERIC_MAX_LENGTH else Message("postal code is too long")
     known = _POSTAL_FORMATS.get(alpha2)
     if known is not None:
         pattern, message = known
         return None if pattern.fullmatch(code) else message
     if not code:
-        return "postal code is missing"
+        return Message("postal code is missing")
     if len(code) > _GENERIC_MAX_LENGTH:
-        return f"postal codes are at most {_GENERIC_MAX_LENGTH} characters"
+        return Message("postal codes are at most %(count)s characters", count=_GENERIC_MAX_LENGTH)
     return None

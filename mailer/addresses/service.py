@@ -17,6 +17,7 @@ from mailer.addresses.normalize import (
     postal_code_problem,
 )
 from mailer.db import utcnow
+from mailer.messages import Message
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 REQUIRED_ADDRESS_FIELDS = ("line1", "city", "postal_code", "country")
@@ -33,21 +34,24 @@ class CleanAddress:
     household_key: str
 
 
-def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddress | str:
+def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddress | Message:
     """Validate address fields (named ``prefix + field``); return the clean address or what is wrong."""
     get = {field: (values.get(prefix + field) or "").strip() for field in ADDRESS_FIELDS}
     missing = [prefix + field for field in REQUIRED_ADDRESS_FIELDS if not get[field]]
     if missing:
-        return f"missing {', '.join(missing)}"
+        return Message("missing %(fields)s", fields=", ".join(missing))
     for field, limit in ADDRESS_MAX_LENGTHS.items():
         if len(get[field]) > limit:
-            return f"{prefix}{field} is longer than {limit} characters"
+            return Message("%(field)s is longer than %(limit)s characters", field=prefix + field, limit=limit)
     country = canonical_country(get["country"])
     if country is None:
-        return f"unknown country {get['country']!r}"
+        return Message("unknown country %(country)s", country=repr(get["country"]))
     postal_code = canonical_postal_code(country=country, postal_code=get["postal_code"])
     if problem := postal_code_problem(country=country, postal_code=postal_code):
-        return f"postal code {get['postal_code']!r} does not fit {country}: {problem}"
+        return Message(
+            "postal code %(postal_code)s does not fit %(country)s: %(problem)s",
+            postal_code=repr(get["postal_code"]), country=country, problem=problem,
+        )
     normalized = normalize_address(
         line1=get["line1"], line2=get["line2"], city=get["city"], region=get["region"],
         postal_code=postal_code, country=country,

@@ -14,6 +14,7 @@ from mailer.audit.service import record
 from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import Role, User
 from mailer.db import utcnow
+from mailer.messages import Message
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -26,11 +27,13 @@ def create_user(session: Session, *, email: str, password: str, role: Role, acto
     """Add a staff user with a hashed password."""
     email = email.strip().lower()
     if "@" not in email:
-        raise UserError(f"{email!r} is not an email address")
+        raise UserError(Message("%(email)s is not an email address", email=repr(email)))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(
+            Message("the password must have at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise UserError(f"a user {email} already exists")
+        raise UserError(Message("a user %(email)s already exists", email=email))
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
     session.add(user)
     session.flush()
@@ -127,7 +130,7 @@ def set_user_locale(session: Session, *, user: User, locale: str | None, actor: 
 def set_user_role(session: Session, *, user: User, role: Role, actor: User) -> None:
     """Change a user's role; nobody changes their own."""
     if user.id == actor.id:
-        raise UserError("you cannot change your own role")
+        raise UserError(Message("you cannot change your own role"))
     if user.role == role:
         return
     record(session, actor=actor.email, action="user.update", object_type="user", object_id=str(user.id),
@@ -139,7 +142,7 @@ def set_user_role(session: Session, *, user: User, role: Role, actor: User) -> N
 def set_user_active(session: Session, *, user: User, active: bool, actor: User) -> None:
     """Deactivate a user (they can no longer log in, their tokens stop working) or reactivate them."""
     if user.id == actor.id:
-        raise UserError("you cannot deactivate yourself")
+        raise UserError(Message("you cannot deactivate yourself"))
     if user.is_active == active:
         return
     record(session, actor=actor.email, action="user.activate" if active else "user.deactivate",
@@ -161,7 +164,7 @@ def create_api_token(session: Session, *, user: User, label: str, actor: str) ->
     """Issue a token acting for ``user``; return the row and the token, which is never stored."""
     label = label.strip()
     if not label:
-        raise UserError("a token needs a label saying where it is used")
+        raise UserError(Message("a token needs a label saying where it is used"))
     token = secrets.token_urlsafe(32)
     api_token = ApiToken(
         user_id=user.id, label=label[:100], token_hash=_hash_token(token), prefix=token[:TOKEN_PREFIX_LENGTH]

@@ -13,6 +13,8 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from mailer.messages import Message
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PAYLOAD_LENGTH = 7
 CODE_LENGTH = PAYLOAD_LENGTH + 1
@@ -60,12 +62,18 @@ def parse_piece_code(typed: str) -> str:
     """Return the canonical code for what a clerk typed or a scanner sent; raise if it is not valid."""
     code = _SEPARATORS.sub("", typed).upper().translate(_TYPED)
     if len(code) != CODE_LENGTH:
-        raise PieceCodeError(f"a piece code has {CODE_LENGTH} characters; {typed!r} has {len(code)}")
+        raise PieceCodeError(
+            Message("a piece code has %(length)s characters; %(typed)s has %(count)s",
+                    length=CODE_LENGTH, typed=repr(typed), count=len(code))
+        )
     unknown = sorted({symbol for symbol in code if symbol not in _VALUE})
     if unknown:
-        raise PieceCodeError(f"{typed!r} contains {''.join(unknown)!r}, which no piece code uses")
+        raise PieceCodeError(
+            Message("%(typed)s contains %(symbols)s, which no piece code uses",
+                    typed=repr(typed), symbols=repr("".join(unknown)))
+        )
     if check_symbol(code[:PAYLOAD_LENGTH]) != code[-1]:
-        raise PieceCodeError(f"{typed!r} fails its check character: mistyped or misread")
+        raise PieceCodeError(Message("%(typed)s fails its check character: mistyped or misread", typed=repr(typed)))
     return code
 
 

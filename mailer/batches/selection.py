@@ -18,6 +18,7 @@ from mailer.batches.models import Batch, Campaign, MailPiece
 from mailer.batches.piece_codes import new_piece_codes
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.envelopes.profiles import PROFILES
+from mailer.messages import Message
 from mailer.orders.models import Order
 
 # The order in which a left-out customer's reason is counted: a customer outside the
@@ -51,7 +52,10 @@ class BatchFilters:
     def __post_init__(self) -> None:
         unknown = [band for band in self.risk_bands if band not in RISK_BANDS]
         if unknown:
-            raise BatchError(f"unknown risk band(s) {', '.join(unknown)}; use {', '.join(RISK_BANDS)}")
+            raise BatchError(
+                Message("unknown risk band(s) %(bands)s; use %(known)s", bands=", ".join(unknown),
+                        known=", ".join(RISK_BANDS))
+            )
 
     def admits(self, *, country: str, region: str | None, postal_code: str, risk: float | None) -> bool:
         """Tell whether a customer at this address with this churn risk is selected."""
@@ -97,9 +101,13 @@ def create_batch(
 ) -> Batch:
     """Select the recipients of a new batch and store its pieces in presort order."""
     if profile not in PROFILES:
-        raise BatchError(f"unknown envelope profile {profile!r}; use {', '.join(PROFILES)}")
+        raise BatchError(
+            Message(
+                "unknown envelope profile %(profile)s; use %(known)s", profile=repr(profile), known=", ".join(PROFILES)
+            )
+        )
     if not campaign_name.strip():
-        raise BatchError("a batch needs a campaign name")
+        raise BatchError(Message("a batch needs a campaign name"))
     if not filters.countries:
         filters = BatchFilters(
             countries=(PROFILES[profile].country,),

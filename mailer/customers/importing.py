@@ -31,6 +31,7 @@ from mailer.imports import (
     row_shape_problem,
     write_rejects,
 )
+from mailer.messages import Message
 
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
@@ -55,19 +56,19 @@ class CustomerRecord:
     address: CleanAddress
 
 
-def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | str:
+def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Message:
     """Validate and clean one row; return the record or the reason it is rejected."""
     if problem := row_shape_problem(values, required=REQUIRED_COLUMNS):
         return problem
     for name, limit in MAX_LENGTHS.items():
         if len(values.get(name, "")) > limit:
-            return f"{name} is longer than {limit} characters"
+            return Message("%(field)s is longer than %(limit)s characters", field=name, limit=limit)
     address = clean_address(values)
     if isinstance(address, str):
         return address
     email = values.get("email") or None
     if email is not None and not EMAIL_PATTERN.match(email):
-        return f"email {email!r} is not an email address"
+        return Message("email %(email)s is not an email address", email=repr(email))
     return CustomerRecord(
         row=row,
         customer_no=values["customer_no"],
@@ -96,7 +97,10 @@ def import_customers(
         parsed = parse_customer_row(row, values)
         if isinstance(parsed, CustomerRecord) and parsed.customer_no in duplicates:
             others = [str(r) for r in duplicates[parsed.customer_no] if r != row]
-            parsed = f"customer_no {parsed.customer_no} also appears on row(s) {', '.join(others)}"
+            parsed = Message(
+                "customer_no %(customer_no)s also appears on row(s) %(rows)s",
+                customer_no=parsed.customer_no, rows=", ".join(others),
+            )
         if isinstance(parsed, str):
             report.rejected.append(Rejection(row=row, reason=parsed, values=values))
         else:

@@ -44,6 +44,7 @@ from mailer.dedupe.matching import (
     match_keys,
 )
 from mailer.dedupe.models import CustomerMerge
+from mailer.messages import Message
 from mailer.orders.models import Order
 from returns.models import MailReturn
 
@@ -186,7 +187,7 @@ def _customer_for_update(session: Session, customer_no: str) -> Customer:
         select(Customer).where(Customer.customer_no == customer_no).with_for_update()
     )
     if customer is None:
-        raise MergeError(f"no customer {customer_no}")
+        raise MergeError(Message("no customer %(customer_no)s", customer_no=customer_no))
     return customer
 
 
@@ -214,12 +215,15 @@ def merge_customers(
 ) -> CustomerMerge:
     """Merge customer ``merged_no`` into ``survivor_no``; return the record that can undo it."""
     if survivor_no == merged_no:
-        raise MergeError(f"cannot merge customer {merged_no} into itself")
+        raise MergeError(Message("cannot merge customer %(customer_no)s into itself", customer_no=merged_no))
     survivor = _customer_for_update(session, survivor_no)
     merged = _customer_for_update(session, merged_no)
     for customer in (survivor, merged):
         if customer.status == CustomerStatus.MERGED:
-            raise MergeError(f"customer {customer.customer_no} is already merged into another customer")
+            raise MergeError(
+                Message("customer %(customer_no)s is already merged into another customer",
+                        customer_no=customer.customer_no)
+            )
     note = f"customer {merged_no} merged into {survivor_no}"
 
     retired = _current_address(session, merged.id)
@@ -281,9 +285,9 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
     """Undo a merge: move back exactly the rows it moved and restore both customers' statuses."""
     merge = session.get(CustomerMerge, merge_id, with_for_update=True)
     if merge is None:
-        raise MergeError(f"no merge {merge_id}")
+        raise MergeError(Message("no merge %(merge_id)s", merge_id=merge_id))
     if merge.undone_at is not None:
-        raise MergeError(f"merge {merge_id} was already undone")
+        raise MergeError(Message("merge %(merge_id)s was already undone", merge_id=merge_id))
     survivor = session.get(Customer, merge.survivor_id, with_for_update=True)
     merged = session.get(Customer, merge.merged_id, with_for_update=True)
     assert survivor is not None and merged is not None  # foreign keys
@@ -297,7 +301,10 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
             f"customer {survivor.customer_no} was itself merged later (merge {later}); undo that first"
         )
     if merged.status != CustomerStatus.MERGED or merged.merged_into_id != survivor.id:
-        raise MergeError(f"customer {merged.customer_no} is no longer merged into {survivor.customer_no}")
+        raise MergeError(
+            Message("customer %(merged)s is no longer merged into %(survivor)s",
+                    merged=merged.customer_no, survivor=survivor.customer_no)
+        )
 
     models = {model.__tablename__: (model, column) for model, column in MOVED_WITH_CUSTOMER}
     returned: dict[str, int] = {}
@@ -367,7 +374,10 @@ def auto_merge(
     merged and each pair comes back with None.
     """
     if not AUTO_MERGE_FLOOR <= min_score <= 100:
-        raise MergeError(f"the auto-merge line must lie between {AUTO_MERGE_FLOOR:g} and 100, got {min_score:g}")
+        raise MergeError(
+            Message("the auto-merge line must lie between %(floor)g and 100, got %(score)g",
+                    floor=AUTO_MERGE_FLOOR, score=min_score)
+        )
     search = find_duplicates(session, threshold=min_score, max_block=max_block, progress=progress)
     numbers = {no for pair in search.pairs for no in (pair.customer_no_a, pair.customer_no_b)}
     # Customer ids grow with time: the lower id is the older customer.

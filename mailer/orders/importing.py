@@ -22,6 +22,7 @@ from mailer.imports import (
     row_shape_problem,
     write_rejects,
 )
+from mailer.messages import Message
 from mailer.orders.models import Order
 
 ORDER_COLUMNS = ("customer_no", "order_date", "amount")
@@ -40,24 +41,26 @@ class OrderRecord:
     values: dict[str, str]
 
 
-def parse_order_row(row: int, values: dict[str, str], *, today: date) -> OrderRecord | str:
+def parse_order_row(row: int, values: dict[str, str], *, today: date) -> OrderRecord | Message:
     """Validate one row; return the record or the reason it is rejected."""
     if problem := row_shape_problem(values, required=ORDER_COLUMNS):
         return problem
     try:
         ordered_on = date.fromisoformat(values["order_date"])
     except ValueError:
-        return f"order_date {values['order_date']!r} is not a date like 2026-03-31"
+        return Message("order_date %(value)s is not a date like 2026-03-31", value=repr(values["order_date"]))
     if ordered_on > today:
-        return f"order_date {ordered_on.isoformat()} is in the future"
+        return Message("order_date %(date)s is in the future", date=ordered_on.isoformat())
     try:
         amount = Decimal(values["amount"])
     except InvalidOperation:
-        return f"amount {values['amount']!r} is not a number"
+        return Message("amount %(value)s is not a number", value=repr(values["amount"]))
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        return f"amount {values['amount']!r} is not an amount between 0 and {MAX_AMOUNT}"
+        return Message(
+            "amount %(value)s is not an amount between 0 and %(max)s", value=repr(values["amount"]), max=MAX_AMOUNT
+        )
     if amount != amount.quantize(Decimal("0.01")):
-        return f"amount {values['amount']!r} has more than two decimals"
+        return Message("amount %(value)s has more than two decimals", value=repr(values["amount"]))
     return OrderRecord(
         row=row,
         customer_no=values["customer_no"],
@@ -119,7 +122,8 @@ def _store_chunk(session: Session, records: Sequence[OrderRecord], *, report: Im
     for r in records:
         if r.customer_no not in customer_ids:
             report.rejected.append(
-                Rejection(row=r.row, reason=f"unknown customer_no {r.customer_no}", values=r.values)
+                Rejection(row=r.row, reason=Message("unknown customer_no %(customer_no)s", customer_no=r.customer_no),
+                          values=r.values)
             )
     stored = set(
         session.execute(

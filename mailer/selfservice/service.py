@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -53,6 +52,7 @@ from mailer.batches.tokens import make_token, split_token
 from mailer.customers.models import Customer
 from mailer.db import utcnow
 from mailer.envelopes.profiles import PROFILES
+from mailer.messages import Message
 from mailer.selfservice.masking import mask_name, mask_postal_code, mask_street, strip_leading
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class AddressProblem(StrEnum):
 class AddressRejected(ValueError):
     """A typed address that fails validation: the fields at fault and the validation's message."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Message) -> None:
         super().__init__(message)
         self.message = message
         self.problem, self.fields = _read_problem(message)
@@ -114,21 +114,26 @@ class AddressRejected(ValueError):
         return None
 
 
-_TOO_LONG = re.compile(r"(?P<field>\w+) is longer than \d+ characters")
+# The templates of clean_address's messages, and what each says is wrong.
+_PROBLEMS = {
+    "missing %(fields)s": AddressProblem.MISSING,
+    "%(field)s is longer than %(limit)s characters": AddressProblem.TOO_LONG,
+    "postal code %(postal_code)s does not fit %(country)s: %(problem)s": AddressProblem.POSTAL_CODE,
+    "unknown country %(country)s": AddressProblem.COUNTRY,
+}
 
 
-def _read_problem(message: str) -> tuple[AddressProblem, tuple[str, ...]]:
-    # The messages of clean_address: "missing line1, city", "line1 is longer than 200 characters",
-    # "postal code '12' does not fit US: ...", "unknown country 'X'".
-    if message.startswith("missing "):
-        return AddressProblem.MISSING, tuple(message.removeprefix("missing ").split(", "))
-    if match := _TOO_LONG.fullmatch(message):
-        return AddressProblem.TOO_LONG, (match["field"],)
-    if message.startswith("postal code "):
-        return AddressProblem.POSTAL_CODE, ("postal_code",)
-    if message.startswith("unknown country "):
-        return AddressProblem.COUNTRY, ("country",)
-    return AddressProblem.OTHER, ()
+def _read_problem(message: Message) -> tuple[AddressProblem, tuple[str, ...]]:
+    problem = _PROBLEMS.get(message.template, AddressProblem.OTHER)
+    if problem is AddressProblem.MISSING:
+        return problem, tuple(message.values["fields"].split(", "))
+    if problem is AddressProblem.TOO_LONG:
+        return problem, (message.values["field"],)
+    if problem is AddressProblem.POSTAL_CODE:
+        return problem, ("postal_code",)
+    if problem is AddressProblem.COUNTRY:
+        return problem, ("country",)
+    return problem, ()
 
 
 @dataclass(frozen=True, slots=True)

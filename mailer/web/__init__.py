@@ -11,7 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_per
 from mailer.web.access import check_access, may_open
 from mailer.web.errors import register_error_handlers
 from mailer.web.extensions import babel, csrf, limiter, login_manager
-from mailer.web.i18n import LANGUAGES, change_value, field_label, html_lang, label, reason_label, select_locale
+from mailer.web.i18n import LANGUAGES, change_value, field_label, html_lang, label, reason_label, say, select_locale
 from mailer.web.navigation import menu
 
 STATIC_FOLDER = Path(__file__).resolve().parent / "static"
@@ -95,6 +95,7 @@ def init_web(app: Flask) -> None:
         reason_label=reason_label,
         field_label=field_label,
         change_value=change_value,
+        say=say,
         datetime=lambda value, format="medium": format_datetime(value, format) if value else "",
         date=lambda value, format="medium": format_date(value, format) if value else "",
         number=format_decimal,

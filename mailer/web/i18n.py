@@ -6,12 +6,14 @@ from enum import StrEnum
 
 from flask import has_request_context, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from mailer.addresses.models import AddressEventKind, AddressValidity, ChangeSource
 from mailer.auth.models import Role
 from mailer.customers.models import CustomerStatus
 from mailer.customers.service import RiskBand
+from mailer.messages import Message
 from mailer.web.access import logged_in_user
 from returns.catalog import REASONS, Reason
 
@@ -126,3 +128,15 @@ def reason_label(reason: Reason | str) -> str:
             return reason
         reason = found
     return reason.label_zh if str(get_locale()) == "zh" else reason.label_en
+
+
+def say(text: object) -> str:
+    """Return a service's message, or the one an error carries, in the page's language; other text as it is."""
+    if isinstance(text, Exception) and len(text.args) == 1 and isinstance(text.args[0], Message):
+        text = text.args[0]
+    if not isinstance(text, Message):
+        return str(text)
+    if not text.values:
+        return _(text.template)
+    return _(text.template, **{name: say(value) if isinstance(value, Message) else value
+                               for name, value in text.values.items()})

@@ -270,3 +270,20 @@ def test_the_recorded_piece_is_the_scanned_one(
         piece = session.get_one(MailPiece, row.piece_id)
         assert piece.piece_code == pieces["C3"] and row.note == "envelope unopened"
         assert row.actor == "mailroom@example.com"
+
+
+def test_the_clerks_messages_come_in_the_language_of_the_request(
+    client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str]
+) -> None:
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    answer = post(client, {"piece_code": pieces["C1"], "reason": "VAC"}, tokens[Role.MAILROOM], **chinese)
+    assert answer.status_code == 201
+    message = answer.get_json()["message"]
+    assert message.startswith("已登记：") and "该地址现为无法投递。" in message
+    # The data stays as stored, whatever the language.
+    assert answer.get_json()["address"]["validity"] == "undeliverable"
+
+    unknown = post(client, {"piece_code": pieces["C2"], "reason": "XYZ"}, tokens[Role.MAILROOM], **chinese)
+    assert unknown.status_code == 422 and unknown.get_json()["error"].startswith("未知的退回原因 'XYZ'。")
+    english = post(client, {"piece_code": pieces["C2"], "reason": "XYZ"}, tokens[Role.MAILROOM])
+    assert english.get_json()["error"].startswith("Unknown return reason 'XYZ'.")

@@ -14,6 +14,7 @@ from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
 from mailer.batches.tokens import SIGNATURE_LENGTH
+from mailer.messages import Message
 from mailer.selfservice.service import (
     AddressProblem,
     AddressRejected,
@@ -159,8 +160,9 @@ def test_a_new_address_is_validated_like_the_import(
 
 
 def test_unknown_validation_messages_name_no_field() -> None:
-    assert AddressRejected("unknown country 'Narnia'").fields == ("country",)
-    assert AddressRejected("something else").problem is AddressProblem.OTHER
+    assert AddressRejected(Message("unknown country %(country)s", country="'Narnia'")).fields == ("country",)
+    other = AddressRejected(Message("something else"))
+    assert other.problem is AddressProblem.OTHER and other.fields == ()
 
 
 def test_the_country_is_always_the_letters(session: Session, letter: Letter) -> None:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from mailer import PROJECT_ROOT
 from mailer.auth.models import Role
+from mailer.messages import Message
 from mailer.web.i18n import labelled_states
 from tests.web.conftest import import_demo_customers, post
 
@@ -71,7 +72,7 @@ def test_every_stored_state_has_a_label() -> None:
 
 def test_every_text_of_the_code_and_templates_is_translated() -> None:
     method_map, options_map = parse_mapping_cfg(io.StringIO((PROJECT_ROOT / "babel.cfg").read_text()))
-    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "Message": None}
     in_code = {
         message for _, _, message, _, _ in extract_from_dir(str(PROJECT_ROOT), method_map, options_map, keywords)
     }
@@ -96,3 +97,42 @@ def test_the_compiled_catalog_matches_its_source() -> None:
     source_messages = {k: v for k, v in source._catalog.items() if k != ""}  # type: ignore[attr-defined]
     assert compiled_messages == source_messages, "run scripts/compile_translations.sh and commit the .mo"
 
+
+
+def test_a_services_message_is_said_in_the_pages_language(app: Flask) -> None:
+    from mailer.addresses.service import clean_address
+    from mailer.auth.service import UserError
+    from mailer.web.i18n import say
+
+    problem = clean_address({"line1": "1 Main St", "city": "Springfield", "postal_code": "6270", "country": "US"})
+    assert problem == "postal code '6270' does not fit US: US ZIP codes are 12345 or 12345-6789"
+    with app.test_request_context(headers=CHINESE):
+        # The nested reason is translated too.
+        assert say(problem) == "邮政编码 '6270' 不符合 US 的格式：美国邮政编码（ZIP）形如 12345 或 12345-6789"
+        assert say(UserError(Message("you cannot deactivate yourself"))) == "不能停用自己"
+        # Text that is no Message, and an unknown template, stay as they are.
+        assert say("plain text") == "plain text"
+        assert say(Message("no translation for %(x)s", x=1)) == "no translation for 1"
+    with app.test_request_context(headers=ENGLISH):
+        assert say(problem) == str(problem)
+
+
+def test_import_rejections_and_admin_errors_are_shown_in_chinese(
+    app: Flask, logged_in, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.factories import customer_row, write_csv
+
+    marketing = logged_in(Role.MARKETING)
+    post(marketing, "/profile", {"locale": "zh"})
+    path = write_csv(tmp_path / "zh.csv", [customer_row(customer_no="Z1", country="Atlantis")])
+    with path.open("rb") as handle:
+        page = post(marketing, "/imports", {"kind": "customers", "file": (handle, path.name)}).get_data(as_text=True)
+    assert "未知国家 &#39;Atlantis&#39;" in page and "unknown country" not in page
+
+    admin = logged_in(Role.ADMIN)
+    post(admin, "/profile", {"locale": "zh"})
+    email = "twice@example.com"
+    new_user = {"email": email, "role": "mailroom", "password": "long enough password"}
+    post(admin, "/admin/users/new", new_user)
+    page = post(admin, "/admin/users/new", new_user).get_data(as_text=True)
+    assert f"用户 {email} 已存在" in page

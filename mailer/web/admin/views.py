@@ -27,7 +27,7 @@ from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.admin import bp
 from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
-from mailer.web.i18n import label
+from mailer.web.i18n import label, say
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def new_user() -> str | tuple[str, int]:
         )
     except UserError as exc:
         db.session.rollback()
-        form.email.errors = [str(exc)]
+        form.email.errors = [say(exc)]
         return render_template("admin/new_user.html", form=form), 400
     db.session.commit()
     log.info("user %s created user %s (%s)", admin.id, user.id, user.role.value)
@@ -84,7 +84,7 @@ def update_user(user_id: int) -> Response:
             set_user_active(db.session, user=user, active=form.action.data == "activate", actor=admin)
     except UserError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(say(exc), "error")
         return redirect(url_for("admin.users"))
     db.session.commit()
     log.info("user %s changed user %s: %s", admin.id, user.id, form.action.data)
@@ -121,7 +121,7 @@ def new_token() -> str | tuple[str, int]:
         )
     except UserError as exc:
         db.session.rollback()
-        form.label.errors = [str(exc)]
+        form.label.errors = [say(exc)]
         return render_template("admin/new_token.html", form=form), 400
     db.session.commit()
     log.info("user %s issued API token %s for user %s", admin.id, api_token.id, user.id)

@@ -39,6 +39,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.batches import bp
 from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
+from mailer.web.i18n import say
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def new_batch() -> str | tuple[str, int] | Response:
         )
     except BatchError as exc:
         db.session.rollback()
-        return render_template("batches/new.html", form=form, error=str(exc)), 400
+        return render_template("batches/new.html", form=form, error=say(exc)), 400
     except BaseException:
         db.session.rollback()
         raise

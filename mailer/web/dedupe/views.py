@@ -18,6 +18,7 @@ from mailer.dedupe.service import MergeError, find_duplicates, list_merges, merg
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
 from mailer.web.dedupe.forms import MergeForm, UndoForm
+from mailer.web.i18n import say
 
 # The page lists the best pairs only: each is read in full and reviewed by a person.
 MAX_PAIRS_SHOWN = 200
@@ -57,7 +58,7 @@ def merge() -> Response:
         )
     except MergeError as exc:
         db.session.rollback()
-        flash(_("Nothing was merged: %(reason)s.", reason=str(exc)), "error")
+        flash(_("Nothing was merged: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.index"))
     db.session.commit()
     flash(
@@ -88,7 +89,7 @@ def undo() -> Response:
         undone = undo_merge(db.session, merge_id=form.merge_id.data, actor=actor_name(current_staff()))
     except MergeError as exc:
         db.session.rollback()
-        flash(_("Nothing was changed: %(reason)s.", reason=str(exc)), "error")
+        flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.merges"))
     db.session.commit()
     flash(_("Merge %(merge_id)s is undone.", merge_id=undone.id), "success")

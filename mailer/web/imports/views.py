@@ -18,6 +18,7 @@ from mailer.db import db
 from mailer.imports import ImportReport, UnusableFile
 from mailer.orders.importing import ORDER_COLUMNS, import_orders
 from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.i18n import say
 from mailer.web.imports import bp
 from mailer.web.imports.forms import UploadForm
 
@@ -58,7 +59,7 @@ def upload() -> str | tuple[str, int]:
                    object_id=path.name[:64], detail={"error": str(exc)})
             db.session.commit()
             log.info("user %s uploaded an unusable %s file", user.id, kind)
-            form.file.errors = [_("This file cannot be imported: %(error)s. Nothing was stored.", error=exc)]
+            form.file.errors = [_("This file cannot be imported: %(error)s. Nothing was stored.", error=say(exc))]
             return render_template("imports/upload.html", form=form, columns=IMPORTERS), 422
         except BaseException:
             db.session.rollback()

@@ -1,0 +1,42 @@
+"""Messages that services say in English and the web pages say in the reader's language.
+
+A service builds its message as ``Message("a user %(email)s already exists", email=email)``. The
+result is the English text, a plain ``str`` to the command line, CSV files and logs, and it keeps
+its template and values, so a page can look the template up in its catalog and fill in the same
+values (``mailer.web.i18n.say``). pybabel extracts the templates: ``Message`` is one of its keywords
+in ``scripts/compile_translations.sh``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class Message(str):
+    """An English text that remembers the template and values it was made from."""
+
+    template: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Message:
+        """Fill the template (``%(name)s`` placeholders) with the values."""
+        message = super().__new__(cls, template % values if values else template)
+        message.template = template
+        message.values = values
+        return message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (by worker processes) as what it was made from, not as the finished text.
+        return (_rebuild, (self.template, dict(self.values)))
+
+
+def _rebuild(template: str, values: dict[str, Any]) -> Message:
+    return Message(template, **values)
+
+
+def join(separator: str, parts: list[Message] | tuple[Message, ...]) -> Message:
+    """Join messages into one whose parts each stay translatable."""
+    names = [f"part{index}" for index in range(len(parts))]
+    template = separator.replace("%", "%%").join(f"%({name})s" for name in names)
+    return Message(template, **dict(zip(names, parts, strict=True)))
