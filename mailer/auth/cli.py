@@ -8,14 +8,14 @@ import click
 from flask.cli import AppGroup
 
 from mailer.auth.models import Role
-from mailer.auth.service import UserError, create_user, generate_password
-from mailer.cli import cli_actor
+from mailer.auth.service import UserError, create_user, find_user, generate_password, set_password
+from mailer.cli import cli_actor, command_transaction
 from mailer.db import db
 
 
 @click.group("users", cls=AppGroup)
 def users_cli() -> None:
-    """Create staff users."""
+    """Create staff users and reset their passwords."""
 
 
 @users_cli.command("create")
@@ -39,5 +39,24 @@ def create_command(email: str, role: str, password: str | None) -> None:
         sys.exit(2)
     session.commit()
     click.echo(f"Created {user.role.value} user {user.email}")
+    if generated:
+        click.echo(f"Password: {generated}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password", default=None, help="The new password; generated and printed if not given.")
+def set_password_command(email: str, password: str | None) -> None:
+    """Give the user EMAIL a new password. Exit status 2 if there is no such user or the password is refused."""
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    with command_transaction(refused=UserError, exit_code=2, outcome="the password is unchanged") as session:
+        user = find_user(session, email=email)
+        if user is None:
+            click.echo(f"error: there is no user {email.strip().lower()}", err=True)
+            sys.exit(2)
+        set_password(session, user=user, password=password, actor=cli_actor())
+    click.echo(f"New password set for {user.email}")
     if generated:
         click.echo(f"Password: {generated}")

@@ -23,15 +23,16 @@ class UserError(ValueError):
     """A user cannot be created as asked."""
 
 
+class WrongPasswordError(UserError):
+    """The current password given to change it is not the user's."""
+
+
 def create_user(session: Session, *, email: str, password: str, role: Role, actor: str) -> User:
     """Add a staff user with a hashed password."""
     email = email.strip().lower()
     if "@" not in email:
         raise UserError(Message("%(email)s is not an email address", email=repr(email)))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(
-            Message("the password must have at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
-        )
+    _check_new_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(Message("a user %(email)s already exists", email=email))
     user = User(email=email, password_hash=generate_password_hash(password), role=role)
@@ -148,6 +149,43 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: User) 
     record(session, actor=actor.email, action="user.activate" if active else "user.deactivate",
            object_type="user", object_id=str(user.id))
     user.is_active = active
+    session.flush()
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+
+def find_user(session: Session, *, email: str) -> User | None:
+    """Return the user with this email (case and surrounding spaces ignored), or None."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            Message("the password must have at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
+
+
+def change_password(
+    session: Session, *, user: User, current_password: str, new_password: str, actor: str
+) -> None:
+    """Replace the user's password with a new one, given the current one."""
+    if not verify_password(user, current_password):
+        raise WrongPasswordError(Message("this is not your current password"))
+    if new_password == current_password:
+        raise UserError(Message("the new password must differ from the current one"))
+    _check_new_password(new_password)
+    user.password_hash = generate_password_hash(new_password)
+    record(session, actor=actor, action="user.password_change", object_type="user", object_id=str(user.id))
+    session.flush()
+
+
+def set_password(session: Session, *, user: User, password: str, actor: str) -> None:
+    """Give a user a new password without the current one: an administrator's reset."""
+    _check_new_password(password)
+    user.password_hash = generate_password_hash(password)
+    record(session, actor=actor, action="user.password_set", object_type="user", object_id=str(user.id))
     session.flush()
 
 

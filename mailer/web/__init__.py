@@ -28,6 +28,10 @@ def _configure(app: Flask) -> None:
         config.get("SESSION_COOKIE_SECURE") or os.environ.get("SESSION_COOKIE_SECURE") == "1"
     )
     config.setdefault("LOGIN_RATE_LIMIT", os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"))
+    # Failed logins per account, whatever address they come from: stops guessing spread over many IPs.
+    config.setdefault(
+        "LOGIN_ACCOUNT_RATE_LIMIT", os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
+    )
     # One process's memory; RATELIMIT_STORAGE_URI=redis://... shares the counts between workers.
     config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     config.setdefault("RATELIMIT_ENABLED", True)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+from types import TracebackType
+
+from flask import Flask, current_app, has_request_context, render_template, request
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
+
+log = logging.getLogger(__name__)
 
 _MESSAGES = {
     400: _l("The request could not be understood."),
@@ -15,6 +23,11 @@ _MESSAGES = {
     413: _l("The file is too large."),
     429: _l("Too many attempts. Wait a minute and try again."),
 }
+SERVER_ERROR = _l(
+    "Something went wrong on our side. Try again in a moment; if it keeps happening, tell an administrator."
+)
+# The customers' pages: no administrator of ours to tell.
+SERVER_ERROR_FOR_CUSTOMERS = _l("Something went wrong on our side. Please try again in a moment.")
 
 
 def _render(code: int, message: str) -> tuple[str, int]:
@@ -30,8 +43,44 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     return _render(400, str(_l("The form expired or was sent from elsewhere. Go back, reload and try again.")))
 
 
+def _browser_language() -> str:
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
+
+
+def _server_error_language(for_customers: bool) -> str:
+    if for_customers:
+        return _browser_language()
+    try:
+        # The staff user's own language; it loads the user, so the database may be what failed.
+        return str(get_locale())
+    except Exception as exc:  # most likely the very failure being answered, logged in full already
+        log.warning("the error page cannot read the user's language (%s); using the browser's", type(exc).__name__)
+        return _browser_language()
+
+
+def _server_error(error: InternalServerError) -> tuple[str, int]:
+    # errors/500.html stands alone (no user, no menu, no database), so it renders whatever broke; and
+    # not through render_template, whose context processors load the logged-in user for current_user.
+    for_customers = request.blueprint == "selfservice"
+    template = current_app.jinja_env.get_template("errors/500.html")
+    with force_locale(_server_error_language(for_customers)):
+        message = SERVER_ERROR_FOR_CUSTOMERS if for_customers else SERVER_ERROR
+        page = template.render(message=str(message), for_customers=for_customers)
+    return page, 500
+
+
+def _log_unhandled_exception(
+    exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+) -> None:
+    # Instead of Flask's line, which names the path: a customer's link carries its token there.
+    endpoint = request.endpoint if has_request_context() else None
+    log.error("unhandled %s in %s", exc_info[0].__name__ if exc_info[0] else "error", endpoint, exc_info=exc_info)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Answer HTTP errors with the site's error page."""
+    """Answer HTTP errors, and exceptions nothing else handled, with the site's error pages."""
     app.register_error_handler(CSRFError, _csrf_error)
     for code in _MESSAGES:
         app.register_error_handler(code, _http_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.log_exception = _log_unhandled_exception  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""``python -m mailer users create``."""
+"""``python -m mailer users create`` and ``users set-password``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role, User
-from mailer.auth.service import verify_password
+from mailer.auth.service import create_user, verify_password
 
 
 def _user(session: Session, email: str) -> User | None:
@@ -49,3 +49,36 @@ def test_a_user_that_cannot_be_created_exits_2(runner: FlaskCliRunner, session: 
 def test_the_role_must_be_one_of_ours(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["users", "create", "c@example.com", "--role", "emperor"])
     assert result.exit_code == 2 and "Invalid value for '--role'" in result.output
+
+
+def test_set_a_generated_password(runner: FlaskCliRunner, session: Session) -> None:
+    user = create_user(session, email="locked@example.com", password="forgotten password", role=Role.ADMIN,
+                       actor="test")
+    result = runner.invoke(args=["users", "set-password", " Locked@Example.com"])
+    assert result.exit_code == 0, result.output
+    assert "New password set for locked@example.com" in result.output
+    password = result.output.split("Password: ")[1].strip()
+    assert verify_password(user, password) and not verify_password(user, "forgotten password")
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_set")).one()
+    assert entry.actor.startswith("cli:") and entry.object_id == str(user.id)
+
+
+def test_set_a_given_password(runner: FlaskCliRunner, session: Session) -> None:
+    user = create_user(session, email="l@example.com", password="forgotten password", role=Role.MAILROOM,
+                       actor="test")
+    result = runner.invoke(args=["users", "set-password", "l@example.com", "--password", "chosen password"])
+    assert result.exit_code == 0, result.output
+    assert "Password:" not in result.output
+    assert verify_password(user, "chosen password")
+
+
+def test_a_password_that_cannot_be_set_exits_2(runner: FlaskCliRunner, session: Session) -> None:
+    user = create_user(session, email="l@example.com", password="forgotten password", role=Role.MAILROOM,
+                       actor="test")
+    session.commit()  # the command runs in this session and rolls it back when it refuses
+    nobody = runner.invoke(args=["users", "set-password", "nobody@example.com"])
+    assert nobody.exit_code == 2 and "there is no user nobody@example.com" in nobody.output
+    short = runner.invoke(args=["users", "set-password", "l@example.com", "--password", "short"])
+    assert short.exit_code == 2 and "at least 10" in short.output and "password is unchanged" in short.output
+    assert verify_password(user, "forgotten password")
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_set")).all() == []

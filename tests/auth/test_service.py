@@ -1,4 +1,4 @@
-"""Staff users: logging in, roles, activity, languages and API tokens."""
+"""Staff users: logging in, passwords, roles, activity, languages and API tokens."""
 
 from __future__ import annotations
 
@@ -13,15 +13,20 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import Role, User
 from mailer.auth.service import (
     UserError,
+    WrongPasswordError,
     authenticate_api_token,
+    change_password,
     create_api_token,
     create_user,
+    find_user,
     list_api_tokens,
     log_in,
     revoke_api_token,
+    set_password,
     set_user_active,
     set_user_locale,
     set_user_role,
+    verify_password,
 )
 
 PASSWORD = "a good long password"
@@ -63,6 +68,54 @@ def test_log_in_checks_the_password_and_audits_every_attempt(session: Session, c
 def test_an_inactive_user_cannot_log_in(session: Session, admin: User, clerk: User) -> None:
     set_user_active(session, user=clerk, active=False, actor=admin)
     assert log_in(session, email=clerk.email, password=PASSWORD, remote_addr=None) is None
+
+
+def test_a_password_is_changed_given_the_current_one(session: Session, clerk: User) -> None:
+    change_password(
+        session, user=clerk, current_password=PASSWORD, new_password="another long password", actor=clerk.email
+    )
+    assert verify_password(clerk, "another long password") and not verify_password(clerk, PASSWORD)
+    assert log_in(session, email=clerk.email, password="another long password", remote_addr=None) is clerk
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_change")).one()
+    assert (entry.actor, entry.object_id) == (clerk.email, str(clerk.id))
+    assert "another long password" not in str(entry.detail) and PASSWORD not in str(entry.detail)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "error", "says"),
+    [
+        ("not the password", "another long password", WrongPasswordError, "not your current password"),
+        (PASSWORD, PASSWORD, UserError, "must differ"),
+        (PASSWORD, "short", UserError, "at least 10 characters"),
+    ],
+)
+def test_a_password_change_is_refused_without_changing_anything(
+    session: Session, clerk: User, current: str, new: str, error: type[UserError], says: str
+) -> None:
+    hash_before = clerk.password_hash
+    with pytest.raises(error, match=says):
+        change_password(session, user=clerk, current_password=current, new_password=new, actor=clerk.email)
+    assert clerk.password_hash == hash_before
+    assert "user.password_change" not in _actions(session)
+
+
+def test_a_wrong_current_password_is_told_apart_from_a_weak_new_one(session: Session, clerk: User) -> None:
+    # The page shows each next to its own field.
+    with pytest.raises(UserError) as weak:
+        change_password(session, user=clerk, current_password=PASSWORD, new_password="short", actor=clerk.email)
+    assert not isinstance(weak.value, WrongPasswordError)
+
+
+def test_an_administrator_sets_a_password_without_the_old_one(session: Session, admin: User, clerk: User) -> None:
+    assert find_user(session, email=" CLERK@example.com ") is clerk
+    assert find_user(session, email="nobody@example.com") is None
+    set_password(session, user=clerk, password="a fresh long password", actor=admin.email)
+    assert verify_password(clerk, "a fresh long password")
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_set")).one()
+    assert (entry.actor, entry.object_id) == (admin.email, str(clerk.id))
+    with pytest.raises(UserError, match="at least 10"):
+        set_password(session, user=clerk, password="short", actor=admin.email)
+    assert verify_password(clerk, "a fresh long password")
 
 
 def test_roles_and_activity_change_with_an_audit_row_but_never_ones_own(

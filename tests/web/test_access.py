@@ -24,6 +24,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "auth.home": STAFF,
     "auth.logout": STAFF,
     "auth.profile": STAFF,
+    "auth.change_own_password": STAFF,
     "dashboard.index": MARKETING,
     "customers.index": MARKETING,
     "customers.search": MARKETING,

@@ -1,7 +1,8 @@
-"""CSRF, cookies, the login rate limit, security headers, and personal data kept out of URLs and logs."""
+"""CSRF, cookies, the login rate limits, security headers, and personal data kept out of URLs and logs."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -83,6 +84,46 @@ def test_successful_logins_do_not_use_up_the_limit(app: Flask, staff: dict[Role,
         assert log_in(app.test_client(), staff[Role.MAILROOM]).status_code == 302
 
 
+def _client_at(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_failed_logins_are_limited_per_account_from_any_address(app: Flask, staff: dict[Role, Staff]) -> None:
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    target, other = staff[Role.ADMIN], staff[Role.MARKETING]
+    clients = [_client_at(app, f"198.51.100.{n}") for n in range(1, 5)]
+    for client in clients[:3]:
+        assert log_in(client, target, password="wrong password").status_code == 401
+    # The same email however it is typed, from a fourth address, even with the right password.
+    typed = Staff(id=target.id, email=f"  {target.email.upper()} ", role=target.role)
+    assert log_in(clients[3], typed, password="wrong password").status_code == 429
+    response = log_in(clients[3], target)
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+    # Another account from the very same addresses is not held up.
+    for client in clients:
+        assert log_in(client, other).status_code == 302
+
+
+def test_successful_logins_do_not_count_against_the_account(app: Flask, staff: dict[Role, Staff]) -> None:
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
+    user = staff[Role.MAILROOM]
+    for n in range(4):
+        assert log_in(_client_at(app, f"203.0.113.{n}"), user).status_code == 302
+    assert log_in(_client_at(app, "203.0.113.9"), user, password="wrong password").status_code == 401
+    assert log_in(_client_at(app, "203.0.113.10"), user).status_code == 302
+
+
+def test_the_account_limit_keeps_no_email_in_its_storage(app: Flask, staff: dict[Role, Staff]) -> None:
+    user = staff[Role.ADMIN]
+    assert log_in(app.test_client(), user, password="wrong password").status_code == 401
+    keys = " ".join(str(key) for key in limiter.storage.storage)  # type: ignore[attr-defined]
+    assert "/account/" in keys  # the account's counter is there...
+    assert user.email not in keys and user.email.split("@")[0] not in keys  # ...under no trace of the email
+    assert hashlib.sha256(user.email.encode()).hexdigest() not in keys
+
+
 def test_the_rate_limit_can_be_switched_off(database_url: str, connection, staff: dict[Role, Staff]) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.orm import sessionmaker
 
@@ -90,7 +131,7 @@ def test_the_rate_limit_can_be_switched_off(database_url: str, connection, staff
 
     app = create_app({
         "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-        "RATELIMIT_ENABLED": False, "LOGIN_RATE_LIMIT": "1 per minute",
+        "RATELIMIT_ENABLED": False, "LOGIN_RATE_LIMIT": "1 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "1 per minute",
     })
     state = app.extensions["mailer.db"]
     state.engine.dispose()

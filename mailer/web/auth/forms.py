@@ -1,11 +1,11 @@
-"""The login and profile forms."""
+"""The login, profile and password forms."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from mailer.web.i18n import LANGUAGES
 
@@ -27,4 +27,23 @@ class ProfileForm(FlaskForm):
             *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
         ],
         validate_choice=True,
+    )
+
+
+class PasswordForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    # The service checks the minimum length, so the command line and the page refuse alike.
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
     )

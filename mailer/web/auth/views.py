@@ -1,7 +1,9 @@
-"""Login, logout, the start page and the profile."""
+"""Login, logout, the start page, the profile and changing one's password."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -10,18 +12,43 @@ from flask_babel import refresh as refresh_locale
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from mailer.auth.service import log_in, log_out, set_user_locale
+from mailer.auth.service import UserError, WrongPasswordError, change_password, log_in, log_out, set_user_locale
 from mailer.db import db
 from mailer.web.access import actor_name, current_staff, logged_in_user, may_open, pop_next_url, public, staff
 from mailer.web.auth import bp
-from mailer.web.auth.forms import LoginForm, ProfileForm
+from mailer.web.auth.forms import LoginForm, PasswordForm, ProfileForm
 from mailer.web.extensions import limiter
+from mailer.web.i18n import say
 
 log = logging.getLogger(__name__)
 
 
+# The bucket a password guess counts against, on the login form and on the profile alike.
+ACCOUNT_SCOPE = "account"
+
+
 def _login_rate_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _account_rate_limit() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
+
+
+def _account_key(email: str) -> str:
+    # Keyed with the secret, so the limiter's storage (perhaps a shared Redis) holds no email address
+    # and no digest that a list of known addresses could be matched against.
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else secret.encode()
+    return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _submitted_account() -> str:
+    return _account_key(request.form.get("email", ""))
+
+
+def _own_account() -> str:
+    return _account_key(current_staff().email)
 
 
 @bp.route("/")
@@ -36,6 +63,10 @@ def home() -> Response:
 @public
 # Only failed attempts count, so an office behind one address can still log in at nine.
 @limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
+@limiter.shared_limit(
+    _account_rate_limit, ACCOUNT_SCOPE, key_func=_submitted_account, methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login() -> Response | str | tuple[str, int]:
     """Show the login form and log a user in."""
     if logged_in_user() is not None:
@@ -85,4 +116,40 @@ def profile() -> Response | str:
         refresh_locale()  # say it in the language just chosen
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, user=user)
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(formdata=None), user=user)
+
+
+@bp.route("/profile/password", methods=["POST"])
+@staff
+# A wrong current password is a guess like a wrong login: it counts against the same account.
+@limiter.shared_limit(
+    _account_rate_limit, ACCOUNT_SCOPE, key_func=_own_account,
+    deduct_when=lambda response: response.status_code == 400,
+)
+def change_own_password() -> Response | tuple[str, int]:
+    """Change the user's password; they stay logged in."""
+    user = current_staff()
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(
+                db.session, user=user, current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "", actor=actor_name(user),
+            )
+        except WrongPasswordError as exc:
+            db.session.rollback()
+            log.info("user %s gave a wrong current password", user.id)
+            form.current_password.errors = [say(exc)]
+        except UserError as exc:
+            db.session.rollback()
+            form.new_password.errors = [say(exc)]
+        else:
+            db.session.commit()
+            log.info("user %s changed their password", user.id)
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.profile"))
+    page = render_template(
+        "auth/profile.html", form=ProfileForm(formdata=None, locale=user.locale or ""), password_form=form,
+        user=user,
+    )
+    return page, 400

@@ -1,15 +1,16 @@
-"""Logging in and out, audit rows for each attempt, and the profile's language."""
+"""Logging in and out, audit rows for each attempt, and the profile's language and password."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role, User
 from mailer.auth.service import set_user_active
-from tests.web.conftest import Staff, data, log_in, post
+from tests.web.conftest import PASSWORD, Staff, data, log_in, post
 
 
 def _audit(app: Flask, action: str) -> list[AuditEntry]:
@@ -104,3 +105,81 @@ def test_an_unknown_language_is_refused(logged_in) -> None:  # type: ignore[no-u
     response = post(client, "/profile", {"locale": "xx"})
     assert response.status_code == 200
     assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def _change_password(client: FlaskClient, current: str, new: str, repeat: str | None = None) -> TestResponse:
+    return post(client, "/profile/password", {
+        "current_password": current, "new_password": new,
+        "repeat_password": new if repeat is None else repeat,
+    })
+
+
+def test_the_profile_changes_the_password_and_keeps_the_user_logged_in(
+    app: Flask, logged_in, staff: dict[Role, Staff]  # type: ignore[no-untyped-def]
+) -> None:
+    client = logged_in(Role.MAILROOM)
+    assert 'autocomplete="current-password"' in client.get("/profile").get_data(as_text=True)
+    response = _change_password(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 302 and response.location.endswith("/profile")
+    page = client.get("/profile")
+    assert page.status_code == 200 and "Your password is changed." in page.get_data(as_text=True)
+    (entry,) = _audit(app, "user.password_change")
+    assert entry.object_id == str(staff[Role.MAILROOM].id)
+    assert NEW_PASSWORD not in str(entry.detail) and PASSWORD not in str(entry.detail)
+
+    assert log_in(app.test_client(), staff[Role.MAILROOM]).status_code == 401
+    assert log_in(app.test_client(), staff[Role.MAILROOM], password=NEW_PASSWORD).status_code == 302
+
+
+def test_a_wrong_current_password_changes_nothing(app: Flask, logged_in, staff: dict[Role, Staff]) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    response = _change_password(client, "not the password", NEW_PASSWORD)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    current_field = page.split('name="current_password"')[1].split('name="new_password"')[0]
+    assert "this is not your current password" in current_field
+    assert NEW_PASSWORD not in page  # password fields are never filled back in
+    assert _audit(app, "user.password_change") == []
+    assert log_in(app.test_client(), staff[Role.MARKETING]).status_code == 302
+    assert client.get("/profile").status_code == 200  # still logged in
+
+
+def test_a_weak_or_mistyped_new_password_is_refused(app: Flask, logged_in, staff: dict[Role, Staff]) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    for new, repeat, says in (
+        ("short", None, "the password must have at least 10 characters"),
+        (PASSWORD, None, "the new password must differ from the current one"),
+        (NEW_PASSWORD, NEW_PASSWORD + "!", "The two new passwords are not the same."),
+    ):
+        response = _change_password(client, PASSWORD, new, repeat)
+        assert response.status_code == 400
+        assert says in response.get_data(as_text=True)
+    assert _audit(app, "user.password_change") == []
+    assert log_in(app.test_client(), staff[Role.MARKETING]).status_code == 302
+
+
+def test_the_password_form_speaks_chinese(logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MAILROOM)
+    post(client, "/profile", {"locale": "zh"})
+    response = _change_password(client, PASSWORD, "short")
+    assert response.status_code == 400 and '<html lang="zh-Hans">' in response.get_data(as_text=True)
+
+
+def test_password_guesses_on_the_profile_are_rate_limited(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
+    client = logged_in(Role.MARKETING)
+    for _ in range(2):
+        assert _change_password(client, "a guess at it", NEW_PASSWORD).status_code == 400
+    response = _change_password(client, PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+
+
+def test_strangers_cannot_change_a_password(client: FlaskClient) -> None:
+    response = client.post("/profile/password", data={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+        "repeat_password": NEW_PASSWORD,
+    })
+    assert response.status_code == 302 and response.location.endswith("/login")
