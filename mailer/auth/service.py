@@ -167,6 +167,12 @@ def _check_new_password(password: str) -> None:
         )
 
 
+def _replace_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+    # Whoever is logged in with the old password is logged out (the caller logs the user in again).
+    user.session_epoch += 1
+
+
 def change_password(
     session: Session, *, user: User, current_password: str, new_password: str, actor: str
 ) -> None:
@@ -176,7 +182,7 @@ def change_password(
     if new_password == current_password:
         raise UserError(Message("the new password must differ from the current one"))
     _check_new_password(new_password)
-    user.password_hash = generate_password_hash(new_password)
+    _replace_password(user, new_password)
     record(session, actor=actor, action="user.password_change", object_type="user", object_id=str(user.id))
     session.flush()
 
@@ -184,7 +190,7 @@ def change_password(
 def set_password(session: Session, *, user: User, password: str, actor: str) -> None:
     """Give a user a new password without the current one: an administrator's reset."""
     _check_new_password(password)
-    user.password_hash = generate_password_hash(password)
+    _replace_password(user, password)
     record(session, actor=actor, action="user.password_set", object_type="user", object_id=str(user.id))
     session.flush()
 

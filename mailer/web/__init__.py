@@ -54,11 +54,14 @@ def _load_user(user_id: str) -> object | None:
     from mailer.auth.service import get_user
     from mailer.db import db
 
-    if not user_id.isdigit():
+    user_part, _, epoch = user_id.partition(":")
+    if not (user_part.isdigit() and epoch.isdigit()):
         return None
-    user = get_user(db.session, user_id=int(user_id))
-    # A deactivated user is logged out at their next request.
-    return user if user is not None and user.is_active else None
+    user = get_user(db.session, user_id=int(user_part))
+    # A deactivated user, or one whose password changed since this session began, is logged out.
+    if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 def init_web(app: Flask) -> None:

@@ -59,6 +59,7 @@ def test_set_a_generated_password(runner: FlaskCliRunner, session: Session) -> N
     assert "New password set for locked@example.com" in result.output
     password = result.output.split("Password: ")[1].strip()
     assert verify_password(user, password) and not verify_password(user, "forgotten password")
+    assert user.session_epoch == 1  # whoever was logged in with the old password is logged out
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_set")).one()
     assert entry.actor.startswith("cli:") and entry.object_id == str(user.id)
 

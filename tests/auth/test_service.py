@@ -76,6 +76,8 @@ def test_a_password_is_changed_given_the_current_one(session: Session, clerk: Us
     )
     assert verify_password(clerk, "another long password") and not verify_password(clerk, PASSWORD)
     assert log_in(session, email=clerk.email, password="another long password", remote_addr=None) is clerk
+    # Sessions opened with the old password carry the old epoch and end.
+    assert clerk.session_epoch == 1 and clerk.get_id() == f"{clerk.id}:1"
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_change")).one()
     assert (entry.actor, entry.object_id) == (clerk.email, str(clerk.id))
     assert "another long password" not in str(entry.detail) and PASSWORD not in str(entry.detail)
@@ -95,7 +97,7 @@ def test_a_password_change_is_refused_without_changing_anything(
     hash_before = clerk.password_hash
     with pytest.raises(error, match=says):
         change_password(session, user=clerk, current_password=current, new_password=new, actor=clerk.email)
-    assert clerk.password_hash == hash_before
+    assert clerk.password_hash == hash_before and clerk.session_epoch == 0
     assert "user.password_change" not in _actions(session)
 
 

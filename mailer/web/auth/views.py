@@ -127,7 +127,7 @@ def profile() -> Response | str:
     deduct_when=lambda response: response.status_code == 400,
 )
 def change_own_password() -> Response | tuple[str, int]:
-    """Change the user's password; they stay logged in."""
+    """Change the user's password; they stay logged in here and are logged out everywhere else."""
     user = current_staff()
     form = PasswordForm()
     if form.validate_on_submit():
@@ -145,6 +145,7 @@ def change_own_password() -> Response | tuple[str, int]:
             form.new_password.errors = [say(exc)]
         else:
             db.session.commit()
+            login_user(user)  # this session goes on in the new epoch; the user's other sessions end
             log.info("user %s changed their password", user.id)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))

@@ -134,6 +134,23 @@ def test_the_profile_changes_the_password_and_keeps_the_user_logged_in(
     assert log_in(app.test_client(), staff[Role.MAILROOM], password=NEW_PASSWORD).status_code == 302
 
 
+def test_a_changed_password_ends_the_users_other_sessions(app: Flask, staff: dict[Role, Staff]) -> None:
+    user = staff[Role.MARKETING]
+    here, elsewhere, colleague = app.test_client(), app.test_client(), app.test_client()
+    for client in (here, elsewhere):
+        assert log_in(client, user).status_code == 302
+    assert log_in(colleague, staff[Role.MAILROOM]).status_code == 302
+    assert _change_password(here, PASSWORD, NEW_PASSWORD).status_code == 302
+
+    assert here.get("/profile").status_code == 200
+    ended = elsewhere.get("/profile")
+    assert ended.status_code == 302 and "/login" in ended.location
+    assert colleague.get("/profile").status_code == 200
+    # Logging in again with the new password works as before.
+    assert log_in(elsewhere, user, password=NEW_PASSWORD).status_code == 302
+    assert elsewhere.get("/profile").status_code == 200
+
+
 def test_a_wrong_current_password_changes_nothing(app: Flask, logged_in, staff: dict[Role, Staff]) -> None:  # type: ignore[no-untyped-def]
     client = logged_in(Role.MARKETING)
     response = _change_password(client, "not the password", NEW_PASSWORD)
