@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from mailer.messages import Message
+
 CATALOG_PATH = Path(__file__).with_name("reasons.csv")
 
 
@@ -79,9 +81,12 @@ class Reason:
         return self.churn_weight != 1
 
     @property
-    def evidence_label(self) -> str:
-        """Return the words naming this return in a churn explanation."""
-        return f"Returned mail: {self.label_en}"
+    def evidence_label(self) -> Message:
+        """Return the words naming this return in a churn explanation ("Returned mail: Refused").
+
+        The code goes with the English name, so a page can name the reason in its own language.
+        """
+        return Message("Returned mail: %(reason)s", reason=self.label_en, code=self.code)
 
 
 def _parse_weight(value: str) -> float:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import (
@@ -23,6 +23,14 @@ from mailer.churn.evidence import (
     LineKind,
     base_figure_without_orders,
     explain,
+)
+from mailer.messages import Message
+
+# The lines this module adds to a stored explanation, stored with their values like explain()'s own.
+_NOT_SCORED: Final = Message("Not scored yet: starting from the stated prior churn risk of %(risk_after)s.")
+_SO_FAR: Final = Message("Churn risk so far: %(risk_after)s.")
+_TAKEN_BACK: Final = Message(
+    "%(observed_on)s: %(label)s — corrected: taken back; churn risk %(risk_before)s → %(risk_after)s."
 )
 
 
@@ -79,11 +87,9 @@ def add_evidence(
     lines = _without_result(explanation)
     if risk is None:
         prior = DEFAULT_RULE.prior_risk
-        text = f"Not scored yet: starting from the stated prior churn risk of {_percent(prior)}."
-        lines = [ExplanationLine(kind=LineKind.PRIOR, text=text, risk_after=prior).to_json()]
+        lines = [ExplanationLine.worded(LineKind.PRIOR, _NOT_SCORED, {}, risk_after=prior).to_json()]
     elif not lines:
-        text = f"Churn risk so far: {_percent(risk)}."
-        lines = [ExplanationLine(kind=LineKind.MODEL, text=text, risk_after=risk).to_json()]
+        lines = [ExplanationLine.worded(LineKind.MODEL, _SO_FAR, {}, risk_after=risk).to_json()]
     assessment = explain(_base(risk), [item], as_of=as_of)
     lines.extend(line.to_json() for line in assessment.lines[1:])
     return ChurnUpdate(risk=assessment.risk, explanation=lines)
@@ -112,22 +118,15 @@ def withdraw_evidence(
         new_risk = _risk(_log_odds(current) - shift)
     else:
         new_risk = current
-    line = ExplanationLine(
-        kind=LineKind.EVIDENCE,
-        text=f"{on}: {label} — corrected: taken back; churn risk {_percent(current)} → {_percent(new_risk)}.",
+    line = ExplanationLine.worded(
+        LineKind.EVIDENCE,
+        _TAKEN_BACK,
+        {"label": label, "risk_before": current},
         risk_after=new_risk,
         observed_on=on,
+        label=label,
     ).to_json()
-    line["label"] = label
     lines = _without_result(explanation)
     lines.extend((line, _result_line(new_risk)))
     return ChurnUpdate(risk=new_risk, explanation=lines)
 
-
-def _percent(p: float) -> str:
-    # As the explanation's own lines print a risk.
-    if 0 < p < 0.01:
-        return "under 1%"
-    if 0.99 < p < 1:
-        return "over 99%"
-    return f"{p:.0%}"

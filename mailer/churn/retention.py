@@ -38,7 +38,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
+from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.evidence import Phrase, in_english, phrase
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.messages import Message
 from mailer.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 RETENTION_COLUMNS: Final = (
@@ -112,7 +115,9 @@ class RetentionRow:
     # Total spend, in currency units.
     monetary: Decimal
     churn_risk: float
+    # In English (the CSV's column), and as a phrase for a page in another language.
     top_reason: str
+    top_reason_words: Phrase | str
     # The current address's validity; None without a current address.
     address_validity: AddressValidity | None
     # Churn risk × monetary in whole cents, as the last refresh stored it: the list's order.
@@ -226,6 +231,7 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[Any]:
 def _row(row: Row[Any], day: date) -> RetentionRow:
     (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity) = row
     recency = None if last_on is None else (day - last_on).days
+    reason = top_reason_words(explanation, recency_days=recency)
     return RetentionRow(
         customer_id=customer_id,
         customer_no=customer_no,
@@ -235,7 +241,8 @@ def _row(row: Row[Any], day: date) -> RetentionRow:
         frequency=int(purchase_days or 0),
         monetary=Decimal(int(cents or 0)) / 100,
         churn_risk=float(risk),
-        top_reason=top_reason(explanation, recency_days=recency),
+        top_reason=in_english(reason),
+        top_reason_words=reason,
         address_validity=validity,
         value_at_risk_cents=int(value),
     )
@@ -384,13 +391,18 @@ def _csv_text(rows: Iterator[RetentionRow]) -> Iterator[str]:
 
 
 def top_reason(explanation: Sequence[Mapping[str, Any]] | None, *, recency_days: int | None) -> str:
-    """Name what drives a stored churn explanation most, in a few words.
+    """Name what drives a stored churn explanation most, in a few English words.
 
     A terminal line ends the relationship and always leads. Otherwise the piece of evidence that
     raised the odds of churn most, unless the base figure says more on its own: its log-odds
     against even odds exceed the evidence's shift. Then the model's reading ("model: no purchase
     for 30 weeks", from ``recency_days``) or the stated prior.
     """
+    return in_english(top_reason_words(explanation, recency_days=recency_days))
+
+
+def top_reason_words(explanation: Sequence[Mapping[str, Any]] | None, *, recency_days: int | None) -> Phrase | str:
+    """Return ``top_reason`` as a phrase to say in any language (plain words for explanations stored without one)."""
     lines = list(explanation or [])
     for line in lines:
         if line.get("kind") == "terminal":
@@ -403,18 +415,25 @@ def top_reason(explanation: Sequence[Mapping[str, Any]] | None, *, recency_days:
     if base is None:
         return ""
     if base["kind"] == "prior":
-        return "prior: no orders on record" if recency_days is None else "prior: too little purchase history"
+        return phrase(_PRIOR_WITHOUT_ORDERS if recency_days is None else _PRIOR_THIN_HISTORY)
     if recency_days is None:
-        return "model"
-    weeks = recency_days // 7
-    return f"model: no purchase for {weeks} week{'' if weeks == 1 else 's'}"
+        return phrase(_MODEL_READING)
+    return phrase(_MODEL_NO_PURCHASE, since=recency_days // 7, unit=TimeUnit.WEEK.value)
 
 
-def _evidence_reason(line: Mapping[str, Any]) -> str:
-    label = line.get("label") or str(line.get("text", "")).split(" — ")[0]
+_PRIOR_WITHOUT_ORDERS: Final = Message("prior: no orders on record")
+_PRIOR_THIN_HISTORY: Final = Message("prior: too little purchase history")
+_MODEL_READING: Final = Message("model")
+_MODEL_NO_PURCHASE: Final = Message("model: no purchase for %(since)s")
+_ON_DAY: Final = Message("%(label)s (%(observed_on)s)")
+
+
+def _evidence_reason(line: Mapping[str, Any]) -> Phrase | str:
+    # The label's phrase where the line has one; before lines carried a label, the words before the dash.
+    label = (line.get("values") or {}).get("label") or line.get("label") or str(line.get("text", "")).split(" — ")[0]
     observed_on = line.get("observed_on")
-    if observed_on and not label.startswith(observed_on):
-        return f"{label} ({observed_on})"
+    if observed_on and not in_english(label).startswith(observed_on):
+        return phrase(_ON_DAY, label=label, observed_on=observed_on)
     return label
 
 

@@ -55,6 +55,7 @@ from mailer.customers.models import Customer, CustomerStatus
 from mailer.customers.service import RISK_BAND_BOUNDS, RiskBand
 from mailer.db import utcnow
 from mailer.imports import ProgressCallback
+from mailer.messages import Message
 from mailer.orders.models import Order
 from returns.catalog import REASONS
 from returns.models import MailReturn
@@ -68,7 +69,7 @@ WRITE_CHUNK: Final = 20_000
 SQLITE_CACHE_KIB: Final = 256 * 1024
 # Longest merged_into_id chain followed to a survivor; a longer chain (or a cycle) counts for no one.
 MAX_MERGE_DEPTH: Final = 32
-DECEASED_STATUS_LABEL: Final = "Customer record marked deceased"
+DECEASED_STATUS_LABEL: Final = Message("Customer record marked deceased")
 
 # The risk from which a customer counts as high risk, as the customer pages band it.
 HIGH_RISK: Final = RISK_BAND_BOUNDS[RiskBand.HIGH][0]

@@ -14,6 +14,7 @@ from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule, LineKind
 from returns.catalog import REASONS, Reason
+from tests.churn.lines import stored_lines
 
 AS_OF = date(2024, 6, 30)
 PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
@@ -325,3 +326,75 @@ def test_each_evidence_line_carries_its_label() -> None:
 
     stored = assessment.to_json()
     assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]
+
+
+# --- stored phrases: the facts that say each line again -----------------------------------------
+
+
+def _wordings(data: object) -> set[str]:
+    """Return the wording keys named anywhere in stored lines, nested phrases included."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        if "wording" in data:
+            found.add(data["wording"])
+        data = list(data.values())
+    if isinstance(data, list):
+        for item in data:
+            found |= _wordings(item)
+    return found
+
+
+def test_every_line_stores_the_facts_that_say_its_text_again() -> None:
+    lines = stored_lines()
+
+    assert {line["kind"] for line in lines} == {kind.value for kind in LineKind}
+    assert _wordings(lines) == set(ev.Wording)
+    for line in lines:
+        words = {"template": ev.template_of(line), "values": ev.line_values(line)}  # type: ignore[arg-type]
+        assert ev.in_english(words) == line["text"], line
+
+
+def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
+    assessment = ev.explain(
+        ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK),
+        [Evidence(REASONS["MLNA"].evidence_label, 6.0, AS_OF - timedelta(days=200))],
+        as_of=AS_OF,
+    )
+
+    model, moved, result = assessment.to_json()
+    assert model["wording"] == "model"
+    assert model["values"] == {"repeat_days": 4, "last_after": 20.0, "age": 52.0, "unit": "week"}
+    assert moved["wording"] == "raises_faded"
+    assert moved["values"] == {
+        # The reason's code beside its English name, for a page to name it in its own language.
+        "label": {
+            "template": "Returned mail: %(reason)s", "values": {"reason": "Moved, left no address", "code": "MLNA"}
+        },
+        "risk_before": pytest.approx(model["risk_after"]),
+        "weight": 6.0,
+        "faded": pytest.approx(6.0 ** (0.5 ** (200 / 365))),
+        "days": 200,
+        "half_life_days": 365.0,
+    }
+    # The line's own figures fill the rest: its risk, its day, its label in English.
+    assert moved["label"] == "Returned mail: Moved, left no address"
+    assert (result["wording"], result["values"]) == ("result", {})
+    assert ev.WORDINGS[ev.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
+
+
+def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
+    lines = ev.explain(
+        _base(0.3), [ev.self_update(AS_OF), _returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
+    ).to_json()
+
+    assert lines[1]["values"]["label"] == "a note typed by hand"
+    assert lines[2]["values"]["label"] == {"wording": "self_update", "values": {}}
+    assert lines[2]["label"] == "Customer updated their own address"
+
+
+def test_risks_near_the_ends_are_words_and_the_rest_whole_percents() -> None:
+    assert [ev.format_risk(p) for p in (0.0, 0.004, 0.01, 0.425, 0.99, 0.996, 1.0)] == [
+        "0%", "under 1%", "1%", "42%", "99%", "over 99%", "100%",
+    ]
+    # Words a page translates: they keep their template.
+    assert ev.format_risk(0.004).template == "under 1%"  # type: ignore[attr-defined]

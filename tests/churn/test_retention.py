@@ -23,6 +23,7 @@ from mailer.churn.retention import (
     retention_list,
     retention_page,
     top_reason,
+    top_reason_words,
 )
 from mailer.churn.service import refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
@@ -148,6 +149,18 @@ def test_after_a_refresh_deceased_customers_are_out_and_returns_give_the_top_rea
     assert rows["T3"].top_reason == "model: no purchase for 20 weeks"
     assert rows["T1"].churn_risk > rows["T3"].churn_risk
     assert set(rows["T1"].as_csv_row()) == set(RETENTION_COLUMNS)
+    # And as phrases, to say in another language: the return by its reason code, the weeks as a figure.
+    assert rows["T1"].top_reason_words == {
+        "template": "%(label)s (%(observed_on)s)",
+        "values": {
+            "label": {"template": "Returned mail: %(reason)s",
+                      "values": {"reason": "Moved, left no address", "code": "MLNA"}},
+            "observed_on": (AS_OF - timedelta(days=3)).isoformat(),
+        },
+    }
+    assert rows["T3"].top_reason_words == {
+        "template": "model: no purchase for %(since)s", "values": {"since": 20, "unit": "week"}
+    }
 
 
 def _line(kind: str, risk_after: float, **extra: object) -> dict[str, object]:
@@ -194,6 +207,36 @@ def _line(kind: str, risk_after: float, **extra: object) -> dict[str, object]:
 )
 def test_top_reason(lines: list[dict[str, object]] | None, recency_days: int | None, expected: str) -> None:
     assert top_reason(lines, recency_days=recency_days) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "recency_days", "expected"),
+    [
+        ([_line("prior", 0.5)], None, {"template": "prior: no orders on record", "values": {}}),
+        ([_line("prior", 0.5)], 40, {"template": "prior: too little purchase history", "values": {}}),
+        ([_line("model", 0.8)], None, {"template": "model", "values": {}}),
+        ([_line("model", 0.8)], 7,
+         {"template": "model: no purchase for %(since)s", "values": {"since": 1, "unit": "week"}}),
+        # A line stored with its label's phrase names the return by that phrase.
+        ([_line("terminal", 1.0, label="Returned mail: Deceased", observed_on="2026-04-04",
+                values={"label": {"template": "Returned mail: %(reason)s",
+                                  "values": {"reason": "Deceased", "code": "DEC"}}})], 7,
+         {"template": "%(label)s (%(observed_on)s)",
+          "values": {"label": {"template": "Returned mail: %(reason)s",
+                               "values": {"reason": "Deceased", "code": "DEC"}},
+                     "observed_on": "2026-04-04"}}),
+        # Lines stored before they had phrases give plain words, which no page translates.
+        ([_line("terminal", 1.0, label="Returned mail: Deceased", observed_on="2026-04-04")], 7,
+         {"template": "%(label)s (%(observed_on)s)",
+          "values": {"label": "Returned mail: Deceased", "observed_on": "2026-04-04"}}),
+        ([_line("model", 0.1), {"kind": "evidence", "text": "2026-05-02: Returned mail (NSN) — raises churn risk",
+                                "risk_after": 0.3, "observed_on": "2026-05-02", "odds_factor": 1.5}],
+         3, "2026-05-02: Returned mail (NSN)"),
+        (None, 3, ""),
+    ],
+)
+def test_top_reason_words(lines: list[dict[str, object]] | None, recency_days: int | None, expected: object) -> None:
+    assert top_reason_words(lines, recency_days=recency_days) == expected
 
 
 def test_the_list_refuses_a_risk_outside_zero_to_one(session: Session) -> None:

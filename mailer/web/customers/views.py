@@ -18,8 +18,14 @@ from mailer.db import db
 from mailer.web.access import allow
 from mailer.web.customers import bp
 from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
+from mailer.web.explanations import explanation_line
 
 SEARCH_KEY = "customer_search"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"explanation_line": explanation_line}
 
 
 def _cursor(name: str) -> int | None:

@@ -16,8 +16,14 @@ from mailer.auth.models import Role
 from mailer.churn.retention import RetentionCursor, export_retention_csv, retention_page
 from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
+from mailer.web.explanations import top_reason
 from mailer.web.retention import bp
 from mailer.web.retention.forms import ExportForm, FilterForm
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {"top_reason": top_reason}
 
 
 @bp.route("")

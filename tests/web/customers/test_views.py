@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import itertools
+import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,12 @@ from mailer.addresses.models import Address, AddressValidity
 from mailer.auth.models import Role
 from mailer.batches.models import MailPiece
 from mailer.batches.selection import BatchFilters, create_batch
+from mailer.churn import evidence
+from mailer.churn.bgnbd import TimeUnit
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
+from returns.catalog import REASONS
 from returns.models import MailReturn, ReturnSource
 from tests.factories import CN_ROW, add_customer, customer_row, write_csv
 from tests.web.conftest import data, import_demo_customers, post
@@ -215,6 +220,74 @@ def test_the_customer_page_lists_returned_mail_with_corrections(app: Flask, mark
     returned = page[page.index("Returned mail"):page.index("Address history")]
     assert returned.index("Attempted – not known") < returned.index("Unclaimed (corrected)")
     assert returned.count(piece_code) == 2
+
+
+SCORED_ON = date(2026, 6, 30)
+WHY = re.compile(r'<ol class="explanation">(.*?)</ol>', re.S)
+WHY_LINE = re.compile(r"<li>(.*?)(?: <span class=\"after\">[^<]*</span>)?</li>", re.S)
+
+
+def _explained(app: Flask) -> tuple[int, evidence.Assessment]:
+    """Store a customer whose churn explanation has a model base, a refused return and a self-service update."""
+    base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
+                               unit=TimeUnit.WEEK)
+    refused = REASONS["REF"]
+    assessment = evidence.explain(
+        base,
+        [
+            evidence.Evidence(refused.evidence_label, refused.churn_weight, SCORED_ON - timedelta(days=100)),
+            evidence.self_update(SCORED_ON - timedelta(days=10)),
+        ],
+        as_of=SCORED_ON,
+    )
+    with data(app) as session:
+        customer = add_customer(session, "W1", base=CN_ROW)
+        customer.churn_risk = assessment.risk
+        customer.churn_explanation = assessment.to_json()
+        return customer.id, assessment
+
+
+def _why(client: FlaskClient, customer_id: int) -> list[str]:
+    page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    match = WHY.search(page)
+    assert match, "no explanation on the page"
+    return [html.unescape(line.strip()) for line in WHY_LINE.findall(match.group(1))]
+
+
+def test_the_customer_page_says_the_explanation_in_the_staff_members_language(
+    app: Flask, marketing: FlaskClient
+) -> None:
+    customer_id, assessment = _explained(app)
+
+    english = _why(marketing, customer_id)
+    post(marketing, "/profile", {"locale": "zh"})
+    chinese = _why(marketing, customer_id)
+
+    assert english == assessment.text
+    # The refused return by the catalog's Chinese name, not the English one.
+    assert "拒收" in chinese[1]
+    assert not any("Refused" in line for line in chinese)
+
+
+def test_the_customer_page_explains_the_churn_risk_in_chinese(app: Flask, marketing: FlaskClient) -> None:
+    """The sentences of a Chinese customer page, from the Chinese catalog."""
+    customer_id, assessment = _explained(app)
+    base, refused, updated, result = (evidence.format_risk(line.risk_after) for line in assessment.lines)
+    post(marketing, "/profile", {"locale": "zh"})
+
+    chinese = _why(marketing, customer_id)
+
+    assert chinese[0] == (
+        f"购买记录：4 个重复购买日，最近一次在首次购买后 20 周；成为客户 52 周。BG/NBD 模型估计流失风险为 {base}。"
+    )
+    assert chinese[1] == (
+        f"{SCORED_ON - timedelta(days=100)}：退件：拒收——流失风险由 {base} 升至 {refused}"
+        "（权重 ×8，100 天后衰减为 ×5.6；半衰期 365 天）。"
+    )
+    assert chinese[2].startswith(
+        f"{SCORED_ON - timedelta(days=10)}：客户自行更新了地址——流失风险由 {refused} 降至 {updated}（权重 ×0.25，"
+    )
+    assert chinese[3] == f"流失风险：{result}。"
 
 
 def test_an_unknown_customer_is_not_found(marketing: FlaskClient) -> None:

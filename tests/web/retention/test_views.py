@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import itertools
+import math
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,8 +18,11 @@ from sqlalchemy import select, update
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
+from mailer.churn import evidence
+from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.retention import RETENTION_COLUMNS
 from mailer.customers.models import Customer, CustomerStatus
+from returns.catalog import REASONS
 from tests.web.conftest import Staff, csrf_token, data, import_demo_customers, post
 
 ROW_LINK = re.compile(r'<td class="mono"><a href="/customers/(\d+)">')
@@ -217,3 +222,59 @@ def test_the_page_in_chinese(app: Flask, marketing: FlaskClient, tmp_path: Path)
 
     for text in ("挽留名单", "下载 CSV", "流失风险", "距上次订购天数", "累计消费", "风险金额", "主要原因"):
         assert text in page, text
+
+
+def _explained(app: Flask, tmp_path: Path) -> tuple[int, int]:
+    """Score two customers with stored explanations: one moved away 3 days ago, one quiet for 20 weeks."""
+    moved, quiet = import_demo_customers(app, tmp_path, 2)
+    _score(app, {moved: (0.9, 50_000), quiet: (0.8, 10_000)})
+    base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
+                               unit=TimeUnit.WEEK)
+    reason = REASONS["MLNA"]
+    returned = evidence.Evidence(reason.evidence_label, reason.churn_weight, date.today() - timedelta(days=3))
+    stories = {moved: [returned], quiet: []}
+    with data(app) as session:
+        for customer_id, items in stories.items():
+            session.execute(
+                update(Customer).where(Customer.id == customer_id).values(
+                    churn_explanation=evidence.explain(base, items, as_of=date.today()).to_json(),
+                    churn_last_ordered_on=date.today() - timedelta(weeks=20),
+                )
+            )
+    return moved, quiet
+
+
+def _reasons(page: str) -> dict[int, str]:
+    """Return the main reason cell of each row, by customer id."""
+    rows = re.findall(r'<a href="/customers/(\d+)">.*?<td class="small">(.*?)</td>', page, re.S)
+    return {int(customer_id): html.unescape(reason) for customer_id, reason in rows}
+
+
+def test_the_main_reason_is_said_in_the_staff_members_language_and_the_csv_stays_english(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    moved, quiet = _explained(app, tmp_path)
+    returned_on = date.today() - timedelta(days=3)
+
+    english = _reasons(marketing.get("/retention").get_data(as_text=True))
+    post(marketing, "/profile", {"locale": "zh"})
+    chinese = _reasons(marketing.get("/retention").get_data(as_text=True))
+    exported = list(csv.DictReader(io.StringIO(post(marketing, "/retention/export.csv").get_data(as_text=True))))
+
+    assert english == {
+        moved: f"Returned mail: Moved, left no address ({returned_on})", quiet: "model: no purchase for 20 weeks",
+    }
+    # The return by the catalog's Chinese name, not the English one.
+    assert "迁移新址不明" in chinese[moved] and "Moved" not in chinese[moved]
+    assert str(returned_on) in chinese[moved]
+    assert [row["top_reason"] for row in exported] == [english[moved], english[quiet]]
+
+
+def test_the_main_reason_in_chinese(app: Flask, marketing: FlaskClient, tmp_path: Path) -> None:
+    """The main reasons of a Chinese retention list, from the Chinese catalog."""
+    moved, quiet = _explained(app, tmp_path)
+    post(marketing, "/profile", {"locale": "zh"})
+
+    chinese = _reasons(marketing.get("/retention").get_data(as_text=True))
+
+    assert chinese == {moved: f"退件：迁移新址不明（{date.today() - timedelta(days=3)}）", quiet: "模型：20 周未购买"}

@@ -1,0 +1,115 @@
+"""Churn explanations in the page's language: the customer page's lines and the retention list's top reasons.
+
+A stored line keeps its English text and its phrase (see ``mailer.churn.evidence``): a template,
+named by its wording key or stored itself, and raw values. Here the template is looked up in the
+catalog and the values are put into words the page's way, with the same figures as the English:
+risks as the explanations print them ("under 1%"), counts and durations through ngettext, return
+reasons by the catalog's name for them. A line stored without a phrase, or one this code cannot
+say, shows its English text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from flask_babel import gettext, ngettext
+
+from mailer.churn.evidence import (
+    VALUE_KINDS,
+    Phrase,
+    ValueKind,
+    format_factor,
+    format_number,
+    format_risk,
+    line_values,
+    template_of,
+)
+from mailer.churn.retention import RetentionRow
+from mailer.web.i18n import reason_label, say
+from returns.catalog import REASONS
+
+# Stored data outlives the code that wrote it: what a stored phrase may hold that this code cannot say.
+_UNSAYABLE: Final = (KeyError, TypeError, ValueError)
+
+
+def explanation_line(line: Mapping[str, Any]) -> str:
+    """Return a stored churn explanation line in the page's language (its English text without a phrase)."""
+    text = str(line.get("text", ""))
+    if not isinstance(line.get("values"), Mapping):
+        return text
+    try:
+        return _say(template_of(line), line_values(line))  # type: ignore[arg-type]
+    except _UNSAYABLE:
+        return text
+
+
+def top_reason(row: RetentionRow) -> str:
+    """Return a retention row's top reason in the page's language."""
+    try:
+        return say_words(row.top_reason_words)
+    except _UNSAYABLE:
+        return row.top_reason
+
+
+def say_words(words: Phrase | str) -> str:
+    """Return a stored phrase in the page's language; plain words as they are."""
+    if isinstance(words, str):
+        return words
+    values = words["values"]
+    # Without values a template is words as they are, as in English.
+    return _say(template_of(words), values) if values else gettext(template_of(words))
+
+
+def _say(template: str, values: Mapping[str, Any]) -> str:
+    return gettext(template) % {name: _value(name, value, values) for name, value in values.items()}
+
+
+def _value(name: str, value: Any, values: Mapping[str, Any]) -> str:
+    if isinstance(value, Mapping):
+        return say_words(value)  # type: ignore[arg-type]
+    kind = VALUE_KINDS.get(name)
+    if kind is None:
+        return "" if value is None else str(value)
+    return _IN_WORDS[kind](value, values)
+
+
+def _whole(n: int | float) -> int:
+    # gettext picks a plural form by a whole number; a fraction counts as many, as in "1.5 weeks".
+    return int(n) if float(n).is_integer() else 2
+
+
+def _repeat_days(n: int) -> str:
+    return ngettext(
+        "%(count)s repeat purchase day", "%(count)s repeat purchase days", _whole(n), count=format_number(n)
+    )
+
+
+def _days(n: float) -> str:
+    return ngettext("%(count)s day", "%(count)s days", _whole(n), count=format_number(n))
+
+
+def _weeks(n: float) -> str:
+    return ngettext("%(count)s week", "%(count)s weeks", _whole(n), count=format_number(n))
+
+
+def _duration(amount: float, values: Mapping[str, Any]) -> str:
+    # As the English prints it: to one decimal, in the unit stored beside it.
+    amount = round(amount, 1)
+    return {"week": _weeks, "day": _days}[values["unit"]](amount)
+
+
+def _reason(english: str, values: Mapping[str, Any]) -> str:
+    reason = REASONS.get(values.get("code", ""))
+    return english if reason is None else reason_label(reason)
+
+
+_IN_WORDS: Final[dict[ValueKind, Callable[[Any, Mapping[str, Any]], str]]] = {
+    ValueKind.PERCENT: lambda risk, _: say(format_risk(risk)),
+    ValueKind.REPEAT_DAYS: lambda n, _: _repeat_days(n),
+    ValueKind.DURATION: _duration,
+    ValueKind.DAYS: lambda n, _: _days(n),
+    ValueKind.FACTOR: lambda w, _: format_factor(w),
+    ValueKind.NUMBER: lambda n, _: format_number(n),
+    ValueKind.REASON: _reason,
+}
