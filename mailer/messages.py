@@ -26,6 +26,23 @@ class Message(str):
         message.values = values
         return message
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the template and values as JSON-ready data (values must be JSON values or Messages)."""
+        return {
+            "template": self.template,
+            "values": {name: value.to_json() if isinstance(value, Message) else value
+                       for name, value in self.values.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Message:
+        """Return the message ``to_json`` stored."""
+        values = {
+            name: cls.from_json(value) if isinstance(value, Mapping) and "template" in value else value
+            for name, value in data.get("values", {}).items()
+        }
+        return cls(data["template"], **values)
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled (by worker processes) as what it was made from, not as the finished text.
         return (_rebuild, (self.template, dict(self.values)))
@@ -33,6 +50,11 @@ class Message(str):
 
 def _rebuild(template: str, values: dict[str, Any]) -> Message:
     return Message(template, **values)
+
+
+def stored(text: str | None) -> dict[str, Any] | None:
+    """Return what to store beside a text so it can be said again in another language: a Message's JSON, else None."""
+    return text.to_json() if isinstance(text, Message) else None
 
 
 def join(separator: str, parts: list[Message] | tuple[Message, ...]) -> Message:

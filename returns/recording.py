@@ -29,7 +29,7 @@ from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.churn.evidence import Evidence
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.messages import Message
+from mailer.messages import Message, join, stored
 from returns.catalog import REASONS, AddressEffect, BatchEffect, CustomerEffect, Reason
 from returns.churn import add_evidence, withdraw_evidence
 from returns.models import MailReturn, ReturnSource
@@ -462,13 +462,22 @@ class _Chunk:
         corrected: Reason | None,
     ) -> None:
         reason = request.reason
-        note = f"returned mail: {reason.code} ({reason.label_en}), piece {display_piece_code(piece.code)}"
+        # A translation may name the reason by its code alone: the English names are not in its catalog.
+        parts = [
+            Message(
+                "returned mail: %(code)s (%(reason)s), piece %(piece)s", code=reason.code, reason=reason.label_en,
+                piece=display_piece_code(piece.code),
+            )
+        ]
         if corrected is not None:
-            note += f", correcting {corrected.code} ({corrected.label_en})"
+            parts.append(
+                Message(", correcting %(code)s (%(reason)s)", code=corrected.code, reason=corrected.label_en)
+            )
         if escalated:
-            note += f"; second soft return within {self.settings.window.days} days"
+            parts.append(Message("; second soft return within %(days)s days", days=self.settings.window.days))
         if request.note:
-            note += f"; {request.note}"
+            parts.append(Message("; %(note)s", note=request.note))
+        note = join("", parts)
         if moved:
             kind = AddressEventKind.SUPERSEDED
             changes: dict[str, Any] = {
@@ -489,6 +498,7 @@ class _Chunk:
             {
                 "address_id": address_id, "customer_id": customer_id, "kind": kind, "changes": changes,
                 "source": self.settings.change_source, "actor": self.settings.actor, "note": note,
+                "note_phrase": stored(note),
                 "created_at": self.settings.now,
             }
         )

@@ -287,7 +287,7 @@ def clear_flag(session: Session, *, address_id: int, note: str, actor: str) -> V
     target = validity_before_returns(session, address=address)
     set_validity(
         session, address=address, validity=target, source=ChangeSource.STAFF, actor=actor,
-        note=f"flag cleared: {note.strip()}",
+        note=Message("flag cleared: %(note)s", note=note.strip()),
     )
     record(
         session, actor=actor, action="address.clear_flag", object_type="address", object_id=str(address.id),
@@ -312,7 +312,7 @@ def confirm_address(
     previous = address.validity
     set_validity(
         session, address=address, validity=AddressValidity.DELIVERABLE, source=via, actor=actor,
-        note=note or f"address confirmed ({via.value})", confirmed=True,
+        note=note or Message("address confirmed (%(via)s)", via=via.value), confirmed=True,
     )
     if via is ChangeSource.CUSTOMER:
         customer = session.get_one(Customer, address.customer_id)

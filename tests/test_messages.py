@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
-from mailer.messages import Message, join
+from mailer.messages import Message, join, stored
 
 
 def test_a_message_is_its_english_text_and_keeps_its_template_and_values() -> None:
@@ -32,3 +33,13 @@ def test_joined_messages_read_as_one_text_and_keep_each_part() -> None:
     assert joined == "Recorded: piece 7KQ4-MZ2D. The address is now undeliverable."
     assert list(joined.values.values()) == [first, second]
     assert join("; 100% ", [first, second]) == "Recorded: piece 7KQ4-MZ2D.; 100% The address is now undeliverable."
+
+
+def test_a_message_is_stored_as_json_and_read_back_whole() -> None:
+    message = Message("returned mail: %(code)s, %(why)s", code="VAC", why=Message("line %(number)s", number=3))
+    data = json.loads(json.dumps(stored(message)))
+    again = Message.from_json(data)
+    assert again == message and again.template == message.template
+    assert isinstance(again.values["why"], Message) and again.values["why"].values == {"number": 3}
+    # Plain text has nothing to store beside it.
+    assert stored("typed by hand") is None and stored(None) is None

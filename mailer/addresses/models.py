@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.db import Base, utcnow
+from mailer.messages import Message
 
 if TYPE_CHECKING:
     from mailer.customers.models import Customer
@@ -115,6 +116,14 @@ class AddressEvent(Base):
     source: Mapped[ChangeSource]
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # The note's template and values when a service wrote it (mailer.messages.stored), so the pages can
+    # say it in their language; the note itself is English.
+    note_phrase: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     address: Mapped[Address] = relationship(back_populates="events", lazy="raise_on_sql")
+
+    @property
+    def note_message(self) -> str | None:
+        """Return the note as a Message where it has a phrase, else as stored."""
+        return self.note if self.note_phrase is None else Message.from_json(self.note_phrase)

@@ -17,7 +17,7 @@ from mailer.addresses.normalize import (
     postal_code_problem,
 )
 from mailer.db import utcnow
-from mailer.messages import Message
+from mailer.messages import Message, stored
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 REQUIRED_ADDRESS_FIELDS = ("line1", "city", "postal_code", "country")
@@ -84,7 +84,7 @@ def record_event(
     """Add one history row for an address."""
     event = AddressEvent(
         address_id=address.id, customer_id=address.customer_id, kind=kind, changes=changes, source=source,
-        actor=actor, note=note,
+        actor=actor, note=note, note_phrase=stored(note),
     )
     session.add(event)
     return event

@@ -31,7 +31,7 @@ from mailer.imports import (
     row_shape_problem,
     write_rejects,
 )
-from mailer.messages import Message
+from mailer.messages import Message, stored
 
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
@@ -190,7 +190,7 @@ def _store_chunk(
                     current.address_id, current.id, AddressEventKind.SUPERSEDED,
                     {"validity": [current.validity.value, AddressValidity.SUPERSEDED.value],
                      "is_current": [True, False]},
-                    actor, now, note="a new address was imported",
+                    actor, now, note=Message("a new address was imported"),
                 )
             )
             moves.append((current.id, record_))
@@ -272,5 +272,6 @@ def _event(
 ) -> dict[str, object]:
     return {
         "address_id": address_id, "customer_id": customer_id, "kind": kind, "changes": changes,
-        "source": ChangeSource.IMPORT, "actor": actor, "note": note, "created_at": now,
+        "source": ChangeSource.IMPORT, "actor": actor, "note": note, "note_phrase": stored(note),
+        "created_at": now,
     }

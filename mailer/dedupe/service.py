@@ -44,7 +44,7 @@ from mailer.dedupe.matching import (
     match_keys,
 )
 from mailer.dedupe.models import CustomerMerge
-from mailer.messages import Message
+from mailer.messages import Message, stored
 from mailer.orders.models import Order
 from returns.models import MailReturn
 
@@ -196,11 +196,11 @@ def _current_address(session: Session, customer_id: int) -> Address | None:
 
 
 def _address_event(
-    address: Address, *, kind: AddressEventKind, changes: dict[str, list[object]], actor: str, note: str
+    address: Address, *, kind: AddressEventKind, changes: dict[str, list[object]], actor: str, note: Message
 ) -> AddressEvent:
     return AddressEvent(
         address_id=address.id, customer_id=address.customer_id, kind=kind, changes=changes,
-        source=ChangeSource.MERGE, actor=actor, note=note,
+        source=ChangeSource.MERGE, actor=actor, note=note, note_phrase=stored(note),
     )
 
 
@@ -224,7 +224,7 @@ def merge_customers(
                 Message("customer %(customer_no)s is already merged into another customer",
                         customer_no=customer.customer_no)
             )
-    note = f"customer {merged_no} merged into {survivor_no}"
+    note = Message("customer %(merged)s merged into %(survivor)s", merged=merged_no, survivor=survivor_no)
 
     retired = _current_address(session, merged.id)
     retired_validity = retired.validity if retired is not None else None
@@ -322,7 +322,10 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
         )
         returned[table] = result.rowcount  # type: ignore[attr-defined]
 
-    note = f"merge {merge.id} of customer {merged.customer_no} into {survivor.customer_no} undone"
+    note = Message(
+        "merge %(merge_id)s of customer %(merged)s into %(survivor)s undone",
+        merge_id=merge.id, merged=merged.customer_no, survivor=survivor.customer_no,
+    )
     restored_address = False
     if merge.retired_address_id is not None and _current_address(session, merged.id) is None:
         address = session.get(Address, merge.retired_address_id)

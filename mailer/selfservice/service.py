@@ -302,5 +302,5 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
     return address
 
 
-def _note(piece: MailPiece) -> str:
-    return f"address-update link of piece {display_piece_code(piece.piece_code)}"
+def _note(piece: MailPiece) -> Message:
+    return Message("address-update link of piece %(piece)s", piece=display_piece_code(piece.piece_code))

@@ -14,9 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
-from mailer.addresses.models import Address, AddressValidity
+from mailer.addresses.models import Address, AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.service import record_event
 from mailer.auth.models import Role
 from mailer.batches.models import MailPiece
+from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.churn import evidence
 from mailer.churn.bgnbd import TimeUnit
@@ -25,6 +27,7 @@ from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
 from returns.catalog import REASONS
 from returns.models import MailReturn, ReturnSource
+from returns.service import record_return
 from tests.factories import CN_ROW, add_customer, customer_row, write_csv
 from tests.web.conftest import data, import_demo_customers, post
 
@@ -220,6 +223,32 @@ def test_the_customer_page_lists_returned_mail_with_corrections(app: Flask, mark
     returned = page[page.index("Returned mail"):page.index("Address history")]
     assert returned.index("Attempted – not known") < returned.index("Unclaimed (corrected)")
     assert returned.count(piece_code) == 2
+
+
+def test_the_address_history_notes_are_said_in_the_staff_members_language(
+    app: Flask, marketing: FlaskClient
+) -> None:
+    with data(app) as session:
+        customer = add_customer(session, "N1", base=CN_ROW)
+        create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        piece = session.scalars(select(MailPiece).where(MailPiece.customer_id == customer.id)).one()
+        record_return(session, piece_code=piece.piece_code, reason="VAC", source=ReturnSource.SCAN, actor="clerk")
+        # A note without a phrase (typed by a person, or stored before notes kept one) is shown as written.
+        address = session.get_one(Address, piece.address_id)
+        record_event(session, address=address, kind=AddressEventKind.EDITED, changes={}, source=ChangeSource.STAFF,
+                     actor="t", note="typed by hand")
+        customer_id, code = customer.id, display_piece_code(piece.piece_code)
+
+    history = _history(marketing.get(f"/customers/{customer_id}").get_data(as_text=True))
+    assert f"returned mail: VAC (Vacant), piece {code}" in history
+    post(marketing, "/profile", {"locale": "zh"})
+    history = _history(marketing.get(f"/customers/{customer_id}").get_data(as_text=True))
+    assert f"退件：VAC，邮件 {code}" in history and "returned mail" not in history
+    assert "typed by hand" in history
+
+
+def _history(page: str) -> str:
+    return html.unescape(page[page.index('<ol class="timeline">'):])
 
 
 SCORED_ON = date(2026, 6, 30)
