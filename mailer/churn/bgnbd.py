@@ -16,7 +16,7 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+from scipy import special
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -319,6 +319,10 @@ def fit(
     if not data.repeat.any():
         raise ValueError("no customer has a repeat purchase, so the model cannot be fitted")
     start = initial if initial is not None else _initial_guess(data)
+    # Imported here: scipy.optimize adds about 25 MB to every process that loads the app, and only
+    # fitting needs it.
+    from scipy import optimize
+
     result = optimize.minimize(
         _objective,
         np.log(start.as_array()),

@@ -37,7 +37,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
-from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from mailer.addresses.normalize import (
@@ -187,6 +186,10 @@ class PairScore:
 @lru_cache(maxsize=1 << 17)
 def _pinyin_word(text: str) -> str:
     """Write Chinese characters as one run of toneless pinyin; other characters stay."""
+    # Imported here: pypinyin's dictionaries take about 56 MB, and only duplicate search needs them,
+    # not every process that loads the app (imports, scans, render workers).
+    from pypinyin import lazy_pinyin
+
     return "".join(lazy_pinyin(text)).casefold()
 
 
