@@ -57,6 +57,11 @@ def stored(text: str | None) -> dict[str, Any] | None:
     return text.to_json() if isinstance(text, Message) else None
 
 
+def restored(text: str | None, phrase: Mapping[str, Any] | None) -> str | None:
+    """Return a stored text as a Message where its phrase was stored beside it, else as it is."""
+    return text if phrase is None else Message.from_json(phrase)
+
+
 def join(separator: str, parts: list[Message] | tuple[Message, ...]) -> Message:
     """Join messages into one whose parts each stay translatable."""
     names = [f"part{index}" for index in range(len(parts))]

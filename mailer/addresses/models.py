@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.db import Base, utcnow
-from mailer.messages import Message
+from mailer.messages import restored
 
 if TYPE_CHECKING:
     from mailer.customers.models import Customer
@@ -126,4 +126,4 @@ class AddressEvent(Base):
     @property
     def note_message(self) -> str | None:
         """Return the note as a Message where it has a phrase, else as stored."""
-        return self.note if self.note_phrase is None else Message.from_json(self.note_phrase)
+        return restored(self.note, self.note_phrase)

@@ -33,6 +33,7 @@ from mailer.batches.rendering import (
 )
 from mailer.batches.service import record_render_failure
 from mailer.db import make_engine
+from mailer.messages import Message, join
 
 logger = logging.getLogger(__name__)
 
@@ -215,12 +216,11 @@ def record_job_failure(
     logger.warning("render of batch %s stopped: job %s failed (%s)", batch_id, job.id, exc_type.__name__)
 
 
-def _refusal_text(refused: LayoutRefused) -> str:
+def _refusal_text(refused: LayoutRefused) -> Message:
     # Piece codes, fields and what is wrong, never the address text itself.
-    lines = [f"{refused}; nothing was rendered."]
+    lines = [Message("%(refusal)s; nothing was rendered.", refusal=refused.args[0])]
     for problem in refused.problems[:PROBLEMS_SHOWN]:
-        where = f"piece {problem.piece_code}" if problem.piece_code else "sender"
-        lines.append(f"{where}: {problem.field}: {problem.message}")
+        lines.append(Message("%(where)s: %(problem)s", where=problem.where, problem=problem.summary))
     if len(refused.problems) > PROBLEMS_SHOWN:
-        lines.append(f"… and {len(refused.problems) - PROBLEMS_SHOWN} more")
-    return "\n".join(lines)
+        lines.append(Message("… and %(count)s more", count=len(refused.problems) - PROBLEMS_SHOWN))
+    return join("\n", lines)

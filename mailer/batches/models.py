@@ -68,6 +68,8 @@ class Batch(Base):
     rendered_at: Mapped[datetime | None]
     # Why the last render stopped (pieces that do not fit, a failed job); None while all is well.
     render_error: Mapped[str | None] = mapped_column(Text)
+    # Its template and values (mailer.messages.stored), so the batch page can say it in its language.
+    render_error_phrase: Mapped[dict[str, Any] | None]
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
 
@@ -95,6 +97,8 @@ class MailPiece(Base):
     household_size: Mapped[int] = mapped_column(default=1)
     status: Mapped[PieceStatus] = mapped_column(default=PieceStatus.READY)
     hold_reason: Mapped[str | None] = mapped_column(String(300))
+    # The whole reason as a phrase, to say it in the page's language.
+    hold_reason_phrase: Mapped[dict[str, Any] | None]
     # When the customer gave a new address through this piece's update link: it changes an address once.
     address_updated_at: Mapped[datetime | None]
 

@@ -41,6 +41,7 @@ from mailer.envelopes import (
     reasons_for,
     render_envelopes,
 )
+from mailer.messages import Message, join, stored
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class LayoutRefused(RenderError):
 
     def __init__(self, problems: Sequence[LayoutProblem]) -> None:
         self.problems = tuple(problems)
-        super().__init__(f"{len(self.problems)} piece(s) do not fit their envelope")
+        super().__init__(Message("%(count)s piece(s) do not fit their envelope", count=len(self.problems)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ def prepare_render(
 def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings, hold_unfit: bool) -> None:
     profile = PROFILES[batch.profile]
     problems: list[LayoutProblem] = []
-    held: dict[int, str] = {}
+    held: dict[int, Message] = {}
     # Plain rows, not ORM objects: a million pieces must not pile up in the session.
     pieces = session.execute(
         select(MailPiece.id, MailPiece.piece_code, MailPiece.lines, MailPiece.postal_code)
@@ -164,12 +165,14 @@ def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings,
         )
         if found:
             problems.extend(found)
-            held[piece.id] = "; ".join(f"{p.field}: {p.message}" for p in found)[:300]
+            held[piece.id] = join("; ", [problem.summary for problem in found])
     if problems and not hold_unfit:
         raise LayoutRefused(problems)
     for piece_id, reason in held.items():
         session.execute(
-            update(MailPiece).where(MailPiece.id == piece_id).values(status=PieceStatus.HELD, hold_reason=reason)
+            update(MailPiece)
+            .where(MailPiece.id == piece_id)
+            .values(status=PieceStatus.HELD, hold_reason=reason[:300], hold_reason_phrase=stored(reason))
         )
 
 

@@ -8,7 +8,6 @@ rendered batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, Campaign, FileStatus, MailPiece, PieceStatus
 from mailer.batches.rendering import RenderError
 from mailer.customers.models import Customer
+from mailer.messages import restored, stored
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from returns.models import MailReturn
 
@@ -127,7 +127,9 @@ class BatchSummary:
     @property
     def render_error(self) -> str | None:
         """Return why the last render stopped; a rendered batch has no such reason any more."""
-        return None if self.batch.status is BatchStatus.RENDERED else self.batch.render_error
+        if self.batch.status is BatchStatus.RENDERED:
+            return None
+        return restored(self.batch.render_error, self.batch.render_error_phrase)
 
     @property
     def rendering(self) -> bool:
@@ -208,16 +210,31 @@ def batch_pieces(
     return keyset_page(session, statement, key=MailPiece.sequence, after=after, before=before, size=size)
 
 
-def held_pieces(session: Session, *, batch_id: int, limit: int = 100) -> Sequence[Row[Any]]:
+@dataclass(frozen=True, slots=True)
+class HeldPiece:
+    """A piece held back from printing, and why (a Message where its phrase was stored)."""
+
+    sequence: int
+    piece_code: str
+    hold_reason: str | None
+    customer_id: int
+    customer_no: str
+
+
+def held_pieces(session: Session, *, batch_id: int, limit: int = 100) -> list[HeldPiece]:
     """Return the first held pieces of a batch in presort order, with the reason each is held."""
-    return session.execute(
-        select(MailPiece.sequence, MailPiece.piece_code, MailPiece.hold_reason,
-               Customer.id.label("customer_id"), Customer.customer_no)
+    rows = session.execute(
+        select(MailPiece.sequence, MailPiece.piece_code, MailPiece.hold_reason, MailPiece.hold_reason_phrase,
+               Customer.id, Customer.customer_no)
         .join(Customer, Customer.id == MailPiece.customer_id)
         .where(MailPiece.batch_id == batch_id, MailPiece.status == PieceStatus.HELD)
         .order_by(MailPiece.sequence)
         .limit(limit)
-    ).all()
+    )
+    return [
+        HeldPiece(sequence, code, restored(reason, phrase), customer_id, customer_no)
+        for sequence, code, reason, phrase, customer_id, customer_no in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +305,7 @@ def claim_render(session: Session, *, batch_id: int) -> None:
             (Batch.status == BatchStatus.SELECTED)
             | ((Batch.status == BatchStatus.RENDERING) & Batch.render_error.is_not(None)),
         )
-        .values(status=BatchStatus.RENDERING, render_error=None)
+        .values(status=BatchStatus.RENDERING, render_error=None, render_error_phrase=None)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -301,7 +318,7 @@ def claim_render(session: Session, *, batch_id: int) -> None:
 def record_render_failure(session: Session, *, batch_id: int, message: str) -> None:
     """Note why a render stopped; a batch with no file planned yet goes back to selected."""
     planned = session.scalar(select(func.count()).where(BatchFile.batch_id == batch_id)) or 0
-    values: dict[str, Any] = {"render_error": message[:RENDER_ERROR_LENGTH]}
+    values: dict[str, Any] = {"render_error": message[:RENDER_ERROR_LENGTH], "render_error_phrase": stored(message)}
     if not planned:
         values["status"] = BatchStatus.SELECTED
     session.execute(

@@ -20,6 +20,7 @@ from mailer.envelopes.codes import (
 from mailer.envelopes.fonts import FontStack, font_stack
 from mailer.envelopes.pieces import EnvelopePiece, Sender
 from mailer.envelopes.profiles import MM, AddressBlock, EnvelopeProfile
+from mailer.messages import Message
 
 _SIZE_STEP = 0.25  # address sizes are chosen on a quarter-point grid
 NOTICE_LEADING = 1.35
@@ -39,9 +40,18 @@ class LayoutProblem:
     text: str  # the offending line or value, as given
     message: str
 
+    @property
+    def where(self) -> Message:
+        """Name what the problem is in: the piece, or the sender's side."""
+        return Message("piece %(code)s", code=self.piece_code) if self.piece_code is not None else Message("sender")
+
+    @property
+    def summary(self) -> Message:
+        """Return the field and what is wrong with it, without the text (it may be a customer's address)."""
+        return Message("%(field)s: %(problem)s", field=self.field, problem=self.message)
+
     def __str__(self) -> str:
-        where = f"piece {self.piece_code}" if self.piece_code is not None else "sender"
-        return f"{where}: {self.field}: {self.message}: {self.text!r}"
+        return f"{self.where}: {self.field}: {self.message}: {self.text!r}"
 
 
 class LayoutError(ValueError):
@@ -76,22 +86,22 @@ def fit_block(lines: Sequence[str], block: AddressBlock, fonts: FontStack) -> tu
     """
     problems: list[tuple[str, str, str]] = []
     if not lines:
-        return block.font_size, [("address", "", "no address lines")]
+        return block.font_size, [("address", "", Message("no address lines"))]
     if len(lines) > block.max_lines:
         problems.append(
             (
-                f"line {block.max_lines + 1}",
+                _line(block.max_lines + 1),
                 lines[block.max_lines],
-                f"{len(lines)} lines, the block holds at most {block.max_lines}",
+                Message("%(count)s lines, the block holds at most %(most)s", count=len(lines), most=block.max_lines),
             )
         )
     unit_widths = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            problems.append((f"line {number}", line, "blank line"))
+            problems.append((_line(number), line, Message("blank line")))
         missing = fonts.missing(line)
         if missing:
-            problems.append((f"line {number}", line, f"no glyph for {missing!r} in the embedded fonts"))
+            problems.append((_line(number), line, _no_glyph(missing)))
         unit_widths.append(fonts.width(line, 1.0))
     size = min(block.font_size, block.box.height / _block_height(len(lines), block))
     widest = max(unit_widths)
@@ -104,18 +114,23 @@ def fit_block(lines: Sequence[str], block: AddressBlock, fonts: FontStack) -> tu
             if width > block.box.width:
                 problems.append(
                     (
-                        f"line {number}",
+                        _line(number),
                         line,
-                        f"{width / MM:.1f} mm wide at {block.min_font_size:g} pt,"
-                        f" the block is {block.box.width / MM:.1f} mm",
+                        Message(
+                            "%(width).1f mm wide at %(size)g pt, the block is %(space).1f mm",
+                            width=width / MM, size=block.min_font_size, space=block.box.width / MM,
+                        ),
                     )
                 )
         if _block_height(len(lines), block) * block.min_font_size > block.box.height and len(lines) <= block.max_lines:
             problems.append(
                 (
-                    f"line {len(lines)}",
+                    _line(len(lines)),
                     lines[-1],
-                    f"{len(lines)} lines do not fit {block.box.height / MM:.1f} mm at {block.min_font_size:g} pt",
+                    Message(
+                        "%(count)s lines do not fit %(height).1f mm at %(size)g pt",
+                        count=len(lines), height=block.box.height / MM, size=block.min_font_size,
+                    ),
                 )
             )
     return size, problems
@@ -126,15 +141,22 @@ def _check_text(
 ) -> list[tuple[str, str, str]]:
     problems = []
     if not text.strip():
-        problems.append((field, text, "empty"))
+        problems.append((field, text, Message("empty")))
     missing = fonts.missing(text)
     if missing:
-        problems.append((field, text, f"no glyph for {missing!r} in the embedded fonts"))
+        problems.append((field, text, _no_glyph(missing)))
     if max_width is not None:
         width = fonts.width(text, size)
         if width > max_width:
             problems.append(
-                (field, text, f"{width / MM:.1f} mm wide at {size:g} pt, the space is {max_width / MM:.1f} mm")
+                (
+                    field,
+                    text,
+                    Message(
+                        "%(width).1f mm wide at %(size)g pt, the space is %(space).1f mm",
+                        width=width / MM, size=size, space=max_width / MM,
+                    ),
+                )
             )
     return problems
 
@@ -148,12 +170,12 @@ def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePla
     found += block_problems
 
     if profile.postcode_pattern is not None and not re.fullmatch(profile.postcode_pattern, piece.postal_code):
-        found.append(("postal_code", piece.postal_code, f"does not match {profile.postcode_pattern}"))
+        found.append(("postal_code", piece.postal_code, _no_match(profile.postcode_pattern)))
 
     pattern = ""
     code = piece.piece_code
     if not code or any(not (" " <= char <= "~") for char in code):
-        found.append(("piece_code", code, "must be non-empty printable ASCII for Code 128"))
+        found.append(("piece_code", code, Message("must be non-empty printable ASCII for Code 128")))
     else:
         slot = profile.barcode
         pattern = code128_pattern(code)
@@ -163,13 +185,16 @@ def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePla
                 (
                     "piece_code",
                     code,
-                    f"Code 128 is {width / MM:.1f} mm with quiet zones, the space is {slot.max_width / MM:.1f} mm",
+                    Message(
+                        "Code 128 is %(width).1f mm with quiet zones, the space is %(space).1f mm",
+                        width=width / MM, space=slot.max_width / MM,
+                    ),
                 )
             )
 
     qr = profile.back.qr
     if not piece.update_url or not piece.update_url.isascii() or not piece.update_url.isprintable():
-        found.append(("update_url", piece.update_url, "must be non-empty printable ASCII"))
+        found.append(("update_url", piece.update_url, Message("must be non-empty printable ASCII")))
     else:
         side = int(qr.box.width / qr.min_module) - 2 * qr.quiet_modules
         max_version = max(0, (side - 17) // 4)
@@ -178,7 +203,9 @@ def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePla
                 (
                     "update_url",
                     piece.update_url,
-                    f"too long for a QR code with modules of at least {qr.min_module / MM:.2f} mm",
+                    Message(
+                        "too long for a QR code with modules of at least %(module).2f mm", module=qr.min_module / MM
+                    ),
                 )
             )
     found += _check_text(
@@ -218,14 +245,16 @@ def check_sender(sender: Sender, reasons: Sequence[tuple[str, str]], profile: En
     fonts = font_stack()
     found: list[tuple[str, str, str]] = []
     _, block_problems = fit_block(sender.address_lines, profile.return_address, fonts)
-    found += [(f"sender {field}", line, message) for field, line, message in block_problems]
+    found += [(Message("sender %(field)s", field=field), line, message) for field, line, message in block_problems]
 
     if (
         profile.sender_postcode is not None
         and profile.postcode_pattern is not None
         and not re.fullmatch(profile.postcode_pattern, sender.postal_code)
     ):
-        found.append(("sender postal_code", sender.postal_code, f"does not match {profile.postcode_pattern}"))
+        found.append(
+            (Message("sender %(field)s", field="postal_code"), sender.postal_code, _no_match(profile.postcode_pattern))
+        )
 
     back = profile.back
     contact = contact_line(sender, profile)
@@ -233,20 +262,23 @@ def check_sender(sender: Sender, reasons: Sequence[tuple[str, str]], profile: En
 
     notice_lines = wrap(back.notice, back.notice_box.width, back.notice_size)
     if len(notice_lines) * back.notice_size * NOTICE_LEADING > back.notice_box.height:
-        found.append(("notice", back.notice, f"{len(notice_lines)} lines do not fit its box"))
+        found.append(("notice", back.notice, Message("%(count)s lines do not fit its box", count=len(notice_lines))))
     for line in notice_lines:
         found += _check_text(fonts, "notice", line, back.notice_size, back.notice_box.width)
 
     rows = int(back.reasons_box.height / back.reason_row_height + 1e-6)
     if len(reasons) > rows * back.reason_columns:
-        found.append(("reasons", str(len(reasons)), f"at most {rows * back.reason_columns} fit the back"))
+        found.append(
+            ("reasons", str(len(reasons)), Message("at most %(count)s fit the back", count=rows * back.reason_columns))
+        )
     if not reasons:
-        found.append(("reasons", "", "no return reasons for the back"))
+        found.append(("reasons", "", Message("no return reasons for the back")))
     column_width = back.reasons_box.width / back.reason_columns
     for code, label in reasons:
-        found += _check_text(fonts, f"reason {code}", label, back.reason_size, None)
+        field = Message("reason %(code)s", code=code)
+        found += _check_text(fonts, field, label, back.reason_size, None)
         if reason_cell_width(code, label, profile) > column_width:
-            found.append((f"reason {code}", label, f"does not fit a column of {column_width / MM:.1f} mm"))
+            found.append((field, label, Message("does not fit a column of %(width).1f mm", width=column_width / MM)))
     return [LayoutProblem(None, field, text, message) for field, text, message in found]
 
 
@@ -271,3 +303,15 @@ def contact_line(sender: Sender, profile: EnvelopeProfile) -> str:
     """Return the website and hotline line printed on the back."""
     back = profile.back
     return f"{back.website_label}{sender.website}    {back.hotline_label}{sender.hotline}"
+
+
+def _line(number: int) -> Message:
+    return Message("line %(number)s", number=number)
+
+
+def _no_glyph(missing: str) -> Message:
+    return Message("no glyph for %(chars)s in the embedded fonts", chars=repr(missing))
+
+
+def _no_match(pattern: str) -> Message:
+    return Message("does not match %(pattern)s", pattern=pattern)

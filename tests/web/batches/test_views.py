@@ -216,6 +216,10 @@ def test_a_refused_render_is_shown_on_the_page_and_holding_the_unfit_pieces_rend
     page = text(client.get(f"/batches/{batch_id}"))
     assert "The last render stopped." in page and "1 piece(s) do not fit their envelope" in page
     assert "mm wide" in page and "Render the print files" in page
+    post(client, "/profile", {"locale": "zh"})
+    page = text(client.get(f"/batches/{batch_id}"))
+    assert "1 封邮件排不进信封；没有生成任何文件。" in page and "毫米" in page and "mm wide" not in page
+    post(client, "/profile", {"locale": "en"})
 
     post(client, f"/batches/{batch_id}/render", {"hold_unfit": "y"})
     run_worker(render_site.queue)
@@ -223,6 +227,10 @@ def test_a_refused_render_is_shown_on_the_page_and_holding_the_unfit_pieces_rend
     page = text(client.get(f"/batches/{batch_id}"))
     assert "The last render stopped." not in page
     assert "Held pieces" in page and "mm wide" in page and ">C002</a>" in page
+    post(client, "/profile", {"locale": "zh"})
+    held_page = text(client.get(f"/batches/{batch_id}"))
+    assert "第 1 行：" in held_page and "毫米" in held_page and "mm wide" not in held_page
+    post(client, "/profile", {"locale": "en"})
     held = download(client, f"/batches/{batch_id}/held.csv")
     assert held.status_code == 200 and "C002" in held.get_data(as_text=True)
     assert _progress(client, batch_id)["done"] is True
