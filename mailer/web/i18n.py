@@ -134,6 +134,8 @@ def say(text: object) -> str:
     """Return a service's message, or the one an error carries, in the page's language; other text as it is."""
     if isinstance(text, Exception) and len(text.args) == 1 and isinstance(text.args[0], Message):
         text = text.args[0]
+    if text is None:
+        return ""
     if not isinstance(text, Message):
         return str(text)
     if not text.values:

@@ -112,6 +112,7 @@ def test_a_services_message_is_said_in_the_pages_language(app: Flask) -> None:
         assert say(UserError(Message("you cannot deactivate yourself"))) == "不能停用自己"
         # Text that is no Message, and an unknown template, stay as they are.
         assert say("plain text") == "plain text"
+        assert say(None) == ""
         assert say(Message("no translation for %(x)s", x=1)) == "no translation for 1"
     with app.test_request_context(headers=ENGLISH):
         assert say(problem) == str(problem)
