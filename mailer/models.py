@@ -6,7 +6,7 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
-from mailer.dedupe.models import CustomerMerge
+from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.orders.models import Order
 from returns.models import MailReturn
 
@@ -20,6 +20,7 @@ __all__ = [
     "Campaign",
     "Customer",
     "CustomerMerge",
+    "DismissedPair",
     "MailPiece",
     "MailReturn",
     "Order",

@@ -1,4 +1,5 @@
-"""``python -m mailer dedupe ...``: find likely duplicate customers, merge them, undo merges."""
+"""``python -m mailer dedupe ...``: find likely duplicate customers, merge them, undo merges, and
+mark pairs as not duplicates."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from mailer.dedupe.service import (
     DuplicateSearch,
     MergeError,
     auto_merge,
+    dismiss_pair,
     find_duplicates,
+    list_dismissed,
     list_merges,
     merge_customers,
     pair_score,
+    restore_pair,
     undo_merge,
 )
 
@@ -48,7 +52,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 @click.pass_context
 @with_appcontext
 def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: bool) -> None:
-    """Find likely duplicate customers (the same as ``dedupe find``), merge them, undo merges."""
+    """Find likely duplicate customers (the same as ``dedupe find``), merge them, undo merges,
+    mark pairs as not duplicates."""
     if ctx.invoked_subcommand is None:
         _find(threshold=threshold, out=out, as_json=as_json)
 
@@ -60,9 +65,10 @@ def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: 
 def find_command(threshold: float, out: Path | None, as_json: bool) -> None:
     """List pairs of customers that are likely one person, best first.
 
-    Names and current addresses are compared (Chinese and pinyin alike); merged customers and
-    customers without a current address are left out. Columns: customer_no_a, customer_no_b,
-    score, name_score, address_score. A summary goes to standard error.
+    Names and current addresses are compared (Chinese and pinyin alike); merged customers,
+    customers without a current address and pairs marked as not duplicates are left out.
+    Columns: customer_no_a, customer_no_b, score, name_score, address_score. A summary goes to
+    standard error.
     """
     _find(threshold=threshold, out=out, as_json=as_json)
 
@@ -90,7 +96,8 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
     stats = search.stats
     click.echo(
         f"{stats.customers} customers compared ({search.without_address} without a current address "
-        f"left out): {len(search.pairs)} likely duplicate pairs at score {threshold:g} or more; "
+        f"left out): {len(search.pairs)} likely duplicate pairs at score {threshold:g} or more"
+        f"{f' ({search.dismissed} more marked not duplicates)' if search.dismissed else ''}; "
         f"{stats.pairs_compared:,} pairs compared in {stats.blocks:,} blocks "
         f"({stats.pairs_per_second:,.0f} pairs/s while scoring), {search.seconds:.1f} s in all",
         err=True,
@@ -112,7 +119,7 @@ def _write_pairs(handle: TextIO, search: DuplicateSearch) -> None:
 
 def _summary(search: DuplicateSearch) -> dict[str, object]:
     return {
-        **search.stats.as_dict(), "without_address": search.without_address,
+        **search.stats.as_dict(), "without_address": search.without_address, "dismissed": search.dismissed,
         "total_seconds": round(search.seconds, 3),
     }
 
@@ -230,4 +237,54 @@ def merges_command(limit: int, as_json: bool) -> None:
         click.echo(
             f"{entry['merge_id']:>6}  {entry['merged']} -> {entry['survivor']}  score {score}  "
             f"{entry['merged_at'][:19]}  {entry['actor']}{flags}"
+        )
+
+
+@dedupe_cli.command("dismiss")
+@click.argument("first_no")
+@click.argument("second_no")
+@click.option("--note", default=None, help="Why they are different people (twins, father and son, ...).")
+def dismiss_command(first_no: str, second_no: str, note: str | None) -> None:
+    """Mark customers FIRST_NO and SECOND_NO as different people: never offered or merged as duplicates.
+
+    Undo with ``dedupe restore``. Exit status: 0 marked (or marked already), 1 not marked (the
+    reason is printed).
+    """
+    with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
+        _, created = dismiss_pair(session, first_no=first_no, second_no=second_no, actor=cli_actor(), note=note)
+    state = "marked" if created else "already marked"
+    click.echo(f"customers {first_no} and {second_no} {state} as not duplicates")
+
+
+@dedupe_cli.command("restore")
+@click.argument("first_no")
+@click.argument("second_no")
+def restore_command(first_no: str, second_no: str) -> None:
+    """Take back the not-duplicates mark of FIRST_NO and SECOND_NO, so they may be offered again.
+
+    Exit status: 0 taken back, 1 not changed (the reason is printed).
+    """
+    with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
+        restore_pair(session, first_no=first_no, second_no=second_no, actor=cli_actor())
+    click.echo(f"customers {first_no} and {second_no} may be offered as duplicates again")
+
+
+@dedupe_cli.command("dismissed")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the pairs as a JSON array.")
+def dismissed_command(limit: int, as_json: bool) -> None:
+    """List the latest pairs marked as not duplicates, newest first."""
+    entries = [
+        {"customer_no_a": first_no, "customer_no_b": second_no, "actor": dismissed.actor,
+         "dismissed_at": dismissed.dismissed_at.isoformat(), "note": dismissed.note}
+        for dismissed, first_no, second_no in list_dismissed(db.session, limit=limit)
+    ]
+    if as_json:
+        click.echo(json.dumps(entries, ensure_ascii=False))
+        return
+    for entry in entries:
+        note = f"  {entry['note']}" if entry["note"] else ""
+        click.echo(
+            f"{entry['customer_no_a']} / {entry['customer_no_b']}  {entry['dismissed_at'][:19]}  "
+            f"{entry['actor']}{note}"
         )

@@ -1,11 +1,12 @@
-"""The record of one customer merged into another, kept so the merge can be undone exactly."""
+"""The record of one customer merged into another (kept so the merge can be undone exactly), and
+pairs of customers a person judged to be two different people."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.addresses.models import AddressValidity
@@ -40,3 +41,24 @@ class CustomerMerge(Base):
 
     def __repr__(self) -> str:
         return f"<CustomerMerge {self.id}: {self.merged_id} into {self.survivor_id}>"
+
+
+class DismissedPair(Base):
+    """Two customers a person judged to be different people, never offered as duplicates again."""
+
+    __tablename__ = "dismissed_pairs"
+    # The lower customer id first, so a pair is one row whichever way round it was dismissed.
+    __table_args__ = (
+        UniqueConstraint("first_id", "second_id"),
+        CheckConstraint("first_id < second_id", name="canonical_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    actor: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(Text)
+    dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<DismissedPair {self.id}: {self.first_id} and {self.second_id}>"

@@ -1,4 +1,5 @@
-"""Finding duplicate customers, merging a duplicate into its survivor, and undoing a merge.
+"""Finding duplicate customers, merging a duplicate into its survivor, undoing a merge, and
+remembering pairs a person judged to be two different people (never offered again).
 
 A merge moves every row that belongs to the merged customer (orders, addresses with their
 history, mail pieces and returns: ``MOVED_WITH_CUSTOMER``) to the survivor, retires the merged
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import Select, and_, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mailer.addresses.models import (
     Address,
@@ -43,7 +44,7 @@ from mailer.dedupe.matching import (
     find_pairs,
     match_keys,
 )
-from mailer.dedupe.models import CustomerMerge
+from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.messages import Message, stored
 from mailer.orders.models import Order
 from returns.models import MailReturn
@@ -101,6 +102,8 @@ class DuplicateSearch:
     threshold: float
     # Customers left out because they have no current address to compare.
     without_address: int
+    # Pairs found but left out because a person marked them as two different people.
+    dismissed: int
     # The whole search: reading the customers, building their keys, blocking and scoring.
     seconds: float
 
@@ -142,20 +145,25 @@ def find_duplicates(
     table = KeyTable.from_customers(_stream_customers(session))
     found, stats = find_pairs(table, threshold=threshold, max_block=max_block, progress=progress)
     numbers = table.customer_nos
-    pairs = [
+    dismissed = dismissed_numbers(session)
+    pairs: list[DuplicatePair] = []
+    left_out = 0
+    for a, b, score, name_score, address_score in zip(
+        found.a.tolist(), found.b.tolist(), found.score.tolist(), found.name_score.tolist(),
+        found.address_score.tolist(), strict=True,
+    ):
         # The lower customer number first, so a pair reads the same in every run.
-        DuplicatePair(*sorted((numbers[a], numbers[b])), score, name_score, address_score)
-        for a, b, score, name_score, address_score in zip(
-            found.a.tolist(), found.b.tolist(), found.score.tolist(), found.name_score.tolist(),
-            found.address_score.tolist(), strict=True,
-        )
-    ]
+        first_no, second_no = sorted((numbers[a], numbers[b]))
+        if (first_no, second_no) in dismissed:
+            left_out += 1
+            continue
+        pairs.append(DuplicatePair(first_no, second_no, score, name_score, address_score))
     counted = session.scalar(
         select(func.count()).select_from(Customer).where(Customer.status != CustomerStatus.MERGED)
     )
     return DuplicateSearch(
         pairs=pairs, stats=stats, threshold=threshold, without_address=int(counted or 0) - len(table),
-        seconds=time.perf_counter() - began,
+        dismissed=left_out, seconds=time.perf_counter() - began,
     )
 
 
@@ -373,8 +381,9 @@ def auto_merge(
     """Merge every pair scoring at least ``min_score``; the older customer survives.
 
     Pairs are taken best first. A customer already merged in this run is represented by its
-    survivor, so a cluster of three folds into its oldest member. With ``dry_run`` nothing is
-    merged and each pair comes back with None.
+    survivor, so a cluster of three folds into its oldest member; two clusters holding a pair
+    marked as not duplicates are never folded together. With ``dry_run`` nothing is merged and
+    each pair comes back with None.
     """
     if not AUTO_MERGE_FLOOR <= min_score <= 100:
         raise MergeError(
@@ -391,19 +400,29 @@ def auto_merge(
         )
     }
     survivor_of: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+    dismissed = dismissed_numbers(session)
 
     def root(customer_no: str) -> str:
         while customer_no in survivor_of:
             customer_no = survivor_of[customer_no]
         return customer_no
 
+    def kept_apart(first: str, second: str) -> bool:
+        # Folding clusters together must not join two customers a person said are different.
+        return any(
+            tuple(sorted((x, y))) in dismissed
+            for x in members.get(first, {first}) for y in members.get(second, {second})
+        )
+
     done: list[tuple[DuplicatePair, CustomerMerge | None]] = []
     for pair in search.pairs:
         first, second = root(pair.customer_no_a), root(pair.customer_no_b)
-        if first == second:
+        if first == second or kept_apart(first, second):
             continue
         survivor_no, merged_no = sorted((first, second), key=lambda no: age[no])
         survivor_of[merged_no] = survivor_no
+        members[survivor_no] = members.pop(survivor_no, {survivor_no}) | members.pop(merged_no, {merged_no})
         if dry_run:
             done.append((pair, None))
             continue
@@ -423,3 +442,87 @@ def list_merges(session: Session, *, limit: int = 50) -> list[tuple[CustomerMerg
         select(CustomerMerge, survivor, merged).order_by(CustomerMerge.id.desc()).limit(limit)
     )
     return [(merge, survivor_no, merged_no) for merge, survivor_no, merged_no in rows]
+
+
+# --- pairs that are not duplicates ------------------------------------------------------------
+
+
+def _customer_ids(session: Session, first_no: str, second_no: str) -> tuple[int, int]:
+    if first_no == second_no:
+        raise MergeError(
+            Message("customer %(customer_no)s cannot be paired with itself", customer_no=first_no)
+        )
+    # Locked like a merge's customers, so two people dismissing one pair at once write one row.
+    first, second = _customer_for_update(session, first_no), _customer_for_update(session, second_no)
+    return first.id, second.id
+
+
+def _find_dismissed(session: Session, ids: tuple[int, int]) -> DismissedPair | None:
+    low, high = sorted(ids)
+    return session.scalar(
+        select(DismissedPair).where(DismissedPair.first_id == low, DismissedPair.second_id == high)
+    )
+
+
+def dismiss_pair(
+    session: Session, *, first_no: str, second_no: str, actor: str, note: str | None = None
+) -> tuple[DismissedPair, bool]:
+    """Mark two customers as different people; return the record and whether it is new.
+
+    A pair already marked is left as it is (its note and who marked it stay).
+    """
+    ids = _customer_ids(session, first_no, second_no)
+    existing = _find_dismissed(session, ids)
+    if existing is not None:
+        return existing, False
+    low, high = sorted(ids)
+    dismissed = DismissedPair(first_id=low, second_id=high, actor=actor, note=(note or "").strip() or None)
+    session.add(dismissed)
+    session.flush()
+    record(
+        session, actor=actor, action="customer.pair_dismiss", object_type="customer", object_id=first_no,
+        detail={"dismissed_id": dismissed.id, "other": second_no, "note": dismissed.note},
+    )
+    logger.info("%s marked customers %s and %s as not duplicates", actor, first_no, second_no)
+    return dismissed, True
+
+
+def restore_pair(session: Session, *, first_no: str, second_no: str, actor: str) -> None:
+    """Take back a "not a duplicate" mark, so the pair may be offered as duplicates again."""
+    ids = _customer_ids(session, first_no, second_no)
+    dismissed = _find_dismissed(session, ids)
+    if dismissed is None:
+        raise MergeError(
+            Message("customers %(first)s and %(second)s are not marked as different people",
+                    first=first_no, second=second_no)
+        )
+    record(
+        session, actor=actor, action="customer.pair_restore", object_type="customer", object_id=first_no,
+        detail={"dismissed_id": dismissed.id, "other": second_no, "dismissed_by": dismissed.actor,
+                "dismissed_at": dismissed.dismissed_at.isoformat(), "note": dismissed.note},
+    )
+    session.delete(dismissed)
+    session.flush()
+    logger.info("%s took back the not-duplicates mark of customers %s and %s", actor, first_no, second_no)
+
+
+def dismissed_numbers(session: Session) -> set[tuple[str, str]]:
+    """Return every pair marked as different people, as customer numbers, the lower first."""
+    first, second = aliased(Customer), aliased(Customer)
+    rows = session.execute(
+        select(first.customer_no, second.customer_no)
+        .select_from(DismissedPair)
+        .join(first, first.id == DismissedPair.first_id)
+        .join(second, second.id == DismissedPair.second_id)
+    )
+    return {(a, b) if a < b else (b, a) for a, b in rows}
+
+
+def list_dismissed(session: Session, *, limit: int = 50) -> list[tuple[DismissedPair, str, str]]:
+    """Return the latest pairs marked as different people, newest first, with both customer numbers."""
+    first = select(Customer.customer_no).where(Customer.id == DismissedPair.first_id).scalar_subquery()
+    second = select(Customer.customer_no).where(Customer.id == DismissedPair.second_id).scalar_subquery()
+    rows = session.execute(
+        select(DismissedPair, first, second).order_by(DismissedPair.id.desc()).limit(limit)
+    )
+    return [(dismissed, first_no, second_no) for dismissed, first_no, second_no in rows]

@@ -125,3 +125,46 @@ def test_auto_merges_above_the_line_from_the_environment(
     assert "1 pairs merged automatically at score 99 or more" in result.stderr
     listed = json.loads(runner.invoke(args=["dedupe", "merges", "--json"]).stdout)
     assert [(m["merged"], m["automatic"]) for m in listed] == [("C002", True)]
+
+
+def test_dismiss_list_and_restore_a_pair(runner: FlaskCliRunner, customers: None) -> None:
+    result = runner.invoke(args=["dedupe", "dismiss", "C002", "C001", "--note", "father and son"])
+    assert result.exit_code == 0, result.output
+    assert "customers C002 and C001 marked as not duplicates" in result.stdout
+    again = runner.invoke(args=["dedupe", "dismiss", "C001", "C002"])
+    assert again.exit_code == 0 and "already marked" in again.stdout
+
+    found = runner.invoke(args=["dedupe", "--json"])
+    data = json.loads(found.stdout)
+    assert [(p["customer_no_a"], p["customer_no_b"]) for p in data["pairs"]] == [("C003", "C004")]
+    assert data["summary"]["dismissed"] == 1
+    assert "1 likely duplicate pairs at score 88 or more (1 more marked not duplicates)" in (
+        runner.invoke(args=["dedupe"]).stderr
+    )
+
+    listed = json.loads(runner.invoke(args=["dedupe", "dismissed", "--json"]).stdout)
+    assert [(p["customer_no_a"], p["customer_no_b"], p["note"]) for p in listed] == [
+        ("C001", "C002", "father and son")
+    ]
+    assert listed[0]["actor"].startswith("cli:")
+    assert "C001 / C002" in runner.invoke(args=["dedupe", "dismissed"]).stdout
+
+    restored = runner.invoke(args=["dedupe", "restore", "C001", "C002"])
+    assert restored.exit_code == 0, restored.output
+    assert json.loads(runner.invoke(args=["dedupe", "dismissed", "--json"]).stdout) == []
+    assert "C001,C002" in runner.invoke(args=["dedupe"]).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["dismiss", "C001", "C001"], "cannot be paired with itself"),
+     (["dismiss", "C001", "C999"], "no customer C999"),
+     (["restore", "C001", "C002"], "not marked as different people")],
+)
+def test_a_refused_dismiss_or_restore_exits_1(
+    runner: FlaskCliRunner, customers: None, args: list[str], message: str
+) -> None:
+    result = runner.invoke(args=["dedupe", *args])
+    assert result.exit_code == 1
+    assert message in result.stderr and "nothing was changed" in result.stderr
+    assert json.loads(runner.invoke(args=["dedupe", "dismissed", "--json"]).stdout) == []

@@ -1,4 +1,5 @@
-"""Finding duplicates in the database, merging them, undoing merges, and the auto-merge line."""
+"""Finding duplicates in the database, merging them, undoing merges, the auto-merge line, and pairs
+marked as not duplicates."""
 
 from __future__ import annotations
 
@@ -16,15 +17,18 @@ from mailer.batches.models import Batch, Campaign, MailPiece
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import utcnow
-from mailer.dedupe.models import CustomerMerge
+from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.dedupe.service import (
     MOVED_WITH_CUSTOMER,
     MergeError,
     auto_merge,
+    dismiss_pair,
     find_duplicates,
+    list_dismissed,
     list_merges,
     merge_customers,
     pair_score,
+    restore_pair,
     undo_merge,
 )
 from mailer.orders.models import Order
@@ -282,3 +286,97 @@ def test_auto_merge_folds_a_cluster_into_its_oldest_member(session: Session, tmp
     assert {customer(session, no).merged_into_id for no in ("C002", "C003")} == {oldest.id}
     assert session.scalar(select(func.count()).select_from(AddressEvent).where(
         AddressEvent.customer_id == oldest.id)) == 5  # 3 created, 2 retired by the merges
+
+
+def _audit(session: Session, action: str) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def test_a_dismissed_pair_is_one_row_whichever_way_round(session: Session, duplicates: None) -> None:
+    dismissed, created = dismiss_pair(session, first_no="C002", second_no="C001", actor=ACTOR, note="twins")
+    assert created
+    assert (dismissed.first_id, dismissed.second_id) == (customer(session, "C001").id, customer(session, "C002").id)
+    assert dismissed.actor == ACTOR and dismissed.note == "twins" and dismissed.dismissed_at is not None
+
+    # Again, either way round: nothing changes, not even the note, and nothing more is audited.
+    for first_no, second_no in (("C001", "C002"), ("C002", "C001")):
+        again, created = dismiss_pair(session, first_no=first_no, second_no=second_no, actor="someone", note="x")
+        assert again.id == dismissed.id and not created
+    assert session.scalar(select(func.count()).select_from(DismissedPair)) == 1
+    assert dismissed.note == "twins" and dismissed.actor == ACTOR
+    (entry,) = _audit(session, "customer.pair_dismiss")
+    assert (entry.actor, entry.object_id) == (ACTOR, "C002")
+    assert entry.detail == {"dismissed_id": dismissed.id, "other": "C001", "note": "twins"}
+
+
+def test_a_dismissed_pair_is_left_out_of_the_search_and_counted(session: Session, near_duplicates: None) -> None:
+    before = find_duplicates(session)
+    assert [(p.customer_no_a, p.customer_no_b) for p in before.pairs] == [("C001", "C002"), ("C004", "C005")]
+    assert before.dismissed == 0
+
+    dismiss_pair(session, first_no="C002", second_no="C001", actor=ACTOR)
+    after = find_duplicates(session)
+    assert [(p.customer_no_a, p.customer_no_b) for p in after.pairs] == [("C004", "C005")]
+    assert after.dismissed == 1
+    assert after.stats.pairs_found == before.stats.pairs_found
+    # Left out of the pairs the auto-merge line works through too.
+    assert auto_merge(session, min_score=95, actor=ACTOR) == []
+    assert customer(session, "C002").status == CustomerStatus.ACTIVE
+
+
+def test_restoring_a_pair_offers_it_again_and_is_audited(session: Session, duplicates: None) -> None:
+    dismissed, _ = dismiss_pair(session, first_no="C001", second_no="C002", actor=ACTOR, note="father and son")
+    dismissed_id = dismissed.id
+    restore_pair(session, first_no="C002", second_no="C001", actor="test:other")
+
+    assert session.scalar(select(func.count()).select_from(DismissedPair)) == 0
+    assert [(p.customer_no_a, p.customer_no_b) for p in find_duplicates(session).pairs] == [("C001", "C002")]
+    (entry,) = _audit(session, "customer.pair_restore")
+    assert (entry.actor, entry.object_id) == ("test:other", "C002")
+    assert entry.detail["dismissed_id"] == dismissed_id and entry.detail["dismissed_by"] == ACTOR
+    assert entry.detail["note"] == "father and son"
+    with pytest.raises(MergeError, match="C002 and C001 are not marked as different people"):
+        restore_pair(session, first_no="C002", second_no="C001", actor=ACTOR)
+    # A pair can be dismissed again after a restore.
+    assert dismiss_pair(session, first_no="C001", second_no="C002", actor=ACTOR)[1]
+
+
+@pytest.mark.parametrize(
+    ("first_no", "second_no", "message"),
+    [("C001", "C001", "C001 cannot be paired with itself"), ("C001", "C999", "no customer C999"),
+     ("C998", "C001", "no customer C998")],
+)
+def test_impossible_dismissals_and_restores_are_refused(
+    session: Session, duplicates: None, first_no: str, second_no: str, message: str
+) -> None:
+    for service in (dismiss_pair, restore_pair):
+        with pytest.raises(MergeError, match=message) as refused:
+            service(session, first_no=first_no, second_no=second_no, actor=ACTOR)
+        assert refused.value.args[0].template  # a Message, said in the reader's language on the web
+    assert session.scalar(select(func.count()).select_from(DismissedPair)) == 0
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action.in_(["customer.pair_dismiss", "customer.pair_restore"]))) == 0
+
+
+def test_dismissed_pairs_are_listed_newest_first(session: Session, near_duplicates: None) -> None:
+    dismiss_pair(session, first_no="C002", second_no="C001", actor=ACTOR)
+    dismiss_pair(session, first_no="C004", second_no="C005", actor=ACTOR, note="  ")
+    listed = list_dismissed(session)
+    assert [(a, b, d.note) for d, a, b in listed] == [("C004", "C005", None), ("C001", "C002", None)]
+    assert [(a, b) for _, a, b in list_dismissed(session, limit=1)] == [("C004", "C005")]
+
+
+def test_auto_merge_never_joins_a_dismissed_pair_through_a_third_customer(
+    session: Session, tmp_path: Path
+) -> None:
+    add_customers(session, tmp_path, [
+        customer_row(customer_no=f"C00{i}", name="John Smith", line1="12 Oak St", line2="Apt 4")
+        for i in (1, 2, 3)
+    ])
+    dismiss_pair(session, first_no="C001", second_no="C002", actor=ACTOR, note="twins")
+    done = auto_merge(session, min_score=99, actor=ACTOR)
+    # C003 folds into one of the twins; the other twin stays apart.
+    assert len(done) == 1
+    statuses = {no: customer(session, no).status for no in ("C001", "C002", "C003")}
+    assert statuses["C003"] == CustomerStatus.MERGED
+    assert statuses["C001"] == statuses["C002"] == CustomerStatus.ACTIVE

@@ -33,6 +33,8 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "dedupe.merge": MARKETING,
     "dedupe.merges": MARKETING,
     "dedupe.undo": MARKETING,
+    "dedupe.dismiss": MARKETING,
+    "dedupe.restore": MARKETING,
     "retention.index": MARKETING,
     "retention.export": MARKETING,
     "imports.upload": MARKETING,

@@ -1,4 +1,5 @@
-"""The posted forms of the duplicates pages: merge one customer of a pair into the other, undo a merge."""
+"""The posted forms of the duplicates pages: merge one customer of a pair into the other, undo a merge,
+mark a pair as not duplicates and take the mark back."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ class UndoForm(FlaskForm):
     """The merge to undo."""
 
     merge_id = IntegerField(validators=[DataRequired()])
+
+
+class PairForm(FlaskForm):
+    """A pair to mark as not duplicates, or whose mark to take back."""
+
+    customer_no_a = HiddenField(validators=[DataRequired()])
+    customer_no_b = HiddenField(validators=[DataRequired()])

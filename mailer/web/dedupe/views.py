@@ -1,4 +1,5 @@
-"""The duplicates pages: candidate pairs side by side with a merge button each, and recent merges to undo.
+"""The duplicates pages: candidate pairs side by side with merge and "not a duplicate" buttons, the
+pairs marked not duplicates with a restore button, and recent merges to undo.
 
 Customer numbers travel only in the bodies of posted forms; links go to customer pages by id.
 Each merge or undo is one transaction: committed when the service succeeds, rolled back and the
@@ -14,15 +15,26 @@ from werkzeug.wrappers import Response
 from mailer.auth.models import Role
 from mailer.db import db
 from mailer.dedupe.review import COMPARED_FIELDS, review_pairs
-from mailer.dedupe.service import MergeError, find_duplicates, list_merges, merge_customers, pair_score, undo_merge
+from mailer.dedupe.service import (
+    MergeError,
+    dismiss_pair,
+    find_duplicates,
+    list_dismissed,
+    list_merges,
+    merge_customers,
+    pair_score,
+    restore_pair,
+    undo_merge,
+)
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
-from mailer.web.dedupe.forms import MergeForm, UndoForm
+from mailer.web.dedupe.forms import MergeForm, PairForm, UndoForm
 from mailer.web.i18n import say
 
 # The page lists the best pairs only: each is read in full and reviewed by a person.
 MAX_PAIRS_SHOWN = 200
 MERGES_SHOWN = 50
+DISMISSED_SHOWN = 20
 
 
 @bp.route("")
@@ -39,6 +51,8 @@ def index() -> str:
         capped=len(search.pairs) > MAX_PAIRS_SHOWN,
         max_shown=MAX_PAIRS_SHOWN,
         fields=COMPARED_FIELDS,
+        dismissed=list_dismissed(db.session, limit=DISMISSED_SHOWN),
+        dismissed_shown=DISMISSED_SHOWN,
     )
 
 
@@ -64,6 +78,51 @@ def merge() -> Response:
     flash(
         _("Customer %(merged)s is merged into %(survivor)s. Recent merges can undo it.",
           merged=merged_no, survivor=survivor_no),
+        "success",
+    )
+    return redirect(url_for("dedupe.index"))
+
+
+@bp.route("/dismiss", methods=["POST"])
+@allow(Role.MARKETING)
+def dismiss() -> Response:
+    """Mark a pair as two different people, so it is never offered or merged as duplicates again."""
+    form = PairForm()
+    if not form.validate_on_submit():
+        abort(400)
+    first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
+    try:
+        dismiss_pair(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
+    except MergeError as exc:
+        db.session.rollback()
+        flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
+        return redirect(url_for("dedupe.index"))
+    db.session.commit()
+    flash(
+        _("Customers %(first)s and %(second)s are marked as not duplicates and will not be offered again.",
+          first=first_no, second=second_no),
+        "success",
+    )
+    return redirect(url_for("dedupe.index"))
+
+
+@bp.route("/restore", methods=["POST"])
+@allow(Role.MARKETING)
+def restore() -> Response:
+    """Take back a "not a duplicate" mark: the pair may be offered as duplicates again."""
+    form = PairForm()
+    if not form.validate_on_submit():
+        abort(400)
+    first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
+    try:
+        restore_pair(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
+    except MergeError as exc:
+        db.session.rollback()
+        flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
+        return redirect(url_for("dedupe.index"))
+    db.session.commit()
+    flash(
+        _("Customers %(first)s and %(second)s may be offered as duplicates again.", first=first_no, second=second_no),
         "success",
     )
     return redirect(url_for("dedupe.index"))

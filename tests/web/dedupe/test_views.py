@@ -1,4 +1,5 @@
-"""The duplicates pages: pairs side by side with differences highlighted, merging and undoing by POST."""
+"""The duplicates pages: pairs side by side with differences highlighted, merging and undoing by POST,
+marking pairs as not duplicates and taking the mark back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.dedupe.models import CustomerMerge
+from mailer.dedupe.models import CustomerMerge, DismissedPair
 from tests.factories import CN_ROW, add_customer
 from tests.web.conftest import data, post
 
@@ -190,3 +191,71 @@ def test_no_customer_data_travels_in_a_link(app: Flask, marketing: FlaskClient, 
 def test_the_menu_offers_duplicates_to_marketing_only(logged_in) -> None:  # type: ignore[no-untyped-def]
     assert 'href="/duplicates"' in logged_in(Role.MARKETING).get("/profile").get_data(as_text=True)
     assert 'href="/duplicates"' not in logged_in(Role.MAILROOM).get("/profile").get_data(as_text=True)
+
+
+def _dismiss(client: FlaskClient) -> object:
+    return post(client, "/duplicates/dismiss", {"customer_no_a": "C001", "customer_no_b": "C002"})
+
+
+def test_a_pair_marked_not_a_duplicate_disappears_and_is_listed_to_restore(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert 'formaction="/duplicates/dismiss"' in page and "Not a duplicate" in page
+    assert "No pairs are marked as not duplicates." in page
+
+    response = _dismiss(marketing)
+
+    assert response.status_code == 302 and response.location == "/duplicates"  # type: ignore[attr-defined]
+    ((actor, object_id, detail),) = _audit(app, "customer.pair_dismiss")
+    assert actor == "marketing@example.com" and object_id == "C001" and detail["other"] == "C002"
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Customers C001 and C002 are marked as not duplicates" in page
+    assert "dup-pair" not in page and "No likely duplicates" in page
+    assert "1 pairs scoring 88 or more are left out" in page
+    assert 'action="/duplicates/restore"' in page and 'name="customer_no_b" value="C002"' in page
+    assert _customer(app, "C002")[1] is CustomerStatus.ACTIVE
+
+    response = post(marketing, "/duplicates/restore", {"customer_no_a": "C001", "customer_no_b": "C002"})
+
+    assert response.status_code == 302 and response.location == "/duplicates"  # type: ignore[attr-defined]
+    ((actor, object_id, _),) = _audit(app, "customer.pair_restore")
+    assert actor == "marketing@example.com" and object_id == "C001"
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Customers C001 and C002 may be offered as duplicates again." in page
+    assert page.count('class="card dup-pair"') == 1 and 'action="/duplicates/restore"' not in page
+
+
+def test_a_refused_dismiss_or_restore_says_why(app: Flask, marketing: FlaskClient, pair: None) -> None:
+    post(marketing, "/duplicates/dismiss", {"customer_no_a": "C001", "customer_no_b": "C999"})
+    assert "Nothing was changed: no customer C999." in marketing.get("/duplicates").get_data(as_text=True)
+    post(marketing, "/duplicates/restore", {"customer_no_a": "C001", "customer_no_b": "C002"})
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Nothing was changed: customers C001 and C002 are not marked as different people." in page
+    assert _audit(app, "customer.pair_dismiss") == _audit(app, "customer.pair_restore") == []
+
+
+def test_dismissing_and_restoring_need_the_csrf_token_and_both_customers(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    fields = {"customer_no_a": "C001", "customer_no_b": "C002"}
+    assert marketing.post("/duplicates/dismiss", data=fields).status_code == 400
+    assert post(marketing, "/duplicates/dismiss", {"customer_no_a": "C001"}).status_code == 400
+    with data(app) as session:
+        assert session.scalar(select(func.count()).select_from(DismissedPair)) == 0
+    _dismiss(marketing)
+    assert marketing.post("/duplicates/restore", data=fields).status_code == 400
+    with data(app) as session:
+        assert session.scalar(select(func.count()).select_from(DismissedPair)) == 1
+
+
+def test_dismissing_is_said_in_chinese(app: Flask, logged_in, pair: None) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    post(client, "/profile", {"locale": "zh"})
+    page = client.get("/duplicates").get_data(as_text=True)
+    assert "不是重复客户" in page and "尚无标记为不是重复客户的客户对。" in page
+    post(client, "/duplicates/restore", {"customer_no_a": "C001", "customer_no_b": "C002"})
+    page = client.get("/duplicates").get_data(as_text=True)
+    assert "未作任何更改：客户 C001 和 C002 未被标记为两个不同的人。" in page
+    _dismiss(client)
+    assert "客户 C001 和 C002 已标记为不是重复客户" in client.get("/duplicates").get_data(as_text=True)
