@@ -65,6 +65,9 @@ def clerk_logs_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#scan-input")
+    # The field is in the page before its script runs; a scanner's keys only count once the script
+    # is ready, so wait for it (on a busy machine it can lag the page by a moment).
+    page.wait_for_function("() => window.Mailroom !== undefined")
 
 
 def customer_card(page, server: LiveServer, customer_id: int) -> tuple[str, float]:  # type: ignore[no-untyped-def]
