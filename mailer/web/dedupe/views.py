@@ -8,6 +8,8 @@ reason shown when it refuses (a customer merged since the page was shown, say).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -87,44 +89,41 @@ def merge() -> Response:
 @allow(Role.MARKETING)
 def dismiss() -> Response:
     """Mark a pair as two different people, so it is never offered or merged as duplicates again."""
-    form = PairForm()
-    if not form.validate_on_submit():
-        abort(400)
-    first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
-    try:
-        dismiss_pair(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
-    except MergeError as exc:
-        db.session.rollback()
-        flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
-        return redirect(url_for("dedupe.index"))
-    db.session.commit()
-    flash(
-        _("Customers %(first)s and %(second)s are marked as not duplicates and will not be offered again.",
-          first=first_no, second=second_no),
-        "success",
+    return _change_pair(
+        dismiss_pair,
+        lambda first, second: _(
+            "Customers %(first)s and %(second)s are marked as not duplicates and will not be offered again.",
+            first=first, second=second,
+        ),
     )
-    return redirect(url_for("dedupe.index"))
 
 
 @bp.route("/restore", methods=["POST"])
 @allow(Role.MARKETING)
 def restore() -> Response:
     """Take back a "not a duplicate" mark: the pair may be offered as duplicates again."""
+    return _change_pair(
+        restore_pair,
+        lambda first, second: _(
+            "Customers %(first)s and %(second)s may be offered as duplicates again.", first=first, second=second
+        ),
+    )
+
+
+def _change_pair(change: Callable[..., object], done: Callable[[str, str], str]) -> Response:
+    """Apply ``change`` to the posted pair in one transaction; flash what ``done`` says, or why not."""
     form = PairForm()
     if not form.validate_on_submit():
         abort(400)
     first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
     try:
-        restore_pair(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
+        change(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
     except MergeError as exc:
         db.session.rollback()
         flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.index"))
     db.session.commit()
-    flash(
-        _("Customers %(first)s and %(second)s may be offered as duplicates again.", first=first_no, second=second_no),
-        "success",
-    )
+    flash(done(first_no, second_no), "success")
     return redirect(url_for("dedupe.index"))
 
 
