@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from rq import Queue
 from sqlalchemy import select
 
@@ -101,6 +102,7 @@ def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
         returned(db.session, second, "UNC")
         db.session.commit()
     page.click("text=All campaigns")
+    expect(page.locator("main")).to_contain_text("Return rate")
     campaigns = page.inner_text("main")
     rate = f"{2 / pieces:.1%}"
     assert "Spring catalog 2027" in campaigns and f"Return rate: {rate}" in campaigns
