@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from mailer.audit.service import record
 from mailer.messages import Message
 
 # A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
@@ -196,3 +199,13 @@ def write_rejects(report: ImportReport, *, columns: Sequence[str]) -> None:
             )
     os.replace(temporary, target)
     report.rejects_path = target
+
+
+def finish_import(session: Session, report: ImportReport, *, columns: Sequence[str], action: str, actor: str) -> None:
+    """Write the rejects file and the audit row that every import ends with."""
+    write_rejects(report, columns=columns)
+    record(
+        session, actor=actor, action=action, object_type="file", object_id=report.path.name,
+        detail=report.as_dict(),
+    )
+    session.flush()

@@ -9,15 +9,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mailer.addresses.service import ADDRESS_FIELDS
-from mailer.audit.service import record
 from mailer.db import utcnow
 from mailer.imports import (
     ImportReport,
     ProgressCallback,
     Rejection,
+    finish_import,
     open_csv,
     row_shape_problem,
-    write_rejects,
 )
 from returns.models import ReturnSource
 from returns.service import (
@@ -86,12 +85,7 @@ def import_returns(
     if pending:
         _apply(session, pending, report=report, actor=actor, window_days=window_days, now=now, progress=progress)
 
-    write_rejects(report, columns=source.columns)
-    record(
-        session, actor=actor, action="returns.import", object_type="file", object_id=path.name,
-        detail=report.as_dict(),
-    )
-    session.flush()
+    finish_import(session, report, columns=source.columns, action="returns.import", actor=actor)
     return report
 
 

@@ -27,9 +27,9 @@ from mailer.imports import (
     ImportReport,
     ProgressCallback,
     Rejection,
+    finish_import,
     open_csv,
     row_shape_problem,
-    write_rejects,
 )
 from mailer.messages import Message, stored
 
@@ -113,12 +113,7 @@ def import_customers(
     if chunk:
         _store_chunk(session, chunk, report=report, actor=actor)
 
-    write_rejects(report, columns=source.columns)
-    record(
-        session, actor=actor, action="customers.import", object_type="file", object_id=path.name,
-        detail=report.as_dict(),
-    )
-    session.flush()
+    finish_import(session, report, columns=source.columns, action="customers.import", actor=actor)
     return report
 
 

@@ -11,16 +11,15 @@ from pathlib import Path
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.db import utcnow
 from mailer.imports import (
     ImportReport,
     ProgressCallback,
     Rejection,
+    finish_import,
     open_csv,
     row_shape_problem,
-    write_rejects,
 )
 from mailer.messages import Message
 from mailer.orders.models import Order
@@ -101,12 +100,7 @@ def import_orders(
     if chunk:
         _store_chunk(session, chunk, report=report)
 
-    write_rejects(report, columns=source.columns)
-    record(
-        session, actor=actor, action="orders.import", object_type="file", object_id=path.name,
-        detail=report.as_dict(),
-    )
-    session.flush()
+    finish_import(session, report, columns=source.columns, action="orders.import", actor=actor)
     return report
 
 
