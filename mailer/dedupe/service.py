@@ -232,6 +232,14 @@ def merge_customers(
                 Message("customer %(customer_no)s is already merged into another customer",
                         customer_no=customer.customer_no)
             )
+    dismissed = _find_dismissed(session, (survivor.id, merged.id))
+    if dismissed is not None:
+        # Someone decided these are two people; a merge has to take that decision back first.
+        raise MergeError(
+            Message("customers %(first)s and %(second)s are marked as different people (by %(actor)s); "
+                    "take that mark back before merging them",
+                    first=survivor_no, second=merged_no, actor=dismissed.actor)
+        )
     note = Message("customer %(merged)s merged into %(survivor)s", merged=merged_no, survivor=survivor_no)
 
     retired = _current_address(session, merged.id)

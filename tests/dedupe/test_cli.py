@@ -168,3 +168,16 @@ def test_a_refused_dismiss_or_restore_exits_1(
     assert result.exit_code == 1
     assert message in result.stderr and "nothing was changed" in result.stderr
     assert json.loads(runner.invoke(args=["dedupe", "dismissed", "--json"]).stdout) == []
+
+
+def test_merging_a_pair_marked_different_people_exits_1_until_it_is_restored(
+    runner: FlaskCliRunner, customers: None
+) -> None:
+    runner.invoke(args=["dedupe", "dismiss", "C001", "C002", "--note", "twins"])
+    refused = runner.invoke(args=["dedupe", "merge", "C001", "C002"])
+    assert refused.exit_code == 1
+    assert "are marked as different people" in refused.stderr and "nothing was merged" in refused.stderr
+    assert json.loads(runner.invoke(args=["dedupe", "merges", "--json"]).stdout) == []
+
+    runner.invoke(args=["dedupe", "restore", "C001", "C002"])
+    assert runner.invoke(args=["dedupe", "merge", "C001", "C002"]).exit_code == 0

@@ -380,3 +380,18 @@ def test_auto_merge_never_joins_a_dismissed_pair_through_a_third_customer(
     statuses = {no: customer(session, no).status for no in ("C001", "C002", "C003")}
     assert statuses["C003"] == CustomerStatus.MERGED
     assert statuses["C001"] == statuses["C002"] == CustomerStatus.ACTIVE
+
+
+def test_a_pair_marked_different_people_is_not_merged_until_the_mark_is_taken_back(
+    session: Session, duplicates: None
+) -> None:
+    dismiss_pair(session, first_no="C001", second_no="C002", actor=ACTOR, note="twins")
+    for survivor_no, merged_no in (("C001", "C002"), ("C002", "C001")):
+        with pytest.raises(MergeError, match=f"marked as different people \\(by {ACTOR}\\)"):
+            merge_customers(session, survivor_no=survivor_no, merged_no=merged_no, actor=ACTOR)
+    assert customer(session, "C002").status == CustomerStatus.ACTIVE
+    assert session.scalar(select(func.count()).select_from(CustomerMerge)) == 0
+
+    restore_pair(session, first_no="C001", second_no="C002", actor=ACTOR)
+    merge = merge_customers(session, survivor_no="C001", merged_no="C002", actor=ACTOR)
+    assert merge.id is not None and customer(session, "C002").status == CustomerStatus.MERGED

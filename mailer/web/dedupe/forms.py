@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+NOTE_MAX_LENGTH = 500
 
 
 class MergeForm(FlaskForm):
@@ -38,3 +40,9 @@ class PairForm(FlaskForm):
 
     customer_no_a = HiddenField(validators=[DataRequired()])
     customer_no_b = HiddenField(validators=[DataRequired()])
+
+
+class DismissForm(PairForm):
+    """A pair to mark as not duplicates, with why they are different people."""
+
+    note = StringField(validators=[Optional(), Length(max=NOTE_MAX_LENGTH)])

@@ -9,6 +9,7 @@ reason shown when it refuses (a customer merged since the page was shown, say).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -30,7 +31,7 @@ from mailer.dedupe.service import (
 )
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
-from mailer.web.dedupe.forms import MergeForm, PairForm, UndoForm
+from mailer.web.dedupe.forms import NOTE_MAX_LENGTH, DismissForm, MergeForm, PairForm, UndoForm
 from mailer.web.i18n import say
 
 # The page lists the best pairs only: each is read in full and reviewed by a person.
@@ -55,6 +56,7 @@ def index() -> str:
         fields=COMPARED_FIELDS,
         dismissed=list_dismissed(db.session, limit=DISMISSED_SHOWN),
         dismissed_shown=DISMISSED_SHOWN,
+        note_max_length=NOTE_MAX_LENGTH,
     )
 
 
@@ -89,8 +91,10 @@ def merge() -> Response:
 @allow(Role.MARKETING)
 def dismiss() -> Response:
     """Mark a pair as two different people, so it is never offered or merged as duplicates again."""
+    form = DismissForm()
     return _change_pair(
-        dismiss_pair,
+        form,
+        partial(dismiss_pair, note=form.note.data),
         lambda first, second: _(
             "Customers %(first)s and %(second)s are marked as not duplicates and will not be offered again.",
             first=first, second=second,
@@ -103,6 +107,7 @@ def dismiss() -> Response:
 def restore() -> Response:
     """Take back a "not a duplicate" mark: the pair may be offered as duplicates again."""
     return _change_pair(
+        PairForm(),
         restore_pair,
         lambda first, second: _(
             "Customers %(first)s and %(second)s may be offered as duplicates again.", first=first, second=second
@@ -110,11 +115,14 @@ def restore() -> Response:
     )
 
 
-def _change_pair(change: Callable[..., object], done: Callable[[str, str], str]) -> Response:
+def _change_pair(form: PairForm, change: Callable[..., object], done: Callable[[str, str], str]) -> Response:
     """Apply ``change`` to the posted pair in one transaction; flash what ``done`` says, or why not."""
-    form = PairForm()
     if not form.validate_on_submit():
-        abort(400)
+        if set(form.errors) != {"note"}:
+            abort(400)
+        flash(_("Nothing was changed: the note may have at most %(count)s characters.", count=NOTE_MAX_LENGTH),
+              "error")
+        return redirect(url_for("dedupe.index"))
     first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
     try:
         change(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))

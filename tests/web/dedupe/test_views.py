@@ -193,24 +193,30 @@ def test_the_menu_offers_duplicates_to_marketing_only(logged_in) -> None:  # typ
     assert 'href="/duplicates"' not in logged_in(Role.MAILROOM).get("/profile").get_data(as_text=True)
 
 
-def _dismiss(client: FlaskClient) -> object:
-    return post(client, "/duplicates/dismiss", {"customer_no_a": "C001", "customer_no_b": "C002"})
+def _dismiss(client: FlaskClient, note: str | None = None) -> object:
+    fields = {"customer_no_a": "C001", "customer_no_b": "C002"}
+    return post(client, "/duplicates/dismiss", fields if note is None else {**fields, "note": note})
 
 
 def test_a_pair_marked_not_a_duplicate_disappears_and_is_listed_to_restore(
     app: Flask, marketing: FlaskClient, pair: None
 ) -> None:
     page = marketing.get("/duplicates").get_data(as_text=True)
-    assert 'formaction="/duplicates/dismiss"' in page and "Not a duplicate" in page
+    # Its own form, so Enter in the note never presses a merge button.
+    dismiss_form = page[page.index('action="/duplicates/dismiss"'):]
+    dismiss_form = dismiss_form[:dismiss_form.index("</form>")]
+    assert 'name="note"' in dismiss_form and "Not a duplicate" in dismiss_form and "survivor" not in dismiss_form
     assert "No pairs are marked as not duplicates." in page
 
-    response = _dismiss(marketing)
+    response = _dismiss(marketing, note="  father and son ")
 
     assert response.status_code == 302 and response.location == "/duplicates"  # type: ignore[attr-defined]
     ((actor, object_id, detail),) = _audit(app, "customer.pair_dismiss")
     assert actor == "marketing@example.com" and object_id == "C001" and detail["other"] == "C002"
+    assert detail["note"] == "father and son"
     page = marketing.get("/duplicates").get_data(as_text=True)
     assert "Customers C001 and C002 are marked as not duplicates" in page
+    assert '<td class="small">father and son</td>' in page
     assert "dup-pair" not in page and "No likely duplicates" in page
     assert "1 pairs scoring 88 or more are left out" in page
     assert 'action="/duplicates/restore"' in page and 'name="customer_no_b" value="C002"' in page
@@ -233,6 +239,29 @@ def test_a_refused_dismiss_or_restore_says_why(app: Flask, marketing: FlaskClien
     page = marketing.get("/duplicates").get_data(as_text=True)
     assert "Nothing was changed: customers C001 and C002 are not marked as different people." in page
     assert _audit(app, "customer.pair_dismiss") == _audit(app, "customer.pair_restore") == []
+
+
+def test_a_note_too_long_is_refused_by_name_and_nothing_is_marked(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    response = _dismiss(marketing, note="x" * 501)
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Nothing was changed: the note may have at most 500 characters." in page
+    assert _audit(app, "customer.pair_dismiss") == []
+    assert _dismiss(marketing, note="x" * 500).status_code == 302  # type: ignore[attr-defined]
+    assert len(_audit(app, "customer.pair_dismiss")) == 1
+
+
+def test_a_dismissed_pair_posted_for_a_merge_from_an_old_page_is_not_merged(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    _dismiss(marketing)
+    _merge(marketing)
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert ("Nothing was merged: customers C001 and C002 are marked as different people "
+            "(by marketing@example.com); take that mark back before merging them.") in page
+    assert _customer(app, "C002")[1] is CustomerStatus.ACTIVE and _audit(app, "customer.merge") == []
 
 
 def test_dismissing_and_restoring_need_the_csrf_token_and_both_customers(
