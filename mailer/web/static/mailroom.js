@@ -524,4 +524,11 @@
 
   showPrompt();
   input.focus();
+  // A scanner may type a code (and its Enter, which nothing heard) before this script ran: take a
+  // whole valid code as scanned; leave anything else in the field to finish or clear.
+  var early = input.value.trim();
+  if (early && parsePieceCode(early).code) {
+    input.value = "";
+    entered(early);
+  }
 })();

@@ -65,8 +65,8 @@ def clerk_logs_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#scan-input")
-    # The field is in the page before its script runs; a scanner's keys only count once the script
-    # is ready, so wait for it (on a busy machine it can lag the page by a moment).
+    # The field is in the page before its script runs; of what is typed before, the script takes only
+    # a whole code, so wait for it (on a busy machine it can lag the page by a moment).
     page.wait_for_function("() => window.Mailroom !== undefined")
 
 
@@ -229,6 +229,37 @@ def test_tapping_a_reason_picks_it_and_the_field_keeps_the_focus(
     page.click("#sound-toggle")
     assert page.inner_text("#sound-toggle") == "Sound off"
     assert page.evaluate("document.activeElement.id") == "scan-input"
+
+
+@pytest.mark.usefixtures("clerk")
+def test_a_code_scanned_before_the_page_script_ran_is_taken_when_it_runs(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    with live_server.app.app_context():
+        code = mail_customers(db.session, "C7", churn_risk=0.4)["C7"].piece_code
+        db.session.commit()
+    page = open_page(width=1024, height=768)
+    held = []
+    page.route("**/static/mailroom.js", lambda route: held.append(route))  # the script waits to be let through
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", CLERK)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#scan-input")
+    page.wait_for_function("() => document.activeElement.id === 'scan-input'")
+    page.wait_for_function("() => window.Mailroom === undefined")
+    scan(page, code)  # its Enter falls on a page with no script yet
+    assert page.input_value("#scan-input") == code
+    page.wait_for_timeout(100)
+    (route,) = held
+    route.continue_()
+    page.wait_for_function("() => window.Mailroom !== undefined")
+
+    assert page.input_value("#scan-input") == ""
+    assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(code)}: press its reason key."
+    scan(page, "UNC")
+    wait_for_answer(page, 1)
+    assert result(page)["headline"] == "Recorded"
 
 
 @pytest.mark.usefixtures("clerk")
