@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.service import CleanAddress
-from mailer.audit.service import record
+from mailer.audit.service import record, record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.churn.evidence import Evidence
@@ -167,6 +167,8 @@ class _Writes:
     flag_batches: set[int] = field(default_factory=set)
     recheck_batches: set[int] = field(default_factory=set)
     status_changes: list[tuple[_Customer, CustomerStatus, CustomerStatus, str]] = field(default_factory=list)
+    # Audit rows of the customers whose address a return changed.
+    address_audits: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _by_id(model: type[Any], *columns: str) -> Update:
@@ -340,6 +342,18 @@ class _Chunk:
             self._history_row(
                 request, piece, address, validity_at_start, escalated=escalated, moved=moved,
                 corrected=REASONS.get(current.reason) if current is not None else None,
+            )
+            self.writes.address_audits.append(
+                {
+                    "actor": self.settings.actor, "action": "customer.address_return", "object_type": "customer",
+                    "object_id": customer.customer_no, "created_at": self.settings.now,
+                    # What changed and why; the address itself stays in the address history.
+                    "detail": {
+                        "piece_code": piece.code, "reason": reason.code, "source": self.settings.source.value,
+                        "validity": [validity_at_start.value, address.validity.value], "new_address": moved,
+                        "corrects": current.reason if current is not None else None,
+                    },
+                }
             )
         return self._outcome(
             piece, customer, address, reason, validity_at_start,
@@ -569,6 +583,7 @@ class _Chunk:
                 MailReturn.batch_id == batch_id, MailReturn.is_current, MailReturn.reason.in_(PRINT_PROBLEM_REASONS)
             )
             session.execute(update(Batch).where(Batch.id == batch_id).values(print_problem=still_illegible))
+        record_many(session, writes.address_audits)
         for customer, old, new, why in writes.status_changes:
             record(
                 session, actor=self.settings.actor, action="customer.status", object_type="customer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
@@ -26,6 +26,12 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Write many audit entries in one executemany, for bulk work (each a dict of record's fields)."""
+    if entries:
+        session.execute(insert(AuditEntry), [{"object_id": None, "detail": {}, **entry} for entry in entries])
 
 
 def list_entries(

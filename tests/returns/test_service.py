@@ -66,6 +66,13 @@ def _expected_validity(reason: Reason) -> AddressValidity:
     }[effect]
 
 
+def address_audits(session: Session) -> list[AuditEntry]:
+    """The audit rows of addresses changed by returns, oldest first."""
+    return list(session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "customer.address_return").order_by(AuditEntry.id)
+    ))
+
+
 @pytest.mark.parametrize("reason", list(REASONS.values()), ids=lambda r: r.code)
 def test_each_reason_has_the_catalogs_effects(session: Session, now: datetime, reason: Reason) -> None:
     piece = mail_customers(session, "C1", churn_risk=0.4)["C1"]
@@ -197,6 +204,12 @@ def test_a_move_with_a_forwarding_address_makes_it_current(session: Session, now
         (AddressEventKind.SUPERSEDED, old.id, ChangeSource.RETURN_SCAN),
         (AddressEventKind.CREATED, new.id, ChangeSource.RETURN_SCAN),
     ]
+    (audit,) = address_audits(session)
+    assert (audit.object_type, audit.object_id) == ("customer", "C1")
+    assert audit.detail == {
+        "piece_code": piece.piece_code, "reason": "MOVED", "source": "scan",
+        "validity": ["deliverable", "superseded"], "new_address": True, "corrects": None,
+    }
 
 
 def test_a_move_without_an_address_is_recorded_as_moved_left_no_address(session: Session, now: datetime) -> None:
@@ -367,7 +380,7 @@ def test_a_return_may_be_logged_without_changing_the_address(session: Session, n
     assert customer(session, "C1").churn_risk == pytest.approx(expected_risk(0.4, REASONS["ANK"].churn_weight))
     (row,) = returns_of(session, piece.id)
     assert row.address_unchanged and row.source is ReturnSource.STAFF
-    assert history(session, "C1") == []
+    assert history(session, "C1") == [] and address_audits(session) == []
 
 
 # --- rescans and corrections ----------------------------------------------------------------------
@@ -383,7 +396,7 @@ def test_scanning_a_piece_twice_records_it_once(session: Session, now: datetime)
     assert again.already_recorded and again.message.startswith("Already recorded")
     assert len(returns_of(session, piece.id)) == 1
     assert customer(session, "C1").churn_risk == risk
-    assert len(history(session, "C1")) == 1
+    assert len(history(session, "C1")) == 1 and len(address_audits(session)) == 1
 
 
 def test_a_different_reason_is_a_correction_kept_in_the_history(session: Session, now: datetime) -> None:
@@ -403,6 +416,9 @@ def test_a_different_reason_is_a_correction_kept_in_the_history(session: Session
         ["deliverable", "undeliverable"], ["undeliverable", "suspect"],
     ]
     assert "correcting ANK" in (history(session, "C1")[-1].note or "")
+    assert [(a.detail["validity"], a.detail["corrects"]) for a in address_audits(session)] == [
+        (["deliverable", "undeliverable"], None), (["undeliverable", "suspect"], "ANK"),
+    ]
     # ANK's churn weight is taken back; TA's is none.
     stored = customer(session, "C1")
     assert stored.churn_risk == pytest.approx(0.4)
