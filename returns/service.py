@@ -196,7 +196,7 @@ def record_return(
     if isinstance(result, ReturnError):
         raise result
     logger.info(
-        "%s recorded return %s for piece %s of customer %s%s", actor, result.reason.code, result.piece_code,
+        "recorded return %s for piece %s of customer %s%s", result.reason.code, result.piece_code,
         result.customer_no, " (already recorded)" if result.already_recorded else "",
     )
     return result
@@ -294,7 +294,7 @@ def clear_flag(session: Session, *, address_id: int, note: str, actor: str) -> V
         detail={"customer_id": address.customer_id, "validity": [previous.value, target.value], "note": note.strip()},
     )
     session.flush()
-    logger.info("%s cleared the %s flag of address %s", actor, previous.value, address.id)
+    logger.info("cleared the %s flag of address %s", previous.value, address.id)
     return ValidityChange(address.id, address.customer_id, previous, target)
 
 

@@ -153,7 +153,7 @@ def prepare_batch_render(
         **_labelled(batch_id, "writing the manifest"),
         on_failure=Callback(record_job_failure),
     )
-    logger.info("queued %d file job(s) of batch %s for %s", len(file_jobs), batch_id, actor)
+    logger.info("queued %d file job(s) of batch %s", len(file_jobs), batch_id)
     return len(file_jobs)
 
 

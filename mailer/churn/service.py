@@ -233,8 +233,8 @@ def refresh_churn(
     )
     session.flush()
     logger.info(
-        "%s refreshed the churn risk of %d customers as of %s (%d with evidence)",
-        actor, report.scored, as_of, report.with_evidence,
+        "refreshed the churn risk of %d customers as of %s (%d with evidence)",
+        report.scored, as_of, report.with_evidence,
     )
     return report
 

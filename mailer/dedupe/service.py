@@ -291,7 +291,7 @@ def merge_customers(
         },
     )
     logger.info(
-        "%s merged customer %s into %s (merge %s%s)", actor, merged_no, survivor_no, merge.id,
+        "merged customer %s into %s (merge %s%s)", merged_no, survivor_no, merge.id,
         ", automatic" if automatic else "",
     )
     return merge
@@ -372,7 +372,7 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
         detail={"merge_id": merge.id, "survivor": survivor.customer_no, "returned": returned,
                 "address_restored": restored_address},
     )
-    logger.info("%s undid merge %s of customer %s into %s", actor, merge.id, merged.customer_no,
+    logger.info("undid merge %s of customer %s into %s", merge.id, merged.customer_no,
                 survivor.customer_no)
     return merge
 
@@ -491,7 +491,7 @@ def dismiss_pair(
         session, actor=actor, action="customer.pair_dismiss", object_type="customer", object_id=first_no,
         detail={"dismissed_id": dismissed.id, "other": second_no, "note": dismissed.note},
     )
-    logger.info("%s marked customers %s and %s as not duplicates", actor, first_no, second_no)
+    logger.info("marked customers %s and %s as not duplicates", first_no, second_no)
     return dismissed, True
 
 
@@ -511,7 +511,7 @@ def restore_pair(session: Session, *, first_no: str, second_no: str, actor: str)
     )
     session.delete(dismissed)
     session.flush()
-    logger.info("%s took back the not-duplicates mark of customers %s and %s", actor, first_no, second_no)
+    logger.info("took back the not-duplicates mark of customers %s and %s", first_no, second_no)
 
 
 def dismissed_numbers(session: Session) -> set[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -91,6 +92,16 @@ def test_a_scan_answers_with_the_piece_the_new_validity_and_the_churn_risk(
     assert body["address"]["previous_validity"] == "deliverable" and body["address"]["validity"] == "undeliverable"
     assert body["customer"]["customer_no"] == "C1" and body["customer"]["churn_risk"] == pytest.approx(2 / 3)
     assert body["message"].startswith("Recorded: piece")
+
+
+def test_the_log_line_of_a_scan_names_the_piece_and_customer_number_only(
+    client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert post(client, {"piece_code": pieces["C1"], "reason": "V"}, tokens[Role.MAILROOM]).status_code == 201
+    assert f"recorded return VAC for piece {pieces['C1']} of customer C1" in caplog.text
+    for personal in ("mailroom@example.com", "PAT C1", "Oak"):
+        assert personal not in caplog.text
 
 
 def test_scanning_again_is_already_recorded_and_another_reason_a_correction(
