@@ -15,6 +15,7 @@ from datetime import date
 from mailer.batches.piece_codes import PieceCodeError, parse_piece_code
 
 SIGNATURE_LENGTH = 10
+SIGNATURE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")  # base 32 (RFC 4648)
 
 
 def _signature(secret: str, piece_code: str, expires_on: date) -> str:
@@ -31,9 +32,11 @@ def make_token(*, secret: str, piece_code: str, expires_on: date) -> str:
 def split_token(token: str) -> tuple[str, str]:
     """Return (piece code, signature) of a token; raise PieceCodeError if malformed."""
     code, _, signature = token.strip().rpartition("-")
-    if not code or len(signature) != SIGNATURE_LENGTH:
+    signature = signature.upper()
+    # Only the signature's own alphabet is compared: compare_digest refuses other text with an error.
+    if not code or len(signature) != SIGNATURE_LENGTH or not set(signature) <= SIGNATURE_ALPHABET:
         raise PieceCodeError("the link is incomplete")
-    return parse_piece_code(code), signature.upper()
+    return parse_piece_code(code), signature
 
 
 def token_is_valid(*, secret: str, token: str, expires_on: date, today: date) -> bool:

@@ -30,6 +30,8 @@ def test_tampered_or_moved_tokens_fail() -> None:
     assert not token_is_valid(secret="s", token=f"{code}-{flipped}", expires_on=EXPIRES, today=EXPIRES)
     assert not token_is_valid(secret="s", token=token, expires_on=date(2028, 1, 1), today=EXPIRES)
     assert not token_is_valid(secret="s", token="garbage", expires_on=EXPIRES, today=EXPIRES)
+    for foreign in ("ÄÄÄÄÄÄÄÄÄÄ", "0000000000", "ABCDE FGHI"):
+        assert not token_is_valid(secret="s", token=f"{code}-{foreign}", expires_on=EXPIRES, today=EXPIRES)
 
 
 def test_update_url_is_short() -> None:

@@ -138,7 +138,8 @@ def test_a_wrong_or_tampered_link_gets_a_plain_404(app: Flask, client: FlaskClie
     code, signature = letter.token.rsplit("-", 1)
     flipped = ("B" if signature[0] != "B" else "C") + signature[1:]
     for token in (
-        "nonsense", f"{code}-{flipped}", f"{code}-{other.token.rsplit('-', 1)[1]}", f"{new_piece_code()}-{signature}"
+        "nonsense", f"{code}-{flipped}", f"{code}-{other.token.rsplit('-', 1)[1]}", f"{new_piece_code()}-{signature}",
+        f"{code}-ÄÄÄÄÄÄÄÄÄÄ",
     ):
         _assert_plain_refusal(client.get(f"/u/{token}"), 404)
         _assert_plain_refusal(client.post(f"/u/{token}", data=NEW_ADDRESS), 404)
