@@ -74,11 +74,14 @@ def init_web(app: Flask) -> None:
     from mailer.web.dedupe import bp as dedupe_bp
     from mailer.web.imports import bp as imports_bp
     from mailer.web.mailroom import bp as mailroom_bp
+    from mailer.web.numbers import RowIdConverter
     from mailer.web.retention import bp as retention_bp
     from mailer.web.security import add_security_headers
     from mailer.web.selfservice import bp as selfservice_bp
 
     _configure(app)
+    # Before any route is added: every <int:...> in a path is a row id.
+    app.url_map.converters["int"] = RowIdConverter
     _serve_static_files(app)
 
     login_manager.init_app(app)

@@ -28,6 +28,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.admin import bp
 from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
 from mailer.web.i18n import label, say
+from mailer.web.numbers import row_id
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ def audit() -> str:
     page = list_entries(
         db.session,
         action=action,
-        after=request.args.get("after", type=int),
-        before=request.args.get("before", type=int),
+        after=request.args.get("after", type=row_id),
+        before=request.args.get("before", type=row_id),
     )
     return render_template(
         "admin/audit.html", page=page, form=form, filter_args={"action": action} if action else {}

@@ -19,6 +19,7 @@ from mailer.web.access import allow
 from mailer.web.customers import bp
 from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
 from mailer.web.explanations import explanation_line
+from mailer.web.numbers import row_id
 
 SEARCH_KEY = "customer_search"
 
@@ -29,7 +30,7 @@ def _helpers() -> dict[str, object]:
 
 
 def _cursor(name: str) -> int | None:
-    return request.args.get(name, type=int)
+    return request.args.get(name, type=row_id)
 
 
 @bp.route("")
