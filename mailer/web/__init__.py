@@ -76,7 +76,7 @@ def init_web(app: Flask) -> None:
     from mailer.web.mailroom import bp as mailroom_bp
     from mailer.web.numbers import RowIdConverter
     from mailer.web.retention import bp as retention_bp
-    from mailer.web.security import add_security_headers
+    from mailer.web.security import add_security_headers, refuse_null_characters
     from mailer.web.selfservice import bp as selfservice_bp
 
     _configure(app)
@@ -86,6 +86,7 @@ def init_web(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
+    app.before_request(refuse_null_characters)
     # Before CSRF protection, so a stranger's post is sent to log in rather than told off.
     app.before_request(check_access)
     csrf.init_app(app)

@@ -1,8 +1,9 @@
-"""Response headers that keep pages out of frames, caches and other sites' reach."""
+"""Response headers that keep pages out of frames, caches and other sites' reach, and refusing
+requests no form could send."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import abort, request
 from werkzeug.wrappers import Response
 
 # Everything is served from here: no CDN, no inline script.
@@ -23,3 +24,15 @@ def add_security_headers(response: Response) -> Response:
         # Pages show personal data: keep them out of shared caches and the browser's disk cache.
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def refuse_null_characters() -> None:
+    """Refuse a query or form value holding a NUL character (400).
+
+    No one types one, PostgreSQL cannot store one in text, and a search term holding one would be
+    kept in the session and break every list page after it.
+    """
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)

@@ -163,3 +163,18 @@ def test_no_customer_data_in_urls_or_log_lines(
 
     for secret in ("Zebulon", "Quist", "zq@example.com", "Oak Street", "62704"):
         assert secret not in caplog.text
+
+
+def test_a_nul_character_in_a_query_or_form_is_refused_and_nothing_is_kept(logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    assert client.get("/customers?region=%00").status_code == 400
+    assert client.get("/customers?%00=x").status_code == 400
+    assert post(client, "/customers/search", {"q": "C\x00"}).status_code == 400
+    assert post(client, "/batches/new", {"campaign": "x\x00"}).status_code == 400
+    # The refused search was not kept: the list still answers.
+    assert client.get("/customers").status_code == 200
+    assert client.get("/customers?region=IL").status_code == 200
+
+
+def test_a_nul_character_on_the_public_address_page_is_refused(client: FlaskClient) -> None:
+    assert client.post("/u/0000-AAAAAAAAAA", data={"line1": "Oak\x00"}).status_code == 400
