@@ -96,6 +96,8 @@ class _Piece:
     customer_id: int
     address_id: int
     lines: list[str]
+    # When its batch was created: the piece cannot have come back before it was mailed.
+    mailed_at: datetime
 
 
 @dataclass(slots=True)
@@ -208,12 +210,16 @@ class _Chunk:
         session = self.session
         codes = sorted({r.piece_code for r in self.requests})
         self.pieces = {
-            row.piece_code: _Piece(row.id, row.piece_code, row.batch_id, row.customer_id, row.address_id, row.lines)
+            row.piece_code: _Piece(
+                row.id, row.piece_code, row.batch_id, row.customer_id, row.address_id, row.lines, row.created_at
+            )
             for row in session.execute(
                 select(
                     MailPiece.id, MailPiece.piece_code, MailPiece.batch_id, MailPiece.customer_id,
-                    MailPiece.address_id, MailPiece.lines,
-                ).where(MailPiece.piece_code.in_(codes))
+                    MailPiece.address_id, MailPiece.lines, Batch.created_at,
+                )
+                .join(Batch, Batch.id == MailPiece.batch_id)
+                .where(MailPiece.piece_code.in_(codes))
             )
         }
         customer_ids = sorted({p.customer_id for p in self.pieces.values()})
@@ -289,6 +295,15 @@ class _Chunk:
             raise PieceNotFound(
                 f"No piece with code {display_piece_code(request.piece_code)} was mailed. "
                 "Check the code on the envelope and scan or type it again."
+            )
+        if request.returned_at < piece.mailed_at:
+            raise ReturnError(
+                Message(
+                    "Piece %(code)s cannot have come back on %(date)s: its batch %(batch_id)s was created on "
+                    "%(mailed)s. Check the date.",
+                    code=display_piece_code(piece.code), date=request.returned_at.isoformat(),
+                    batch_id=piece.batch_id, mailed=piece.mailed_at.isoformat(timespec="seconds"),
+                )
             )
         customer = self.customers[piece.customer_id]
         address = self.addresses[piece.address_id]

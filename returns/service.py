@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address, set_validity
 from mailer.audit.service import record
-from mailer.batches.piece_codes import PieceCodeError, parse_piece_code
+from mailer.batches.piece_codes import PieceCodeError, display_piece_code, parse_piece_code
 from mailer.churn.evidence import self_update
 from mailer.customers.models import Customer
 from mailer.db import utcnow
@@ -109,6 +109,15 @@ def parse_returned_at(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _storable(moment: datetime) -> bool:
+    # Stored in UTC: a time zone may push the first or the last day out of the range of dates.
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 def parse_code(typed: str) -> str:
     """Return the canonical piece code, or raise PieceNotFound with what the clerk should do."""
     try:
@@ -146,6 +155,13 @@ def prepare_return(
         resolved, given_as = found, reason.strip()
     if returned_at.tzinfo is None:
         raise ValueError("returned_at must be timezone-aware")
+    if not _storable(returned_at):
+        raise ReturnError(
+            Message(
+                "returned_at %(date)s of piece %(code)s cannot be stored: in UTC it falls outside the years 1 to 9999",
+                date=returned_at.isoformat(), code=display_piece_code(code),
+            )
+        )
     if returned_at > (now or utcnow()) + FUTURE_TOLERANCE:
         raise ReturnError(Message("returned_at %(date)s is in the future", date=returned_at.date().isoformat()))
     address: CleanAddress | None = None

@@ -15,6 +15,8 @@ from mailer.customers.models import Customer
 from tests.factories import US_ROW, add_customer
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+# When the tests' batches went out: before every return the tests record (some are dated a year back).
+MAILED_AT = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
 def mail_customers(
@@ -33,6 +35,8 @@ def mail_customers(
                 validity=validity, churn_risk=churn_risk,
             )
     batch = create_batch(session, campaign_name=campaign, profile="us-10", filters=BatchFilters(), actor="test")
+    batch.created_at = MAILED_AT
+    session.flush()
     rows = session.execute(
         select(Customer.customer_no, MailPiece).join(Customer, Customer.id == MailPiece.customer_id)
         .where(MailPiece.batch_id == batch.id)

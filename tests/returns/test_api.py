@@ -161,6 +161,21 @@ def test_a_move_with_an_address_and_a_correction_it_refuses(
     assert bad_address.status_code == 422 and "unknown country 'XX'" in bad_address.get_json()["error"]
 
 
+def test_a_return_dated_before_the_mailing_or_beyond_storing_gets_422(
+    app: Flask, client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str]
+) -> None:
+    token = tokens[Role.MAILROOM]
+
+    too_early = post(client, {"piece_code": pieces["C1"], "reason": "ANK", "returned_at": "1900-01-01"}, token)
+    unstorable = post(
+        client, {"piece_code": pieces["C1"], "reason": "ANK", "returned_at": "0001-01-01T00:00:00+05:00"}, token
+    )
+
+    assert too_early.status_code == 422 and "cannot have come back on 1900-01-01" in too_early.get_json()["error"]
+    assert unstorable.status_code == 422 and "cannot be stored" in unstorable.get_json()["error"]
+    assert stored_returns(app) == 0
+
+
 def test_malformed_requests_get_400(client: FlaskClient, tokens: dict[Role, str]) -> None:
     token = tokens[Role.MAILROOM]
 

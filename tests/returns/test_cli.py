@@ -54,3 +54,21 @@ def test_reasons_lists_the_catalog(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["returns", "reasons"])
 
     assert result.exit_code == 0 and "拒收" in result.stdout and result.stdout.count("\n") == 13
+
+
+def test_log_refuses_a_date_that_cannot_be_stored_or_precedes_the_mailing(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    piece = mail_customers(session, "C1")["C1"]
+    session.commit()
+
+    unstorable = runner.invoke(
+        args=["returns", "log", piece.piece_code, "UNC", "--returned-at", "0001-01-01T00:00:00+05:00"]
+    )
+    too_early = runner.invoke(args=["returns", "log", piece.piece_code, "UNC", "--returned-at", "1900-01-01"])
+
+    assert unstorable.exit_code == 1 and "0001-01-01T00:00:00+05:00" in unstorable.stderr
+    assert "cannot be stored" in unstorable.stderr
+    assert too_early.exit_code == 1 and "cannot have come back on 1900-01-01" in too_early.stderr
+    assert session.scalar(select(MailReturn)) is None
+    assert address_of(session, piece).validity is AddressValidity.DELIVERABLE

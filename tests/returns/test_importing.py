@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -143,3 +144,27 @@ def test_the_soft_return_window_comes_from_the_app_config(
     assert runner.invoke(args=["returns", "import", str(path)]).exit_code == 0
 
     assert address_of(session, first).validity is AddressValidity.SUSPECT
+
+
+def test_rows_dated_before_the_mailing_or_beyond_storing_are_rejected_with_their_row(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    pieces = mail_customers(session, "C1", "C2", "C3")
+    session.commit()
+    path = write_returns(tmp_path, [
+        {"piece_code": pieces["C1"].piece_code, "reason": "UNC", "returned_at": "0001-01-01T00:00:00+05:00"},  # row 2
+        {"piece_code": pieces["C2"].piece_code, "reason": "ANK", "returned_at": "1900-01-01"},                 # row 3
+        {"piece_code": pieces["C3"].piece_code, "reason": "VAC", "returned_at": "2026-11-02"},                 # row 4
+    ])
+
+    result = runner.invoke(args=["returns", "import", str(path), "--json"])
+
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["created"] == 1
+    # The file's own reason column follows the rejection's: read them by position.
+    with path.with_suffix(".rejects.csv").open(encoding="utf-8", newline="") as handle:
+        rejected = {int(row): why for row, why, *_ in list(csv.reader(handle))[1:]}
+    assert sorted(rejected) == [2, 3]
+    assert "0001-01-01T00:00:00+05:00" in rejected[2] and "cannot be stored" in rejected[2]
+    assert "cannot have come back on 1900-01-01" in rejected[3]
+    assert address_of(session, pieces["C2"]).validity is AddressValidity.DELIVERABLE

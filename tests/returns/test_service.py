@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from mailer.addresses.models import AddressEventKind, AddressValidity, ChangeSource
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
+from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.churn.evidence import SELF_UPDATE_WEIGHT
 from mailer.customers.models import CustomerStatus
@@ -28,7 +29,7 @@ from returns.service import (
     record_return,
 )
 from tests.factories import CN_ROW, add_customer
-from tests.returns.conftest import address_of, batch_of, current_address, customer, history, mail_customers
+from tests.returns.conftest import MAILED_AT, address_of, batch_of, current_address, customer, history, mail_customers
 
 NEW_ADDRESS = {
     "line1": "500 Elm Avenue", "line2": "", "city": "Chicago", "region": "IL", "postal_code": "60601", "country": "US",
@@ -564,6 +565,7 @@ def test_a_concurrent_recording_met_at_write_time_is_read_again(
 def test_a_chinese_address_moves_with_its_own_rules(session: Session, now: datetime) -> None:
     add_customer(session, "CN1", base=CN_ROW, validity=AddressValidity.DELIVERABLE)
     batch = create_batch(session, campaign_name="春季目录", profile="cn-dl", filters=BatchFilters(), actor="t")
+    batch.created_at = MAILED_AT
     piece = session.scalar(select(MailPiece).where(MailPiece.batch_id == batch.id))
     assert piece is not None
     new = {"line1": "中山路88号", "city": "杭州市", "region": "浙江省", "postal_code": "310001", "country": "中国"}
@@ -572,3 +574,27 @@ def test_a_chinese_address_moves_with_its_own_rules(session: Session, now: datet
 
     assert outcome.reason.code == "MOVED"
     assert current_address(session, "CN1").country == "CN"
+
+
+def test_a_return_from_before_the_piece_was_mailed_is_refused_and_changes_nothing(
+    session: Session, now: datetime
+) -> None:
+    piece = mail_customers(session, "C1")["C1"]
+    code = display_piece_code(piece.piece_code)
+
+    expected = rf"Piece {code} cannot have come back on 1900-01-01T00:00:00\+00:00: its batch"
+    with pytest.raises(ReturnError, match=expected):
+        scan(session, piece.piece_code, "ANK", now, returned_at=datetime(1900, 1, 1, tzinfo=UTC))
+
+    assert address_of(session, piece).validity is AddressValidity.DELIVERABLE
+    assert returns_of(session, piece.id) == []
+
+
+def test_a_return_dated_outside_what_can_be_stored_is_refused(session: Session, now: datetime) -> None:
+    piece = mail_customers(session, "C1")["C1"]
+    first_day = datetime.fromisoformat("0001-01-01T00:00:00+05:00")
+
+    with pytest.raises(ReturnError, match=r"returned_at 0001-01-01T00:00:00\+05:00 of piece .* cannot be stored"):
+        scan(session, piece.piece_code, "UNC", now, returned_at=first_day)
+
+    assert returns_of(session, piece.id) == []
