@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,16 @@ class UnusableInput(click.ClickException):
     """The input cannot be used at all: exit code 2."""
 
     exit_code = 2
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that refuses nan and infinity: nan passes every bound, as no comparison holds for it."""
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 unit_option = click.option(
@@ -132,7 +143,7 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
 @unit_option
 @click.option(
     "--half-life-days",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(min=0, min_open=True),
     default=DEFAULT_HALF_LIFE_DAYS,
     show_default=True,
     help="Days after which a piece of evidence has half its effect on the odds of churn.",
@@ -205,7 +216,7 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
 @churn_cli.command("list")
 @click.option(
     "--min-risk",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     default=0.7,
     show_default=True,
     help="List customers with at least this churn risk (0 to 1).",

@@ -347,3 +347,21 @@ def test_list_help_says_who_is_listed() -> None:
     assert "Active and do-not-mail customers are listed" in text
     assert "Deceased and merged customers are never listed" in text
     assert "[default: 0.7" in text
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "abc", "-1", "2", "inf"])
+def test_list_refuses_a_min_risk_outside_0_to_1_as_a_usage_error(runner: FlaskCliRunner, value: str) -> None:
+    result = runner.invoke(args=["churn", "list", "--min-risk", value])
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--min-risk'" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-3", "abc"])
+def test_refresh_refuses_a_half_life_that_is_not_a_positive_number(runner: FlaskCliRunner, value: str) -> None:
+    result = runner.invoke(args=["churn", "refresh", "--half-life-days", value])
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--half-life-days'" in result.output
+    assert isinstance(result.exception, SystemExit)
