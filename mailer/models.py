@@ -3,6 +3,7 @@
 from mailer.addresses.models import Address, AddressEvent
 from mailer.audit.models import AuditEntry
 from mailer.auth.api_tokens import ApiToken
+from mailer.auth.login_sessions import LoginSession
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.customers.models import Customer
@@ -21,6 +22,7 @@ __all__ = [
     "Customer",
     "CustomerMerge",
     "DismissedPair",
+    "LoginSession",
     "MailPiece",
     "MailReturn",
     "Order",

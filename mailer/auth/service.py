@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from mailer.audit.service import record
 from mailer.auth.api_tokens import ApiToken
+from mailer.auth.login_sessions import close_login_sessions
 from mailer.auth.models import Role, User
 from mailer.db import utcnow
 from mailer.messages import Message
@@ -149,6 +150,8 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: User) 
     record(session, actor=actor.email, action="user.activate" if active else "user.deactivate",
            object_type="user", object_id=str(user.id))
     user.is_active = active
+    if not active:
+        close_login_sessions(session, user_id=user.id)
     session.flush()
 
 
@@ -167,10 +170,11 @@ def _check_new_password(password: str) -> None:
         )
 
 
-def _replace_password(user: User, password: str) -> None:
+def _replace_password(session: Session, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     # Whoever is logged in with the old password is logged out (the caller logs the user in again).
     user.session_epoch += 1
+    close_login_sessions(session, user_id=user.id)
 
 
 def change_password(
@@ -182,7 +186,7 @@ def change_password(
     if new_password == current_password:
         raise UserError(Message("the new password must differ from the current one"))
     _check_new_password(new_password)
-    _replace_password(user, new_password)
+    _replace_password(session, user, new_password)
     record(session, actor=actor, action="user.password_change", object_type="user", object_id=str(user.id))
     session.flush()
 
@@ -190,7 +194,7 @@ def change_password(
 def set_password(session: Session, *, user: User, password: str, actor: str) -> None:
     """Give a user a new password without the current one: an administrator's reset."""
     _check_new_password(password)
-    _replace_password(user, password)
+    _replace_password(session, user, password)
     record(session, actor=actor, action="user.password_set", object_type="user", object_id=str(user.id))
     session.flush()
 

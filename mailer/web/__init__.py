@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mailer.web.access import check_access, may_open
 from mailer.web.errors import register_error_handlers
@@ -35,6 +36,11 @@ def _configure(app: Flask) -> None:
     # One process's memory; RATELIMIT_STORAGE_URI=redis://... shares the counts between workers.
     config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     config.setdefault("RATELIMIT_ENABLED", True)
+    # How many proxies in front of the app to believe about the client's address and the scheme
+    # (X-Forwarded-For/-Proto/-Host); 0 when browsers reach the app directly.
+    config.setdefault("TRUSTED_PROXIES", int(os.environ.get("TRUSTED_PROXIES", "0")))
+    # A login lasts at most this long, then the user logs in again (a mailroom station once a day).
+    config.setdefault("LOGIN_SESSION_MAX_AGE_HOURS", float(os.environ.get("LOGIN_SESSION_MAX_AGE_HOURS", "24")))
     # A customer file of a million rows is about 150 MB.
     config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
     config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_FOLDER))
@@ -51,15 +57,21 @@ def _serve_static_files(app: Flask) -> None:
 
 
 def _load_user(user_id: str) -> object | None:
+    from mailer.auth.login_sessions import login_session_is_open
     from mailer.auth.service import get_user
     from mailer.db import db
+    from mailer.web.access import LOGIN_SESSION_KEY, login_session_max_age
 
     user_part, _, epoch = user_id.partition(":")
-    if not (user_part.isdigit() and epoch.isdigit()):
+    key = session.get(LOGIN_SESSION_KEY)
+    if not (user_part.isdigit() and epoch.isdigit() and isinstance(key, str)):
         return None
     user = get_user(db.session, user_id=int(user_part))
-    # A deactivated user, or one whose password changed since this session began, is logged out.
+    # A deactivated user, or one whose password changed since this session began, is logged out;
+    # so is a session logged out, or too old, even if a copy of its cookie is still around.
     if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    if not login_session_is_open(db.session, user_id=user.id, key=key, max_age=login_session_max_age()):
         return None
     return user
 
@@ -80,6 +92,10 @@ def init_web(app: Flask) -> None:
     from mailer.web.selfservice import bp as selfservice_bp
 
     _configure(app)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        # Else the rate limits and the audit rows see the proxy's address, not the user's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     # Before any route is added: every <int:...> in a path is a row id.
     app.url_map.converters["int"] = RowIdConverter
     _serve_static_files(app)

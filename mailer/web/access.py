@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar, cast
 
 from flask import abort, current_app, redirect, request, session, url_for
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 ACCESS_ATTRIBUTE = "mailer_access"
 NEXT_KEY = "next_after_login"
+# Where the cookie keeps the key of its login session (mailer.auth.login_sessions).
+LOGIN_SESSION_KEY = "login_session"
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -81,6 +84,11 @@ def current_staff() -> User:
     if user is None:  # check_access let an anonymous request through: a view declared wrongly
         abort(403)
     return user
+
+
+def login_session_max_age() -> timedelta:
+    """Return how long a login lasts at most."""
+    return timedelta(hours=float(current_app.config["LOGIN_SESSION_MAX_AGE_HOURS"]))
 
 
 def actor_name(user: User) -> str:

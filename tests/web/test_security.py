@@ -178,3 +178,29 @@ def test_a_nul_character_in_a_query_or_form_is_refused_and_nothing_is_kept(logge
 
 def test_a_nul_character_on_the_public_address_page_is_refused(client: FlaskClient) -> None:
     assert client.post("/u/0000-AAAAAAAAAA", data={"line1": "Oak\x00"}).status_code == 400
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_clients_address_is_taken_from_a_trusted_proxy_only(
+    database_url: str, connection, staff: dict[Role, Staff], proxies: int, seen: str  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import sessionmaker
+
+    from mailer import create_app
+    from mailer.audit.models import AuditEntry
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "TRUSTED_PROXIES": proxies})
+    state = app.extensions["mailer.db"]
+    state.engine.dispose()
+    state.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    client = app.test_client()
+    user = staff[Role.MARKETING]
+    response = client.post(
+        "/login", data={"email": user.email, "password": user.password, "csrf_token": csrf_token(client)},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        login = state.sessionmaker().scalar(select(AuditEntry).where(AuditEntry.action == "auth.login"))
+    assert login is not None and login.detail["remote_addr"] == seen

@@ -12,9 +12,21 @@ from flask_babel import refresh as refresh_locale
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
+from mailer.auth.login_sessions import close_login_session, open_login_session
+from mailer.auth.models import User
 from mailer.auth.service import UserError, WrongPasswordError, change_password, log_in, log_out, set_user_locale
 from mailer.db import db
-from mailer.web.access import actor_name, current_staff, logged_in_user, may_open, pop_next_url, public, staff
+from mailer.web.access import (
+    LOGIN_SESSION_KEY,
+    actor_name,
+    current_staff,
+    logged_in_user,
+    login_session_max_age,
+    may_open,
+    pop_next_url,
+    public,
+    staff,
+)
 from mailer.web.auth import bp
 from mailer.web.auth.forms import LoginForm, PasswordForm, ProfileForm
 from mailer.web.extensions import limiter
@@ -51,6 +63,12 @@ def _own_account() -> str:
     return _account_key(current_staff().email)
 
 
+def _enter(user: User, key: str) -> None:
+    """Log the user in on this browser, in the login session ``key`` names."""
+    login_user(user)
+    session[LOGIN_SESSION_KEY] = key
+
+
 @bp.route("/")
 @staff
 def home() -> Response:
@@ -78,14 +96,15 @@ def login() -> Response | str | tuple[str, int]:
         db.session, email=form.email.data or "", password=form.password.data or "",
         remote_addr=request.remote_addr,
     )
+    key = open_login_session(db.session, user_id=user.id, max_age=login_session_max_age()) if user else None
     db.session.commit()
-    if user is None:
+    if user is None or key is None:
         flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401
     next_url = pop_next_url()
     # A fresh session for the logged-in user: nothing carried over from before.
     session.clear()
-    login_user(user)
+    _enter(user, key)
     log.info("user %s logged in", user.id)
     return redirect(next_url or url_for("auth.home"))
 
@@ -96,6 +115,7 @@ def logout() -> Response:
     """Log the user out."""
     user = current_staff()
     log_out(db.session, user=user)
+    close_login_session(db.session, key=session[LOGIN_SESSION_KEY])
     db.session.commit()
     logout_user()
     session.clear()
@@ -144,8 +164,10 @@ def change_own_password() -> Response | tuple[str, int]:
             db.session.rollback()
             form.new_password.errors = [say(exc)]
         else:
+            # Every login session of the user ended with the old password; this browser gets a new one.
+            key = open_login_session(db.session, user_id=user.id, max_age=login_session_max_age())
             db.session.commit()
-            login_user(user)  # this session goes on in the new epoch; the user's other sessions end
+            _enter(user, key)
             log.info("user %s changed their password", user.id)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))

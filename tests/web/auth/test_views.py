@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from mailer.audit.models import AuditEntry
+from mailer.auth.login_sessions import LoginSession
 from mailer.auth.models import Role, User
 from mailer.auth.service import set_user_active
+from mailer.db import utcnow
 from tests.web.conftest import PASSWORD, Staff, data, log_in, post
 
 
@@ -63,6 +67,8 @@ def test_a_deactivated_user_cannot_log_in_and_is_logged_out(
         admin = session.get(User, staff[Role.ADMIN].id)
         set_user_active(session, user=session.get(User, user.id), active=False, actor=admin)  # type: ignore[arg-type]
     assert client.get("/customers").location.endswith("/login")
+    with data(app) as session:
+        assert session.scalar(select(func.count()).where(LoginSession.user_id == user.id)) == 0
     assert log_in(client, user).status_code == 401
     assert _audit(app, "auth.login_failed")[-1].detail["reason"] == "inactive user"
 
@@ -73,6 +79,44 @@ def test_logging_out_ends_the_session_and_is_audited(app: Flask, logged_in) -> N
     assert response.status_code == 302 and response.location.endswith("/login")
     assert client.get("/profile").status_code == 302
     assert len(_audit(app, "auth.logout")) == 1
+
+
+def _copy_of_the_cookie(app: Flask, client: FlaskClient) -> FlaskClient:
+    """Return another client carrying the same session cookie, as a stolen copy would."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("session", cookie.value)
+    return copy
+
+
+def test_a_copy_of_the_cookie_stops_working_once_its_session_logged_out(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MARKETING)
+    other_browser = logged_in(Role.MARKETING)
+    assert _copy_of_the_cookie(app, client).get("/profile").status_code == 200
+
+    post(client, "/logout")
+
+    assert _copy_of_the_cookie(app, client).get("/profile").status_code == 302
+    stale = app.test_client()
+    stale.set_cookie("session", other_browser.get_cookie("session").value)  # type: ignore[union-attr]
+    assert stale.get("/profile").status_code == 200  # the user's other login goes on
+    with data(app) as session:
+        assert session.scalar(select(func.count()).select_from(LoginSession)) == 1
+
+
+def test_a_login_ends_after_its_maximum_age(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.MAILROOM)
+    assert client.get("/profile").status_code == 200
+    max_age = timedelta(hours=app.config["LOGIN_SESSION_MAX_AGE_HOURS"])
+    with data(app) as session:
+        session.execute(update(LoginSession).values(created_at=utcnow() - max_age - timedelta(minutes=1)))
+    ended = client.get("/profile")
+    assert ended.status_code == 302 and "/login" in ended.location
+    # The next login anywhere clears the outlived row away.
+    logged_in(Role.MARKETING)
+    with data(app) as session:
+        assert session.scalar(select(func.count()).select_from(LoginSession)) == 1
 
 
 def test_login_never_sends_to_another_site(client: FlaskClient, staff: dict[Role, Staff]) -> None:
@@ -146,6 +190,8 @@ def test_a_changed_password_ends_the_users_other_sessions(app: Flask, staff: dic
     ended = elsewhere.get("/profile")
     assert ended.status_code == 302 and "/login" in ended.location
     assert colleague.get("/profile").status_code == 200
+    with data(app) as session:
+        assert session.scalar(select(func.count()).where(LoginSession.user_id == user.id)) == 1
     # Logging in again with the new password works as before.
     assert log_in(elsewhere, user, password=NEW_PASSWORD).status_code == 302
     assert elsewhere.get("/profile").status_code == 200
