@@ -2,8 +2,9 @@
 
 Names and customer numbers are personal data, and query strings end up in access logs, proxy
 logs and browser history. So the list's query string carries only states, a region and a page
-cursor (an internal id); a search term is posted, kept in the user's session (a signed,
-HttpOnly cookie that no log records) and applied until cleared. Customer pages are addressed by
+cursor (an internal id); a search term is posted, kept in the user's session (a signed, not
+encrypted, HttpOnly cookie that the access logs do not record; only the user's own browser holds it)
+and applied until cleared. Customer pages are addressed by
 internal id, never by customer number.
 """
 
