@@ -62,3 +62,24 @@ def test_demo_loads_customers_orders_and_renders_a_batch_per_profile(tmp_path: P
         assert list(manifest.parent.glob("*.pdf"))
     with app.app_context():
         db.engine.dispose()
+
+
+def test_init_with_a_password_says_it_created_the_admin_and_later_that_it_changed_nothing(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["init", "--admin-password", "correct horse battery"])
+    second = runner.invoke(args=["init", "--admin-password", "another horse battery"])
+
+    assert first.exit_code == 0, first.output
+    assert "Admin login: admin@example.com (new admin user; password as given)" in first.stdout
+    assert "existing user" not in first.stdout and "correct horse" not in first.stdout
+    assert second.exit_code == 0, second.output
+    assert (
+        "Admin login: admin@example.com (existing user; password unchanged; the given password was not applied)"
+        in second.stdout
+    )
+    with app.app_context():
+        admin = db.session.scalar(select(User))
+        assert admin is not None and verify_password(admin, "correct horse battery")
+        db.engine.dispose()
