@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.countries import ALPHA2_CODES
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
@@ -18,7 +19,7 @@ from mailer.batches.models import Batch, Campaign, MailPiece
 from mailer.batches.piece_codes import new_piece_codes
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.envelopes.profiles import PROFILES
-from mailer.messages import Message
+from mailer.messages import Message, join
 from mailer.orders.models import Order
 
 # The order in which a left-out customer's reason is counted: a customer outside the
@@ -34,6 +35,15 @@ _STATUS_REASON = {
     CustomerStatus.MERGED: "merged",
 }
 _UNMAILABLE = {AddressValidity.UNDELIVERABLE, AddressValidity.SUPERSEDED}
+# The batch page's names of the reasons (mailer.web.batches.labels), so its catalog says them too.
+LEFT_OUT_LABELS = {
+    "filter": Message("outside the filters"),
+    "deceased": Message("deceased"),
+    "do_not_mail": Message("do not mail"),
+    "merged": Message("merged into another customer"),
+    "undeliverable": Message("undeliverable address"),
+    "household": Message("same household as another piece"),
+}
 
 
 class BatchError(ValueError):
@@ -99,7 +109,11 @@ def create_batch(
     actor: str,
     today: date | None = None,
 ) -> Batch:
-    """Select the recipients of a new batch and store its pieces in presort order."""
+    """Select the recipients of a new batch and store its pieces in presort order.
+
+    A selection without a single piece is refused: nothing is stored, and the message says who was
+    left out and why.
+    """
     if profile not in PROFILES:
         raise BatchError(
             Message(
@@ -108,19 +122,57 @@ def create_batch(
         )
     if not campaign_name.strip():
         raise BatchError(Message("a batch needs a campaign name"))
-    if not filters.countries:
-        filters = BatchFilters(
-            countries=(PROFILES[profile].country,),
-            regions=filters.regions,
-            postal_prefixes=filters.postal_prefixes,
-            risk_bands=filters.risk_bands,
-        )
+    filters = _checked_filters(filters, profile=profile)
+    pieces, left_out = _select(session, filters)
+    if not pieces:
+        raise BatchError(_nobody_matches(left_out))
+
     campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name.strip()))
     if campaign is None:
         campaign = Campaign(name=campaign_name.strip(), created_by=actor)
         session.add(campaign)
         session.flush()
+    batch = Batch(
+        campaign_id=campaign.id,
+        profile=profile,
+        filters=asdict(filters),
+        left_out=dict(left_out),
+        piece_count=len(pieces),
+        update_expires_on=(today or date.today()) + timedelta(days=UPDATE_LINK_DAYS),
+        created_by=actor,
+    )
+    session.add(batch)
+    session.flush()
+    _insert_pieces(session, batch_id=batch.id, candidates=pieces)
+    record(
+        session, actor=actor, action="batch.create", object_type="batch", object_id=str(batch.id),
+        detail={"campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out)},
+    )
+    return batch
 
+
+def _checked_filters(filters: BatchFilters, *, profile: str) -> BatchFilters:
+    """Return the filters in the stored form (the profile's country by default); refuse unknown countries."""
+    countries = tuple(code.strip().upper() for code in filters.countries if code.strip())
+    unknown = [code for code in countries if code not in ALPHA2_CODES]
+    if unknown:
+        raise BatchError(
+            Message(
+                "countries: unknown country code(s) %(codes)s; use two-letter ISO codes such as CN or US",
+                codes=", ".join(unknown),
+            )
+        )
+    return BatchFilters(
+        countries=countries or (PROFILES[profile].country,),
+        regions=filters.regions,
+        # Postal codes are stored uppercased: a prefix typed in lower case would match nothing.
+        postal_prefixes=tuple(prefix.strip().upper() for prefix in filters.postal_prefixes if prefix.strip()),
+        risk_bands=filters.risk_bands,
+    )
+
+
+def _select(session: Session, filters: BatchFilters) -> tuple[list[_Candidate], Counter[str]]:
+    """Return the pieces in presort order (one per household) and the customers left out, by reason."""
     left_out: Counter[str] = Counter({reason: 0 for reason in LEFT_OUT_REASONS})
     households: dict[str, _Candidate] = {}
     for row in _customer_rows(session):
@@ -156,25 +208,22 @@ def create_batch(
             households[row.household_key] = candidate
         else:
             holder.household_size += 1
-
     pieces = sorted(households.values(), key=lambda c: (c.address["postal_code"], c.normalized, c.customer_no))
-    batch = Batch(
-        campaign_id=campaign.id,
-        profile=profile,
-        filters=asdict(filters),
-        left_out=dict(left_out),
-        piece_count=len(pieces),
-        update_expires_on=(today or date.today()) + timedelta(days=UPDATE_LINK_DAYS),
-        created_by=actor,
+    return pieces, left_out
+
+
+def _nobody_matches(left_out: Counter[str]) -> Message:
+    """Say that the selection holds nobody, with the customers left out by reason."""
+    counts = [
+        Message("%(count)s %(reason)s", count=left_out[reason], reason=LEFT_OUT_LABELS[reason])
+        for reason in LEFT_OUT_REASONS
+        if left_out[reason]
+    ]
+    if not counts:
+        return Message("No customer matches the filters, so no batch was created: no customer has a current address.")
+    return Message(
+        "No customer matches the filters, so no batch was created. Left out: %(counts)s.", counts=join(", ", counts)
     )
-    session.add(batch)
-    session.flush()
-    _insert_pieces(session, batch_id=batch.id, candidates=pieces)
-    record(
-        session, actor=actor, action="batch.create", object_type="batch", object_id=str(batch.id),
-        detail={"campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out)},
-    )
-    return batch
 
 
 def _more_valuable(candidate: _Candidate, holder: _Candidate) -> bool:

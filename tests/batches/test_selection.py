@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import AddressValidity
-from mailer.batches.models import Batch, MailPiece
+from mailer.batches.models import Batch, Campaign, MailPiece
 from mailer.batches.selection import BatchError, BatchFilters, create_batch
 from mailer.customers.models import CustomerStatus
 from tests.factories import CN_ROW, US_ROW, add_customer
@@ -115,3 +115,65 @@ def test_cli_batch_create_prints_json(runner: FlaskCliRunner, session: Session) 
     assert shown["left_out"] == {
         "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "household": 0,
     }
+
+
+def test_a_selection_of_nobody_is_refused_with_who_was_left_out_and_nothing_stored(session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+    add_customer(session, "C2", base=CN_ROW, line1="中山路90号", status=CustomerStatus.DECEASED)
+    add_customer(session, "C3", base=US_ROW)
+
+    with pytest.raises(BatchError) as nowhere:
+        create_batch(session, campaign_name="A", profile="cn-dl", filters=BatchFilters(regions=("Nowhere",)), actor="t")
+    with pytest.raises(BatchError) as letters:
+        create_batch(session, campaign_name="A", profile="cn-dl", filters=BatchFilters(postal_prefixes=("abc",)),
+                     actor="t")
+
+    expected = "No customer matches the filters, so no batch was created. Left out: 3 outside the filters."
+    assert str(nowhere.value) == str(letters.value) == expected
+    assert session.scalars(select(Batch)).all() == [] and session.scalars(select(Campaign)).all() == []
+
+
+def test_hygiene_that_leaves_nobody_is_counted_in_the_refusal(session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW, status=CustomerStatus.DECEASED)
+    add_customer(session, "C2", base=CN_ROW, line1="中山路88号", validity=AddressValidity.UNDELIVERABLE)
+
+    with pytest.raises(BatchError, match=r"Left out: 1 deceased, 1 undeliverable address\.$"):
+        create_batch(session, campaign_name="A", profile="cn-dl", filters=BatchFilters(), actor="t")
+
+
+def test_an_empty_database_gives_no_batch(session: Session) -> None:
+    with pytest.raises(BatchError, match="no customer has a current address"):
+        create_batch(session, campaign_name="A", profile="us-10", filters=BatchFilters(), actor="t")
+
+
+def test_an_unknown_country_code_is_refused_naming_the_field(session: Session) -> None:
+    add_customer(session, "C1", base=US_ROW)
+
+    with pytest.raises(BatchError, match=r"^countries: unknown country code\(s\) ZZ, XX; use two-letter ISO codes"):
+        create_batch(session, campaign_name="A", profile="us-10", filters=BatchFilters(countries=("US", "zz", "XX")),
+                     actor="t")
+    assert session.scalars(select(Batch)).all() == []
+
+
+def test_a_postal_prefix_matches_whatever_its_case(session: Session) -> None:
+    add_customer(session, "C1", base=US_ROW, line1="10 Downing Street", line2="", city="London", region="",
+                 postal_code="SW1A 2AA", country="GB")
+
+    batch = create_batch(session, campaign_name="A", profile="us-10",
+                         filters=BatchFilters(countries=("gb",), postal_prefixes=("sw1a",)), actor="t")
+
+    assert batch.piece_count == 1
+    assert (list(batch.filters["countries"]), list(batch.filters["postal_prefixes"])) == (["GB"], ["SW1A"])
+
+
+def test_cli_batch_create_refuses_nobody_and_unknown_countries(runner: FlaskCliRunner, session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+    session.commit()
+
+    nowhere = runner.invoke(args=["batch", "create", "--campaign", "A", "--profile", "cn-dl", "--region", "Nowhere"])
+    unknown = runner.invoke(args=["batch", "create", "--campaign", "A", "--profile", "cn-dl", "--country", "ZZ"])
+
+    assert nowhere.exit_code == 2 and "No customer matches the filters" in nowhere.stderr
+    assert "Left out: 1 outside the filters." in nowhere.stderr
+    assert unknown.exit_code == 2 and "countries: unknown country code(s) ZZ" in unknown.stderr
+    assert session.scalars(select(Batch)).all() == []

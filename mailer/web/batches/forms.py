@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from mailer.addresses.countries import ALPHA2_CODES
 from mailer.batches.selection import RISK_BANDS, BatchFilters
 from mailer.envelopes.profiles import PROFILES
 
@@ -59,8 +61,15 @@ class BatchForm(FlaskForm):
     )
 
     def validate_countries(self, field: StringField) -> None:
-        if any(not _COUNTRY.fullmatch(code.upper()) for code in _words(field.data)):
+        codes = [code.upper() for code in _words(field.data)]
+        if any(not _COUNTRY.fullmatch(code) for code in codes):
             raise ValidationError(_l("Use two-letter country codes such as CN or US."))
+        unknown = [code for code in codes if code not in ALPHA2_CODES]
+        if unknown:
+            raise ValidationError(
+                _("No country has the code %(codes)s. Use two-letter country codes such as CN or US.",
+                  codes=", ".join(unknown))
+            )
 
     def filters(self) -> BatchFilters:
         """Return the selection the form holds."""

@@ -89,6 +89,29 @@ def test_the_batch_form_refuses_what_it_cannot_select(app: Flask, logged_in) -> 
         assert db.session.scalars(select(Batch)).all() == []
 
 
+def test_the_batch_form_says_why_it_selects_nobody_and_shows_a_bad_choice(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        add_customer(session, "C001", base=US_ROW)
+    client = logged_in(Role.MARKETING)
+
+    nowhere = post(client, "/batches/new", {"campaign": "Spring", "profile": "us-10", "regions": "Nowhere"})
+    unknown = post(client, "/batches/new", {"campaign": "Spring", "profile": "us-10", "countries": "US, ZZ"})
+    bogus = post(client, "/batches/new", {"campaign": "Spring", "profile": "us-10", "risk_bands": "bogus"})
+
+    assert nowhere.status_code == 400
+    assert "No customer matches the filters, so no batch was created. Left out: 1 outside the filters." in text(
+        nowhere
+    )
+    assert unknown.status_code == 400
+    assert "No country has the code ZZ. Use two-letter country codes such as CN or US." in text(unknown)
+    assert bogus.status_code == 400
+    page = text(bogus)
+    errors = page[page.index("Churn risk"):page.index("None ticked")]
+    assert '<ul class="errors">' in errors and "bogus" in errors and "not a valid choice" in errors
+    with app.app_context():
+        assert db.session.scalars(select(Batch)).all() == []
+
+
 def test_the_campaign_list_and_the_dashboard_show_return_rates(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
     with data(app) as session:
         batch = new_batch(session, range(1, 6))
