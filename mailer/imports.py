@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
-from mailer.messages import Message
+from mailer.messages import Message, join
 
 # A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
 FIRST_DATA_ROW = 2
 
 # Called with (rows just handled, total rows) as an import advances.
 ProgressCallback = Callable[[int, int], None]
+
+# How much of a bad value a message quotes: enough to find it, not a whole pasted page.
+QUOTED_LENGTH = 40
+ELLIPSIS = "…"
+# Unicode category Cc, and the line and paragraph separators: nothing an envelope can print.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UnusableFile(Exception):
@@ -83,9 +90,10 @@ class CsvSource:
             reader = csv.reader(handle)
             next(reader)
             width = len(self.columns)
+            # The row before the first data row, so a record that fails to parse is always row_number + 1.
+            row_number = FIRST_DATA_ROW - 1
             try:
-                for index, record in enumerate(reader):
-                    row_number = index + FIRST_DATA_ROW
+                for row_number, record in enumerate(reader, start=FIRST_DATA_ROW):
                     if not any(cell.strip() for cell in record):
                         continue
                     values = {
@@ -100,7 +108,7 @@ class CsvSource:
             except csv.Error as exc:
                 raise UnusableFile(
                     Message("%(file)s: row %(row)s: %(error)s", file=self.path.name,
-                            row=index + FIRST_DATA_ROW + 1, error=str(exc))
+                            row=row_number + 1, error=str(exc))
                 ) from exc
 
 
@@ -127,20 +135,40 @@ def open_csv(path: Path, *, required: Sequence[str], optional: Sequence[str] = (
     columns = tuple(name.strip().lower() for name in header)
     missing = [name for name in required if name not in columns]
     if missing:
-        raise UnusableFile(
-            Message(
-                "%(file)s: the header row lacks column(s) %(missing)s; expected %(expected)s",
-                file=path.name, missing=", ".join(missing), expected=", ".join([*required, *optional]),
-            )
-        )
+        raise UnusableFile(_missing_columns(path, header, missing=missing, expected=[*required, *optional]))
     duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
     if duplicated:
         raise UnusableFile(
-            Message("%(file)s: the header row names %(columns)s twice", file=path.name, columns=", ".join(duplicated))
+            Message(
+                "%(file)s: the header row names %(columns)s twice",
+                file=path.name, columns=", ".join(shortened(name) for name in duplicated),
+            )
         )
     # Read the whole file once before storing anything, so a broken file stores nothing.
     row_count = sum(1 for _ in CsvSource(path=path, columns=columns).rows())
     return CsvSource(path=path, columns=columns, row_count=row_count)
+
+
+def _missing_columns(path: Path, header: Sequence[str], *, missing: Sequence[str], expected: Sequence[str]) -> Message:
+    # Callers may pass required columns among the optional ones too: name each once, in order.
+    problem = Message(
+        "%(file)s: the header row lacks column(s) %(missing)s; expected %(expected)s",
+        file=path.name, missing=", ".join(missing), expected=", ".join(dict.fromkeys(expected)),
+    )
+    hint = _separator_hint(header)
+    return problem if hint is None else join("; ", [problem, hint])
+
+
+def _separator_hint(header: Sequence[str]) -> Message | None:
+    # A spreadsheet set to another list separator writes the whole header into one comma-less column.
+    if len(header) != 1:
+        return None
+    semicolons, tabs = header[0].count(";"), header[0].count("\t")
+    if not semicolons and not tabs:
+        return None
+    if semicolons >= tabs:
+        return Message("the file seems to be separated by semicolons, not commas")
+    return Message("the file seems to be separated by tabs, not commas")
 
 
 def _not_utf8(path: Path) -> UnusableFile:
@@ -174,6 +202,28 @@ def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> Mes
     empty = [name for name in required if not values.get(name)]
     if empty:
         return Message("missing %(fields)s", fields=", ".join(empty))
+    return None
+
+
+def shortened(value: str) -> str:
+    """Return a value cut to about QUOTED_LENGTH characters, with an ellipsis where it was cut."""
+    if len(value) <= QUOTED_LENGTH:
+        return value
+    return value[: QUOTED_LENGTH - len(ELLIPSIS)] + ELLIPSIS
+
+
+def control_character_problem(
+    values: Mapping[str, str | None], fields: Sequence[str], *, prefix: str = ""
+) -> Message | None:
+    """Return which field (named ``prefix + field``) holds a control character such as a line break, or None."""
+    for name in fields:
+        if found := _CONTROL_CHARACTER.search(values.get(name) or ""):
+            # Named by code point: the character itself is invisible, or breaks the line it is shown on.
+            character = f"U+{ord(found.group()):04X}"
+            return Message(
+                "%(field)s contains a control character (%(character)s), which cannot be printed",
+                field=prefix + name, character=character,
+            )
     return None
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from mailer.imports import ImportReport, Rejection, UnusableFile, open_csv, rejects_path_for, write_rejects
+from mailer.imports import (
+    ImportReport,
+    Rejection,
+    UnusableFile,
+    control_character_problem,
+    open_csv,
+    rejects_path_for,
+    shortened,
+    write_rejects,
+)
 
 
 def test_blank_lines_are_skipped_and_rows_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
@@ -67,3 +76,73 @@ def test_another_encoding_further_down_the_file_is_caught_before_anything_is_sto
 
     with pytest.raises(UnusableFile, match='line 5002 is not UTF-8 text; save the file as "CSV UTF-8"'):
         open_csv(path, required=("a", "b"))
+
+
+@pytest.mark.parametrize("row", [2, 3])
+def test_a_field_over_the_csv_size_limit_makes_the_file_unusable_naming_its_row(tmp_path: Path, row: int) -> None:
+    path = tmp_path / "huge.csv"
+    rows = ["1,small"] * (row - 2) + ["2," + "x" * 200_000]
+    path.write_text("a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile, match=f"huge.csv: row {row}: field larger than field limit"):
+        open_csv(path, required=("a", "b"))
+
+
+def test_missing_columns_name_each_expected_column_once(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("a,x\n1,2\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("a", "b"), optional=("a", "b", "c"))
+
+    assert str(caught.value) == "f.csv: the header row lacks column(s) b; expected a, b, c"
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("a;b;c", "; the file seems to be separated by semicolons, not commas"),
+        ("a\tb\tc", "; the file seems to be separated by tabs, not commas"),
+        ("a;b\tc;d", "; the file seems to be separated by semicolons, not commas"),
+        ("x", ""),
+    ],
+)
+def test_a_one_column_header_with_semicolons_or_tabs_says_how_the_file_seems_separated(
+    tmp_path: Path, header: str, hint: str
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(f"{header}\n1\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("a", "b"))
+
+    assert str(caught.value) == f"f.csv: the header row lacks column(s) a, b; expected a, b{hint}"
+
+
+def test_a_twice_named_long_column_is_quoted_shortened(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    long_name = "c" * 5000
+    path.write_text(f"a,b,{long_name},{long_name}\n1,2,3,4\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("a", "b"))
+
+    assert str(caught.value) == f"f.csv: the header row names {'c' * 39}… twice"
+
+
+def test_shortened_cuts_long_values_to_forty_characters_with_an_ellipsis() -> None:
+    assert shortened("x" * 40) == "x" * 40
+    assert shortened("x" * 5000) == "x" * 39 + "…"
+
+
+@pytest.mark.parametrize("character", ["\x00", "\r", "\n", "\x1b", "\x07", "\t", "\x7f", "\x85", "\u2028"])
+def test_control_characters_are_found_and_their_field_named(character: str) -> None:
+    problem = control_character_problem({"a": "fine", "b": f"x{character}y"}, ("a", "b"), prefix="new_")
+
+    assert problem == (
+        f"new_b contains a control character (U+{ord(character):04X}), which cannot be printed"
+    )
+
+
+def test_printable_text_in_any_script_has_no_control_character() -> None:
+    assert control_character_problem({"a": "王磊 Zoë Ørsted 12-3 #4 ½", "b": None}, ("a", "b", "c")) is None

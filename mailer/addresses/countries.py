@@ -339,25 +339,26 @@ def canonical_country(value: str) -> str | None:
 
 
 # Postal code formats checked against the canonical form; the message says what is expected.
+# [0-9], not \d: \d also matches Arabic-Indic and other digits no sorting machine reads.
 _POSTAL_FORMATS: dict[str, tuple[re.Pattern[str], Message]] = {
-    "CN": (re.compile(r"\d{6}"), Message("CN postal codes are six digits")),
-    "US": (re.compile(r"\d{5}(?:-\d{4})?"), Message("US ZIP codes are 12345 or 12345-6789")),
+    "CN": (re.compile(r"[0-9]{6}"), Message("CN postal codes are six digits")),
+    "US": (re.compile(r"[0-9]{5}(?:-[0-9]{4})?"), Message("US ZIP codes are 12345 or 12345-6789")),
     "CA": (
-        re.compile(r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] \d[ABCEGHJ-NPRSTV-Z]\d"),
+        re.compile(r"[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z] [0-9][ABCEGHJ-NPRSTV-Z][0-9]"),
         Message("CA postal codes look like K1A 0B1"),
     ),
     "GB": (
-        re.compile(r"(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) \d[A-Z]{2}"),
+        re.compile(r"(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR) [0-9][A-Z]{2}"),
         Message("GB postcodes look like SW1A 1AA"),
     ),
-    "JP": (re.compile(r"\d{3}-\d{4}"), Message("JP postal codes are 123-4567")),
-    "DE": (re.compile(r"\d{5}"), Message("DE postal codes are five digits")),
-    "FR": (re.compile(r"\d{5}"), Message("FR postal codes are five digits")),
-    "AU": (re.compile(r"\d{4}"), Message("AU postcodes are four digits")),
-    "KR": (re.compile(r"\d{5}"), Message("KR postal codes are five digits")),
-    "SG": (re.compile(r"\d{6}"), Message("SG postal codes are six digits")),
+    "JP": (re.compile(r"[0-9]{3}-[0-9]{4}"), Message("JP postal codes are 123-4567")),
+    "DE": (re.compile(r"[0-9]{5}"), Message("DE postal codes are five digits")),
+    "FR": (re.compile(r"[0-9]{5}"), Message("FR postal codes are five digits")),
+    "AU": (re.compile(r"[0-9]{4}"), Message("AU postcodes are four digits")),
+    "KR": (re.compile(r"[0-9]{5}"), Message("KR postal codes are five digits")),
+    "SG": (re.compile(r"[0-9]{6}"), Message("SG postal codes are six digits")),
     "TW": (
-        re.compile(r"\d{3}(?:\d{2,3})?"),
+        re.compile(r"[0-9]{3}(?:[0-9]{2,3})?"),
         Message("TW postal codes are three, five or six digits"),
     ),
 }
@@ -366,6 +367,8 @@ _POSTAL_FORMATS: dict[str, tuple[re.Pattern[str], Message]] = {
 _NO_POSTAL_CODE = frozenset({"HK", "MO", "AE", "QA"})
 
 _GENERIC_MAX_LENGTH = 12
+# Every country's postal codes are written in ASCII letters and digits, some with a space or hyphen.
+_GENERIC_FORMAT = re.compile(r"[A-Z0-9]+(?:[ -][A-Z0-9]+)*")
 
 # Separators dropped before formatting countries whose codes are all digits.
 _DIGIT_ONLY = frozenset({"CN", "US", "DE", "FR", "AU", "KR", "SG", "TW", "JP"})
@@ -382,7 +385,8 @@ def canonical_postal_code(*, country: str, postal_code: str) -> str:
     alpha2 = canonical_country(country)
     if alpha2 in _DIGIT_ONLY:
         compact = _SEPARATORS.sub("", code)
-        if not compact.isdigit():
+        # str.isdigit also holds for Arabic-Indic and other digits; those stay as typed and fail the check.
+        if not (compact.isascii() and compact.isdigit()):
             return code
         if alpha2 == "US" and len(compact) == 9:
             return f"{compact[:5]}-{compact[5:]}"
@@ -395,6 +399,11 @@ def canonical_postal_code(*, country: str, postal_code: str) -> str:
         if 5 <= len(compact) <= 7:
             return f"{compact[:-3]} {compact[-3:]}"
     return code
+
+
+def uses_postal_codes(country: str) -> bool:
+    """Tell whether addresses in a country (code or name) need a postal code; unknown countries do."""
+    return canonical_country(country) not in _NO_POSTAL_CODE
 
 
 def postal_code_problem(*, country: str, postal_code: str) -> Message | None:
@@ -413,4 +422,6 @@ def postal_code_problem(*, country: str, postal_code: str) -> Message | None:
         return Message("postal code is missing")
     if len(code) > _GENERIC_MAX_LENGTH:
         return Message("postal codes are at most %(count)s characters", count=_GENERIC_MAX_LENGTH)
+    if not _GENERIC_FORMAT.fullmatch(code):
+        return Message("postal codes are written with the letters A-Z, the digits 0-9, spaces and hyphens")
     return None

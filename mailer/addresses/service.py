@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.countries import uses_postal_codes
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.normalize import (
     canonical_country,
@@ -17,9 +18,11 @@ from mailer.addresses.normalize import (
     postal_code_problem,
 )
 from mailer.db import utcnow
+from mailer.imports import control_character_problem, shortened
 from mailer.messages import Message, stored
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+# The postal code is required too, where the country has postal codes (required_address_fields).
 REQUIRED_ADDRESS_FIELDS = ("line1", "city", "postal_code", "country")
 ADDRESS_MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 100, "region": 100}
 
@@ -37,20 +40,22 @@ class CleanAddress:
 def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddress | Message:
     """Validate address fields (named ``prefix + field``); return the clean address or what is wrong."""
     get = {field: (values.get(prefix + field) or "").strip() for field in ADDRESS_FIELDS}
-    missing = [prefix + field for field in REQUIRED_ADDRESS_FIELDS if not get[field]]
+    missing = [prefix + field for field in required_address_fields(get["country"]) if not get[field]]
     if missing:
         return Message("missing %(fields)s", fields=", ".join(missing))
+    if problem := control_character_problem(get, ADDRESS_FIELDS, prefix=prefix):
+        return problem
     for field, limit in ADDRESS_MAX_LENGTHS.items():
         if len(get[field]) > limit:
             return Message("%(field)s is longer than %(limit)s characters", field=prefix + field, limit=limit)
     country = canonical_country(get["country"])
     if country is None:
-        return Message("unknown country %(country)s", country=repr(get["country"]))
+        return Message("unknown country %(country)s", country=repr(shortened(get["country"])))
     postal_code = canonical_postal_code(country=country, postal_code=get["postal_code"])
     if problem := postal_code_problem(country=country, postal_code=postal_code):
         return Message(
             "postal code %(postal_code)s does not fit %(country)s: %(problem)s",
-            postal_code=repr(get["postal_code"]), country=country, problem=problem,
+            postal_code=repr(shortened(get["postal_code"])), country=country, problem=problem,
         )
     normalized = normalize_address(
         line1=get["line1"], line2=get["line2"], city=get["city"], region=get["region"],
@@ -69,6 +74,14 @@ def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddres
         fingerprint=normalized.fingerprint,
         household_key=normalized.household_key,
     )
+
+
+def required_address_fields(country: str) -> tuple[str, ...]:
+    """Return the address fields that must not be empty in a country (code or name, as typed)."""
+    if not country or uses_postal_codes(country):
+        return REQUIRED_ADDRESS_FIELDS
+    # Hong Kong, Macau and the like have no postal codes: an address there has none to give.
+    return tuple(field for field in REQUIRED_ADDRESS_FIELDS if field != "postal_code")
 
 
 def record_event(

@@ -27,9 +27,11 @@ from mailer.imports import (
     ImportReport,
     ProgressCallback,
     Rejection,
+    control_character_problem,
     finish_import,
     open_csv,
     row_shape_problem,
+    shortened,
 )
 from mailer.messages import Message, stored
 
@@ -37,6 +39,10 @@ CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
 )
 REQUIRED_COLUMNS = ("customer_no", "name", "line1", "city", "postal_code", "country")
+# Whether a row's postal code may be empty depends on its country: clean_address decides that.
+REQUIRED_VALUES = tuple(name for name in REQUIRED_COLUMNS if name != "postal_code")
+# The customer's own fields, besides the address, that are printed or stored for people to read.
+TEXT_FIELDS = ("customer_no", "name", "phone", "email")
 CUSTOMER_FIELDS = ("name", "phone", "email", "name_incomplete")
 MAX_LENGTHS = {"customer_no": 40, "name": 200, "phone": 40, "email": 254}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -58,7 +64,9 @@ class CustomerRecord:
 
 def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Message:
     """Validate and clean one row; return the record or the reason it is rejected."""
-    if problem := row_shape_problem(values, required=REQUIRED_COLUMNS):
+    if problem := row_shape_problem(values, required=REQUIRED_VALUES):
+        return problem
+    if problem := control_character_problem(values, TEXT_FIELDS):
         return problem
     for name, limit in MAX_LENGTHS.items():
         if len(values.get(name, "")) > limit:
@@ -68,7 +76,7 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Mes
         return address
     email = values.get("email") or None
     if email is not None and not EMAIL_PATTERN.match(email):
-        return Message("email %(email)s is not an email address", email=repr(email))
+        return Message("email %(email)s is not an email address", email=repr(shortened(email)))
     return CustomerRecord(
         row=row,
         customer_no=values["customer_no"],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import insert, select, tuple_
@@ -20,13 +21,20 @@ from mailer.imports import (
     finish_import,
     open_csv,
     row_shape_problem,
+    shortened,
 )
 from mailer.messages import Message
 from mailer.orders.models import Order
 
 ORDER_COLUMNS = ("customer_no", "order_date", "amount")
 MAX_AMOUNT = Decimal("9999999999.99")
+# Older dates are typing mistakes, and the churn model would take them for decades of history.
+EARLIEST_ORDER_DATE = date(1900, 1, 1)
 CHUNK_SIZE = 5000
+# Decimal and date.fromisoformat also read 1_000, 1e3, 20260106 and 2026-W02-3; a file holds none of those.
+# The minus sign is read so that a refund is refused as below zero rather than as unreadable.
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +52,19 @@ def parse_order_row(row: int, values: dict[str, str], *, today: date) -> OrderRe
     """Validate one row; return the record or the reason it is rejected."""
     if problem := row_shape_problem(values, required=ORDER_COLUMNS):
         return problem
-    try:
-        ordered_on = date.fromisoformat(values["order_date"])
-    except ValueError:
-        return Message("order_date %(value)s is not a date like 2026-03-31", value=repr(values["order_date"]))
+    ordered_on = _parse_date(values["order_date"])
+    if isinstance(ordered_on, Message):
+        return ordered_on
     if ordered_on > today:
         return Message("order_date %(date)s is in the future", date=ordered_on.isoformat())
-    try:
-        amount = Decimal(values["amount"])
-    except InvalidOperation:
-        return Message("amount %(value)s is not a number", value=repr(values["amount"]))
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+    if ordered_on < EARLIEST_ORDER_DATE:
         return Message(
-            "amount %(value)s is not an amount between 0 and %(max)s", value=repr(values["amount"]), max=MAX_AMOUNT
+            "order_date %(date)s is before %(earliest)s", date=ordered_on.isoformat(),
+            earliest=EARLIEST_ORDER_DATE.isoformat(),
         )
-    if amount != amount.quantize(Decimal("0.01")):
-        return Message("amount %(value)s has more than two decimals", value=repr(values["amount"]))
+    amount = _parse_amount(values["amount"])
+    if isinstance(amount, Message):
+        return amount
     return OrderRecord(
         row=row,
         customer_no=values["customer_no"],
@@ -67,6 +72,28 @@ def parse_order_row(row: int, values: dict[str, str], *, today: date) -> OrderRe
         amount_cents=int(amount * 100),
         values=values,
     )
+
+
+def _parse_date(text: str) -> date | Message:
+    problem = Message("order_date %(value)s is not a date like 2026-03-31", value=repr(shortened(text)))
+    if not _DATE.fullmatch(text):
+        return problem
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return problem
+
+
+def _parse_amount(text: str) -> Decimal | Message:
+    shown = repr(shortened(text))
+    if not _AMOUNT.fullmatch(text):
+        return Message("amount %(value)s is not an amount like 12 or 12.50", value=shown)
+    amount = Decimal(text)
+    if amount < 0 or amount > MAX_AMOUNT:
+        return Message("amount %(value)s is not an amount between 0 and %(max)s", value=shown, max=MAX_AMOUNT)
+    if amount != amount.quantize(Decimal("0.01")):
+        return Message("amount %(value)s has more than two decimals", value=shown)
+    return amount
 
 
 def import_orders(
@@ -116,7 +143,8 @@ def _store_chunk(session: Session, records: Sequence[OrderRecord], *, report: Im
     for r in records:
         if r.customer_no not in customer_ids:
             report.rejected.append(
-                Rejection(row=r.row, reason=Message("unknown customer_no %(customer_no)s", customer_no=r.customer_no),
+                Rejection(row=r.row, reason=Message("unknown customer_no %(customer_no)s",
+                                                   customer_no=shortened(r.customer_no)),
                           values=r.values)
             )
     stored = set(

@@ -95,6 +95,7 @@ class AddressProblem(StrEnum):
     TOO_LONG = "too_long"
     POSTAL_CODE = "postal_code"
     COUNTRY = "country"
+    CONTROL_CHARACTER = "control_character"  # a line break, tab or other character no envelope can print
     OTHER = "other"
 
 
@@ -120,6 +121,7 @@ _PROBLEMS = {
     "%(field)s is longer than %(limit)s characters": AddressProblem.TOO_LONG,
     "postal code %(postal_code)s does not fit %(country)s: %(problem)s": AddressProblem.POSTAL_CODE,
     "unknown country %(country)s": AddressProblem.COUNTRY,
+    "%(field)s contains a control character (%(character)s), which cannot be printed": AddressProblem.CONTROL_CHARACTER,
 }
 
 
@@ -127,7 +129,7 @@ def _read_problem(message: Message) -> tuple[AddressProblem, tuple[str, ...]]:
     problem = _PROBLEMS.get(message.template, AddressProblem.OTHER)
     if problem is AddressProblem.MISSING:
         return problem, tuple(message.values["fields"].split(", "))
-    if problem is AddressProblem.TOO_LONG:
+    if problem in (AddressProblem.TOO_LONG, AddressProblem.CONTROL_CHARACTER):
         return problem, (message.values["field"],)
     if problem is AddressProblem.POSTAL_CODE:
         return problem, ("postal_code",)

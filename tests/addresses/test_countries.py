@@ -5,6 +5,7 @@ from mailer.addresses.countries import (
     canonical_country,
     canonical_postal_code,
     postal_code_problem,
+    uses_postal_codes,
 )
 
 
@@ -146,3 +147,44 @@ def test_canonical_postal_code(country: str, postal_code: str, expected: str) ->
     assert canonical_postal_code(country=country, postal_code=postal_code) == expected
     # The importer stores the canonical form and may canonicalize it again.
     assert canonical_postal_code(country=country, postal_code=expected) == expected
+
+
+# Arabic-Indic, Extended Arabic-Indic, Devanagari and Bengali digits: \d matches them, no sorting machine reads them.
+@pytest.mark.parametrize(
+    ("country", "postal_code"),
+    [
+        ("CN", "٣١٠٠١٢"),
+        ("CN", "۳۱۰۰۱۲"),
+        ("US", "६२७०४"),
+        ("US", "62704-১২৩৪"),
+        ("JP", "١٠٠-٠٠٠١"),
+        ("DE", "١٠١١٥"),
+        ("TW", "١٠٠"),
+        ("CA", "K١A 0B1"),
+        ("GB", "SW١A 1AA"),
+        ("BR", "٠١٣١٠-١٠٠"),
+    ],
+)
+def test_postal_codes_fit_only_with_ascii_digits(country: str, postal_code: str) -> None:
+    assert postal_code_problem(country=country, postal_code=postal_code) is not None
+    # Left as typed (not laid out like a real code) for the rejection to quote.
+    assert canonical_postal_code(country=country, postal_code=postal_code) == postal_code.upper()
+
+
+def test_codes_of_other_countries_are_ascii_letters_digits_spaces_and_hyphens() -> None:
+    assert postal_code_problem(country="BR", postal_code="٠١٣١٠-١٠٠") == (
+        "postal codes are written with the letters A-Z, the digits 0-9, spaces and hyphens"
+    )
+    assert postal_code_problem(country="NL", postal_code="1012 JS!") is not None
+    assert postal_code_problem(country="NL", postal_code="1012 ＪＳ") is None  # full-width: NFKC makes it ASCII
+    assert postal_code_problem(country="LV", postal_code="LV-1010") is None
+    assert postal_code_problem(country="IE", postal_code="D02 X285") is None
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [("HK", False), ("Hong Kong", False), ("澳门", False), ("AE", False), ("QA", False),
+     ("CN", True), ("US", True), ("BR", True), ("Atlantis", True)],
+)
+def test_uses_postal_codes(country: str, expected: bool) -> None:
+    assert uses_postal_codes(country) is expected

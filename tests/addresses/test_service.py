@@ -7,7 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import CleanAddress, clean_address, current_address, replace_address, set_validity
+from mailer.addresses.service import (
+    CleanAddress,
+    clean_address,
+    current_address,
+    replace_address,
+    required_address_fields,
+    set_validity,
+)
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 
@@ -26,12 +33,39 @@ def test_clean_address_canonicalizes_and_normalizes() -> None:
         ({"new_country": "Atlantis"}, "unknown country 'Atlantis'"),
         ({"new_postal_code": "1234"}, "does not fit CN"),
         ({"new_line1": "路" * 201}, "new_line1 is longer than 200 characters"),
+        ({"new_postal_code": ""}, "missing new_postal_code"),
+        ({"new_postal_code": "٣١٠٠١٢"}, "postal code '٣١٠٠١٢' does not fit CN"),
+        ({"new_line1": "文三路\n478号"}, "new_line1 contains a control character (U+000A), which cannot be printed"),
+        ({"new_line2": "A座\x00"}, "new_line2 contains a control character (U+0000)"),
+        ({"new_city": "杭州\x1b市"}, "new_city contains a control character (U+001B)"),
+        ({"new_region": "浙江\x07省"}, "new_region contains a control character (U+0007)"),
+        ({"new_postal_code": "3100\r12"}, "new_postal_code contains a control character (U+000D)"),
+        ({"new_country": "C\tN"}, "new_country contains a control character (U+0009)"),
+        ({"new_country": "Atlantis" * 100}, f"unknown country '{('Atlantis' * 5)[:39]}…'"),
+        ({"new_postal_code": "1" * 5000}, f"postal code '{'1' * 39}…' does not fit CN"),
     ],
 )
 def test_clean_address_names_the_field_at_fault(changes: dict[str, str], problem: str) -> None:
     values = {f"new_{k}": v for k, v in CN_ROW.items()} | changes
     result = clean_address(values, prefix="new_")
     assert isinstance(result, str) and problem in result
+
+
+@pytest.mark.parametrize("country", ["HK", "MO", "AE", "QA", "香港"])
+def test_places_without_postal_codes_need_none(country: str) -> None:
+    cleaned = clean_address({**CN_ROW, "line1": "皇后大道中99號", "city": "香港", "region": "", "postal_code": "",
+                             "country": country})
+
+    assert isinstance(cleaned, CleanAddress) and cleaned.fields["postal_code"] == ""
+    assert cleaned.household_key and cleaned.fingerprint
+    assert "postal_code" not in required_address_fields(country)
+
+
+def test_a_postal_code_is_required_where_the_country_has_them_or_is_not_known() -> None:
+    assert required_address_fields("US") == ("line1", "city", "postal_code", "country")
+    assert required_address_fields("Atlantis") == ("line1", "city", "postal_code", "country")
+    assert required_address_fields("") == ("line1", "city", "postal_code", "country")
+    assert clean_address({**US_ROW, "postal_code": ""}) == "missing postal_code"
 
 
 def test_replace_address_supersedes_the_old_one_with_history(session: Session) -> None:

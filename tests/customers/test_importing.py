@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.audit.models import AuditEntry
-from mailer.customers.importing import import_customers
+from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
 from mailer.customers.models import Customer, CustomerStatus
 from tests.factories import CN_ROW, US_ROW, customer_row, read_csv, write_csv
 
@@ -227,3 +227,124 @@ def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, 
         "postal_code": "310012", "country": "CN", "validity": "unverified",
     }
     assert missing.exit_code == 1 and "no customer C404" in missing.stderr
+
+
+def test_a_huge_field_on_the_first_data_row_makes_the_file_unusable_not_a_crash(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    first = write_csv(tmp_path / "first.csv", [customer_row(name="x" * 200_000), CN_ROW])
+    third = write_csv(tmp_path / "third.csv", [CN_ROW, customer_row(name="x" * 200_000)])
+
+    results = [runner.invoke(args=["customers", "import", str(p)]) for p in (first, third)]
+
+    assert [r.exit_code for r in results] == [2, 2]
+    assert "first.csv: row 2: field larger than field limit" in results[0].stderr
+    assert "third.csv: row 3: field larger than field limit" in results[1].stderr
+    assert count(session, Customer) == 0
+
+
+def test_a_header_lacking_columns_lists_the_expected_ones_once_and_spots_semicolons(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(";".join(CUSTOMER_COLUMNS) + "\n" + ";".join(US_ROW.values()) + "\n", encoding="utf-8")
+
+    result = runner.invoke(args=["customers", "import", str(path)])
+
+    assert result.exit_code == 2
+    expected = "customer_no, name, line1, city, postal_code, country, line2, region, phone, email"
+    assert f"; expected {expected}; the file seems to be separated by semicolons, not commas" in result.stderr
+    assert result.stderr.count("postal_code") == 2  # once lacking, once expected
+
+
+HK_ROW = {
+    "customer_no": "C030", "name": "陳大文", "line1": "皇后大道中99號中環中心45樓", "line2": "",
+    "city": "香港", "region": "", "postal_code": "", "country": "HK", "phone": "", "email": "",
+}
+
+
+def test_places_without_postal_codes_are_imported_without_one(session: Session, tmp_path: Path) -> None:
+    rows = [
+        HK_ROW,
+        customer_row(HK_ROW, customer_no="C031", city="澳門", country="MO"),
+        customer_row(customer_no="C032", line1="Sheikh Zayed Road 1", city="Dubai", region="", postal_code="",
+                     country="AE"),
+        customer_row(customer_no="C033", line1="Corniche Street 5", city="Doha", region="", postal_code="",
+                     country="QA"),
+        customer_row(customer_no="C034", postal_code=""),  # row 6: the US has ZIP codes
+        customer_row(CN_ROW, customer_no="C035", postal_code=""),  # row 7
+        customer_row(customer_no="C036", postal_code="", country="Atlantis"),  # row 8
+    ]
+
+    report = import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    assert report.created == 4
+    assert {r.row: r.reason for r in report.rejected} == {
+        6: "missing postal_code", 7: "missing postal_code", 8: "missing postal_code",
+    }
+    (hong_kong,) = addresses_of(session, "C030")
+    assert (hong_kong.postal_code, hong_kong.country, hong_kong.household_key != "") == ("", "HK", True)
+    assert {a.country for no in ("C031", "C032", "C033") for a in addresses_of(session, no)} == {"MO", "AE", "QA"}
+
+
+def test_postal_codes_in_other_digits_are_rejected(session: Session, tmp_path: Path) -> None:
+    rows = [
+        customer_row(CN_ROW, customer_no="C040", postal_code="٣١٠٠١٢"),  # Arabic-Indic
+        customer_row(customer_no="C041", postal_code="६२७०४"),  # Devanagari
+        customer_row(CN_ROW, customer_no="C042", postal_code="３１００１２"),  # full-width: the same ASCII digits
+    ]
+
+    report = import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    assert {r.row: r.reason for r in report.rejected} == {
+        2: "postal code '٣١٠٠١٢' does not fit CN: CN postal codes are six digits",
+        3: "postal code '६२७०४' does not fit US: US ZIP codes are 12345 or 12345-6789",
+    }
+    assert [a.postal_code for a in addresses_of(session, "C042")] == ["310012"]
+
+
+def test_values_with_control_characters_are_rejected_naming_the_field(session: Session, tmp_path: Path) -> None:
+    rows = [
+        customer_row(customer_no="C050", name="John\nSmith"),  # row 2: a quoted line break
+        customer_row(customer_no="C051", line1="12 Oak\x1b[31m Street"),
+        customer_row(customer_no="C052", phone="555\x070100"),
+        customer_row(customer_no="C053", email="john\t@example.com"),
+        customer_row(customer_no="C054", city="Spring\rfield"),
+        customer_row(customer_no="C055", line2="Apt\x854"),
+        customer_row(CN_ROW, customer_no="C056", region="浙江\x0c省"),
+        customer_row(customer_no="C0\x1f57"),
+        customer_row(customer_no="C058", name="  John Smith\r\n"),  # row 10: only around the value, trimmed
+    ]
+
+    report = import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert reasons == {
+        2: "name contains a control character (U+000A), which cannot be printed",
+        3: "line1 contains a control character (U+001B), which cannot be printed",
+        4: "phone contains a control character (U+0007), which cannot be printed",
+        5: "email contains a control character (U+0009), which cannot be printed",
+        6: "city contains a control character (U+000D), which cannot be printed",
+        7: "line2 contains a control character (U+0085), which cannot be printed",
+        8: "region contains a control character (U+000C), which cannot be printed",
+        9: "customer_no contains a control character (U+001F), which cannot be printed",
+    }
+    assert [c.name for c in session.scalars(select(Customer))] == ["John Smith"]
+    assert [r["row"] for r in read_csv(tmp_path / "c.rejects.csv")] == [str(n) for n in range(2, 10)]
+
+
+def test_rejections_quote_long_values_shortened(session: Session, tmp_path: Path) -> None:
+    rows = [
+        customer_row(customer_no="C060", country="Z" * 5000),
+        customer_row(customer_no="C061", postal_code="9" * 5000),
+        customer_row(customer_no="C062", email="@" + "e" * 250),
+    ]
+
+    report = import_customers(session, path=write_csv(tmp_path / "c.csv", rows), actor="test")
+
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert reasons[2] == f"unknown country '{'Z' * 39}…'"
+    assert reasons[3] == f"postal code '{'9' * 39}…' does not fit US: US ZIP codes are 12345 or 12345-6789"
+    assert reasons[4] == f"email '@{'e' * 38}…' is not an email address"
+    # The rejects file keeps the whole row, so it can be corrected and imported again.
+    assert read_csv(tmp_path / "c.rejects.csv")[0]["country"] == "Z" * 5000

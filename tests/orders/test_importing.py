@@ -51,7 +51,7 @@ def test_orders_are_stored_and_bad_rows_rejected(session: Session, tmp_path: Pat
     assert reasons == {
         4: "unknown customer_no C404",
         5: "order_date '2026-13-01' is not a date like 2026-03-31",
-        6: "amount 'ten' is not a number",
+        6: "amount 'ten' is not an amount like 12 or 12.50",
         7: "amount '-5' is not an amount between 0 and 9999999999.99",
         8: "amount '1.234' has more than two decimals",
         9: f"order_date {tomorrow} is in the future",
@@ -82,3 +82,57 @@ def test_cli_orders_import(runner: FlaskCliRunner, session: Session, tmp_path: P
 
     assert result.exit_code == 0, result.output
     assert "1 created" in result.stdout
+
+
+def test_amounts_are_plain_decimals_and_dates_are_year_month_day(session: Session, tmp_path: Path) -> None:
+    load_customers(session, tmp_path)
+    written = [
+        ("2026-01-02", "12"), ("2026-01-03", "12.5"), ("2026-01-04", "12.50"), ("2026-01-05", "0"),  # rows 2-5
+        ("2026-01-06", "1_000"), ("2026-01-06", "1e3"), ("2026-01-06", "NaN"), ("2026-01-06", "Infinity"),
+        ("2026-01-06", "+5"), ("2026-01-06", ".5"), ("2026-01-06", "5."), ("2026-01-06", "١٢"),  # rows 6-13
+        ("20260106", "5"), ("2026-W02-3", "5"), ("2026-006", "5"), ("2026-01-06T10:00", "5"),  # rows 14-17
+        ("2026-1-6", "5"), ("２０２６-０１-０６", "5"),  # rows 18-19
+    ]
+    path = orders_file(tmp_path / "orders.csv", [("C001", day, amount) for day, amount in written])
+
+    report = import_orders(session, path=path, actor="test")
+
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert sorted(reasons) == list(range(6, 20))
+    for row in range(6, 14):
+        assert reasons[row] == f"amount {written[row - 2][1]!r} is not an amount like 12 or 12.50"
+    for row in range(14, 20):
+        assert reasons[row] == f"order_date {written[row - 2][0]!r} is not a date like 2026-03-31"
+    assert sorted(o.amount for o in session.scalars(select(Order))) == [
+        Decimal("0.00"), Decimal("12.00"), Decimal("12.50"), Decimal("12.50")
+    ]
+
+
+def test_order_dates_before_1900_are_rejected(session: Session, tmp_path: Path) -> None:
+    load_customers(session, tmp_path)
+    path = orders_file(tmp_path / "orders.csv", [("C001", "1899-12-31", "5"), ("C001", "1900-01-01", "5")])
+
+    report = import_orders(session, path=path, actor="test")
+
+    assert [(r.row, r.reason) for r in report.rejected] == [(2, "order_date 1899-12-31 is before 1900-01-01")]
+    assert [o.ordered_on for o in session.scalars(select(Order))] == [date(1900, 1, 1)]
+
+
+def test_rejections_quote_long_values_shortened(session: Session, tmp_path: Path) -> None:
+    load_customers(session, tmp_path)
+    path = orders_file(
+        tmp_path / "orders.csv",
+        [("C001", "2" * 5000, "5"), ("C001", "2026-01-05", "x" * 5000), ("C001", "2026-01-05", "9" * 5000),
+         ("C001", "2026-01-05", "1." + "1" * 5000), ("K" * 5000, "2026-01-05", "5")],
+    )
+
+    report = import_orders(session, path=path, actor="test")
+
+    reasons = {r.row: r.reason for r in report.rejected}
+    assert reasons == {
+        2: f"order_date '{'2' * 39}…' is not a date like 2026-03-31",
+        3: f"amount '{'x' * 39}…' is not an amount like 12 or 12.50",
+        4: f"amount '{'9' * 39}…' is not an amount between 0 and 9999999999.99",
+        5: f"amount '1.{'1' * 37}…' has more than two decimals",
+        6: f"unknown customer_no {'K' * 39}…",
+    }

@@ -13,6 +13,7 @@ from mailer.addresses.service import clean_address, current_address, replace_add
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
+from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import SIGNATURE_LENGTH
 from mailer.messages import Message
 from mailer.selfservice.service import (
@@ -25,10 +26,12 @@ from mailer.selfservice.service import (
     masked_view,
     update_address,
 )
-from tests.selfservice.letters import CN_ROW, SECRET, US_ROW, Letter, mail_letter
+from tests.factories import add_customer
+from tests.selfservice.letters import CN_ROW, SECRET, US_ROW, Letter, letter_of, mail_letter
 
 TODAY = date(2026, 12, 1)
 NEW_US = {"line1": "500 Elm Avenue", "line2": "", "city": "Chicago", "region": "IL", "postal_code": "60601"}
+HK_ADDRESS = {"line1": "皇后大道中99號", "line2": "", "city": "香港", "region": "", "postal_code": ""}
 NEW_CN = {"line1": "中山东一路18号", "line2": "", "city": "上海市", "region": "上海市", "postal_code": "200002"}
 
 
@@ -144,6 +147,12 @@ def test_the_masked_view_of_a_chinese_letter(session: Session) -> None:
         ({"postal_code": "6060"}, AddressProblem.POSTAL_CODE, ("postal_code",)),
         ({"city": "", "line1": " "}, AddressProblem.MISSING, ("line1", "city")),
         ({"line1": "x" * 201}, AddressProblem.TOO_LONG, ("line1",)),
+        ({"line1": "500 Elm\nAvenue"}, AddressProblem.CONTROL_CHARACTER, ("line1",)),
+        ({"line2": "Apt\x004"}, AddressProblem.CONTROL_CHARACTER, ("line2",)),
+        ({"city": "Chi\x1bcago"}, AddressProblem.CONTROL_CHARACTER, ("city",)),
+        ({"region": "I\x07L"}, AddressProblem.CONTROL_CHARACTER, ("region",)),
+        ({"postal_code": "606\r01"}, AddressProblem.CONTROL_CHARACTER, ("postal_code",)),
+        ({"postal_code": "٦٠٦٠١"}, AddressProblem.POSTAL_CODE, ("postal_code",)),
     ],
 )
 def test_a_new_address_is_validated_like_the_import(
@@ -157,6 +166,29 @@ def test_a_new_address_is_validated_like_the_import(
     # Nothing changed, and the link can still be used.
     assert current_address(session, customer_id=letter.customer_id).id == letter.address_id  # type: ignore[union-attr]
     assert _find(session, letter.token).address_updated_at is None
+
+
+def test_a_control_character_is_a_problem_of_its_field(session: Session, letter: Letter) -> None:
+    with pytest.raises(AddressRejected) as caught:
+        update_address(session, piece=_find(session, letter.token), values={**NEW_US, "city": "Chicago\u2028IL"})
+    assert str(caught.value.message) == "city contains a control character (U+2028), which cannot be printed"
+    assert (caught.value.problem, caught.value.fields, caught.value.limit) == (
+        AddressProblem.CONTROL_CHARACTER, ("city",), None
+    )
+
+
+def test_a_customer_in_hong_kong_moves_without_a_postal_code(session: Session) -> None:
+    customer = add_customer(session, "C021", base={**CN_ROW, **HK_ADDRESS, "country": "HK"})
+    batch = create_batch(
+        session, campaign_name="Catalog for Hong Kong", profile="cn-dl", filters=BatchFilters(countries=("HK",)),
+        actor="test", today=TODAY,
+    )
+    letter = letter_of(session, batch=batch, customer=customer)
+
+    new = update_address(session, piece=_find(session, letter.token), values={**HK_ADDRESS, "line1": "彌敦道132號"})
+
+    assert (new.line1, new.city, new.postal_code, new.country) == ("彌敦道132號", "香港", "", "HK")
+    assert new.is_current and new.validity is AddressValidity.DELIVERABLE
 
 
 def test_unknown_validation_messages_name_no_field() -> None:
