@@ -7,6 +7,8 @@ from flask import Flask
 
 from mailer.auth.models import Role
 from mailer.web.numbers import MAX_ROW_ID, row_id
+from tests.returns.conftest import mail_customers
+from tests.web.conftest import data
 
 TOO_LARGE = str(MAX_ROW_ID + 1)
 
@@ -29,6 +31,14 @@ def test_a_page_cursor_no_row_can_have_shows_the_first_page(
 ) -> None:
     client = logged_in(Role.ADMIN)
     assert client.get(f"{path}?{cursor}").status_code == 200
+
+
+def test_a_batch_page_cursor_no_row_can_have_shows_its_first_page(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        batch_id = mail_customers(session, "C1")["C1"].batch_id
+    client = logged_in(Role.MARKETING)
+    for cursor in (f"after={TOO_LARGE}", f"before={TOO_LARGE}"):
+        assert client.get(f"/batches/{batch_id}?{cursor}").status_code == 200
 
 
 def test_row_id_reads_whole_numbers_of_a_row_ids_range() -> None:

@@ -40,6 +40,7 @@ from mailer.web.batches import bp
 from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
 from mailer.web.i18n import say
+from mailer.web.numbers import row_id
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ def show(batch_id: int) -> str:
         summary=summary,
         batch=summary.batch,
         page=batch_pieces(
-            db.session, batch_id=batch_id, after=request.args.get("after", type=int),
-            before=request.args.get("before", type=int),
+            db.session, batch_id=batch_id, after=request.args.get("after", type=row_id),
+            before=request.args.get("before", type=row_id),
         ),
         held=held_pieces(db.session, batch_id=batch_id, limit=HELD_SHOWN) if summary.held else [],
         progress=render_progress(db.session, batch_id=batch_id),
