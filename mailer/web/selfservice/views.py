@@ -74,6 +74,8 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
         message = _("Please fill this in.")
     elif rejected.problem is AddressProblem.TOO_LONG:
         message = _("Please shorten this to %(limit)d characters.", limit=rejected.limit or 0)
+    elif rejected.problem is AddressProblem.CONTROL_CHARACTER:
+        message = _("Please use letters, digits and punctuation only: no line breaks or tabs.")
     elif rejected.problem is AddressProblem.POSTAL_CODE:
         message = str(POSTAL_CODE_HINTS.get(country, _l("This postal code does not fit the country.")))
     else:

@@ -177,6 +177,14 @@ def test_a_bad_postal_code_is_named_next_to_its_field(app: Flask, client: FlaskC
     assert _current(app, letter.customer_id).id == letter.address_id
 
 
+def test_a_line_break_or_tab_is_named_next_to_its_field(app: Flask, client: FlaskClient, letter: Letter) -> None:
+    response = _send(client, letter, {**NEW_ADDRESS, "line1": "500 Elm\tAvenue", "save": "1"}, headers=ENGLISH)
+    page = _page(response)
+    assert response.status_code == 400
+    assert "no line breaks or tabs" in _field(page, "line1") and "errors" not in _field(page, "city")
+    assert _current(app, letter.customer_id).id == letter.address_id
+
+
 def test_missing_fields_are_each_named(client: FlaskClient, chinese_letter: Letter) -> None:
     response = _send(client, chinese_letter, {"region": "上海市", "line1": "", "city": "", "postal_code": "200002"})
     page = _page(response)
