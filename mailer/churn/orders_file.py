@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from mailer.orders.importing import EARLIEST_ORDER_DATE
+
 REQUIRED_COLUMNS = ("customer_no", "order_date", "amount")
-_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class OrdersFileError(ValueError):
@@ -102,6 +104,9 @@ def _order_day(value: str, row_no: int) -> int:
         day = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
     except ValueError:
         raise OrdersFileError(f"row {row_no}, order_date: {text!r} is not a date in YYYY-MM-DD form") from None
+    if day < EARLIEST_ORDER_DATE:
+        # As in the order import: a typing mistake that the model would take for decades of history.
+        raise OrdersFileError(f"row {row_no}, order_date: {text} is before {EARLIEST_ORDER_DATE}")
     return (day - _EPOCH).days
 
 

@@ -130,6 +130,8 @@ def test_orders_after_as_of_are_ignored_and_counted(tmp_path: Path, simulated_ro
         ('K00001,2024-03-05,"12,50"', "row 4, amount: '12,50' is not a number"),
         ("K00001,2024-03-05,¥12", "row 4, amount: '¥12' is not a number"),
         ("K00001,2024-03-05,-5.00", "row 4, amount: -5.00 is negative"),
+        ("K00001,1899-12-31,10.00", "row 4, order_date: 1899-12-31 is before 1900-01-01"),
+        ("K00001,2024-03-05,١٢", "row 4, amount: '١٢' is not a number"),
         ("K00001,2024-03-05,1,234.50", "row 4: expected 3 fields like the header, found 4"),
         ("K00001,2024-03-05", "row 4: expected 3 fields like the header, found 2"),
     ],
