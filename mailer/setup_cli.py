@@ -10,11 +10,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from mailer.auth.models import User
-from mailer.auth.service import UserError, ensure_admin
+from mailer.auth.models import Role
+from mailer.auth.service import AdminAccount, UserError, ensure_admin
 from mailer.batches.cli import render_settings
 from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
 from mailer.batches.selection import BatchFilters, create_batch
@@ -33,33 +31,27 @@ def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> N
     with db.engine.begin() as connection:
         upgrade_schema(connection)
     session = db.session
-    # ensure_admin returns no generated password both for an existing user and for a given one: ask first.
-    existed = _user_exists(session, admin_email)
     try:
-        user, generated = ensure_admin(
-            session, email=admin_email, password=admin_password, actor=cli_actor()
-        )
+        account = ensure_admin(session, email=admin_email, password=admin_password, actor=cli_actor())
     except UserError as exc:
         session.rollback()
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     session.commit()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
-    click.echo(_admin_login_line(user.email, generated=generated, existed=existed, given=admin_password is not None))
+    click.echo(_admin_login_line(account, given=admin_password is not None))
 
 
-def _user_exists(session: Session, email: str) -> bool:
-    return session.scalar(select(User.id).where(User.email == email.strip().lower())) is not None
-
-
-def _admin_login_line(email: str, *, generated: str | None, existed: bool, given: bool) -> str:
+def _admin_login_line(account: AdminAccount, *, given: bool) -> str:
     """Say how to log in; a given password is never printed back."""
-    if existed:
+    user = account.user
+    if not account.created:
+        role = "" if user.role is Role.ADMIN else f", role {user.role.value}"
         ignored = "; the given password was not applied" if given else ""
-        return f"Admin login: {email} (existing user; password unchanged{ignored})"
-    if generated:
-        return f"Admin login: {email} / {generated}"
-    return f"Admin login: {email} (new admin user; password as given)"
+        return f"Admin login: {user.email} (existing user{role}; password unchanged{ignored})"
+    if account.generated_password:
+        return f"Admin login: {user.email} / {account.generated_password}"
+    return f"Admin login: {user.email} (new admin user; password as given)"
 
 
 admin_email_option = click.option(

@@ -83,3 +83,20 @@ def test_init_with_a_password_says_it_created_the_admin_and_later_that_it_change
         admin = db.session.scalar(select(User))
         assert admin is not None and verify_password(admin, "correct horse battery")
         db.engine.dispose()
+
+
+def test_init_names_the_role_of_an_existing_user_that_is_no_admin(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    with app.app_context():
+        db.session.scalar(select(User)).role = Role.MAILROOM  # type: ignore[union-attr]
+        db.session.commit()
+
+    again = runner.invoke(args=["init"])
+
+    assert again.exit_code == 0, again.output
+    assert "Admin login: admin@example.com (existing user, role mailroom; password unchanged)" in again.stdout
+    with app.app_context():
+        assert db.session.scalar(select(User.role)) is Role.MAILROOM
+        db.engine.dispose()

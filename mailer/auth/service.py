@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -54,17 +55,26 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def ensure_admin(
-    session: Session, *, email: str, password: str | None, actor: str
-) -> tuple[User, str | None]:
-    """Return the admin with this email, creating it if missing; the password is returned if generated."""
+@dataclass(frozen=True, slots=True)
+class AdminAccount:
+    """The user ``ensure_admin`` found or created, and the password it generated, if it did."""
+
+    user: User
+    created: bool
+    generated_password: str | None = None
+
+
+def ensure_admin(session: Session, *, email: str, password: str | None, actor: str) -> AdminAccount:
+    """Return the user with this email, creating an admin if there is none (with a generated password if
+    none is given). An existing user is left exactly as it is."""
     existing = session.scalar(select(User).where(User.email == email.strip().lower()))
     if existing is not None:
-        return existing, None
+        return AdminAccount(existing, created=False)
     generated = None
     if password is None:
         password = generated = generate_password()
-    return create_user(session, email=email, password=password, role=Role.ADMIN, actor=actor), generated
+    user = create_user(session, email=email, password=password, role=Role.ADMIN, actor=actor)
+    return AdminAccount(user, created=True, generated_password=generated)
 
 
 # --- logging in -------------------------------------------------------------------------------
