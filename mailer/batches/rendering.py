@@ -131,6 +131,9 @@ def prepare_render(
         raise RenderError(f"no batch {batch_id}")
     if batch.status is BatchStatus.RENDERED:
         raise RenderError(f"batch {batch_id} is already rendered and frozen")
+    if batch.piece_count == 0:
+        # Batches are no longer created empty; one made before would give a print shop an empty manifest.
+        raise RenderError(f"batch {batch_id} holds no piece: there is nothing to render")
     out_dir = Path(settings.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for leftover in out_dir.glob(".*.tmp"):

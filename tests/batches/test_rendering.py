@@ -16,9 +16,10 @@ from PIL import Image
 from pypdf import PdfReader
 from redis import Redis
 from rq import Queue
+from sqlalchemy import delete
 
 from mailer import PROJECT_ROOT
-from mailer.batches.models import Batch, BatchStatus
+from mailer.batches.models import Batch, BatchStatus, MailPiece
 from mailer.batches.rendering import enqueue_files, finish_render, prepare_render, render_file
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
@@ -165,3 +166,20 @@ def test_file_jobs_run_on_the_rq_queue_against_postgresql(committed_postgres_app
     rows = manifest_rows(out)
     assert len(rows) == 5 and len(list(out.glob("*.pdf"))) == 3
     assert rows[0]["piece_code"] in decode_page(out / rows[0]["file"], 1, tmp_path)
+
+
+def test_an_empty_batch_made_before_empty_ones_were_refused_is_not_rendered(
+    committed_app: Flask, tmp_path: Path
+) -> None:
+    batch_id = make_batch(committed_app, 1)
+    with committed_app.app_context():
+        batch = db.session.get_one(Batch, batch_id)
+        db.session.execute(delete(MailPiece).where(MailPiece.batch_id == batch_id))
+        batch.piece_count = 0
+        db.session.commit()
+
+    result = committed_app.test_cli_runner().invoke(args=["batch", "render", str(batch_id), "--out", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert f"batch {batch_id} holds no piece" in result.stderr
+    assert not (tmp_path / "manifest.csv").exists()
