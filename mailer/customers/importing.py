@@ -47,6 +47,9 @@ CUSTOMER_FIELDS = ("name", "phone", "email", "name_incomplete")
 MAX_LENGTHS = {"customer_no": 40, "name": 200, "phone": 40, "email": 254}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHUNK_SIZE = 2000
+# The ORM leaves None values out of a bulk INSERT, which splits a chunk into one statement per mix of
+# empty fields (phone but no email, no line2, ...); writing them as NULL keeps one multi-row INSERT.
+ONE_STATEMENT = {"render_nulls": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,7 @@ def _store_chunk(
                  "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
                 for r in new_records
             ],
+            execution_options=ONE_STATEMENT,
         )
         new_ids = dict(
             session.execute(
@@ -240,6 +244,7 @@ def _store_chunk(
                  "created_at": now, "updated_at": now}
                 for customer_id, r in moves
             ],
+            execution_options=ONE_STATEMENT,
         )
         address_ids = dict(
             session.execute(
@@ -255,7 +260,7 @@ def _store_chunk(
             )
 
     if events:
-        session.execute(insert(AddressEvent), events)
+        session.execute(insert(AddressEvent), events, execution_options=ONE_STATEMENT)
     for customer_no, fields in audit_changes:
         record(
             session, actor=actor, action="customer.update", object_type="customer",
