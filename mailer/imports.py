@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
-from mailer.messages import Message, join
+from mailer.messages import Message, join, shortened
 
 # A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
 FIRST_DATA_ROW = 2
@@ -26,9 +26,6 @@ FIRST_DATA_ROW = 2
 # Called with (rows just handled, total rows) as an import advances.
 ProgressCallback = Callable[[int, int], None]
 
-# How much of a bad value a message quotes: enough to find it, not a whole pasted page.
-QUOTED_LENGTH = 40
-ELLIPSIS = "…"
 # Unicode category Cc, and the line and paragraph separators: nothing an envelope can print.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -203,13 +200,6 @@ def row_shape_problem(values: dict[str, str], *, required: Sequence[str]) -> Mes
     if empty:
         return Message("missing %(fields)s", fields=", ".join(empty))
     return None
-
-
-def shortened(value: str) -> str:
-    """Return a value cut to about QUOTED_LENGTH characters, with an ellipsis where it was cut."""
-    if len(value) <= QUOTED_LENGTH:
-        return value
-    return value[: QUOTED_LENGTH - len(ELLIPSIS)] + ELLIPSIS
 
 
 def control_character_problem(

@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# How much of a bad value a message quotes: enough to find it, not a whole pasted page.
+QUOTED_LENGTH = 40
+ELLIPSIS = "…"
+
 
 class Message(str):
     """An English text that remembers the template and values it was made from."""
@@ -67,3 +71,10 @@ def join(separator: str, parts: list[Message] | tuple[Message, ...]) -> Message:
     names = [f"part{index}" for index in range(len(parts))]
     template = separator.replace("%", "%%").join(f"%({name})s" for name in names)
     return Message(template, **dict(zip(names, parts, strict=True)))
+
+
+def shortened(value: str) -> str:
+    """Return a value cut to about QUOTED_LENGTH characters, with an ellipsis where it was cut."""
+    if len(value) <= QUOTED_LENGTH:
+        return value
+    return value[: QUOTED_LENGTH - len(ELLIPSIS)] + ELLIPSIS

@@ -13,7 +13,6 @@ from mailer.imports import (
     control_character_problem,
     open_csv,
     rejects_path_for,
-    shortened,
     write_rejects,
 )
 
@@ -128,11 +127,6 @@ def test_a_twice_named_long_column_is_quoted_shortened(tmp_path: Path) -> None:
         open_csv(path, required=("a", "b"))
 
     assert str(caught.value) == f"f.csv: the header row names {'c' * 39}… twice"
-
-
-def test_shortened_cuts_long_values_to_forty_characters_with_an_ellipsis() -> None:
-    assert shortened("x" * 40) == "x" * 40
-    assert shortened("x" * 5000) == "x" * 39 + "…"
 
 
 @pytest.mark.parametrize("character", ["\x00", "\r", "\n", "\x1b", "\x07", "\t", "\x7f", "\x85", "\u2028"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
-from mailer.messages import Message, join, stored
+from mailer.messages import Message, join, shortened, stored
 
 
 def test_a_message_is_its_english_text_and_keeps_its_template_and_values() -> None:
@@ -43,3 +43,8 @@ def test_a_message_is_stored_as_json_and_read_back_whole() -> None:
     assert isinstance(again.values["why"], Message) and again.values["why"].values == {"number": 3}
     # Plain text has nothing to store beside it.
     assert stored("typed by hand") is None and stored(None) is None
+
+
+def test_shortened_cuts_long_values_to_forty_characters_with_an_ellipsis() -> None:
+    assert shortened("x" * 40) == "x" * 40
+    assert shortened("x" * 5000) == "x" * 39 + "…"

@@ -18,8 +18,8 @@ from mailer.addresses.normalize import (
     postal_code_problem,
 )
 from mailer.db import utcnow
-from mailer.imports import control_character_problem, shortened
-from mailer.messages import Message, stored
+from mailer.imports import control_character_problem
+from mailer.messages import Message, shortened, stored
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 # The postal code is required too, where the country has postal codes (required_address_fields).

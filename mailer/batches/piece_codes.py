@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from mailer.messages import Message
+from mailer.messages import Message, shortened
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PAYLOAD_LENGTH = 7
@@ -61,19 +61,20 @@ def new_piece_codes(count: int, *, taken: Iterable[str] = ()) -> list[str]:
 def parse_piece_code(typed: str) -> str:
     """Return the canonical code for what a clerk typed or a scanner sent; raise if it is not valid."""
     code = _SEPARATORS.sub("", typed).upper().translate(_TYPED)
+    shown = repr(shortened(typed))
     if len(code) != CODE_LENGTH:
         raise PieceCodeError(
             Message("a piece code has %(length)s characters; %(typed)s has %(count)s",
-                    length=CODE_LENGTH, typed=repr(typed), count=len(code))
+                    length=CODE_LENGTH, typed=shown, count=len(code))
         )
     unknown = sorted({symbol for symbol in code if symbol not in _VALUE})
     if unknown:
         raise PieceCodeError(
             Message("%(typed)s contains %(symbols)s, which no piece code uses",
-                    typed=repr(typed), symbols=repr("".join(unknown)))
+                    typed=shown, symbols=repr(shortened("".join(unknown))))
         )
     if check_symbol(code[:PAYLOAD_LENGTH]) != code[-1]:
-        raise PieceCodeError(Message("%(typed)s fails its check character: mistyped or misread", typed=repr(typed)))
+        raise PieceCodeError(Message("%(typed)s fails its check character: mistyped or misread", typed=shown))
     return code
 
 

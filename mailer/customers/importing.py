@@ -31,9 +31,8 @@ from mailer.imports import (
     finish_import,
     open_csv,
     row_shape_problem,
-    shortened,
 )
-from mailer.messages import Message, stored
+from mailer.messages import Message, shortened, stored
 
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",

@@ -21,9 +21,8 @@ from mailer.imports import (
     finish_import,
     open_csv,
     row_shape_problem,
-    shortened,
 )
-from mailer.messages import Message
+from mailer.messages import Message, shortened
 from mailer.orders.models import Order
 
 ORDER_COLUMNS = ("customer_no", "order_date", "amount")

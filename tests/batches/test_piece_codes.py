@@ -71,3 +71,9 @@ def test_batches_of_codes_are_distinct_and_avoid_taken_ones() -> None:
     taken = set(new_piece_codes(1000))
     fresh = new_piece_codes(5000, taken=taken)
     assert len(set(fresh)) == 5000 and not taken & set(fresh)
+
+
+def test_a_long_typed_value_is_quoted_shortened() -> None:
+    with pytest.raises(PieceCodeError) as caught:
+        parse_piece_code("X" * 5000)
+    assert str(caught.value) == f"a piece code has 8 characters; '{'X' * 39}…' has 5000"
