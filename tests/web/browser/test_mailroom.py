@@ -59,7 +59,7 @@ def mailed(live_server: LiveServer, clerk: str) -> dict[str, Mailed]:
     return found
 
 
-def clerk_logs_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def clerk_logs_in(page, server: LiveServer, *, wait_for_script: bool = True) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.url + "/login")
     page.fill("input[name=email]", CLERK)
     page.fill("input[name=password]", PASSWORD)
@@ -67,7 +67,8 @@ def clerk_logs_in(page, server: LiveServer) -> None:  # type: ignore[no-untyped-
     page.wait_for_selector("#scan-input")
     # The field is in the page before its script runs; of what is typed before, the script takes only
     # a whole code, so wait for it (on a busy machine it can lag the page by a moment).
-    page.wait_for_function("() => window.Mailroom !== undefined")
+    if wait_for_script:
+        page.wait_for_function("() => window.Mailroom !== undefined")
 
 
 def customer_card(page, server: LiveServer, customer_id: int) -> tuple[str, float]:  # type: ignore[no-untyped-def]
@@ -241,11 +242,7 @@ def test_a_code_scanned_before_the_page_script_ran_is_taken_when_it_runs(
     page = open_page(width=1024, height=768)
     held = []
     page.route("**/static/mailroom.js", lambda route: held.append(route))  # the script waits to be let through
-    page.goto(live_server.url + "/login")
-    page.fill("input[name=email]", CLERK)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#scan-input")
+    clerk_logs_in(page, live_server, wait_for_script=False)
     page.wait_for_function("() => document.activeElement.id === 'scan-input'")
     page.wait_for_function("() => window.Mailroom === undefined")
     scan(page, code)  # its Enter falls on a page with no script yet
