@@ -35,7 +35,7 @@ _STATUS_REASON = {
     CustomerStatus.MERGED: "merged",
 }
 _UNMAILABLE = {AddressValidity.UNDELIVERABLE, AddressValidity.SUPERSEDED}
-# The batch page's names of the reasons (mailer.web.batches.labels), so its catalog says them too.
+# The names of the reasons, in the batch page and in the message refusing an empty batch.
 LEFT_OUT_LABELS = {
     "filter": Message("outside the filters"),
     "deceased": Message("deceased"),

@@ -7,6 +7,8 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 from mailer.batches.models import BatchStatus, FileStatus, PieceStatus
+from mailer.batches.selection import LEFT_OUT_LABELS
+from mailer.web.i18n import say
 
 _STATES: dict[StrEnum, object] = {
     BatchStatus.SELECTED: _l("selected"),
@@ -24,16 +26,6 @@ _TONES: dict[StrEnum, str] = {
     PieceStatus.HELD: "undeliverable",
     FileStatus.DONE: "deliverable",
 }
-LEFT_OUT_REASONS = {
-    "filter": _l("outside the filters"),
-    "deceased": _l("deceased"),
-    "do_not_mail": _l("do not mail"),
-    "merged": _l("merged into another customer"),
-    "undeliverable": _l("undeliverable address"),
-    "household": _l("same household as another piece"),
-}
-
-
 def state_label(member: StrEnum) -> str:
     """Return a batch, piece or file state in the page's language."""
     return str(_STATES.get(member, member.value))
@@ -46,4 +38,5 @@ def state_tone(member: StrEnum) -> str:
 
 def left_out_label(reason: str) -> str:
     """Return why customers were left out of a batch, in the page's language."""
-    return str(LEFT_OUT_REASONS.get(reason, reason.replace("_", " ")))
+    label = LEFT_OUT_LABELS.get(reason)
+    return say(label) if label is not None else reason.replace("_", " ")
