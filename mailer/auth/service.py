@@ -6,11 +6,13 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from mailer.audit.models import AuditEntry
 from mailer.audit.service import record
 from mailer.auth.api_tokens import ApiToken
 from mailer.auth.login_sessions import close_login_sessions
@@ -113,6 +115,24 @@ def log_in(session: Session, *, email: str, password: str, remote_addr: str | No
            detail={"reason": reason, "remote_addr": remote_addr})
     session.flush()
     return None
+
+
+def logged_in_lately_from(session: Session, *, email: str, remote_addr: str | None, within: timedelta) -> bool:
+    """Tell whether the user with this email logged in from this address within the given time."""
+    if not remote_addr or within <= timedelta(0):
+        return False
+    email = email.strip().lower()
+    found = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.action == "auth.login",
+            AuditEntry.actor == email,
+            AuditEntry.created_at >= utcnow() - within,
+            AuditEntry.detail["remote_addr"].as_string() == remote_addr,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def log_out(session: Session, *, user: User) -> None:

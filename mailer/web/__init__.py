@@ -33,6 +33,9 @@ def _configure(app: Flask) -> None:
     config.setdefault(
         "LOGIN_ACCOUNT_RATE_LIMIT", os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
     )
+    # ...but not from an address the account logged in from lately, so guesses from elsewhere cannot
+    # lock its owner out (the per-IP limit still holds there); 0 turns the exemption off.
+    config.setdefault("LOGIN_KNOWN_ADDRESS_DAYS", int(os.environ.get("LOGIN_KNOWN_ADDRESS_DAYS", "30")))
     # One process's memory; RATELIMIT_STORAGE_URI=redis://... shares the counts between workers.
     config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     config.setdefault("RATELIMIT_ENABLED", True)

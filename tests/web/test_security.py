@@ -106,6 +106,23 @@ def test_failed_logins_are_limited_per_account_from_any_address(app: Flask, staf
         assert log_in(client, other).status_code == 302
 
 
+def test_guesses_from_elsewhere_do_not_lock_the_owner_out_at_their_usual_address(
+    app: Flask, staff: dict[Role, Staff]
+) -> None:
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    owner = staff[Role.ADMIN]
+    usual = _client_at(app, "192.0.2.10")
+    assert log_in(usual, owner).status_code == 302
+    post(usual, "/logout")
+    for n in range(3):
+        assert log_in(_client_at(app, f"198.51.100.{n}"), owner, password="wrong password").status_code == 401
+    assert log_in(_client_at(app, "198.51.100.9"), owner).status_code == 429
+    # At the address the owner logged in from, the account's limit does not apply (the per-IP one does).
+    assert log_in(_client_at(app, "192.0.2.10"), owner).status_code == 302
+    app.config["LOGIN_KNOWN_ADDRESS_DAYS"] = 0
+    assert log_in(_client_at(app, "192.0.2.10"), owner).status_code == 429
+
+
 def test_successful_logins_do_not_count_against_the_account(app: Flask, staff: dict[Role, Staff]) -> None:
     app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "2 per minute"
     user = staff[Role.MAILROOM]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,15 @@ from werkzeug.wrappers import Response
 
 from mailer.auth.login_sessions import close_login_session, open_login_session
 from mailer.auth.models import User
-from mailer.auth.service import UserError, WrongPasswordError, change_password, log_in, log_out, set_user_locale
+from mailer.auth.service import (
+    UserError,
+    WrongPasswordError,
+    change_password,
+    log_in,
+    log_out,
+    logged_in_lately_from,
+    set_user_locale,
+)
 from mailer.db import db
 from mailer.web.access import (
     LOGIN_SESSION_KEY,
@@ -59,6 +68,15 @@ def _submitted_account() -> str:
     return _account_key(request.form.get("email", ""))
 
 
+def _known_address() -> bool:
+    """Tell whether the submitted account logged in from this client's address lately."""
+    days = int(current_app.config["LOGIN_KNOWN_ADDRESS_DAYS"])
+    return logged_in_lately_from(
+        db.session, email=request.form.get("email", ""), remote_addr=request.remote_addr,
+        within=timedelta(days=days),
+    )
+
+
 def _own_account() -> str:
     return _account_key(current_staff().email)
 
@@ -83,7 +101,7 @@ def home() -> Response:
 @limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)
 @limiter.shared_limit(
     _account_rate_limit, ACCOUNT_SCOPE, key_func=_submitted_account, methods=["POST"],
-    deduct_when=lambda response: response.status_code == 401,
+    deduct_when=lambda response: response.status_code == 401, exempt_when=_known_address,
 )
 def login() -> Response | str | tuple[str, int]:
     """Show the login form and log a user in."""
