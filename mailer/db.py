@@ -44,6 +44,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+# Row ids are INTEGER columns: 32 bits on PostgreSQL (64 on SQLite). A larger number from outside is no id.
+MAX_ROW_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)

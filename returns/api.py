@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, abort
 
+from mailer.addresses.service import ADDRESS_FIELDS
 from mailer.auth.models import Role, User
 from mailer.auth.service import authenticate_api_token
 from mailer.db import db
@@ -43,6 +44,10 @@ from returns.service import (
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("returns_api", __name__, url_prefix="/api")
+
+# A note or reason is a line or two; an address field is bounded in the address check itself.
+TEXT_MAX_LENGTH = 1000
+ADDRESS_FIELD_MAX_LENGTH = 1000
 
 _MESSAGES = {
     400: "The request could not be understood.",
@@ -133,7 +138,7 @@ def _authenticate() -> None:
 # --- recording a return --------------------------------------------------------------------------
 
 
-def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+def _text(data: dict[str, Any], name: str, *, required: bool = False, max_length: int = TEXT_MAX_LENGTH) -> str | None:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -141,7 +146,25 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
         return None
     if not isinstance(value, str):
         _fail(400, f"{name} must be text")
+    if "\x00" in value:
+        # No one types one, and PostgreSQL cannot store one in text.
+        _fail(400, f"{name} contains a NUL character")
+    if len(value) > max_length:
+        _fail(400, f"{name} may have at most {max_length} characters")
     return value
+
+
+def _new_address(data: dict[str, Any]) -> dict[str, str]:
+    value = data.get("new_address")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(400, f"new_address must be an object of text fields: {', '.join(ADDRESS_FIELDS)}")
+    unknown = sorted(set(value) - set(ADDRESS_FIELDS))
+    if unknown:
+        # A forwarding address under other names must not be taken for "moved, left no address".
+        _fail(400, f"new_address has unknown fields {', '.join(unknown)}; use {', '.join(ADDRESS_FIELDS)}")
+    return {name: _text(value, name, max_length=ADDRESS_FIELD_MAX_LENGTH) or "" for name in value}
 
 
 @bp.post("/returns")
@@ -149,17 +172,16 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
 @csrf.exempt  # token requests need no CSRF token; session requests are checked in _authenticate
 def record() -> ResponseReturnValue:
     """Record a returned piece: its reason changes the address, the customer and churn at once."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deep for the JSON parser
+        data = None
     if not isinstance(data, dict):
         _fail(400, 'Send a JSON object: {"piece_code": ..., "reason": ...}.')
     piece_code = _text(data, "piece_code", required=True)
     reason = _text(data, "reason", required=True)
     returned_at_text = _text(data, "returned_at")
-    new_address = data.get("new_address")
-    if new_address is not None and not (
-        isinstance(new_address, dict) and all(isinstance(v, str | None) for v in new_address.values())
-    ):
-        _fail(400, "new_address must be an object of text fields: line1, line2, city, region, postal_code, country")
+    new_address = _new_address(data)
     change_address = data.get("change_address", True)
     if not isinstance(change_address, bool):
         _fail(400, "change_address must be true or false")
@@ -174,7 +196,7 @@ def record() -> ResponseReturnValue:
             source=ReturnSource.SCAN,
             actor=actor_name(user),
             returned_at=parse_returned_at(returned_at_text) if returned_at_text else None,
-            new_address={k: v or "" for k, v in (new_address or {}).items()},
+            new_address=new_address,
             change_address=change_address,
             note=_text(data, "note"),
             window_days=int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS)),

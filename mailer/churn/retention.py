@@ -41,6 +41,7 @@ from mailer.audit.service import record
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import Phrase, in_english, phrase
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.db import MAX_ROW_ID
 from mailer.messages import Message
 from mailer.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -94,10 +95,12 @@ class RetentionCursor:
     def parse(cls, text: str | None) -> RetentionCursor | None:
         """Read a cursor from a page link; None for anything else."""
         match = _CURSOR.fullmatch(text or "")
-        return cls(int(match[1]), int(match[2])) if match else None
+        if match is None or int(match[2]) > MAX_ROW_ID:
+            return None
+        return cls(int(match[1]), int(match[2]))
 
 
-_CURSOR = re.compile(r"(\d{1,18})-(\d{1,18})")
+_CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,18})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from types import TracebackType
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
 
@@ -30,16 +31,22 @@ SERVER_ERROR = _l(
 SERVER_ERROR_FOR_CUSTOMERS = _l("Something went wrong on our side. Please try again in a moment.")
 
 
-def _render(code: int, message: str) -> tuple[str, int]:
+# Programs call these addresses: they are answered in JSON, even where no API route matched.
+API_PREFIX = "/api/"
+
+
+def _render(code: int, message: str) -> tuple[str | Response, int]:
+    if request.path.startswith(API_PREFIX):
+        return jsonify(error=message), code
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str | Response, int]:
     code = error.code or 500
     return _render(code, str(_MESSAGES.get(code, error.name)))
 
 
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
+def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
     return _render(400, str(_l("The form expired or was sent from elsewhere. Go back, reload and try again.")))
 
 
@@ -58,7 +65,9 @@ def _server_error_language(for_customers: bool) -> str:
         return _browser_language()
 
 
-def _server_error(error: InternalServerError) -> tuple[str, int]:
+def _server_error(error: InternalServerError) -> tuple[str | Response, int]:
+    if request.path.startswith(API_PREFIX):
+        return jsonify(error=str(SERVER_ERROR)), 500
     # errors/500.html stands alone (no user, no menu, no database), so it renders whatever broke; and
     # not through render_template, whose context processors load the logged-in user for current_user.
     for_customers = request.blueprint == "selfservice"

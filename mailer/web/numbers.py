@@ -1,7 +1,7 @@
 """Whole numbers from URLs, kept to what a database row id can be.
 
-A number too large for a 64-bit integer would reach the database and fail there (SQLite and
-PostgreSQL both refuse it); in a path it is simply no page (404), in a page cursor it is ignored.
+A number larger than an id column holds would reach the database and fail there (PostgreSQL's
+INTEGER has 32 bits, SQLite's 64); in a path it is simply no page (404), in a page cursor it is ignored.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
 
-MAX_ROW_ID = 2**63 - 1
+from mailer.db import MAX_ROW_ID
 
 
 class RowIdConverter(IntegerConverter):

@@ -188,6 +188,42 @@ def test_malformed_requests_get_400(client: FlaskClient, tokens: dict[Role, str]
     assert wrong_type.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"note": "a\u0000b"}, "note contains a NUL character"),
+        ({"note": "x" * 1001}, "note may have at most 1000 characters"),
+        ({"new_address": "500 Elm Avenue"}, "new_address must be an object of text fields"),
+        ({"new_address": {"line1": 5}}, "line1 must be text"),
+        ({"new_address": {"street": "500 Elm Avenue", "zip": "60601"}}, "new_address has unknown fields street, zip"),
+    ],
+)
+def test_a_bad_field_gets_400_naming_it_and_nothing_is_recorded(
+    app: Flask, client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str], extra: dict[str, object],
+    error: str,
+) -> None:
+    response = post(client, {"piece_code": pieces["C1"], "reason": "MOVED", **extra}, tokens[Role.MAILROOM])
+    assert response.status_code == 400 and error in response.get_json()["error"]
+    assert stored_returns(app) == 0
+
+
+def test_json_nested_too_deep_gets_400(client: FlaskClient, tokens: dict[Role, str]) -> None:
+    response = client.post(
+        "/api/returns", data="[" * 100_000, content_type="application/json",
+        headers={"Authorization": f"Bearer {tokens[Role.MAILROOM]}"},
+    )
+    assert response.status_code == 400 and "JSON object" in response.get_json()["error"]
+
+
+def test_addresses_of_the_api_that_do_not_exist_or_take_no_get_answer_in_json(
+    client: FlaskClient, tokens: dict[Role, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {tokens[Role.MAILROOM]}"}
+    for response, status in ((client.get("/api/returns", headers=headers), 405),
+                             (client.post("/api/anything", json={}, headers=headers), 404)):
+        assert response.status_code == status and response.is_json and response.get_json()["error"]
+
+
 # --- who may call ---------------------------------------------------------------------------------
 
 

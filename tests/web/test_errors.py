@@ -103,3 +103,10 @@ def test_a_customer_gets_a_plain_page_without_staff_links(
 
     chinese = client.get(f"/u/{TOKEN}", headers=CHINESE)
     assert chinese.status_code == 500 and '<html lang="zh-Hans">' in chinese.get_data(as_text=True)
+
+
+def test_an_unexpected_error_under_the_api_is_answered_in_json(failing_app: Flask) -> None:
+    failing_app.add_url_rule("/api/broken/<token>", "api_broken", public(lambda token: 1 / 0))
+    response = failing_app.test_client().get(f"/api/broken/{TOKEN}")
+    assert response.status_code == 500 and response.is_json
+    assert response.get_json() == {"error": STAFF_MESSAGE}

@@ -23,9 +23,11 @@ def test_a_path_with_a_number_no_row_can_have_is_no_page(app: Flask, logged_in, 
 
 
 @pytest.mark.parametrize(
-    "path", ["/customers", "/admin/audit"],
+    "path", ["/customers", "/admin/audit", "/retention"],
 )
-@pytest.mark.parametrize("cursor", [f"after={TOO_LARGE}", f"before=-{TOO_LARGE}", "after=-1", "after=x"])
+@pytest.mark.parametrize(
+    "cursor", [f"after={TOO_LARGE}", f"before=-{TOO_LARGE}", "after=-1", "after=x", f"after=100-{TOO_LARGE}"]
+)
 def test_a_page_cursor_no_row_can_have_shows_the_first_page(
     app: Flask, logged_in, path: str, cursor: str  # type: ignore[no-untyped-def]
 ) -> None:
