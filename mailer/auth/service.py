@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,9 +19,12 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.login_sessions import close_login_sessions
 from mailer.auth.models import Role, User
 from mailer.db import utcnow
-from mailer.messages import Message
+from mailer.messages import Message, shortened
 
 MIN_PASSWORD_LENGTH = 10
+# Someone's mailbox at a domain: no spaces or line breaks, one @, a dot in the domain.
+STAFF_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_MAX_LENGTH = 254  # the users.email column, and the most an address can have
 
 
 class UserError(ValueError):
@@ -34,8 +38,10 @@ class WrongPasswordError(UserError):
 def create_user(session: Session, *, email: str, password: str, role: Role, actor: str) -> User:
     """Add a staff user with a hashed password."""
     email = email.strip().lower()
-    if "@" not in email:
-        raise UserError(Message("%(email)s is not an email address", email=repr(email)))
+    if not STAFF_EMAIL.fullmatch(email):
+        raise UserError(Message("%(email)s is not an email address", email=repr(shortened(email))))
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise UserError(Message("an email address has at most %(count)s characters", count=EMAIL_MAX_LENGTH))
     _check_new_password(password)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise UserError(Message("a user %(email)s already exists", email=email))

@@ -181,3 +181,14 @@ def test_tokens_are_listed_newest_first_with_their_user(session: Session, admin:
 def test_a_token_needs_a_label(session: Session, admin: User) -> None:
     with pytest.raises(UserError):
         create_api_token(session, user=admin, label="  ", actor=admin.email)
+
+
+@pytest.mark.parametrize("email", ["@", "a b@example.com", "line\nbreak@example.com", "nobody@localhost", "a@@b.c"])
+def test_a_user_needs_a_real_email_address(session: Session, email: str) -> None:
+    with pytest.raises(UserError, match="is not an email address"):
+        create_user(session, email=email, password=PASSWORD, role=Role.MAILROOM, actor="test")
+
+
+def test_an_email_address_longer_than_its_column_is_refused(session: Session) -> None:
+    with pytest.raises(UserError, match="at most 254 characters"):
+        create_user(session, email="a" * 250 + "@example.com", password=PASSWORD, role=Role.MAILROOM, actor="test")

@@ -9,6 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from mailer.auth.models import Role
 from mailer.auth.service import MIN_PASSWORD_LENGTH
+from mailer.web.fields import stripped
 from mailer.web.i18n import label
 
 
@@ -19,7 +20,7 @@ def _role_choices() -> list[SelectChoice]:
 class NewUserForm(FlaskForm):
     """A new staff user."""
 
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[stripped])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     password = PasswordField(
         _l("Password (leave empty to generate one)"),
@@ -46,7 +47,9 @@ class NewTokenForm(FlaskForm):
     """A new API token: whom it acts for and where it is used."""
 
     user_id = SelectField(_l("Acts as user"), coerce=int, validators=[DataRequired()])
-    label = StringField(_l("Label (where it is used)"), validators=[DataRequired(), Length(max=100)])
+    label = StringField(
+        _l("Label (where it is used)"), validators=[DataRequired(), Length(max=100)], filters=[stripped]
+    )
 
 
 class AuditFilterForm(FlaskForm):

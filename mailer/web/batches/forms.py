@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from mailer.addresses.countries import ALPHA2_CODES
 from mailer.batches.selection import RISK_BANDS, BatchFilters
 from mailer.envelopes.profiles import PROFILES
+from mailer.web.fields import stripped
 
 RISK_BAND_LABELS = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
 _COUNTRY = re.compile(r"[A-Z]{2}")
@@ -39,7 +40,7 @@ class MultiCheckboxField(SelectMultipleField):
 class BatchForm(FlaskForm):
     """A new batch: its campaign, envelope and who it goes to."""
 
-    campaign = StringField(_l("Campaign"), validators=[InputRequired(), Length(max=200)])
+    campaign = StringField(_l("Campaign"), validators=[InputRequired(), Length(max=200)], filters=[stripped])
     profile = SelectField(
         _l("Envelope"), choices=[SelectChoice(key, profile.title) for key, profile in PROFILES.items()]
     )

@@ -155,3 +155,12 @@ def test_the_audit_log_pages_newest_first_and_filters_by_action(app: Flask, admi
     everything = admin.get("/admin/audit").get_data(as_text=True)
     assert "auth.login" in everything and "test.step" in everything
     assert "auth.login" not in admin.get("/admin/audit?action=test.step").get_data(as_text=True).split("<tbody>")[1]
+
+
+def test_spaces_around_a_token_label_do_not_count_against_its_length(app: Flask, logged_in, staff) -> None:  # type: ignore[no-untyped-def]
+    client = logged_in(Role.ADMIN)
+    label = " " * 50 + "x" * 60
+    response = post(client, "/admin/tokens/new", {"user_id": staff[Role.MAILROOM].id, "label": label})
+    assert response.status_code == 200 and "x" * 60 in response.get_data(as_text=True)
+    with data(app) as session:
+        assert session.scalar(select(ApiToken.label)) == "x" * 60

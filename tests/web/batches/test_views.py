@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from mailer.addresses.models import AddressValidity
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
-from mailer.batches.models import Batch, BatchStatus
+from mailer.batches.models import Batch, BatchStatus, Campaign
 from mailer.customers.models import CustomerStatus
 from mailer.db import db
 from tests.batches.test_jobs import make_unfit_batch, run_worker
@@ -257,3 +257,13 @@ def test_a_refused_render_is_shown_on_the_page_and_holding_the_unfit_pieces_rend
     held = download(client, f"/batches/{batch_id}/held.csv")
     assert held.status_code == 200 and "C002" in held.get_data(as_text=True)
     assert _progress(client, batch_id)["done"] is True
+
+
+def test_spaces_around_a_campaign_name_do_not_count_against_its_length(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        add_customer(session, "C900", base=US_ROW)
+    name = " " * 5 + "N" * 200
+    response = post(logged_in(Role.MARKETING), "/batches/new", {"campaign": name, "profile": "us-10"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with data(app) as session:
+        assert session.scalar(select(Campaign.name).where(Campaign.name == "N" * 200)) is not None
