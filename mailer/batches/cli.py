@@ -71,7 +71,7 @@ def create_command(
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"Batch {batch.id} of {campaign_name!r}: {batch.piece_count} pieces")
+    click.echo(f"Batch {batch.id} of {batch.campaign.name!r}: {batch.piece_count} pieces")
     for reason, count in batch.left_out.items():
         click.echo(f"  left out, {reason.replace('_', ' ')}: {count}")
 

@@ -29,6 +29,8 @@ RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
 BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
 UPDATE_LINK_DAYS = 365
 INSERT_CHUNK = 5000
+# The campaigns.name column's length: a longer name would fail at the database.
+CAMPAIGN_NAME_MAX_LENGTH: int = Campaign.__table__.c.name.type.length
 _STATUS_REASON = {
     CustomerStatus.DECEASED: "deceased",
     CustomerStatus.DO_NOT_MAIL: "do_not_mail",
@@ -120,16 +122,15 @@ def create_batch(
                 "unknown envelope profile %(profile)s; use %(known)s", profile=repr(profile), known=", ".join(PROFILES)
             )
         )
-    if not campaign_name.strip():
-        raise BatchError(Message("a batch needs a campaign name"))
+    campaign_name = _checked_campaign_name(campaign_name)
     filters = _checked_filters(filters, profile=profile)
     pieces, left_out = _select(session, filters)
     if not pieces:
         raise BatchError(_nobody_matches(left_out))
 
-    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name.strip()))
+    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
     if campaign is None:
-        campaign = Campaign(name=campaign_name.strip(), created_by=actor)
+        campaign = Campaign(name=campaign_name, created_by=actor)
         session.add(campaign)
         session.flush()
     batch = Batch(
@@ -149,6 +150,22 @@ def create_batch(
         detail={"campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out)},
     )
     return batch
+
+
+def _checked_campaign_name(campaign_name: str) -> str:
+    """Return the campaign name as stored, without surrounding spaces; refuse an empty or too long one."""
+    name = campaign_name.strip()
+    if not name:
+        raise BatchError(Message("a batch needs a campaign name"))
+    # Measured once trimmed: the spaces around a pasted name are not stored.
+    if len(name) > CAMPAIGN_NAME_MAX_LENGTH:
+        raise BatchError(
+            Message(
+                "a campaign name has at most %(max_length)s characters; this one has %(length)s",
+                max_length=CAMPAIGN_NAME_MAX_LENGTH, length=len(name),
+            )
+        )
+    return name
 
 
 def _checked_filters(filters: BatchFilters, *, profile: str) -> BatchFilters:

@@ -177,3 +177,28 @@ def test_cli_batch_create_refuses_nobody_and_unknown_countries(runner: FlaskCliR
     assert "Left out: 1 outside the filters." in nowhere.stderr
     assert unknown.exit_code == 2 and "countries: unknown country code(s) ZZ" in unknown.stderr
     assert session.scalars(select(Batch)).all() == []
+
+
+def test_a_campaign_name_longer_than_its_column_is_refused_and_nothing_stored(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+
+    result = runner.invoke(args=["batch", "create", "--campaign", "x" * 250, "--profile", "cn-dl"])
+
+    assert result.exit_code == 2
+    assert "error: a campaign name has at most 200 characters; this one has 250" in result.stderr
+    assert "Traceback" not in result.output
+    assert session.scalars(select(Campaign)).all() == []
+    assert session.scalars(select(Batch)).all() == []
+
+
+def test_a_campaign_name_is_measured_once_trimmed(session: Session) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+    fits = "y" * 200
+
+    batch = create_batch(session, campaign_name=f"     {fits}  ", profile="cn-dl", filters=BatchFilters(), actor="t")
+
+    assert session.get_one(Campaign, batch.campaign_id).name == fits
+    with pytest.raises(BatchError, match="at most 200 characters; this one has 201"):
+        create_batch(session, campaign_name=f" {fits}y ", profile="cn-dl", filters=BatchFilters(), actor="t")
