@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from mailer.batches.jobs import JobFailed, render_queue, wait_for_jobs
 from mailer.batches.rendering import (
     DEFAULT_PIECES_PER_FILE,
+    FilesPending,
     LayoutRefused,
     RenderError,
     RenderSettings,
@@ -23,7 +24,7 @@ from mailer.batches.rendering import (
     render_files_locally,
 )
 from mailer.batches.selection import RISK_BANDS, BatchError, BatchFilters, create_batch
-from mailer.cli import cli_actor
+from mailer.cli import cli_actor, command_transaction
 from mailer.db import db
 from mailer.envelopes.profiles import PROFILES
 
@@ -138,19 +139,22 @@ def render_command(
 @click.argument("batch_id", type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False))
 def finish_command(batch_id: int, out_dir: Path) -> None:
-    """Write the manifest of a batch whose files are all rendered, and freeze it."""
+    """Write the manifest of a batch whose files are all rendered, and freeze it.
+
+    Exit status: 0 written; 1 some files are not rendered yet (finish again once they are); 2 no
+    such batch, or one never rendered (run `batch render` first).
+    """
     _finish(batch_id, out_dir)
 
 
 def _finish(batch_id: int, out_dir: Path) -> None:
-    session = db.session
-    try:
+    # Files still being written can be finished later (exit 1); any other refusal needs another
+    # command first (exit 2): no such batch, or one never rendered.
+    with (
+        command_transaction(refused=RenderError, exit_code=2, outcome="nothing was written"),
+        command_transaction(refused=FilesPending, exit_code=1, outcome="nothing was written") as session,
+    ):
         manifest = finish_render(session, batch_id=batch_id, out_dir=out_dir)
-    except RenderError as exc:
-        session.rollback()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    session.commit()
     click.echo(f"Batch {batch_id} rendered: {manifest}")
 
 

@@ -63,6 +63,10 @@ class LayoutRefused(RenderError):
         super().__init__(Message("%(count)s piece(s) do not fit their envelope", count=len(self.problems)))
 
 
+class FilesPending(RenderError):
+    """Some planned files are not written yet: the render can be finished once they are."""
+
+
 @dataclass(frozen=True, slots=True)
 class RenderSettings:
     """What every file job needs besides its file: where and how to render.
@@ -135,7 +139,10 @@ def prepare_render(
         # Batches are no longer created empty; one made before would give a print shop an empty manifest.
         raise RenderError(f"batch {batch_id} holds no piece: there is nothing to render")
     out_dir = Path(settings.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(out_dir, exc) from None
     for leftover in out_dir.glob(".*.tmp"):
         leftover.unlink()  # a file a stopped render did not finish
 
@@ -148,6 +155,13 @@ def prepare_render(
            detail={"files": len(files)})
     session.flush()
     return [f for f in files if f.status is FileStatus.PENDING or not (out_dir / f.file_name).exists()]
+
+
+def _unwritable(folder: Path, error: OSError) -> RenderError:
+    # A folder that cannot be made or written to (no permission, a file in the way): say which.
+    return RenderError(
+        Message("cannot write to %(folder)s: %(reason)s", folder=str(folder), reason=error.strerror or str(error))
+    )
 
 
 def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings, hold_unfit: bool) -> None:
@@ -288,6 +302,9 @@ def enqueue_files(settings: RenderSettings, file_ids: Iterable[int], *, queue) -
 
 def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
     """Once every file is written, write the manifest and freeze the batch; return the manifest path."""
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise RenderError(Message("no batch %(batch_id)s", batch_id=batch_id))
     # Workers marked files done through their own connections: read them afresh.
     files = list(
         session.scalars(
@@ -297,12 +314,22 @@ def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
             .execution_options(populate_existing=True)
         )
     )
+    if not files and ready_piece_count(session, batch_id=batch_id):
+        # Pieces to print but no file planned: the render was never prepared. (A batch whose every
+        # piece was held has no file either, and is finished with an empty manifest.)
+        raise RenderError(
+            Message("batch %(batch_id)s has not been rendered: it must be rendered first", batch_id=batch_id)
+        )
     missing = [f.file_name for f in files if f.status is not FileStatus.DONE or not (out_dir / f.file_name).exists()]
     if missing:
-        raise RenderError(f"{len(missing)} file(s) not rendered yet: {', '.join(missing[:5])}")
+        raise FilesPending(f"{len(missing)} file(s) not rendered yet: {', '.join(missing[:5])}")
     manifest = out_dir / MANIFEST_NAME
     temporary = out_dir / f".{MANIFEST_NAME}.tmp"
-    with temporary.open("w", encoding="utf-8", newline="") as handle:
+    try:
+        handle = temporary.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _unwritable(out_dir, exc) from None
+    with handle:
         writer = csv.writer(handle)
         writer.writerow(MANIFEST_COLUMNS)
         for batch_file in files:
@@ -321,8 +348,6 @@ def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
                 writer.writerow((code, customer_no, postal_code, bundle, batch_file.file_name, 2 * index + 1))
     os.replace(temporary, manifest)
     _write_holds(session, batch_id=batch_id, out_dir=out_dir)
-    batch = session.get(Batch, batch_id)
-    assert batch is not None
     batch.status = BatchStatus.RENDERED
     batch.rendered_at = utcnow()
     session.flush()

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from PIL import Image
 from pypdf import PdfReader
 from redis import Redis
 from rq import Queue
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from mailer import PROJECT_ROOT
-from mailer.batches.models import Batch, BatchStatus, MailPiece
+from mailer.batches.models import Batch, BatchFile, BatchStatus, MailPiece, PieceStatus
 from mailer.batches.rendering import enqueue_files, finish_render, prepare_render, render_file
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
@@ -183,3 +185,91 @@ def test_an_empty_batch_made_before_empty_ones_were_refused_is_not_rendered(
     assert result.exit_code == 2
     assert f"batch {batch_id} holds no piece" in result.stderr
     assert not (tmp_path / "manifest.csv").exists()
+
+
+def _selected_batch(session: Session, *line1s: str) -> Batch:
+    for index, line1 in enumerate(line1s):
+        add_customer(session, f"C{index:03d}", base=CN_ROW, line1=line1)
+    batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+    session.commit()
+    return batch
+
+
+def test_finishing_a_batch_never_rendered_is_refused_and_changes_nothing(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    batch = _selected_batch(session, "中山路1号", "中山路2号")
+
+    result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert f"error: batch {batch.id} has not been rendered: it must be rendered first" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    session.expire_all()
+    assert session.get_one(Batch, batch.id).status is BatchStatus.SELECTED
+
+
+@pytest.mark.parametrize("folder", ["out", "missing/out"])
+def test_finishing_a_batch_that_does_not_exist_writes_nothing(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path, folder: str
+) -> None:
+    out = tmp_path / folder
+    (tmp_path / "out").mkdir()
+
+    result = runner.invoke(args=["batch", "finish", "999", "--out", str(out)])
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no batch 999")
+    assert isinstance(result.exception, SystemExit)  # refused, not crashed
+    assert list((tmp_path / "out").iterdir()) == [] and not (tmp_path / "missing").exists()
+
+
+def test_a_batch_whose_every_piece_is_held_is_finished_with_an_empty_manifest(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    from mailer.batches.cli import render_settings
+
+    batch = _selected_batch(session, "东方明珠花园" * 30 + "1号")
+    prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), hold_unfit=True, actor="t")
+    session.commit()
+    assert session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)).all() == []
+
+    result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    assert manifest_rows(tmp_path) == []
+    assert (tmp_path / "held.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1] == "C000"
+    session.expire_all()
+    assert session.get_one(Batch, batch.id).status is BatchStatus.RENDERED
+    assert session.scalars(select(MailPiece.status)).all() == [PieceStatus.HELD]
+
+
+def test_finishing_before_every_file_is_written_exits_1(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    from mailer.batches.cli import render_settings
+
+    batch = _selected_batch(session, "中山路1号")
+    prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), actor="t")
+    session.commit()
+
+    result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert f"error: 1 file(s) not rendered yet: batch-{batch.id}-0001.pdf" in result.stderr
+    assert not (tmp_path / "manifest.csv").exists()
+
+
+def test_rendering_into_a_folder_that_cannot_be_made_is_refused(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    batch = _selected_batch(session, "中山路1号")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    out = tmp_path / "a-file" / "out"
+
+    result = runner.invoke(args=["batch", "render", str(batch.id), "--out", str(out), "--workers", "1"])
+
+    assert result.exit_code == 2
+    assert f"error: cannot write to {out.resolve()}: Not a directory" in result.stderr
+    session.expire_all()
+    assert session.get_one(Batch, batch.id).status is BatchStatus.SELECTED
