@@ -8,15 +8,29 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TextIO
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from mailer.db import db
 from mailer.imports import ImportReport, UnusableFile
+
+NO_SCHEMA = "the database has no tables yet: run python -m mailer init first"
+
+
+class UnusableInput(click.ClickException):
+    """What the command was given cannot be used at all: exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        # Worded like every other refusal of the command line, not click's "Error: ...".
+        click.echo(f"error: {self.format_message()}", file=file, err=file is None)
 
 
 def cli_actor() -> str:
@@ -69,6 +83,18 @@ def command_transaction(
     session.commit()
     if bar is not None:
         bar.close()
+
+
+@contextmanager
+def output_file(path: Path) -> Iterator[TextIO]:
+    """Open a file a command writes (UTF-8, CSV line endings); refuse a path that cannot be written."""
+    try:
+        handle = path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        # A missing folder, a folder given for a file, no permission: say which path, not a traceback.
+        raise UnusableInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
 
 
 def run_import(
@@ -126,7 +152,30 @@ def create_cli_app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(
+def is_missing_table(error: DBAPIError) -> bool:
+    """Tell whether a database error says a table does not exist, as before ``init`` built the schema."""
+    if isinstance(error, OperationalError):
+        # SQLite gives no error code for it; its wording is stable.
+        return str(error.orig).startswith("no such table")
+    if isinstance(error, ProgrammingError):
+        return isinstance(error.orig, pg_errors.UndefinedTable)
+    return False
+
+
+class MailerGroup(FlaskGroup):
+    """The command line's group: a command that finds no schema says to run ``init`` instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            if not is_missing_table(exc):
+                raise
+            click.echo(f"error: {NO_SCHEMA}", err=True)
+            ctx.exit(2)
+
+
+cli = MailerGroup(
     create_app=create_cli_app,
     help="mailer: catalog batches, returned mail and address lifecycle.",
 )

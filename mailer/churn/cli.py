@@ -17,14 +17,8 @@ from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
 from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
 from mailer.churn.service import HIGH_RISK, FitDidNotConverge, RefreshReport, refresh_churn
-from mailer.cli import ProgressBar, cli_actor, command_transaction
+from mailer.cli import ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
 from mailer.db import db
-
-
-class UnusableInput(click.ClickException):
-    """The input cannot be used at all: exit code 2."""
-
-    exit_code = 2
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -253,16 +247,15 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
         click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}.", err=True)
         return
     filters = RetentionFilters(min_risk=min_risk, include_do_not_mail=not exclude_do_not_mail)
-    try:
+    # A path that cannot be written is refused (exit 2) before anything is read or audited.
+    with (
+        command_transaction(refused=UnusableInput, exit_code=2, outcome="nothing was exported") as session,
+        output_file(csv_path) as handle,
+    ):
         export = export_retention_csv(
             session, filters=filters, actor=cli_actor(), file_name=csv_path.name, limit=limit
         )
-        with csv_path.open("w", encoding="utf-8", newline="") as handle:
-            handle.writelines(export.chunks)
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
+        handle.writelines(export.chunks)
     click.echo(f"Wrote {export.rows:,} customers to {csv_path}.")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TextIO
 
@@ -13,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from mailer.cli import ProgressBar, cli_actor, command_transaction
+from mailer.cli import ProgressBar, cli_actor, command_transaction, output_file
 from mailer.db import db
 from mailer.dedupe.matching import DEFAULT_THRESHOLD
 from mailer.dedupe.service import (
@@ -74,13 +75,15 @@ def find_command(threshold: float, out: Path | None, as_json: bool) -> None:
 
 
 def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
-    bar = ProgressBar("Comparing customers")
-    search = find_duplicates(db.session, threshold=threshold, progress=bar)
-    bar.close()
-    # Reading only: nothing to commit.
-    db.session.rollback()
-    if out is not None:
-        with out.open("w", encoding="utf-8", newline="") as handle:
+    # Opened before the search, as a shell redirection would be: a path that cannot be written
+    # is refused (exit 2) at once, not after minutes of comparing.
+    with output_file(out) if out is not None else nullcontext() as handle:
+        bar = ProgressBar("Comparing customers")
+        search = find_duplicates(db.session, threshold=threshold, progress=bar)
+        bar.close()
+        # Reading only: nothing to commit.
+        db.session.rollback()
+        if handle is not None:
             _write_pairs(handle, search)
     if as_json:
         click.echo(

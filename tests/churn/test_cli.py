@@ -367,3 +367,25 @@ def test_refresh_refuses_a_half_life_that_is_not_a_positive_number(runner: Flask
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--half-life-days'" in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_list_refuses_a_csv_path_that_cannot_be_written_and_audits_nothing(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    _listed(session)
+    path = tmp_path / "missing" / "retention.csv"
+
+    result = runner.invoke(args=["churn", "list", "--min-risk", "0.0", "--csv", str(path)])
+
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot write {path}: No such file or directory; nothing was exported\n"
+    assert not path.parent.exists()
+    session.expire_all()
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "retention.export")).all() == []
+
+
+def test_fit_says_error_like_the_other_commands(tmp_path: Path) -> None:
+    result = _fit(_write(tmp_path, HEADER))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")

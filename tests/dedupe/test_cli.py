@@ -181,3 +181,16 @@ def test_merging_a_pair_marked_different_people_exits_1_until_it_is_restored(
 
     runner.invoke(args=["dedupe", "restore", "C001", "C002"])
     assert runner.invoke(args=["dedupe", "merge", "C001", "C002"]).exit_code == 0
+
+
+@pytest.mark.parametrize("command", [["dedupe"], ["dedupe", "find"]])
+def test_an_out_path_that_cannot_be_written_is_refused(
+    runner: FlaskCliRunner, customers: None, tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "missing" / "pairs.csv"
+
+    result = runner.invoke(args=[*command, "--out", str(out)])
+
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot write {out}: No such file or directory\n"
+    assert result.stdout == ""
