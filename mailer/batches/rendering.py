@@ -174,7 +174,9 @@ def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings,
         .where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
         .execution_options(yield_per=5000)
     )
+    checked = 0
     for piece in pieces:
+        checked += 1
         found = check_layout(
             envelope_piece(piece, secret=settings.secret_key, base_url=settings.public_base_url,
                            expires_on=batch.update_expires_on),
@@ -185,6 +187,15 @@ def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings,
             held[piece.id] = join("; ", [problem.summary for problem in found])
     if problems and not hold_unfit:
         raise LayoutRefused(problems)
+    if checked and len(held) == checked:
+        # Holding them all would freeze a batch that prints nothing.
+        raise RenderError(
+            Message(
+                "every piece of batch %(batch_id)s would be held (%(reason)s): nothing would be printed. "
+                "Fix the addresses or choose another envelope profile",
+                batch_id=batch.id, reason=next(iter(held.values())),
+            )
+        )
     for piece_id, reason in held.items():
         session.execute(
             update(MailPiece)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -102,6 +103,8 @@ def fit_block(lines: Sequence[str], block: AddressBlock, fonts: FontStack) -> tu
         missing = fonts.missing(line)
         if missing:
             problems.append((_line(number), line, _no_glyph(missing)))
+        if right_to_left := _right_to_left(line):
+            problems.append((_line(number), line, right_to_left))
         unit_widths.append(fonts.width(line, 1.0))
     size = min(block.font_size, block.box.height / _block_height(len(lines), block))
     widest = max(unit_widths)
@@ -170,7 +173,7 @@ def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePla
     found += block_problems
 
     if profile.postcode_pattern is not None and not re.fullmatch(profile.postcode_pattern, piece.postal_code):
-        found.append(("postal_code", piece.postal_code, _no_match(profile.postcode_pattern)))
+        found.append(("postal_code", piece.postal_code, _no_match(profile.postcode_pattern, piece.postal_code)))
 
     pattern = ""
     code = piece.piece_code
@@ -253,7 +256,8 @@ def check_sender(sender: Sender, reasons: Sequence[tuple[str, str]], profile: En
         and not re.fullmatch(profile.postcode_pattern, sender.postal_code)
     ):
         found.append(
-            (Message("sender %(field)s", field="postal_code"), sender.postal_code, _no_match(profile.postcode_pattern))
+            (Message("sender %(field)s", field="postal_code"), sender.postal_code,
+             _no_match(profile.postcode_pattern, sender.postal_code))
         )
 
     back = profile.back
@@ -313,5 +317,25 @@ def _no_glyph(missing: str) -> Message:
     return Message("no glyph for %(chars)s in the embedded fonts", chars=repr(missing))
 
 
-def _no_match(pattern: str) -> Message:
+def _no_match(pattern: str, value: str) -> Message:
+    if not value:
+        # A Hong Kong address, say, on an envelope whose postal code box must be filled.
+        return Message("missing: this envelope prints a postal code matching %(pattern)s", pattern=pattern)
     return Message("does not match %(pattern)s", pattern=pattern)
+
+
+# The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms):
+# one regular expression, as every line of every piece is checked.
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+
+
+def _right_to_left(line: str) -> Message | None:
+    # The lines are set left to right, glyph by glyph: Hebrew or Arabic would print reversed and unjoined.
+    if not _RIGHT_TO_LEFT.search(line):
+        return None
+    letters = "".join(dict.fromkeys(char for char in line if unicodedata.bidirectional(char) in ("R", "AL")))
+    if not letters:  # only marks of those scripts, which take no direction of their own
+        return None
+    return Message(
+        "%(chars)s is written right to left, which the envelopes cannot print yet", chars=repr(letters[:5])
+    )

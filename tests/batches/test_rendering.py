@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mailer import PROJECT_ROOT
-from mailer.batches.models import Batch, BatchFile, BatchStatus, MailPiece, PieceStatus
-from mailer.batches.rendering import enqueue_files, finish_render, prepare_render, render_file
+from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
+from mailer.batches.rendering import RenderError, enqueue_files, finish_render, prepare_render, render_file
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
 from mailer.db import db
@@ -224,24 +224,21 @@ def test_finishing_a_batch_that_does_not_exist_writes_nothing(
     assert list((tmp_path / "out").iterdir()) == [] and not (tmp_path / "missing").exists()
 
 
-def test_a_batch_whose_every_piece_is_held_is_finished_with_an_empty_manifest(
+def test_a_batch_whose_every_piece_would_be_held_is_neither_planned_nor_finished(
     runner: FlaskCliRunner, session: Session, tmp_path: Path
 ) -> None:
     from mailer.batches.cli import render_settings
 
     batch = _selected_batch(session, "东方明珠花园" * 30 + "1号")
-    prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), hold_unfit=True, actor="t")
-    session.commit()
-    assert session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)).all() == []
+    with pytest.raises(RenderError, match="would be held"):
+        prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), hold_unfit=True, actor="t")
+    session.rollback()
 
     result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
 
-    assert result.exit_code == 0, result.output
-    assert manifest_rows(tmp_path) == []
-    assert (tmp_path / "held.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1] == "C000"
-    session.expire_all()
-    assert session.get_one(Batch, batch.id).status is BatchStatus.RENDERED
-    assert session.scalars(select(MailPiece.status)).all() == [PieceStatus.HELD]
+    assert result.exit_code == 2 and "has not been rendered" in result.stderr
+    assert not (tmp_path / "manifest.csv").exists()
+    assert session.scalars(select(MailPiece.status)).all() == [PieceStatus.READY]
 
 
 def test_finishing_before_every_file_is_written_exits_1(
@@ -273,3 +270,24 @@ def test_rendering_into_a_folder_that_cannot_be_made_is_refused(
     assert f"error: cannot write to {out.resolve()}: Not a directory" in result.stderr
     session.expire_all()
     assert session.get_one(Batch, batch.id).status is BatchStatus.SELECTED
+
+
+def test_holding_every_piece_is_refused_rather_than_freezing_a_batch_that_prints_nothing(
+    committed_app: Flask, tmp_path: Path
+) -> None:
+    with committed_app.app_context():
+        add_customer(db.session, "C998", base=CN_ROW, line1="东方明珠花园" * 30 + "1号")
+        batch = create_batch(db.session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        db.session.commit()
+        batch_id = batch.id
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(tmp_path), "--workers", "1", "--hold-unfit"]
+    )
+
+    assert result.exit_code == 2
+    assert f"every piece of batch {batch_id} would be held" in result.stderr and "mm wide" in result.stderr
+    with committed_app.app_context():
+        assert db.session.get_one(Batch, batch_id).status is BatchStatus.SELECTED
+        assert db.session.scalar(select(MailPiece.status)) is PieceStatus.READY
+    assert not (tmp_path / "manifest.csv").exists()

@@ -61,6 +61,18 @@ def test_character_without_glyph_is_refused() -> None:
     assert "no glyph" in problems[0].message
 
 
+@pytest.mark.parametrize("line", ["שלום כהן", "محمد عبد الله"])
+def test_right_to_left_text_is_refused_rather_than_printed_reversed(line: str) -> None:
+    problems = check_layout(us_piece(lines=(line, "12 OAK ST", "SPRINGFIELD IL 62704")), US)
+    assert [p.field for p in problems] == ["line 1"]
+    assert "is written right to left" in problems[0].message
+
+
+def test_an_empty_postal_code_is_said_to_be_missing() -> None:
+    (problem,) = check_layout(cn_piece(postal_code=""), CN)
+    assert problem.message == "missing: this envelope prints a postal code matching [0-9]{6}"
+
+
 def test_blank_line_is_refused() -> None:
     problems = check_layout(us_piece(lines=("JANE Q PUBLIC", " ", "SPRINGFIELD IL 62704")), US)
     assert [(p.field, p.message) for p in problems] == [("line 2", "blank line")]
