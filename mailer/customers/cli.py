@@ -51,6 +51,8 @@ def show_command(customer_no: str, as_json: bool) -> None:
     address = summary["address"]
     risk = summary["churn_risk"]
     click.echo(f"{summary['customer_no']}  {summary['name']}  ({summary['status']})")
+    if summary["merged_into"]:
+        click.echo(f"  merged into {summary['merged_into']}: its orders, addresses and returns are there")
     if address:
         click.echo(f"  {address['line1']} {address['line2']}".rstrip())
         click.echo(f"  {address['postal_code']} {address['city']} {address['region']} {address['country']}")

@@ -37,11 +37,13 @@ def customer_summary(session: Session, *, customer_no: str) -> dict[str, Any] | 
     if customer is None:
         return None
     address = current_address(session, customer_id=customer.id)
+    survivor = session.get(Customer, customer.merged_into_id) if customer.merged_into_id is not None else None
     return {
         "customer_no": customer.customer_no,
         "name": customer.name,
         "name_incomplete": customer.name_incomplete,
         "status": customer.status.value,
+        "merged_into": survivor.customer_no if survivor is not None else None,
         "phone": customer.phone,
         "email": customer.email,
         "churn_risk": customer.churn_risk,

@@ -221,7 +221,7 @@ def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, 
     assert result.exit_code == 0
     shown = json.loads(result.stdout)
     assert shown["customer_no"] == "C001" and shown["name"] == "王磊" and shown["status"] == "active"
-    assert shown["churn_risk"] is None
+    assert shown["churn_risk"] is None and shown["merged_into"] is None
     assert shown["address"] == {
         "line1": CN_ROW["line1"], "line2": "", "city": "杭州市", "region": "浙江省",
         "postal_code": "310012", "country": "CN", "validity": "unverified",

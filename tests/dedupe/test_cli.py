@@ -194,3 +194,12 @@ def test_an_out_path_that_cannot_be_written_is_refused(
     assert result.exit_code == 2
     assert result.stderr == f"error: cannot write {out}: No such file or directory\n"
     assert result.stdout == ""
+
+
+def test_a_merged_customer_is_shown_with_the_customer_it_was_merged_into(
+    runner: FlaskCliRunner, customers: None
+) -> None:
+    assert runner.invoke(args=["dedupe", "merge", "C001", "C002"]).exit_code == 0
+    shown = runner.invoke(args=["customers", "show", "C002"])
+    assert "(merged)" in shown.stdout and "merged into C001" in shown.stdout
+    assert json.loads(runner.invoke(args=["customers", "show", "C002", "--json"]).stdout)["merged_into"] == "C001"
