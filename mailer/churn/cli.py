@@ -16,7 +16,7 @@ from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
 from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
-from mailer.churn.service import HIGH_RISK, FitDidNotConverge, RefreshReport, refresh_churn
+from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS, FitDidNotConverge, RefreshReport, refresh_churn
 from mailer.cli import ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
 from mailer.db import db
 
@@ -181,7 +181,10 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
     ]
     fit = report.fit
     if fit is None:
-        lines.append("No customer has a repeat purchase yet: no model was fitted, everyone has the stated prior.")
+        lines.append(
+            f"Fewer than {MIN_REPEAT_CUSTOMERS} customers have a repeat purchase: no model was fitted, "
+            "everyone has the stated prior."
+        )
     else:
         p = fit.params
         lines.append(

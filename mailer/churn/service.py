@@ -63,6 +63,8 @@ from returns.models import MailReturn
 logger = logging.getLogger(__name__)
 
 EPOCH: Final = date(1970, 1, 1)
+# The fewest customers with a repeat purchase the population's BG/NBD fit is made from.
+MIN_REPEAT_CUSTOMERS = 20
 # Customers written back per executemany; also the unit of explanation work between progress reports.
 WRITE_CHUNK: Final = 20_000
 # SQLite page cache while writing scores, in KiB (a negative cache_size means KiB).
@@ -98,7 +100,7 @@ class RefreshReport:
     as_of: date
     unit: TimeUnit
     half_life_days: float
-    # None when no customer has a repeat purchase: then everyone stands on the stated prior.
+    # None when fewer than MIN_REPEAT_CUSTOMERS have a repeat purchase: then everyone stands on the stated prior.
     fit: FitResult | None
     scored: int
     from_model: int
@@ -358,10 +360,11 @@ class _History:
         return np.where(self.has_orders, self.x + 1, 0)
 
     def fit(self, scored: NDArray[np.bool_]) -> FitResult | None:
-        """Fit BG/NBD on the scored customers with orders; None when none has a repeat purchase."""
+        """Fit BG/NBD on the scored customers with orders; None when too few have a repeat purchase."""
         fitted = self.has_orders & scored
-        if not np.any(self.x[fitted] > 0):
-            # Without a repeat purchase anywhere everyone stands on the prior: nothing to fit.
+        if np.count_nonzero(self.x[fitted] > 0) < MIN_REPEAT_CUSTOMERS:
+            # Everyone stands on the prior: a handful of repeat buyers gives a fit that calls everybody
+            # gone (two customers with two days each fitted b = 0), precision the data does not have.
             return None
         fit = bgnbd.fit(self.x[fitted], self.t_x[fitted], self.T[fitted])
         if not fit.converged:

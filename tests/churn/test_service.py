@@ -18,7 +18,7 @@ from mailer.audit.models import AuditEntry
 from mailer.churn import bgnbd, evidence
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import Evidence, LineKind
-from mailer.churn.service import FitDidNotConverge, refresh_churn
+from mailer.churn.service import MIN_REPEAT_CUSTOMERS, FitDidNotConverge, refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
 from returns.catalog import REASONS
@@ -165,6 +165,18 @@ def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_pr
     assert report.fit is None
     assert list(_risks(session).values()) == pytest.approx([0.5, 0.5, 0.5])
     assert report.from_prior == 3 and report.from_model == 0
+
+
+def test_a_handful_of_repeat_buyers_is_too_few_to_fit_the_model_on(session: Session) -> None:
+    # Two customers buying on two days each once fitted b = 0 and put everyone at a 99.99% risk.
+    for number in range(MIN_REPEAT_CUSTOMERS - 1):
+        customer = add_customer(session, f"R{number}", line1=f"{number} Pine Road")
+        add_orders(session, customer, [AS_OF - timedelta(days=300), AS_OF - timedelta(days=299)])
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t")
+
+    assert report.fit is None
+    assert list(_risks(session).values()) == pytest.approx([0.5] * (MIN_REPEAT_CUSTOMERS - 1))
 
 
 def test_a_fit_that_does_not_converge_writes_nothing(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
