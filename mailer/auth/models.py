@@ -33,16 +33,14 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    # Raised when the password changes: login sessions opened before carry the old number and end.
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # What a login session asks of its user (Flask-Login's protocol); is_active is the column above.
     is_authenticated = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        """Return what a login session keeps: the id and the session epoch it was opened in."""
-        return f"{self.id}:{self.session_epoch}"
+        """Return the id a login session keeps (which login it is, the server keeps: login_sessions)."""
+        return str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

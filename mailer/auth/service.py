@@ -209,7 +209,6 @@ def _check_new_password(password: str) -> None:
 def _replace_password(session: Session, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     # Whoever is logged in with the old password is logged out (the caller logs the user in again).
-    user.session_epoch += 1
     close_login_sessions(session, user_id=user.id)
 
 

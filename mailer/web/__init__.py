@@ -65,14 +65,13 @@ def _load_user(user_id: str) -> object | None:
     from mailer.db import db
     from mailer.web.access import LOGIN_SESSION_KEY, login_session_max_age
 
-    user_part, _, epoch = user_id.partition(":")
     key = session.get(LOGIN_SESSION_KEY)
-    if not (user_part.isdigit() and epoch.isdigit() and isinstance(key, str)):
+    if not (user_id.isdigit() and isinstance(key, str)):
         return None
-    user = get_user(db.session, user_id=int(user_part))
-    # A deactivated user, or one whose password changed since this session began, is logged out;
-    # so is a session logged out, or too old, even if a copy of its cookie is still around.
-    if user is None or not user.is_active or user.session_epoch != int(epoch):
+    user = get_user(db.session, user_id=int(user_id))
+    # A deactivated user is logged out; so is a login ended by logging out or a password change, or
+    # too old, even if a copy of its cookie is still around.
+    if user is None or not user.is_active:
         return None
     if not login_session_is_open(db.session, user_id=user.id, key=key, max_age=login_session_max_age()):
         return None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
+from mailer.auth.login_sessions import login_session_is_open, open_login_session
 from mailer.auth.models import Role, User
 from mailer.auth.service import create_user, verify_password
+
+DAY = timedelta(hours=24)
 
 
 def _user(session: Session, email: str) -> User | None:
@@ -54,12 +59,14 @@ def test_the_role_must_be_one_of_ours(runner: FlaskCliRunner) -> None:
 def test_set_a_generated_password(runner: FlaskCliRunner, session: Session) -> None:
     user = create_user(session, email="locked@example.com", password="forgotten password", role=Role.ADMIN,
                        actor="test")
+    key = open_login_session(session, user_id=user.id, max_age=DAY)
     result = runner.invoke(args=["users", "set-password", " Locked@Example.com"])
     assert result.exit_code == 0, result.output
     assert "New password set for locked@example.com" in result.output
     password = result.output.split("Password: ")[1].strip()
     assert verify_password(user, password) and not verify_password(user, "forgotten password")
-    assert user.session_epoch == 1  # whoever was logged in with the old password is logged out
+    # Whoever was logged in with the old password is logged out.
+    assert not login_session_is_open(session, user_id=user.id, key=key, max_age=DAY)
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_set")).one()
     assert entry.actor.startswith("cli:") and entry.object_id == str(user.id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.api_tokens import ApiToken
+from mailer.auth.login_sessions import login_session_is_open, open_login_session
 from mailer.auth.models import Role, User
 from mailer.auth.service import (
     UserError,
@@ -30,6 +32,7 @@ from mailer.auth.service import (
 )
 
 PASSWORD = "a good long password"
+DAY = timedelta(hours=24)
 
 
 @pytest.fixture
@@ -71,13 +74,14 @@ def test_an_inactive_user_cannot_log_in(session: Session, admin: User, clerk: Us
 
 
 def test_a_password_is_changed_given_the_current_one(session: Session, clerk: User) -> None:
+    key = open_login_session(session, user_id=clerk.id, max_age=DAY)
     change_password(
         session, user=clerk, current_password=PASSWORD, new_password="another long password", actor=clerk.email
     )
     assert verify_password(clerk, "another long password") and not verify_password(clerk, PASSWORD)
     assert log_in(session, email=clerk.email, password="another long password", remote_addr=None) is clerk
-    # Sessions opened with the old password carry the old epoch and end.
-    assert clerk.session_epoch == 1 and clerk.get_id() == f"{clerk.id}:1"
+    # Logins opened with the old password end.
+    assert not login_session_is_open(session, user_id=clerk.id, key=key, max_age=DAY)
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_change")).one()
     assert (entry.actor, entry.object_id) == (clerk.email, str(clerk.id))
     assert "another long password" not in str(entry.detail) and PASSWORD not in str(entry.detail)
@@ -95,9 +99,11 @@ def test_a_password_change_is_refused_without_changing_anything(
     session: Session, clerk: User, current: str, new: str, error: type[UserError], says: str
 ) -> None:
     hash_before = clerk.password_hash
+    key = open_login_session(session, user_id=clerk.id, max_age=DAY)
     with pytest.raises(error, match=says):
         change_password(session, user=clerk, current_password=current, new_password=new, actor=clerk.email)
-    assert clerk.password_hash == hash_before and clerk.session_epoch == 0
+    assert clerk.password_hash == hash_before
+    assert login_session_is_open(session, user_id=clerk.id, key=key, max_age=DAY)
     assert "user.password_change" not in _actions(session)
 
 
