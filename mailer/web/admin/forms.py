@@ -8,7 +8,7 @@ from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, Strin
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from mailer.auth.models import Role
-from mailer.auth.service import MIN_PASSWORD_LENGTH
+from mailer.auth.service import EMAIL_MAX_LENGTH, MIN_PASSWORD_LENGTH
 from mailer.web.fields import stripped
 from mailer.web.i18n import label
 
@@ -20,7 +20,7 @@ def _role_choices() -> list[SelectChoice]:
 class NewUserForm(FlaskForm):
     """A new staff user."""
 
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[stripped])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX_LENGTH)], filters=[stripped])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     password = PasswordField(
         _l("Password (leave empty to generate one)"),

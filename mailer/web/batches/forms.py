@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mailer.addresses.countries import ALPHA2_CODES
-from mailer.batches.selection import RISK_BANDS, BatchFilters
+from mailer.batches.selection import CAMPAIGN_NAME_MAX_LENGTH, RISK_BANDS, BatchFilters
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.fields import stripped
 
@@ -40,7 +40,9 @@ class MultiCheckboxField(SelectMultipleField):
 class BatchForm(FlaskForm):
     """A new batch: its campaign, envelope and who it goes to."""
 
-    campaign = StringField(_l("Campaign"), validators=[InputRequired(), Length(max=200)], filters=[stripped])
+    campaign = StringField(
+        _l("Campaign"), validators=[InputRequired(), Length(max=CAMPAIGN_NAME_MAX_LENGTH)], filters=[stripped]
+    )
     profile = SelectField(
         _l("Envelope"), choices=[SelectChoice(key, profile.title) for key, profile in PROFILES.items()]
     )
