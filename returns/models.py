@@ -9,8 +9,9 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.addresses.models import AddressValidity
+from mailer.column_types import CreatedAt, IntPK
 from mailer.customers.models import CustomerStatus
-from mailer.db import Base, utcnow
+from mailer.db import Base
 
 
 class ReturnSource(StrEnum):
@@ -43,7 +44,7 @@ class MailReturn(Base):
         Index("ix_mail_returns_customer_current", "customer_id", "is_current"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     # Every return of the piece, current or corrected, is found through this index.
     piece_id: Mapped[int] = mapped_column(ForeignKey("mail_pieces.id"), index=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -55,7 +56,7 @@ class MailReturn(Base):
     given_as: Mapped[str | None] = mapped_column(String(60))
     source: Mapped[ReturnSource]
     returned_at: Mapped[datetime]
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[CreatedAt]
     actor: Mapped[str] = mapped_column(String(254))
     note: Mapped[str | None] = mapped_column(Text)
     is_current: Mapped[bool] = mapped_column(default=True)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mailer.db import Base, utcnow
+from mailer.column_types import CreatedAt, IntPK, UpdatedAt
+from mailer.db import Base
 from mailer.messages import restored
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class Address(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     line1: Mapped[str] = mapped_column(String(200))
     line2: Mapped[str | None] = mapped_column(String(200))
@@ -81,8 +82,8 @@ class Address(Base):
     is_current: Mapped[bool] = mapped_column(default=True)
     confirmed_at: Mapped[datetime | None]
     confirmed_via: Mapped[ChangeSource | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
     customer: Mapped[Customer] = relationship(back_populates="addresses", lazy="raise_on_sql")
     events: Mapped[list[AddressEvent]] = relationship(
@@ -107,7 +108,7 @@ class AddressEvent(Base):
 
     __tablename__ = "address_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[AddressEventKind]
@@ -119,7 +120,7 @@ class AddressEvent(Base):
     # The note's template and values when a service wrote it (mailer.messages.stored), so the pages can
     # say it in their language; the note itself is English.
     note_phrase: Mapped[dict[str, Any] | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
 
     address: Mapped[Address] = relationship(back_populates="events", lazy="raise_on_sql")
 

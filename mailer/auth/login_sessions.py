@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from mailer.column_types import CreatedAt, IntPK
 from mailer.db import Base, utcnow
 
 
@@ -23,11 +24,11 @@ class LoginSession(Base):
 
     __tablename__ = "login_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # The key is random and long, so a fast hash is enough and lets a request find its row.
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[CreatedAt] = mapped_column(index=True)
 
 
 def _hash_key(key: str) -> str:

@@ -8,7 +8,8 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mailer.db import Base, utcnow
+from mailer.column_types import CreatedAt, IntPK
+from mailer.db import Base
 
 
 class Role(StrEnum):
@@ -24,14 +25,14 @@ class User(Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role]
     is_active: Mapped[bool] = mapped_column(default=True)
     # The language the staff member chose for the web pages; None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None]
 
     # What a login session asks of its user (Flask-Login's protocol); is_active is the column above.

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mailer.db import Base, utcnow
+from mailer.column_types import CreatedAt, IntPK
+from mailer.db import Base
 
 
 class BatchStatus(StrEnum):
@@ -39,9 +40,9 @@ class Campaign(Base):
 
     __tablename__ = "campaigns"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     created_by: Mapped[str] = mapped_column(String(254))
 
 
@@ -50,7 +51,7 @@ class Batch(Base):
 
     __tablename__ = "batches"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     profile: Mapped[str] = mapped_column(String(32))
     status: Mapped[BatchStatus] = mapped_column(default=BatchStatus.SELECTED)
@@ -63,7 +64,7 @@ class Batch(Base):
     update_expires_on: Mapped[date]
     # Set when a return says our printing was illegible.
     print_problem: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[CreatedAt]
     created_by: Mapped[str] = mapped_column(String(254))
     rendered_at: Mapped[datetime | None]
     # Why the last render stopped (pieces that do not fit, a failed job); None while all is well.
@@ -80,7 +81,7 @@ class MailPiece(Base):
     __tablename__ = "mail_pieces"
     __table_args__ = (UniqueConstraint("batch_id", "sequence"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"), index=True)
@@ -112,7 +113,7 @@ class BatchFile(Base):
         Index("ix_batch_files_batch_status", "batch_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     file_no: Mapped[int]
     first_sequence: Mapped[int]

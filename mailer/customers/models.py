@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mailer.db import Base, utcnow
+from mailer.column_types import CreatedAt, IntPK, UpdatedAt
+from mailer.db import Base
 
 if TYPE_CHECKING:
     from mailer.addresses.models import Address
@@ -33,7 +34,7 @@ class Customer(Base):
         Index("ix_customers_churn_value_at_risk", "churn_value_at_risk_cents", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     customer_no: Mapped[str] = mapped_column(String(40), unique=True)
     # Indexed for the customer list's search by the beginning of a name.
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -55,8 +56,8 @@ class Customer(Base):
     churn_spent_cents: Mapped[int | None] = mapped_column(BigInteger)
     # Churn risk × total spend, in whole cents, as of the last refresh: what the retention list sorts by.
     churn_value_at_risk_cents: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
     addresses: Mapped[list[Address]] = relationship(
         back_populates="customer", order_by="Address.id", lazy="raise_on_sql"

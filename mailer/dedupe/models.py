@@ -10,8 +10,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.addresses.models import AddressValidity
+from mailer.column_types import CreatedAt, IntPK
 from mailer.customers.models import CustomerStatus
-from mailer.db import Base, utcnow
+from mailer.db import Base
 
 
 class CustomerMerge(Base):
@@ -19,7 +20,7 @@ class CustomerMerge(Base):
 
     __tablename__ = "customer_merges"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     # The duplicate score of the pair when it was merged; None when merged without one.
@@ -35,7 +36,7 @@ class CustomerMerge(Base):
     # The merged customer's current address, retired to history by the merge.
     retired_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
     retired_address_validity: Mapped[AddressValidity | None]
-    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    merged_at: Mapped[CreatedAt]
     undone_at: Mapped[datetime | None]
     undone_by: Mapped[str | None] = mapped_column(String(254))
 
@@ -53,12 +54,12 @@ class DismissedPair(Base):
         CheckConstraint("first_id < second_id", name="canonical_order"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[IntPK]
     first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     actor: Mapped[str] = mapped_column(String(254))
     note: Mapped[str | None] = mapped_column(Text)
-    dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dismissed_at: Mapped[CreatedAt]
 
     def __repr__(self) -> str:
         return f"<DismissedPair {self.id}: {self.first_id} and {self.second_id}>"
