@@ -119,7 +119,8 @@ class Database:
     @property
     def state(self) -> DatabaseState:
         """Return the current app's database state."""
-        return current_app.extensions["mailer.db"]
+        state: DatabaseState = current_app.extensions["mailer.db"]
+        return state
 
     @property
     def engine(self) -> Engine:
@@ -131,7 +132,8 @@ class Database:
         """Return the current app context's session, opening it on first use."""
         if "db_session" not in g:
             g.db_session = self.state.sessionmaker()
-        return g.db_session
+        session: Session = g.db_session
+        return session
 
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+
+# The unique integer column a page is ordered by: a mapped attribute or a labelled expression.
+KeyColumn = ColumnElement[int] | InstrumentedAttribute[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +39,9 @@ class Page(Generic[T]):
 
 def keyset_page(
     session: Session,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     *,
-    key: ColumnElement[int],
+    key: KeyColumn,
     after: int | None = None,
     before: int | None = None,
     size: int = DEFAULT_PAGE_SIZE,
@@ -53,7 +56,7 @@ def keyset_page(
     """
     size = max(1, min(size, MAX_PAGE_SIZE))
     if key_of is None:
-        key_name = key.key  # type: ignore[attr-defined]
+        key_name = str(key.key)
 
         def key_of(row: Row[Any]) -> int:
             return int(getattr(row, key_name))
@@ -84,7 +87,9 @@ def keyset_page(
     return Page(rows, last_key if has_next else None, first_key if has_previous else None)
 
 
-def _exists(session: Session, statement: Select[Any], key: ColumnElement[int], edge: int, *, beyond: bool) -> bool:
+def _exists(
+    session: Session, statement: Select[*tuple[Any, ...]], key: KeyColumn, edge: int, *, beyond: bool
+) -> bool:
     # Is there a row past ``edge``, upwards (beyond) or downwards, under the same filters?
     condition = key > edge if beyond else key < edge
     return bool(session.scalar(select(statement.where(condition).exists())))

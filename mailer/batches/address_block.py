@@ -22,7 +22,7 @@ def format_address_block(*, name: str, address: Mapping[str, str | None]) -> tup
     line2 = address.get("line2") or ""
     if country == "CN":
         # Province, city and street on top; the addressee last, with 收 ("to be received by").
-        street = _cn_street(address.get("region") or "", address["city"], address["line1"])
+        street = _cn_street(address.get("region") or "", address["city"] or "", address["line1"] or "")
         return tuple(line for line in (street, line2, f"{name} 收") if line)
     if country == "US":
         # USPS prefers capitals; city, state and ZIP on the last line.

@@ -30,7 +30,7 @@ BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the
 UPDATE_LINK_DAYS = 365
 INSERT_CHUNK = 5000
 # The campaigns.name column's length: a longer name would fail at the database.
-CAMPAIGN_NAME_MAX_LENGTH: int = Campaign.__table__.c.name.type.length
+CAMPAIGN_NAME_MAX_LENGTH: int = Campaign.__table__.c.name.type.length  # type: ignore[attr-defined]
 _STATUS_REASON = {
     CustomerStatus.DECEASED: "deceased",
     CustomerStatus.DO_NOT_MAIL: "do_not_mail",

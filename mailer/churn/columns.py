@@ -58,7 +58,7 @@ def _epoch_day_other(element: epoch_day, compiler: SQLCompiler, **kw: Any) -> st
 
 def read_int_columns(
     session: Session,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     *,
     expected_rows: int,
     progress: Callable[[int], None] | None = None,
@@ -76,7 +76,7 @@ def read_int_columns(
     width = len(statement.selected_columns)
     columns = [np.empty(max(expected_rows, 0), dtype=np.int64) for _ in range(width)]
     filled = 0
-    driver = connection.connection.driver_connection
+    driver: Any = connection.connection.driver_connection
     # A named cursor is a server-side one in psycopg: PostgreSQL streams the rows instead of sending all.
     cursor = driver.cursor(name="mailer_read_int_columns") if connection.dialect.name == "postgresql" else (
         driver.cursor()

@@ -22,9 +22,10 @@ def code128_pattern(value: str) -> str:
     reportlab's encoder drops characters it cannot encode.
     """
     symbol = Code128(value, quiet=0)
-    symbol.validate()
-    symbol.encode()
-    return symbol.decompose()
+    symbol.validate()  # type: ignore[no-untyped-call]
+    symbol.encode()  # type: ignore[no-untyped-call]
+    pattern: str = symbol.decompose()  # type: ignore[no-untyped-call]
+    return pattern
 
 
 def pattern_modules(pattern: str) -> int:

@@ -142,7 +142,7 @@ def fit_block(lines: Sequence[str], block: AddressBlock, fonts: FontStack) -> tu
 def _check_text(
     fonts: FontStack, field: str, text: str, size: float, max_width: float | None
 ) -> list[tuple[str, str, str]]:
-    problems = []
+    problems: list[tuple[str, str, str]] = []
     if not text.strip():
         problems.append((field, text, Message("empty")))
     missing = fonts.missing(text)

@@ -119,10 +119,10 @@ def _draw(
             target,
             pagesize=(profile.width, profile.height),
             invariant=1,
-            initialFontName=fonts.primary.fontName,
+            initialFontName=fonts.primary.fontName,  # type: ignore[arg-type]  # the stubs say float; it is a name
         )
         canvas.setTitle(f"Envelopes {profile.key}")
-        doc = canvas._doc  # splitString assigns glyphs to font subsets per document
+        doc = canvas._doc  # type: ignore[attr-defined]  # splitString assigns glyphs to font subsets per document
 
         canvas.beginForm(_FRONT)
         _draw_front_layer(canvas, doc, fonts, profile, sender)
