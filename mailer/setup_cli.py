@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 
 from mailer.auth.models import Role
 from mailer.auth.service import AdminAccount, UserError, ensure_admin
-from mailer.batches.cli import render_settings
+from mailer.batches.jobs import render_settings
 from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.churn.service import refresh_churn

@@ -54,6 +54,17 @@ def render_queue() -> Queue:
     )
 
 
+def render_settings(out_dir: Path) -> RenderSettings:
+    """Return the render settings of the current app for an output folder."""
+    return RenderSettings(
+        database_url=current_app.config["DATABASE_URL"],
+        out_dir=str(out_dir.resolve()),
+        secret_key=current_app.config["SECRET_KEY"],
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        senders=current_app.config.get("SENDERS"),
+    )
+
+
 class JobFailed(RuntimeError):
     """A queued job failed; its error is in the message."""
 

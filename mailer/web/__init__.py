@@ -133,6 +133,6 @@ def init_web(app: Flask) -> None:
         percent=lambda value, format="#,##0%": "" if value is None else format_percent(value, format),
     )
 
-    from returns.api import bp as returns_api_bp
+    from mailer.web.returns.api import bp as returns_api_bp
 
     app.register_blueprint(returns_api_bp)

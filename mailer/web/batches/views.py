@@ -16,8 +16,7 @@ from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
-from mailer.batches.cli import render_settings
-from mailer.batches.jobs import enqueue_render, render_queue
+from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
 from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError
 from mailer.batches.selection import BatchError, create_batch
