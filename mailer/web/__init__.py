@@ -92,8 +92,11 @@ def init_web(app: Flask) -> None:
     from mailer.web.retention import bp as retention_bp
     from mailer.web.security import add_security_headers, refuse_null_characters
     from mailer.web.selfservice import bp as selfservice_bp
+    from mailer.web.transaction import init_transactions
 
     _configure(app)
+    # First, so it runs after every other after-request function: the commit is the last step.
+    init_transactions(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         # Else the rate limits and the audit rows see the proxy's address, not the user's.

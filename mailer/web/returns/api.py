@@ -202,12 +202,10 @@ def record() -> ResponseReturnValue:
             window_days=int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS)),
         )
     except ReturnError as exc:
-        session.rollback()
         status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
         if isinstance(exc, UnknownReason | PieceNotFound):
             logger.info("user %s: return not recorded: %s", user.id, exc)
         _fail(status, say(exc))
-    session.commit()
     status = 200 if outcome.already_recorded or outcome.corrected else 201
     answer = outcome.as_dict()
     answer["message"] = say(outcome.message)  # in the clerk's language; the rest is data
