@@ -32,7 +32,6 @@ from mailer.web.extensions import csrf, login_manager
 from mailer.web.i18n import say
 from returns.models import ReturnSource
 from returns.service import (
-    DEFAULT_SOFT_RETURN_WINDOW_DAYS,
     PieceNotFound,
     ReturnConflict,
     ReturnError,
@@ -199,7 +198,7 @@ def record() -> ResponseReturnValue:
             new_address=new_address,
             change_address=change_address,
             note=_text(data, "note"),
-            window_days=int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS)),
+            window_days=current_app.config["SOFT_RETURN_WINDOW_DAYS"],
         )
     except ReturnError as exc:
         status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
