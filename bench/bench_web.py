@@ -429,8 +429,8 @@ def time_dashboard_parts(app: Any, repeat: int) -> list[tuple[str, float]]:
     from mailer.batches.service import list_campaigns_with_stats
     from mailer.customers.service import addresses_by_validity, churn_risk_histogram, customers_by_status
     from mailer.db import utcnow
-    from mailer.web.dashboard.stats import returns_by_week
     from mailer.web.dashboard.views import RETURN_WEEKS
+    from returns.stats import returns_by_week
 
     with app.app_context():
         session = db.session

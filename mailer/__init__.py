@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from mailer.config import load_secret_key, settings_from_environment
+from mailer.settings import INSTANCE_PATH, PROJECT_ROOT, Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PROJECT_ROOT", "create_app"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app; ``config`` overrides settings taken from the environment."""
-    app = Flask(
-        __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
-    app.config.update(settings_from_environment(app.instance_path))
+    """Build the Flask app from the settings in the environment; ``config`` overrides them.
+
+    Writes no file and creates no folder: ``python -m mailer init`` makes the instance folder's
+    database and secret key.
+    """
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH), template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.update(Settings.from_environment(instance_path=app.instance_path).as_config())
     if config:
         app.config.update(config)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
-
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     import mailer.models  # noqa: F401  (registers every table on the metadata)
     from mailer.db import db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from flask import Flask, current_app, g
@@ -91,6 +92,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "do_connect")
+    def make_folder(dialect: Dialect, connection_record: Any, cargs: Any, cparams: Any) -> None:
+        # SQLite creates a missing database file but not its folder (instance/ in a fresh clone).
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:

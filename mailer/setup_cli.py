@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 
 from mailer.auth.models import Role
 from mailer.auth.service import AdminAccount, UserError, ensure_admin
-from mailer.batches.cli import render_settings
+from mailer.batches.jobs import render_settings
 from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.churn.service import refresh_churn
@@ -23,11 +23,21 @@ from mailer.db import db
 from mailer.imports import ImportReport
 from mailer.orders.importing import import_orders
 from mailer.schema import upgrade_schema
+from mailer.settings import SECRET_KEY_FILE, create_secret_key_file
 
 ADMIN_EMAIL = "admin@example.com"
 
 
+def _ensure_secret_key() -> None:
+    """Create the instance folder's secret key file unless a key is set or kept; use it from now on."""
+    if current_app.config.get("SECRET_KEY"):
+        return
+    current_app.config["SECRET_KEY"] = create_secret_key_file(current_app.instance_path)
+    click.echo(f"Secret key kept in {Path(current_app.instance_path) / SECRET_KEY_FILE} (readable by you only)")
+
+
 def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> None:
+    _ensure_secret_key()
     with db.engine.begin() as connection:
         upgrade_schema(connection)
     session = db.session

@@ -8,16 +8,14 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from mailer.batches.jobs import JobFailed, render_queue, wait_for_jobs
+from mailer.batches.jobs import JobFailed, render_queue, render_settings, wait_for_jobs
 from mailer.batches.rendering import (
     DEFAULT_PIECES_PER_FILE,
     FilesPending,
     LayoutRefused,
     RenderError,
-    RenderSettings,
     enqueue_files,
     finish_render,
     prepare_render,
@@ -156,14 +154,3 @@ def _finish(batch_id: int, out_dir: Path) -> None:
     ):
         manifest = finish_render(session, batch_id=batch_id, out_dir=out_dir)
     click.echo(f"Batch {batch_id} rendered: {manifest}")
-
-
-def render_settings(out_dir: Path) -> RenderSettings:
-    """Return the render settings of the current app for an output folder."""
-    return RenderSettings(
-        database_url=current_app.config["DATABASE_URL"],
-        out_dir=str(out_dir.resolve()),
-        secret_key=current_app.config["SECRET_KEY"],
-        public_base_url=current_app.config["PUBLIC_BASE_URL"],
-        senders=current_app.config.get("SENDERS"),
-    )

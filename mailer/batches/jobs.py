@@ -34,10 +34,10 @@ from mailer.batches.rendering import (
 from mailer.batches.service import record_render_failure
 from mailer.db import make_engine
 from mailer.messages import Message, join
+from mailer.settings import require_secret_key
 
 logger = logging.getLogger(__name__)
 
-RENDER_QUEUE = "render"
 # A million pieces are checked in one job; a file is at most a few thousand pieces.
 PREPARE_TIMEOUT = 6 * 3600
 FILE_TIMEOUT = 3600
@@ -47,10 +47,18 @@ PROBLEMS_SHOWN = 20
 
 
 def render_queue() -> Queue:
-    """Return the render queue (RENDER_QUEUE, default "render") on the app's Redis."""
-    return Queue(
-        current_app.config.get("RENDER_QUEUE") or RENDER_QUEUE,
-        connection=Redis.from_url(current_app.config["REDIS_URL"]),
+    """Return the app's render queue (the RENDER_QUEUE setting) on its Redis."""
+    return Queue(current_app.config["RENDER_QUEUE"], connection=Redis.from_url(current_app.config["REDIS_URL"]))
+
+
+def render_settings(out_dir: Path) -> RenderSettings:
+    """Return the render settings of the current app for an output folder."""
+    return RenderSettings(
+        database_url=current_app.config["DATABASE_URL"],
+        out_dir=str(out_dir.resolve()),
+        secret_key=require_secret_key(current_app.config, current_app.instance_path),
+        public_base_url=current_app.config["PUBLIC_BASE_URL"],
+        senders=current_app.config.get("SENDERS"),
     )
 
 

@@ -24,12 +24,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
-from mailer import PROJECT_ROOT
 from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
-from mailer.config import load_secret_key, settings_from_environment
 from mailer.customers.models import Customer
 from mailer.db import make_engine, utcnow
 from mailer.envelopes import (
@@ -42,6 +40,7 @@ from mailer.envelopes import (
     render_envelopes,
 )
 from mailer.messages import Message, join, stored
+from mailer.settings import MissingSecretKey, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +88,11 @@ class RenderSettings:
         """Fill in what a queued job left out from this process's environment (DATABASE_URL, SECRET_KEY)."""
         if self.database_url and self.secret_key:
             return self
-        environment = settings_from_environment(str(PROJECT_ROOT / "instance"))
-        return replace(
-            self,
-            database_url=self.database_url or str(environment["DATABASE_URL"]),
-            secret_key=self.secret_key or load_secret_key(str(PROJECT_ROOT / "instance")),
-        )
+        environment = Settings.from_environment()
+        secret_key = self.secret_key or environment.secret_key
+        if not secret_key:
+            raise MissingSecretKey(environment.instance_path)
+        return replace(self, database_url=self.database_url or environment.database_url, secret_key=secret_key)
 
 
 class PrintedPiece(Protocol):

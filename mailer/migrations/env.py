@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 
-from mailer import (
-    PROJECT_ROOT,
-    models,  # noqa: F401  (registers every table)
-)
-from mailer.config import default_database_url
+from mailer import models  # noqa: F401  (registers every table)
 from mailer.db import Base, make_engine
+from mailer.settings import Settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -22,11 +18,8 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    return (
-        config.attributes.get("database_url")
-        or os.environ.get("DATABASE_URL")
-        or default_database_url(str(PROJECT_ROOT / "instance"))
-    )
+    # The app hands its URL over; `alembic` run from the shell reads the settings as the app does.
+    return config.attributes.get("database_url") or Settings.from_environment().database_url
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

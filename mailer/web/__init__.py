@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, current_app, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mailer.settings import require_secret_key
 from mailer.web.access import check_access, may_open
 from mailer.web.errors import register_error_handlers
 from mailer.web.extensions import babel, csrf, limiter, login_manager
@@ -20,35 +20,16 @@ TRANSLATIONS_FOLDER = Path(__file__).resolve().parent.parent / "translations"
 
 
 def _configure(app: Flask) -> None:
+    # The settings read from the environment are in app.config already (mailer.settings); these are fixed.
     config = app.config
     # Session cookies: never readable by scripts, not sent on cross-site posts, HTTPS-only when
     # SESSION_COOKIE_SECURE=1 (set it wherever the site is served over HTTPS).
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    config["SESSION_COOKIE_SECURE"] = bool(
-        config.get("SESSION_COOKIE_SECURE") or os.environ.get("SESSION_COOKIE_SECURE") == "1"
-    )
-    config.setdefault("LOGIN_RATE_LIMIT", os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"))
-    # Failed logins per account, whatever address they come from: stops guessing spread over many IPs.
-    config.setdefault(
-        "LOGIN_ACCOUNT_RATE_LIMIT", os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
-    )
-    # ...but not from an address the account logged in from lately, so guesses from elsewhere cannot
-    # lock its owner out (the per-IP limit still holds there); 0 turns the exemption off.
-    config.setdefault("LOGIN_KNOWN_ADDRESS_DAYS", int(os.environ.get("LOGIN_KNOWN_ADDRESS_DAYS", "30")))
-    # One process's memory; RATELIMIT_STORAGE_URI=redis://... shares the counts between workers.
-    config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     config.setdefault("RATELIMIT_ENABLED", True)
-    # How many proxies in front of the app to believe about the client's address and the scheme
-    # (X-Forwarded-For/-Proto/-Host); 0 when browsers reach the app directly.
-    config.setdefault("TRUSTED_PROXIES", int(os.environ.get("TRUSTED_PROXIES", "0")))
-    # A login lasts at most this long, then the user logs in again (a mailroom station once a day).
-    config.setdefault("LOGIN_SESSION_MAX_AGE_HOURS", float(os.environ.get("LOGIN_SESSION_MAX_AGE_HOURS", "24")))
     # A customer file of a million rows is about 150 MB.
     config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
     config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_FOLDER))
-    # Times on the pages, e.g. MAILER_TIMEZONE=Asia/Shanghai; stored times stay in UTC.
-    config.setdefault("BABEL_DEFAULT_TIMEZONE", os.environ.get("MAILER_TIMEZONE", "UTC"))
 
 
 def _serve_static_files(app: Flask) -> None:
@@ -57,6 +38,10 @@ def _serve_static_files(app: Flask) -> None:
         app.add_url_rule(
             f"{app.static_url_path}/<path:filename>", endpoint="static", view_func=app.send_static_file
         )
+
+
+def _refuse_without_secret_key() -> None:
+    require_secret_key(current_app.config, current_app.instance_path)
 
 
 def _load_user(user_id: str) -> object | None:
@@ -92,8 +77,13 @@ def init_web(app: Flask) -> None:
     from mailer.web.retention import bp as retention_bp
     from mailer.web.security import add_security_headers, refuse_null_characters
     from mailer.web.selfservice import bp as selfservice_bp
+    from mailer.web.transaction import init_transactions
 
     _configure(app)
+    # Before anything reads the session: without the key no request can be answered safely.
+    app.before_request(_refuse_without_secret_key)
+    # First, so it runs after every other after-request function: the commit is the last step.
+    init_transactions(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         # Else the rate limits and the audit rows see the proxy's address, not the user's.
@@ -133,6 +123,6 @@ def init_web(app: Flask) -> None:
         percent=lambda value, format="#,##0%": "" if value is None else format_percent(value, format),
     )
 
-    from returns.api import bp as returns_api_bp
+    from mailer.web.returns.api import bp as returns_api_bp
 
     app.register_blueprint(returns_api_bp)

@@ -19,8 +19,7 @@ from rq.results import Result
 from sqlalchemy import select
 
 from mailer.audit.models import AuditEntry
-from mailer.batches.cli import render_settings
-from mailer.batches.jobs import enqueue_file_jobs, enqueue_render
+from mailer.batches.jobs import enqueue_file_jobs, enqueue_render, render_settings
 from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.service import render_progress

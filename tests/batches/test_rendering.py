@@ -87,7 +87,7 @@ def test_render_writes_bounded_files_and_a_manifest_matching_the_pages(committed
 def test_an_interrupted_render_resumes_with_the_files_not_yet_written(committed_app: Flask, tmp_path: Path) -> None:
     batch_id = make_batch(committed_app, 5)
     out = tmp_path / "out"
-    from mailer.batches.cli import render_settings
+    from mailer.batches.jobs import render_settings
 
     with committed_app.app_context():
         settings = render_settings(out)
@@ -147,7 +147,7 @@ def test_file_jobs_run_on_the_rq_queue_against_postgresql(committed_postgres_app
     queue.empty()
     batch_id = make_batch(committed_postgres_app, 5, base=US_ROW, profile="us-10")
     out = tmp_path / "out"
-    from mailer.batches.cli import render_settings
+    from mailer.batches.jobs import render_settings
 
     with committed_postgres_app.app_context():
         settings = render_settings(out)
@@ -227,7 +227,7 @@ def test_finishing_a_batch_that_does_not_exist_writes_nothing(
 def test_a_batch_whose_every_piece_would_be_held_is_neither_planned_nor_finished(
     runner: FlaskCliRunner, session: Session, tmp_path: Path
 ) -> None:
-    from mailer.batches.cli import render_settings
+    from mailer.batches.jobs import render_settings
 
     batch = _selected_batch(session, "东方明珠花园" * 30 + "1号")
     with pytest.raises(RenderError, match="would be held"):
@@ -244,7 +244,7 @@ def test_a_batch_whose_every_piece_would_be_held_is_neither_planned_nor_finished
 def test_finishing_before_every_file_is_written_exits_1(
     runner: FlaskCliRunner, session: Session, tmp_path: Path
 ) -> None:
-    from mailer.batches.cli import render_settings
+    from mailer.batches.jobs import render_settings
 
     batch = _selected_batch(session, "中山路1号")
     prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), actor="t")

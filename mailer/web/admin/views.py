@@ -29,6 +29,7 @@ from mailer.web.admin import bp
 from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
 from mailer.web.i18n import label, say
 from mailer.web.numbers import row_id
+from mailer.web.transaction import attempt
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,8 @@ def new_user() -> str | tuple[str, int]:
             actor=actor_name(admin),
         )
     except UserError as exc:
-        db.session.rollback()
         form.email.errors = [say(exc)]
         return render_template("admin/new_user.html", form=form), 400
-    db.session.commit()
     log.info("user %s created user %s (%s)", admin.id, user.id, user.role.value)
     return render_template(
         "admin/user_created.html", user=user, password=None if form.password.data else password
@@ -79,15 +78,14 @@ def update_user(user_id: int) -> Response:
     if not form.validate_on_submit() or (form.action.data == "role" and not form.role.data):
         abort(400)
     try:
-        if form.action.data == "role":
-            set_user_role(db.session, user=user, role=Role(form.role.data), actor=admin)
-        else:
-            set_user_active(db.session, user=user, active=form.action.data == "activate", actor=admin)
+        with attempt() as session:
+            if form.action.data == "role":
+                set_user_role(session, user=user, role=Role(form.role.data), actor=admin)
+            else:
+                set_user_active(session, user=user, active=form.action.data == "activate", actor=admin)
     except UserError as exc:
-        db.session.rollback()
         flash(say(exc), "error")
         return redirect(url_for("admin.users"))
-    db.session.commit()
     log.info("user %s changed user %s: %s", admin.id, user.id, form.action.data)
     flash(_("%(email)s is saved.", email=user.email), "success")
     return redirect(url_for("admin.users"))
@@ -121,10 +119,8 @@ def new_token() -> str | tuple[str, int]:
             db.session, user=user, label=form.label.data or "", actor=actor_name(admin)
         )
     except UserError as exc:
-        db.session.rollback()
         form.label.errors = [say(exc)]
         return render_template("admin/new_token.html", form=form), 400
-    db.session.commit()
     log.info("user %s issued API token %s for user %s", admin.id, api_token.id, user.id)
     return render_template("admin/token_created.html", api_token=api_token, user=user, token=token)
 
@@ -137,7 +133,6 @@ def revoke_token(token_id: int) -> Response:
     api_token = revoke_api_token(db.session, token_id=token_id, actor=actor_name(admin))
     if api_token is None:
         abort(404)
-    db.session.commit()
     log.info("user %s revoked API token %s", admin.id, api_token.id)
     flash(_("The token “%(label)s” is revoked.", label=api_token.label), "success")
     return redirect(url_for("admin.tokens"))

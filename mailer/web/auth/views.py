@@ -40,6 +40,7 @@ from mailer.web.auth import bp
 from mailer.web.auth.forms import LoginForm, PasswordForm, ProfileForm
 from mailer.web.extensions import limiter
 from mailer.web.i18n import say
+from mailer.web.transaction import keep_on_error
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,9 @@ def login() -> Response | str | tuple[str, int]:
         remote_addr=request.remote_addr,
     )
     key = open_login_session(db.session, user_id=user.id, max_age=login_session_max_age()) if user else None
-    db.session.commit()
     if user is None or key is None:
+        # The failed attempt stays in the audit log.
+        keep_on_error()
         flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401
     next_url = pop_next_url()
@@ -134,7 +136,6 @@ def logout() -> Response:
     user = current_staff()
     log_out(db.session, user=user)
     close_login_session(db.session, key=session[LOGIN_SESSION_KEY])
-    db.session.commit()
     logout_user()
     session.clear()
     log.info("user %s logged out", user.id)
@@ -150,7 +151,6 @@ def profile() -> Response | str:
     form = ProfileForm(locale=user.locale or "")
     if form.validate_on_submit():
         set_user_locale(db.session, user=user, locale=form.locale.data or None, actor=actor_name(user))
-        db.session.commit()
         refresh_locale()  # say it in the language just chosen
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
@@ -175,16 +175,13 @@ def change_own_password() -> Response | tuple[str, int]:
                 new_password=form.new_password.data or "", actor=actor_name(user),
             )
         except WrongPasswordError as exc:
-            db.session.rollback()
             log.info("user %s gave a wrong current password", user.id)
             form.current_password.errors = [say(exc)]
         except UserError as exc:
-            db.session.rollback()
             form.new_password.errors = [say(exc)]
         else:
             # Every login session of the user ended with the old password; this browser gets a new one.
             key = open_login_session(db.session, user_id=user.id, max_age=login_session_max_age())
-            db.session.commit()
             _enter(user, key)
             log.info("user %s changed their password", user.id)
             flash(_("Your password is changed."), "success")

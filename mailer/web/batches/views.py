@@ -16,8 +16,7 @@ from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
-from mailer.batches.cli import render_settings
-from mailer.batches.jobs import enqueue_render, render_queue
+from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
 from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError
 from mailer.batches.selection import BatchError, create_batch
@@ -41,6 +40,7 @@ from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
 from mailer.web.i18n import say
 from mailer.web.numbers import row_id
+from mailer.web.transaction import attempt
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,7 @@ def new_batch() -> str | tuple[str, int] | Response:
             filters=form.filters(), actor=actor_name(user),
         )
     except BatchError as exc:
-        db.session.rollback()
         return render_template("batches/new.html", form=form, error=say(exc)), 400
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
     log.info("user %s created batch %s with %s pieces", user.id, batch.id, batch.piece_count)
     flash(_("Batch %(id)s created: %(count)s pieces.", id=batch.id, count=batch.piece_count), "success")
     return redirect(url_for("batches.show", batch_id=batch.id))
@@ -130,28 +125,22 @@ def render(batch_id: int) -> Response:
         abort(400)
     user = current_staff()
     try:
-        claim_render(db.session, batch_id=batch_id)
-        enqueue_render(
-            render_queue(), render_settings(_folder(batch_id)), batch_id=batch_id, actor=actor_name(user),
-            hold_unfit=bool(form.hold_unfit.data), pieces_per_file=current_app.config["BATCH_PIECES_PER_FILE"],
-        )
+        with attempt() as session:
+            claim_render(session, batch_id=batch_id)
+            enqueue_render(
+                render_queue(), render_settings(_folder(batch_id)), batch_id=batch_id, actor=actor_name(user),
+                hold_unfit=bool(form.hold_unfit.data), pieces_per_file=current_app.config["BATCH_PIECES_PER_FILE"],
+            )
     except BatchNotFound:
-        db.session.rollback()
         abort(404)
     except RenderError:
-        db.session.rollback()
         flash(_("This batch cannot be rendered now: it is being rendered or already was."), "error")
         return redirect(url_for("batches.show", batch_id=batch_id))
     except RedisError as exc:
-        db.session.rollback()
         log.error("user %s could not queue the render of batch %s: %s", user.id, batch_id, exc)
         flash(_("The render queue cannot be reached. Try again later, or ask an administrator to check Redis."),
               "error")
         return redirect(url_for("batches.show", batch_id=batch_id))
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
     log.info("user %s queued the render of batch %s", user.id, batch_id)
     flash(_("The render is queued. This page shows its progress."), "success")
     return redirect(url_for("batches.show", batch_id=batch_id))
@@ -174,7 +163,6 @@ def _send(batch_id: int, name: str, mimetype: str) -> Response:
         abort(404)
     user = current_staff()
     record_download(db.session, batch_id=batch_id, file_name=name, actor=actor_name(user))
-    db.session.commit()
     log.info("user %s downloaded %s of batch %s", user.id, name, batch_id)
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
 

@@ -17,8 +17,8 @@ from mailer.db import db, utcnow
 from mailer.web.access import allow
 from mailer.web.charts import DEFAULT_COLOR, Bar, Series, column_chart, horizontal_bars, stacked_columns
 from mailer.web.dashboard import bp
-from mailer.web.dashboard.stats import returns_by_week
 from mailer.web.i18n import label, reason_label
+from returns.stats import returns_by_week
 
 STATUS_COLORS = {
     CustomerStatus.ACTIVE: "#2f7d4f",

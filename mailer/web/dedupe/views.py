@@ -2,7 +2,7 @@
 pairs marked not duplicates with a restore button, and recent merges to undo.
 
 Customer numbers travel only in the bodies of posted forms; links go to customer pages by id.
-Each merge or undo is one transaction: committed when the service succeeds, rolled back and the
+Each merge or undo is committed with its request when the service succeeds, and undone with the
 reason shown when it refuses (a customer merged since the page was shown, say).
 """
 
@@ -33,6 +33,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
 from mailer.web.dedupe.forms import NOTE_MAX_LENGTH, DismissForm, MergeForm, PairForm, UndoForm
 from mailer.web.i18n import say
+from mailer.web.transaction import attempt
 
 # The page lists the best pairs only: each is read in full and reviewed by a person.
 MAX_PAIRS_SHOWN = 200
@@ -70,15 +71,14 @@ def merge() -> Response:
     survivor_no, merged_no = str(form.survivor.data), form.merged_no()
     scored = pair_score(db.session, first_no=survivor_no, second_no=merged_no)
     try:
-        merge_customers(
-            db.session, survivor_no=survivor_no, merged_no=merged_no, actor=actor_name(current_staff()),
-            score=scored.score if scored is not None else None,
-        )
+        with attempt() as session:
+            merge_customers(
+                session, survivor_no=survivor_no, merged_no=merged_no, actor=actor_name(current_staff()),
+                score=scored.score if scored is not None else None,
+            )
     except MergeError as exc:
-        db.session.rollback()
         flash(_("Nothing was merged: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.index"))
-    db.session.commit()
     flash(
         _("Customer %(merged)s is merged into %(survivor)s. Recent merges can undo it.",
           merged=merged_no, survivor=survivor_no),
@@ -125,12 +125,11 @@ def _change_pair(form: PairForm, change: Callable[..., object], done: Callable[[
         return redirect(url_for("dedupe.index"))
     first_no, second_no = str(form.customer_no_a.data), str(form.customer_no_b.data)
     try:
-        change(db.session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
+        with attempt() as session:
+            change(session, first_no=first_no, second_no=second_no, actor=actor_name(current_staff()))
     except MergeError as exc:
-        db.session.rollback()
         flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.index"))
-    db.session.commit()
     flash(done(first_no, second_no), "success")
     return redirect(url_for("dedupe.index"))
 
@@ -152,11 +151,10 @@ def undo() -> Response:
     if not form.validate_on_submit() or form.merge_id.data is None:
         abort(400)
     try:
-        undone = undo_merge(db.session, merge_id=form.merge_id.data, actor=actor_name(current_staff()))
+        with attempt() as session:
+            undone = undo_merge(session, merge_id=form.merge_id.data, actor=actor_name(current_staff()))
     except MergeError as exc:
-        db.session.rollback()
         flash(_("Nothing was changed: %(reason)s.", reason=say(exc)), "error")
         return redirect(url_for("dedupe.merges"))
-    db.session.commit()
     flash(_("Merge %(merge_id)s is undone.", merge_id=undone.id), "success")
     return redirect(url_for("dedupe.merges"))

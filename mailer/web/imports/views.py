@@ -21,6 +21,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.i18n import say
 from mailer.web.imports import bp
 from mailer.web.imports.forms import UploadForm
+from mailer.web.transaction import attempt, keep_on_error
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,16 @@ def upload() -> str | tuple[str, int]:
         path = Path(folder) / (secure_filename(upload_file.filename or "") or "upload.csv")
         upload_file.save(path)
         try:
-            report = importer(db.session, path=path, actor=actor_name(user))
+            with attempt() as session:
+                report = importer(session, path=path, actor=actor_name(user))
         except UnusableFile as exc:
-            db.session.rollback()
             # Nothing was stored, but the attempt is on record.
             record(db.session, actor=actor_name(user), action=f"{kind}.import_failed", object_type="file",
                    object_id=path.name[:64], detail={"error": str(exc)})
-            db.session.commit()
+            keep_on_error()
             log.info("user %s uploaded an unusable %s file", user.id, kind)
             form.file.errors = [_("This file cannot be imported: %(error)s. Nothing was stored.", error=say(exc))]
             return render_template("imports/upload.html", form=form, columns=IMPORTERS), 422
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
     log.info(
         "user %s imported a %s file: %s rows, %s rejected", user.id, kind, report.total, len(report.rejected)
     )

@@ -54,7 +54,6 @@ def export() -> Response:
     export = export_retention_csv(
         db.session, filters=ExportForm().filters(), actor=actor_name(current_staff()), file_name=file_name
     )
-    db.session.commit()
     return Response(
         stream_with_context(export.chunks),
         mimetype="text/csv",

@@ -63,7 +63,6 @@ def _refused(error: LinkError) -> tuple[str, int]:
     else:
         log.info("address-update link of piece %s refused: %s", piece.id, error.problem.value)
         language, status = _language(letter_language(db.session, piece=piece)), 410
-    db.session.rollback()
     with force_locale(language):
         return render_template("selfservice/error.html", status=status), status
 
@@ -116,12 +115,10 @@ def update(token: str) -> Response | str | tuple[str, int]:
                 except LinkError as error:
                     return _refused(error)
                 except AddressRejected as rejected:
-                    db.session.rollback()
                     problems = _show_rejection(form, rejected, view.country)
                 else:
-                    # Read before the commit: a new address used the link; a confirmation leaves it unused.
+                    # A new address used the link; a confirmation leaves it unused.
                     outcome = UPDATED if piece.address_updated_at is not None else CONFIRMED
-                    db.session.commit()
                     session[DONE_KEY] = {"outcome": outcome, "language": language}
                     return redirect(url_for("selfservice.thanks"), code=303)
         page = render_template(

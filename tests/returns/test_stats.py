@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from mailer.web.dashboard.stats import returns_by_week
+from returns.stats import returns_by_week
 from tests.churn.stored import return_mail
 from tests.factories import add_customer
 

@@ -32,7 +32,6 @@ from mailer.web.extensions import csrf, login_manager
 from mailer.web.i18n import say
 from returns.models import ReturnSource
 from returns.service import (
-    DEFAULT_SOFT_RETURN_WINDOW_DAYS,
     PieceNotFound,
     ReturnConflict,
     ReturnError,
@@ -199,15 +198,13 @@ def record() -> ResponseReturnValue:
             new_address=new_address,
             change_address=change_address,
             note=_text(data, "note"),
-            window_days=int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS)),
+            window_days=current_app.config["SOFT_RETURN_WINDOW_DAYS"],
         )
     except ReturnError as exc:
-        session.rollback()
         status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
         if isinstance(exc, UnknownReason | PieceNotFound):
             logger.info("user %s: return not recorded: %s", user.id, exc)
         _fail(status, say(exc))
-    session.commit()
     status = 200 if outcome.already_recorded or outcome.corrected else 201
     answer = outcome.as_dict()
     answer["message"] = say(outcome.message)  # in the clerk's language; the rest is data

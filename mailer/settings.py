@@ -1,0 +1,255 @@
+"""Every setting of the app, read from the environment once, checked, with defaults that run on a laptop.
+
+``create_app`` and the render workers read the settings here and nowhere else. Nothing here
+writes a file: ``python -m mailer init`` creates the secret key file (``create_secret_key_file``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = PROJECT_ROOT / "instance"
+SECRET_KEY_FILE = "secret_key"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting in the environment cannot be used; the message names the variable."""
+
+
+class MissingSecretKey(click.ClickException):
+    """No secret key is set or kept: sessions and envelope links cannot be signed."""
+
+    # A command stops with this message instead of a traceback; a web request answers 500 and logs it.
+    exit_code = 2
+
+    def __init__(self, instance_path: str | Path) -> None:
+        super().__init__(
+            f"no SECRET_KEY is set and {Path(instance_path) / SECRET_KEY_FILE} does not exist: "
+            "run `python -m mailer init` to create it, or set SECRET_KEY"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The app's settings; ``from_environment`` reads and checks them, ``as_config`` hands them to Flask."""
+
+    instance_path: str
+    database_url: str
+    # None until ``init`` creates the key file (or SECRET_KEY is set); see ``require_secret_key``.
+    secret_key: str | None
+    public_base_url: str
+    redis_url: str
+    render_queue: str
+    batch_output_dir: str
+    batch_pieces_per_file: int
+    soft_return_window_days: int
+    login_rate_limit: str
+    login_account_rate_limit: str
+    login_known_address_days: int
+    session_cookie_secure: bool
+    login_session_max_age_hours: float
+    trusted_proxies: int
+    timezone: str
+    mailroom_key_wait_ms: int
+    ratelimit_storage_uri: str
+    sqlalchemy_echo: bool
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, *, instance_path: str | Path = INSTANCE_PATH
+    ) -> Settings:
+        """Read every setting from ``environ`` (the process environment by default); raise SettingsError."""
+        # Imported here, not at the top: the PDF library loads only when settings are read.
+        from mailer.envelopes.render import MAX_PIECES_PER_FILE
+        from returns.service import DEFAULT_SOFT_RETURN_WINDOW_DAYS
+
+        env = _Environment(os.environ if environ is None else environ)
+        instance = Path(instance_path)
+        return cls(
+            instance_path=str(instance),
+            database_url=env.database_url("DATABASE_URL", f"sqlite:///{instance / 'mailer.sqlite3'}"),
+            secret_key=env.text("SECRET_KEY", None) or read_secret_key_file(instance),
+            public_base_url=env.web_address("PUBLIC_BASE_URL", "http://localhost:5000"),
+            redis_url=env.text("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            render_queue=env.text("RENDER_QUEUE", "render"),
+            # Web and render workers must see this folder at the same path (a shared mount).
+            batch_output_dir=env.text("BATCH_OUTPUT_DIR", str(instance / "batches")),
+            batch_pieces_per_file=env.integer(
+                "BATCH_PIECES_PER_FILE", MAX_PIECES_PER_FILE, minimum=1, maximum=MAX_PIECES_PER_FILE
+            ),
+            soft_return_window_days=env.integer("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS, minimum=0),
+            login_rate_limit=env.rate_limit("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+            # Failed logins per account, whatever address they come from: stops guessing spread over many IPs.
+            login_account_rate_limit=env.rate_limit("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour"),
+            # ...but not from an address the account logged in from lately, so guesses from elsewhere cannot
+            # lock its owner out (the per-IP limit still holds there); 0 turns the exemption off.
+            login_known_address_days=env.integer("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0),
+            session_cookie_secure=env.flag("SESSION_COOKIE_SECURE"),
+            # A login lasts at most this long, then the user logs in again (a mailroom station once a day).
+            login_session_max_age_hours=env.number("LOGIN_SESSION_MAX_AGE_HOURS", 24.0),
+            # Proxies whose X-Forwarded-For/-Proto/-Host are believed; 0 when browsers reach the app directly.
+            trusted_proxies=env.integer("TRUSTED_PROXIES", 0, minimum=0),
+            # Times on the pages; stored times stay in UTC.
+            timezone=env.timezone("MAILER_TIMEZONE", "UTC"),
+            # A reason key pressed alone picks its reason after this long with nothing typed after it; a
+            # scanner types a whole code far faster. Raise it for slow (Bluetooth) scanners.
+            mailroom_key_wait_ms=env.integer("MAILROOM_KEY_WAIT_MS", 150, minimum=1),
+            # One process's memory; redis://... shares the login limits' counts between workers.
+            ratelimit_storage_uri=env.text("RATELIMIT_STORAGE_URI", "memory://"),
+            sqlalchemy_echo=env.flag("SQLALCHEMY_ECHO"),
+        )
+
+    def as_config(self) -> dict[str, Any]:
+        """Return the settings under the names the app's config and its extensions use."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": self.secret_key,
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "REDIS_URL": self.redis_url,
+            "RENDER_QUEUE": self.render_queue,
+            "BATCH_OUTPUT_DIR": self.batch_output_dir,
+            "BATCH_PIECES_PER_FILE": self.batch_pieces_per_file,
+            "SOFT_RETURN_WINDOW_DAYS": self.soft_return_window_days,
+            "LOGIN_RATE_LIMIT": self.login_rate_limit,
+            "LOGIN_ACCOUNT_RATE_LIMIT": self.login_account_rate_limit,
+            "LOGIN_KNOWN_ADDRESS_DAYS": self.login_known_address_days,
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "LOGIN_SESSION_MAX_AGE_HOURS": self.login_session_max_age_hours,
+            "TRUSTED_PROXIES": self.trusted_proxies,
+            "BABEL_DEFAULT_TIMEZONE": self.timezone,
+            "MAILROOM_KEY_WAIT_MS": self.mailroom_key_wait_ms,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "SQLALCHEMY_ECHO": self.sqlalchemy_echo,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Environment:
+    """Typed reads of environment variables; an empty variable counts as unset."""
+
+    values: Mapping[str, str]
+
+    def text(self, name: str, default: str | None) -> str | None:
+        value = self.values.get(name, "").strip()
+        return value or default
+
+    def _raw(self, name: str) -> str | None:
+        return self.text(name, None)
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise SettingsError(f"{name}={raw!r} is out of range: give a whole number {bounds}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a number") from None
+        if not value > 0 or value == float("inf"):
+            raise SettingsError(f"{name}={raw!r} must be a number above 0")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = self._raw(name)
+        if raw is None or raw.lower() in _FALSE:
+            return False
+        if raw.lower() in _TRUE:
+            return True
+        raise SettingsError(f"{name}={raw!r} is neither on (1) nor off (0)")
+
+    def rate_limit(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        try:
+            parse_many(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a rate limit such as '10 per minute;50 per hour'") from None
+        return raw
+
+    def timezone(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"{name}={raw!r} is not a time zone such as 'Asia/Shanghai'") from None
+        return raw
+
+    def database_url(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        try:
+            make_url(raw)
+        except ArgumentError:
+            example = "postgresql+psycopg://user@host/db"
+            raise SettingsError(f"{name}={raw!r} is not a database URL such as {example!r}") from None
+        return raw
+
+    def web_address(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        if not raw.startswith(("http://", "https://")):
+            raise SettingsError(f"{name}={raw!r} must be a web address starting with https:// or http://")
+        return raw
+
+
+def read_secret_key_file(instance_path: str | Path) -> str | None:
+    """Return the key kept in the instance folder by ``init``, None if there is none."""
+    try:
+        return (Path(instance_path) / SECRET_KEY_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def create_secret_key_file(instance_path: str | Path) -> str:
+    """Create the instance folder's secret key file, readable by its owner only, and return the key.
+
+    Kept on disk so sessions and envelope links stay valid across restarts. The file is created
+    with mode 0600, so the key is never readable by others, not even for a moment. A key file that
+    already exists is kept and its key returned.
+    """
+    folder = Path(instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SECRET_KEY_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        existing = read_secret_key_file(folder)
+        if existing is None:
+            raise SettingsError(f"{path} is empty: remove it and run `python -m mailer init` again") from None
+        return existing
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def require_secret_key(config: Mapping[str, Any], instance_path: str | Path) -> str:
+    """Return the app's secret key; raise MissingSecretKey, saying how to make one, if there is none."""
+    key = config.get("SECRET_KEY")
+    if not key:
+        raise MissingSecretKey(instance_path)
+    return str(key)
