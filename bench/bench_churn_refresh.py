@@ -9,7 +9,7 @@ customer back and commit.
 
 Baseline, measured in the same run on the same database: the per-customer way. The orders are read
 as ORM ``Order`` objects and grouped in a dict, each customer is summarized, scored and explained in
-Python (``evidence.base_figure`` + ``evidence.explain``, one call each) and written back through
+Python (``evidence.base_figure`` + ``explanation.explain``, one call each) and written back through
 ORM objects, flushed in chunks; all timed on a sample of customers and extrapolated to everyone.
 The model fit is not part of the baseline's time (a loop cannot fit better: it is given the
 vectorized fit's parameters).
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import mailer.models  # noqa: E402, F401  (registers every table)
 from mailer.addresses.models import AddressEvent, ChangeSource  # noqa: E402
-from mailer.churn import bgnbd, evidence  # noqa: E402
+from mailer.churn import bgnbd, evidence, explanation  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
 from mailer.churn.retention import retention_list  # noqa: E402
 from mailer.churn.service import RefreshReport, refresh_churn  # noqa: E402
@@ -247,7 +247,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
 
     Each customer's orders, returns and self-service updates are loaded as ORM objects, the purchase
     summary is computed in Python, ``evidence.base_figure`` scores it (the same fitted parameters) and
-    ``evidence.explain`` tells the story, one customer at a time. Merges and deceased statuses are
+    ``explanation.explain`` tells the story, one customer at a time. Merges and deceased statuses are
     left out (they touch under 1% of customers); the write is not part of it.
     """
     engine = make_engine(f"sqlite:///{path}")
@@ -293,7 +293,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
             ]
             seen = {event.created_at.date() for event in updates[customer_id]}
             items += [evidence.self_update(day) for day in sorted(seen) if day <= AS_OF]
-            assessment = evidence.explain(base, items, as_of=AS_OF)
+            assessment = explanation.explain(base, items, as_of=AS_OF)
             assessment.to_json()
             risks[customer_id] = assessment.risk
         finished = time.perf_counter()
@@ -419,7 +419,7 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         "(every risk NULL before); then a second refresh one day later over the stored risks.\n"
         f"- Baseline, same run: the per-customer way on {baseline['sample']:,} random active customers "
         "(orders, returns and updates loaded as ORM objects per customer chunk, the purchase summary in "
-        "Python, `evidence.base_figure` and `evidence.explain` one customer at a time), "
+        "Python, `evidence.base_figure` and `explanation.explain` one customer at a time), "
         f"{per_customer:.0f} µs per customer, extrapolated to all customers; the fit and the write path are "
         "the same as the refresh's and added as measured.",
         result_table,

@@ -366,10 +366,9 @@ def churn_log_odds(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLi
 
 def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
     """Return P(alive | x, t_x, T) per customer."""
-    # 1 / (1 + e^log_odds); capping keeps exp finite where P(alive) is already below 1e-300.
-    odds = np.exp(np.minimum(churn_log_odds(params, x, t_x, T), 700.0))
-    odds += 1.0
-    return np.reciprocal(odds, out=odds)
+    # P(alive) is the logistic function of minus the log-odds of having left.
+    log_odds = churn_log_odds(params, x, t_x, T)
+    return special.expit(np.negative(log_odds, out=log_odds), out=log_odds)
 
 
 def simulate(

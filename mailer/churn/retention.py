@@ -39,7 +39,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
 from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import Phrase, in_english, phrase
+from mailer.churn.odds import log_odds_of
+from mailer.churn.wording import Phrase, in_english, phrase
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import MAX_ROW_ID
 from mailer.messages import Message
@@ -413,7 +414,7 @@ def top_reason_words(explanation: Sequence[Mapping[str, Any]] | None, *, recency
     raising = [line for line in lines if line.get("kind") == "evidence" and (line.get("odds_factor") or 0) > 1]
     top = max(raising, key=lambda line: line["odds_factor"], default=None)
     base = next((line for line in lines if line.get("kind") in ("model", "prior")), None)
-    if top is not None and (base is None or math.log(top["odds_factor"]) >= _log_odds(base.get("risk_after"))):
+    if top is not None and (base is None or math.log(top["odds_factor"]) >= log_odds_of(base.get("risk_after"))):
         return _evidence_reason(top)
     if base is None:
         return ""
@@ -438,13 +439,3 @@ def _evidence_reason(line: Mapping[str, Any]) -> Phrase | str:
     if observed_on and not in_english(label).startswith(observed_on):
         return phrase(_ON_DAY, label=label, observed_on=observed_on)
     return label
-
-
-def _log_odds(risk: Any) -> float:
-    if not isinstance(risk, int | float):
-        return -math.inf
-    if risk <= 0:
-        return -math.inf
-    if risk >= 1:
-        return math.inf
-    return math.log(risk / (1 - risk))

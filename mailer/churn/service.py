@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from mailer.addresses.models import AddressEvent, ChangeSource
 from mailer.audit.service import record
-from mailer.churn import bgnbd, evidence
+from mailer.churn import bgnbd, evidence, explanation
 from mailer.churn.bgnbd import FitResult, TimeUnit
 from mailer.churn.columns import IntArray, epoch_day, read_int_columns
 from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RULE, BaseFigure, Evidence, HistoryRule
@@ -481,7 +481,7 @@ class _Explanations:
         order = np.argsort(self.items.customer, kind="stable")
         self._order = order
         self._item_customer = self.items.customer[order]
-        self._templates = evidence.BaseOnlyExplanations(unit=self.history.unit, rule=self.rule)
+        self._templates = explanation.BaseOnlyExplanations(unit=self.history.unit, rule=self.rule)
 
     def for_range(self, chunk: slice) -> list[str]:
         """Return the explanations of the positions in ``chunk``."""
@@ -501,7 +501,7 @@ class _Explanations:
             texts[position - positions[0]] = json.dumps(self.explain(position, self._order[begin:end]).to_json())
         return texts
 
-    def explain(self, position: int, item_indexes: IntArray) -> evidence.Assessment:
+    def explain(self, position: int, item_indexes: IntArray) -> explanation.Assessment:
         """Return one customer's assessment from their base figure and evidence items."""
         history = self.history
         base = BaseFigure(
@@ -522,7 +522,7 @@ class _Explanations:
             )
             for i in item_indexes.tolist()
         ]
-        return evidence.explain(base, items, as_of=self.as_of, half_life_days=self.half_life_days)
+        return explanation.explain(base, items, as_of=self.as_of, half_life_days=self.half_life_days)
 
 
 def _write_scores(

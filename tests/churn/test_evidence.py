@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from mailer.churn import bgnbd
+from mailer.churn import bgnbd, explanation, wording
 from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
-from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule, LineKind
+from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
+from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS, Reason
 from tests.churn.lines import stored_lines
 
@@ -45,7 +46,7 @@ def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
 def test_fresh_evidence_multiplies_the_odds_of_churn_by_its_weight(label: str, weight: float) -> None:
     base = _base(0.3)
 
-    assessment = ev.explain(base, [_returned(label, weight)], as_of=AS_OF)
+    assessment = explain(base, [_returned(label, weight)], as_of=AS_OF)
 
     assert _odds(assessment.risk) / _odds(0.3) == pytest.approx(weight, rel=1e-12)
     if weight > 1:
@@ -89,7 +90,7 @@ def test_an_effect_halves_its_log_odds_at_each_half_life() -> None:
         [math.log(6), math.log(6) / 2, math.log(6) / 4, math.log(6) / math.sqrt(2)], rel=1e-12
     )
     # The same in the customer's explanation: after one half-life the odds move by √6.
-    one = ev.explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
+    one = explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
     assert one.lines[1].odds_factor == pytest.approx(math.sqrt(6), rel=1e-12)
     assert "(weight ×6, faded to ×2.4 after 180 days; half-life 180 days)" in one.lines[1].text
 
@@ -101,7 +102,7 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
         _returned("Unclaimed", 1.4, 300),
     ]
 
-    assessment = ev.explain(_base(0.01), evidence, as_of=AS_OF)
+    assessment = explain(_base(0.01), evidence, as_of=AS_OF)
     risk = ev.combine(
         np.array([math.log(_odds(0.01))]),
         evidence_customer=np.zeros(3, dtype=int),
@@ -127,7 +128,7 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
 def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
     future = Evidence(label="Deceased", weight=math.inf, observed_on=AS_OF + timedelta(days=1))
 
-    assessment = ev.explain(_base(0.3), [future], as_of=AS_OF)
+    assessment = explain(_base(0.3), [future], as_of=AS_OF)
     risk = ev.combine(
         np.array([math.log(_odds(0.3))]),
         evidence_customer=[0],
@@ -148,7 +149,7 @@ def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_e
         _returned("Returned mail: moved, left no address", 6.0, 200),
     ]
 
-    assessment = ev.explain(base, evidence, as_of=AS_OF, half_life_days=365)
+    assessment = explain(base, evidence, as_of=AS_OF, half_life_days=365)
 
     model_risk = 1 - p_alive(PARAMS, [4], [20.0], [52.0])[0]
     assert assessment.base_risk == pytest.approx(model_risk)
@@ -192,7 +193,7 @@ def test_explain_and_combine_agree_on_every_customer() -> None:
             Evidence(label=f"item {k}", weight=w, observed_on=AS_OF - timedelta(days=int(a)))
             for k, (w, a) in enumerate(zip(weight[mine], age[mine], strict=True))
         ]
-        assert ev.explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
+        assert explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
 
 
 # --- too little history: the stated prior --------------------------------------------------------
@@ -202,7 +203,7 @@ def test_a_new_customer_without_repeat_purchase_gets_the_stated_prior() -> None:
     rule = HistoryRule(min_repeat_days=1, min_age_days=91, prior_risk=0.4)
 
     base = ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=TimeUnit.WEEK, rule=rule)
-    assessment = ev.explain(base, [], as_of=AS_OF)
+    assessment = explain(base, [], as_of=AS_OF)
 
     assert base.from_prior
     assert assessment.risk == pytest.approx(0.4)
@@ -246,7 +247,7 @@ def test_the_rule_reads_the_age_in_days_whatever_the_unit() -> None:
 def test_a_customer_without_orders_gets_the_stated_prior() -> None:
     rule = HistoryRule(prior_risk=0.3)
 
-    assessment = ev.explain(ev.base_figure_without_orders(unit=TimeUnit.WEEK, rule=rule), [], as_of=AS_OF)
+    assessment = explain(ev.base_figure_without_orders(unit=TimeUnit.WEEK, rule=rule), [], as_of=AS_OF)
 
     assert assessment.risk == pytest.approx(0.3)
     assert assessment.text == [
@@ -258,7 +259,7 @@ def test_a_customer_without_orders_gets_the_stated_prior() -> None:
 def test_evidence_moves_the_prior_like_any_base() -> None:
     base = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
 
-    assessment = ev.explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
+    assessment = explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
 
     assert assessment.risk == pytest.approx(8 / 9)
 
@@ -282,7 +283,7 @@ def test_combine_checks_its_arrays() -> None:
     with pytest.raises(ValueError, match="half_life_days"):
         ev.combine([0.0], evidence_customer=[0], evidence_weight=[2.0], evidence_age_days=[0.0], half_life_days=0)
     with pytest.raises(ValueError, match="half_life_days"):
-        ev.explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
+        explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
 
 
 @pytest.mark.parametrize(
@@ -309,20 +310,20 @@ def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
     # Extremes print as "under 1%" and "over 99%".
     log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
 
-    texts = ev.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
+    texts = explanation.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
 
     for i in range(n):
         base = BaseFigure(
             log_odds=float(log_odds[i]), from_prior=bool(from_prior[i]), x=int(x[i]), t_x=float(t_x[i]),
             T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]),
         )
-        assert texts[i] == json.dumps(ev.explain(base, [], as_of=AS_OF).to_json()), i
+        assert texts[i] == json.dumps(explain(base, [], as_of=AS_OF).to_json()), i
     kinds = {json.loads(text)[0]["kind"] for text in texts}
     assert kinds == {"model", "prior"}
 
 
 def test_each_evidence_line_carries_its_label() -> None:
-    assessment = ev.explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
+    assessment = explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
 
     stored = assessment.to_json()
     assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]
@@ -348,14 +349,14 @@ def test_every_line_stores_the_facts_that_say_its_text_again() -> None:
     lines = stored_lines()
 
     assert {line["kind"] for line in lines} == {kind.value for kind in LineKind}
-    assert _wordings(lines) == set(ev.Wording)
+    assert _wordings(lines) == set(wording.Wording)
     for line in lines:
-        words = {"template": ev.template_of(line), "values": ev.line_values(line)}  # type: ignore[arg-type]
-        assert ev.in_english(words) == line["text"], line
+        words = {"template": wording.template_of(line), "values": wording.line_values(line)}  # type: ignore[arg-type]
+        assert wording.in_english(words) == line["text"], line
 
 
 def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
-    assessment = ev.explain(
+    assessment = explain(
         ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK),
         [Evidence(REASONS["MLNA"].evidence_label, 6.0, AS_OF - timedelta(days=200))],
         as_of=AS_OF,
@@ -379,11 +380,11 @@ def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
     # The line's own figures fill the rest: its risk, its day, its label in English.
     assert moved["label"] == "Returned mail: Moved, left no address"
     assert (result["wording"], result["values"]) == ("result", {})
-    assert ev.WORDINGS[ev.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
+    assert wording.WORDINGS[wording.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
 
 
 def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
-    lines = ev.explain(
+    lines = explain(
         _base(0.3), [ev.self_update(AS_OF), _returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
     ).to_json()
 
@@ -393,8 +394,8 @@ def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
 
 
 def test_risks_near_the_ends_are_words_and_the_rest_whole_percents() -> None:
-    assert [ev.format_risk(p) for p in (0.0, 0.004, 0.01, 0.425, 0.99, 0.996, 1.0)] == [
+    assert [wording.format_risk(p) for p in (0.0, 0.004, 0.01, 0.425, 0.99, 0.996, 1.0)] == [
         "0%", "under 1%", "1%", "42%", "99%", "over 99%", "100%",
     ]
     # Words a page translates: they keep their template.
-    assert ev.format_risk(0.004).template == "under 1%"  # type: ignore[attr-defined]
+    assert wording.format_risk(0.004).template == "under 1%"  # type: ignore[attr-defined]
