@@ -20,15 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mailer.addresses.normalize import (
-    canonical_country,
-    chinese_name_parts,
-    fold_text,
-    name_key,
-    normalize_address,
-    street_word_in_full,
-)
+from mailer.addresses.countries import canonical_country
+from mailer.addresses.normalize import normalize_address
+from mailer.addresses.usps import street_word_in_full
+from mailer.customers.names import chinese_name_parts, name_key
 from mailer.dedupe.nicknames import FULL_GIVEN_NAME
+from mailer.folding import fold_text
 
 _CHINESE_SCRIPT_COUNTRIES = frozenset({"CN", "TW", "HK", "MO"})
 _HAN = re.compile(r"[\u3400-\u9fff]")
