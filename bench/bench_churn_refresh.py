@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import mailer.models  # noqa: E402, F401  (registers every table)
 from mailer.addresses.models import AddressEvent, ChangeSource  # noqa: E402
-from mailer.churn import bgnbd, evidence, explanation  # noqa: E402
+from mailer.churn import evidence, explanation  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
 from mailer.churn.retention import retention_list  # noqa: E402
 from mailer.churn.service import RefreshReport, refresh_churn  # noqa: E402
@@ -57,6 +57,7 @@ from mailer.orders.models import Order  # noqa: E402
 from mailer.schema import upgrade_schema  # noqa: E402
 from returns.catalog import REASONS  # noqa: E402
 from returns.models import MailReturn  # noqa: E402
+from tests.churn.simulation import simulate, simulate_orders  # noqa: E402
 
 PART = "Refresh end to end: `bench/bench_churn_refresh.py`"
 TRUE_PARAMS = BgNbdParams(r=0.5, alpha=12.0, a=1.0, b=2.5)  # weeks
@@ -107,8 +108,8 @@ def build_database(path: Path, *, customers: int, returns: int, self_updates: in
 
     # Orders: 5% of customers have none (a rented list); the others buy as BG/NBD says.
     buyers = ids[rng.uniform(size=customers) >= 0.05]
-    x, t_x, T = bgnbd.simulate(TRUE_PARAMS, buyers.size, rng.uniform(26, 156, buyers.size), rng)
-    position, days = bgnbd.simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    x, t_x, T = simulate(TRUE_PARAMS, buyers.size, rng.uniform(26, 156, buyers.size), rng)
+    position, days = simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
     amounts = np.round(rng.gamma(2.0, 2500.0, days.size)).astype(np.int64) + 100
     order_rows = list(
         zip(buyers[position].tolist(), _iso(days), amounts.tolist(), [stamp] * days.size, strict=True)

@@ -9,13 +9,14 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from mailer.churn import bgnbd, explanation, wording
 from mailer.churn import evidence as ev
+from mailer.churn import explanation, wording
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
 from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS, Reason
 from tests.churn.lines import stored_lines
+from tests.churn.simulation import simulate
 
 AS_OF = date(2024, 6, 30)
 PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
@@ -300,7 +301,7 @@ def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
     # Ages and recencies in whole days, as the refresh has them, plus a few arbitrary ones.
     T = np.floor(rng.uniform(1, 160 * 7, n)) / 7
     T[:50] = rng.uniform(0, 30, 50)
-    x, t_x, _ = bgnbd.simulate(PARAMS, n, T, rng)
+    x, t_x, _ = simulate(PARAMS, n, T, rng)
     t_x = np.minimum(np.floor(t_x * 7) / 7, T)
     t_x[x == 0] = 0.0
     log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
