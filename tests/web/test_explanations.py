@@ -20,7 +20,8 @@ from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import Evidence
 from mailer.churn.explanation import explain
-from mailer.churn.retention import RetentionRow, top_reason_words
+from mailer.churn.retention import RetentionRow
+from mailer.churn.top_reason import top_reason_words
 from mailer.churn.wording import format_factor, format_risk, in_english
 from mailer.customers.models import CustomerStatus
 from mailer.web.explanations import explanation_line, say_words, top_reason
