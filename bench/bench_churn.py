@@ -33,6 +33,7 @@ from readme_sections import cpu_name  # noqa: E402
 from mailer.churn import bgnbd, evidence  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
 from returns.catalog import REASONS  # noqa: E402
+from tests.churn.simulation import simulate, simulate_orders  # noqa: E402
 
 README = ROOT / "bench" / "README.md"
 SECTION = "## Churn"
@@ -83,8 +84,8 @@ def simulate_returns(n_customers: int, rng: np.random.Generator) -> tuple[np.nda
 def run(n_customers: int, sample: int, seed: int) -> dict[str, float | int]:
     """Simulate, time every step and the loop baseline, and return the figures."""
     rng = np.random.default_rng(seed)
-    x_true, t_x_true, T_true = bgnbd.simulate(TRUE_PARAMS, n_customers, rng.uniform(20, 80, n_customers), rng)
-    customer, order_days = bgnbd.simulate_orders(x_true, t_x_true, T_true, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    x_true, t_x_true, T_true = simulate(TRUE_PARAMS, n_customers, rng.uniform(20, 80, n_customers), rng)
+    customer, order_days = simulate_orders(x_true, t_x_true, T_true, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
     customer_ids = customer + 100_000  # customer numbers are not positions
     amounts = np.round(rng.gamma(2.0, 25.0, customer.size), 2)
     ev_customer, ev_weight, ev_age = simulate_returns(n_customers, rng)

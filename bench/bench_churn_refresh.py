@@ -9,7 +9,7 @@ customer back and commit.
 
 Baseline, measured in the same run on the same database: the per-customer way. The orders are read
 as ORM ``Order`` objects and grouped in a dict, each customer is summarized, scored and explained in
-Python (``evidence.base_figure`` + ``evidence.explain``, one call each) and written back through
+Python (``evidence.base_figure`` + ``explanation.explain``, one call each) and written back through
 ORM objects, flushed in chunks; all timed on a sample of customers and extrapolated to everyone.
 The model fit is not part of the baseline's time (a loop cannot fit better: it is given the
 vectorized fit's parameters).
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import mailer.models  # noqa: E402, F401  (registers every table)
 from mailer.addresses.models import AddressEvent, ChangeSource  # noqa: E402
-from mailer.churn import bgnbd, evidence  # noqa: E402
+from mailer.churn import evidence, explanation  # noqa: E402
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit  # noqa: E402
 from mailer.churn.retention import retention_list  # noqa: E402
 from mailer.churn.service import RefreshReport, refresh_churn  # noqa: E402
@@ -57,6 +57,7 @@ from mailer.orders.models import Order  # noqa: E402
 from mailer.schema import upgrade_schema  # noqa: E402
 from returns.catalog import REASONS  # noqa: E402
 from returns.models import MailReturn  # noqa: E402
+from tests.churn.simulation import simulate, simulate_orders  # noqa: E402
 
 PART = "Refresh end to end: `bench/bench_churn_refresh.py`"
 TRUE_PARAMS = BgNbdParams(r=0.5, alpha=12.0, a=1.0, b=2.5)  # weeks
@@ -107,8 +108,8 @@ def build_database(path: Path, *, customers: int, returns: int, self_updates: in
 
     # Orders: 5% of customers have none (a rented list); the others buy as BG/NBD says.
     buyers = ids[rng.uniform(size=customers) >= 0.05]
-    x, t_x, T = bgnbd.simulate(TRUE_PARAMS, buyers.size, rng.uniform(26, 156, buyers.size), rng)
-    position, days = bgnbd.simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    x, t_x, T = simulate(TRUE_PARAMS, buyers.size, rng.uniform(26, 156, buyers.size), rng)
+    position, days = simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
     amounts = np.round(rng.gamma(2.0, 2500.0, days.size)).astype(np.int64) + 100
     order_rows = list(
         zip(buyers[position].tolist(), _iso(days), amounts.tolist(), [stamp] * days.size, strict=True)
@@ -247,7 +248,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
 
     Each customer's orders, returns and self-service updates are loaded as ORM objects, the purchase
     summary is computed in Python, ``evidence.base_figure`` scores it (the same fitted parameters) and
-    ``evidence.explain`` tells the story, one customer at a time. Merges and deceased statuses are
+    ``explanation.explain`` tells the story, one customer at a time. Merges and deceased statuses are
     left out (they touch under 1% of customers); the write is not part of it.
     """
     engine = make_engine(f"sqlite:///{path}")
@@ -293,7 +294,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
             ]
             seen = {event.created_at.date() for event in updates[customer_id]}
             items += [evidence.self_update(day) for day in sorted(seen) if day <= AS_OF]
-            assessment = evidence.explain(base, items, as_of=AS_OF)
+            assessment = explanation.explain(base, items, as_of=AS_OF)
             assessment.to_json()
             risks[customer_id] = assessment.risk
         finished = time.perf_counter()
@@ -419,7 +420,7 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         "(every risk NULL before); then a second refresh one day later over the stored risks.\n"
         f"- Baseline, same run: the per-customer way on {baseline['sample']:,} random active customers "
         "(orders, returns and updates loaded as ORM objects per customer chunk, the purchase summary in "
-        "Python, `evidence.base_figure` and `evidence.explain` one customer at a time), "
+        "Python, `evidence.base_figure` and `explanation.explain` one customer at a time), "
         f"{per_customer:.0f} µs per customer, extrapolated to all customers; the fit and the write path are "
         "the same as the refresh's and added as measured.",
         result_table,

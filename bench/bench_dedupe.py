@@ -1,6 +1,6 @@
 """Benchmark duplicate detection: 1,000,000 customers, speed, blocking recall, precision, recall, F1.
 
-The customers are a generated labelled set (mailer.dedupe.labelled): clean demo customers plus
+The customers are a generated labelled set (tests.dedupe.labelled): clean demo customers plus
 realistic duplicates and hard non-duplicates, so every number below is measured against known
 answers. Two runs over the same customers:
 
@@ -34,21 +34,18 @@ from readme_sections import write_section
 from mailer import create_app
 from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
 from mailer.db import db
-from mailer.dedupe.labelled import (
+from mailer.dedupe.blocking import DEFAULT_MAX_BLOCK, plan_blocks
+from mailer.dedupe.keys import KeyTable
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from mailer.dedupe.search import find_pairs
+from mailer.dedupe.service import find_duplicates
+from mailer.demo.generate import write_csv
+from mailer.schema import upgrade_schema
+from tests.dedupe.labelled import (
     LabelledSet,
     customer_fields,
     generate_labelled_set,
 )
-from mailer.dedupe.matching import (
-    DEFAULT_MAX_BLOCK,
-    DEFAULT_THRESHOLD,
-    KeyTable,
-    find_pairs,
-    plan_blocks,
-)
-from mailer.dedupe.service import find_duplicates
-from mailer.demo.generate import write_csv
-from mailer.schema import upgrade_schema
 
 README = Path(__file__).resolve().parent / "README.md"
 SECTION = "## Duplicate detection"

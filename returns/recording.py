@@ -28,10 +28,10 @@ from mailer.audit.service import record, record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.churn.evidence import Evidence
+from mailer.churn.stored_risk import add_evidence, withdraw_evidence
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.messages import Message, join, stored
 from returns.catalog import REASONS, AddressEffect, BatchEffect, CustomerEffect, Reason
-from returns.churn import add_evidence, withdraw_evidence
 from returns.models import MailReturn, ReturnSource
 from returns.outcomes import PieceNotFound, ReturnConflict, ReturnError, ReturnOutcome, ReturnRequest
 

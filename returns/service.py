@@ -47,11 +47,11 @@ from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code, parse_piece_code
 from mailer.churn.evidence import self_update
+from mailer.churn.stored_risk import add_evidence
 from mailer.customers.models import Customer
 from mailer.db import utcnow
 from mailer.messages import Message
 from returns.catalog import REASONS, Reason, resolve_reason
-from returns.churn import add_evidence
 from returns.models import ReturnSource
 from returns.outcomes import (
     PieceNotFound,

@@ -9,14 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer.addresses.countries import uses_postal_codes
+from mailer.addresses.countries import canonical_country, canonical_postal_code, postal_code_problem, uses_postal_codes
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.normalize import (
-    canonical_country,
-    canonical_postal_code,
-    normalize_address,
-    postal_code_problem,
-)
+from mailer.addresses.normalize import normalize_address
 from mailer.db import utcnow
 from mailer.imports import control_character_problem
 from mailer.messages import Message, shortened, stored

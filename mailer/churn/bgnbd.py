@@ -366,56 +366,6 @@ def churn_log_odds(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLi
 
 def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
     """Return P(alive | x, t_x, T) per customer."""
-    # 1 / (1 + e^log_odds); capping keeps exp finite where P(alive) is already below 1e-300.
-    odds = np.exp(np.minimum(churn_log_odds(params, x, t_x, T), 700.0))
-    odds += 1.0
-    return np.reciprocal(odds, out=odds)
-
-
-def simulate(
-    params: BgNbdParams, n: int, T: ArrayLike, rng: np.random.Generator
-) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Draw (x, t_x, T) for ``n`` customers from the BG/NBD generative process."""
-    ages = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
-    rate = rng.gamma(shape=params.r, scale=1.0 / params.alpha, size=n)
-    dropout = np.clip(rng.beta(params.a, params.b, size=n), 1e-12, 1.0)
-    # The customer leaves right after their k-th repeat purchase, k ~ geometric(p) on 1, 2, ...
-    last_possible = rng.geometric(dropout)
-    purchases_if_alive = rng.poisson(rate * ages)
-    x = np.minimum(purchases_if_alive, last_possible).astype(np.int64)
-    # Given n Poisson events in (0, T], the k-th one is T times a beta(k, n - k + 1) draw.
-    repeat = x > 0
-    k = np.where(repeat, x, 1)
-    rest = np.where(repeat, purchases_if_alive - x + 1, 1)
-    t_x = np.where(repeat, ages * rng.beta(k, rest), 0.0)
-    return x, t_x, ages
-
-
-def simulate_orders(
-    x: ArrayLike,
-    t_x: ArrayLike,
-    T: ArrayLike,
-    *,
-    as_of: date | np.datetime64 | int,
-    unit: TimeUnit,
-    rng: np.random.Generator,
-) -> tuple[IntArray, IntArray]:
-    """Expand (x, t_x, T) into orders: customer positions and order days since 1970-01-01.
-
-    The first purchase falls T before ``as_of``, the last repeat purchase t_x after it and the
-    others uniformly in between, as the Poisson process places them. Times are cut to whole days,
-    so two purchases within a day become one purchase day.
-    """
-    x_arr = np.asarray(x, dtype=np.int64)
-    t_x_arr = np.asarray(t_x, dtype=np.float64)
-    days_per_unit = TimeUnit(unit).days
-    first = int(day_numbers(as_of)) - np.floor(np.asarray(T, dtype=np.float64) * days_per_unit).astype(np.int64)
-    per_customer = x_arr + 1
-    customer = np.repeat(np.arange(x_arr.size), per_customer)
-    starts = np.cumsum(per_customer) - per_customer
-    position = np.arange(customer.size) - starts[customer]
-    own_x = x_arr[customer]
-    own_t_x = t_x_arr[customer]
-    time = np.where(position == own_x, own_t_x, rng.uniform(size=customer.size) * own_t_x)
-    time[position == 0] = 0.0
-    return customer, first[customer] + np.floor(time * days_per_unit).astype(np.int64)
+    # P(alive) is the logistic function of minus the log-odds of having left.
+    log_odds = churn_log_odds(params, x, t_x, T)
+    return special.expit(np.negative(log_odds, out=log_odds), out=log_odds)

@@ -13,10 +13,11 @@ from flask.cli import AppGroup
 
 from mailer.churn import bgnbd
 from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, format_risk
+from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS
 from mailer.churn.orders_file import OrdersFileError, read_orders_csv
 from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
 from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS, FitDidNotConverge, RefreshReport, refresh_churn
+from mailer.churn.wording import format_risk
 from mailer.cli import ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
 from mailer.db import db
 

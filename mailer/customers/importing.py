@@ -18,10 +18,10 @@ from mailer.addresses.models import (
     AddressValidity,
     ChangeSource,
 )
-from mailer.addresses.normalize import is_incomplete_name
 from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.customers.models import Customer
+from mailer.customers.names import is_incomplete_name
 from mailer.db import utcnow
 from mailer.imports import (
     ImportReport,

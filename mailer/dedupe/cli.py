@@ -16,7 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from mailer.cli import ProgressBar, cli_actor, command_transaction, output_file
 from mailer.db import db
-from mailer.dedupe.matching import DEFAULT_THRESHOLD
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.service import (
     AUTO_MERGE_FLOOR,
     DuplicateSearch,

@@ -32,19 +32,11 @@ from mailer.audit.service import record
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import Base, utcnow
-from mailer.dedupe.matching import (
-    DEFAULT_MAX_BLOCK,
-    DEFAULT_THRESHOLD,
-    CustomerFields,
-    KeyTable,
-    PairScore,
-    ProgressCallback,
-    SearchStats,
-    compare,
-    find_pairs,
-    match_keys,
-)
+from mailer.dedupe.blocking import DEFAULT_MAX_BLOCK
+from mailer.dedupe.keys import CustomerFields, KeyTable, match_keys
 from mailer.dedupe.models import CustomerMerge, DismissedPair
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD, PairScore, compare
+from mailer.dedupe.search import ProgressCallback, SearchStats, find_pairs
 from mailer.messages import Message, stored
 from mailer.orders.models import Order
 from returns.models import MailReturn

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.addresses.normalize import chinese_name_parts
+from mailer.customers.names import chinese_name_parts
 
 MASK = "*"
 # Most hidden characters shown for one run of Chinese text: the length of a street says little,

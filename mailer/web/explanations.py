@@ -15,7 +15,8 @@ from typing import Any, Final
 
 from flask_babel import gettext, ngettext
 
-from mailer.churn.evidence import (
+from mailer.churn.retention import RetentionRow
+from mailer.churn.wording import (
     VALUE_KINDS,
     Phrase,
     ValueKind,
@@ -25,7 +26,6 @@ from mailer.churn.evidence import (
     line_values,
     template_of,
 )
-from mailer.churn.retention import RetentionRow
 from mailer.web.i18n import reason_label, say
 from returns.catalog import REASONS
 

@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 
 from mailer.churn import evidence as ev
+from mailer.churn import explanation
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit
 from mailer.churn.evidence import Evidence, HistoryRule
+from mailer.churn.stored_risk import add_evidence, withdraw_evidence
 from returns.catalog import REASONS
-from returns.churn import add_evidence, withdraw_evidence
 
 AS_OF = date(2024, 6, 30)
 PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
@@ -37,28 +38,28 @@ def stored_lines() -> list[dict[str, Any]]:
     rule = HistoryRule(min_repeat_days=2, min_age_days=91, prior_risk=0.4)
     week = TimeUnit.WEEK
     stories = [
-        ev.explain(ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=week), [
+        explanation.explain(ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=week), [
             Evidence("Returned mail: moved", 6.0, AS_OF - timedelta(days=200)),
             ev.self_update(AS_OF - timedelta(days=30)),
             _on(_label("TA"), 3),
             _on(_label("DEC"), 2),
             _on(_label("REF"), 1),
         ], as_of=AS_OF, half_life_days=180),
-        ev.explain(ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=week, rule=rule), [
+        explanation.explain(ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=week, rule=rule), [
             _label("UNC"), ev.self_update(AS_OF), _on(_label("REF"), -2),
         ], as_of=AS_OF),
-        ev.explain(ev.base_figure(PARAMS, 1, 3.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
-        ev.explain(ev.base_figure(PARAMS, 0, 0.0, 150.5, unit=week, rule=rule), [], as_of=AS_OF),
-        ev.explain(ev.base_figure(PARAMS, 3, 5.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
-        ev.explain(ev.base_figure(PARAMS.in_unit(week, TimeUnit.DAY), 1, 1.0, 40.0, unit=TimeUnit.DAY), [],
+        explanation.explain(ev.base_figure(PARAMS, 1, 3.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure(PARAMS, 0, 0.0, 150.5, unit=week, rule=rule), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure(PARAMS, 3, 5.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure(PARAMS.in_unit(week, TimeUnit.DAY), 1, 1.0, 40.0, unit=TimeUnit.DAY), [],
                    as_of=AS_OF),
-        ev.explain(ev.base_figure_without_orders(unit=week), [], as_of=AS_OF),
-        ev.explain(_fixed(0.004), [], as_of=AS_OF),
-        ev.explain(_fixed(0.996), [_on(_label("MLNA"), 1)], as_of=AS_OF),
+        explanation.explain(ev.base_figure_without_orders(unit=week), [], as_of=AS_OF),
+        explanation.explain(_fixed(0.004), [], as_of=AS_OF),
+        explanation.explain(_fixed(0.996), [_on(_label("MLNA"), 1)], as_of=AS_OF),
     ]
     lines = [line for story in stories for line in story.to_json()]
     # The fast path of the nightly refresh, one repeat purchase day (singular) among them.
-    fast = ev.BaseOnlyExplanations(unit=week).render(
+    fast = explanation.BaseOnlyExplanations(unit=week).render(
         np.array([-1.0, 2.0]), np.array([False, False]), np.array([1, 7]), np.array([1.0, 30.4]),
         np.array([40.0, 61.3]), np.array([True, True]),
     )

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, ChangeSource
 from mailer.batches.models import MailPiece
 from mailer.batches.selection import BatchFilters, create_batch
-from mailer.churn import bgnbd
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
 from returns.models import MailReturn, ReturnSource
+from tests.churn.simulation import simulate, simulate_orders
 from tests.factories import add_customer
 
 AS_OF = date(2026, 6, 30)
@@ -35,8 +35,8 @@ def add_orders(session: Session, customer: Customer, days: Sequence[date], *, ce
 def add_population(session: Session, n: int = 150, *, seed: int = 5) -> list[int]:
     """Store ``n`` customers (no addresses) with BG/NBD-simulated orders; return their ids."""
     rng = np.random.default_rng(seed)
-    x, t_x, T = bgnbd.simulate(PARAMS, n, rng.uniform(20, 80, n), rng)
-    customer, days = bgnbd.simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    x, t_x, T = simulate(PARAMS, n, rng.uniform(20, 80, n), rng)
+    customer, days = simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
     ids = list(
         session.scalars(
             insert(Customer).returning(Customer.id, sort_by_parameter_order=True),

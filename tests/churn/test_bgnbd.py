@@ -11,6 +11,7 @@ from scipy import integrate, optimize, stats
 
 from mailer.churn import bgnbd
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit
+from tests.churn.simulation import simulate
 
 
 def _day(iso: str) -> int:
@@ -158,7 +159,7 @@ def test_log_likelihood_matches_numerical_integration(x: int, t_x: float, T: flo
 
 def test_log_likelihood_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(7)
-    x, t_x, T = bgnbd.simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 500, rng.uniform(10, 60, 500), rng)
+    x, t_x, T = simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 500, rng.uniform(10, 60, 500), rng)
     data = bgnbd._prepare(x, t_x, T)
     at = np.log([0.5, 3.0, 1.2, 2.0])
 
@@ -186,7 +187,7 @@ def test_changing_the_time_unit_scales_alpha_and_shifts_the_log_likelihood() -> 
 
 def test_simulation_respects_the_model_bounds() -> None:
     rng = np.random.default_rng(3)
-    x, t_x, T = bgnbd.simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 10_000, 52.0, rng)
+    x, t_x, T = simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 10_000, 52.0, rng)
 
     assert np.all(T == 52.0)
     assert np.all(t_x[x == 0] == 0)
@@ -208,7 +209,7 @@ def test_fit_recovers_the_parameters_of_simulated_customers(
 ) -> None:
     rng = np.random.default_rng(20240601)
     n = 30_000
-    x, t_x, T = bgnbd.simulate(true, n, rng.uniform(20, 80, n), rng)
+    x, t_x, T = simulate(true, n, rng.uniform(20, 80, n), rng)
 
     result = bgnbd.fit(x, t_x, T)
 
@@ -226,7 +227,7 @@ def test_fit_recovers_the_parameters_of_simulated_customers(
 
 def test_fit_from_a_poor_start_lands_on_the_same_maximum() -> None:
     rng = np.random.default_rng(11)
-    x, t_x, T = bgnbd.simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 5_000, 52.0, rng)
+    x, t_x, T = simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), 5_000, 52.0, rng)
 
     default = bgnbd.fit(x, t_x, T)
     far = bgnbd.fit(x, t_x, T, initial=BgNbdParams(r=20.0, alpha=0.1, a=10.0, b=0.1))

@@ -22,6 +22,7 @@ from mailer.churn.bgnbd import BgNbdParams, TimeUnit
 from mailer.churn.cli import churn_cli
 from mailer.churn.service import refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
+from tests.churn.simulation import simulate, simulate_orders
 from tests.churn.stored import AS_OF as STORED_AS_OF
 from tests.churn.stored import add_population, regular_buyer, return_mail
 
@@ -31,8 +32,8 @@ HEADER = "customer_no,order_date,amount\n"
 
 def _simulated_rows(n: int = 3_000, seed: int = 1) -> list[str]:
     rng = np.random.default_rng(seed)
-    x, t_x, T = bgnbd.simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), n, rng.uniform(20, 80, n), rng)
-    customer, days = bgnbd.simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
+    x, t_x, T = simulate(BgNbdParams(0.8, 6.0, 0.9, 3.0), n, rng.uniform(20, 80, n), rng)
+    customer, days = simulate_orders(x, t_x, T, as_of=AS_OF, unit=TimeUnit.WEEK, rng=rng)
     epoch = date(1970, 1, 1)
     amounts = rng.uniform(5, 200, customer.size)
     return [

@@ -1,20 +1,18 @@
-"""Evidence on top of the model: weights, fading, terminal returns, the prior and the explanation."""
+"""Evidence on top of the model: weights, fading, terminal returns and the prior."""
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
 
-from mailer.churn import bgnbd
 from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
-from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule, LineKind
+from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
+from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS, Reason
-from tests.churn.lines import stored_lines
 
 AS_OF = date(2024, 6, 30)
 PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
@@ -45,7 +43,7 @@ def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
 def test_fresh_evidence_multiplies_the_odds_of_churn_by_its_weight(label: str, weight: float) -> None:
     base = _base(0.3)
 
-    assessment = ev.explain(base, [_returned(label, weight)], as_of=AS_OF)
+    assessment = explain(base, [_returned(label, weight)], as_of=AS_OF)
 
     assert _odds(assessment.risk) / _odds(0.3) == pytest.approx(weight, rel=1e-12)
     if weight > 1:
@@ -89,7 +87,7 @@ def test_an_effect_halves_its_log_odds_at_each_half_life() -> None:
         [math.log(6), math.log(6) / 2, math.log(6) / 4, math.log(6) / math.sqrt(2)], rel=1e-12
     )
     # The same in the customer's explanation: after one half-life the odds move by √6.
-    one = ev.explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
+    one = explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
     assert one.lines[1].odds_factor == pytest.approx(math.sqrt(6), rel=1e-12)
     assert "(weight ×6, faded to ×2.4 after 180 days; half-life 180 days)" in one.lines[1].text
 
@@ -101,7 +99,7 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
         _returned("Unclaimed", 1.4, 300),
     ]
 
-    assessment = ev.explain(_base(0.01), evidence, as_of=AS_OF)
+    assessment = explain(_base(0.01), evidence, as_of=AS_OF)
     risk = ev.combine(
         np.array([math.log(_odds(0.01))]),
         evidence_customer=np.zeros(3, dtype=int),
@@ -127,7 +125,7 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
 def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
     future = Evidence(label="Deceased", weight=math.inf, observed_on=AS_OF + timedelta(days=1))
 
-    assessment = ev.explain(_base(0.3), [future], as_of=AS_OF)
+    assessment = explain(_base(0.3), [future], as_of=AS_OF)
     risk = ev.combine(
         np.array([math.log(_odds(0.3))]),
         evidence_customer=[0],
@@ -139,38 +137,6 @@ def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
     assert risk[0] == pytest.approx(0.3)
     assert assessment.lines[1].kind is LineKind.NOT_COUNTED
     assert "not counted yet" in assessment.lines[1].text
-
-
-def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_effect_and_date() -> None:
-    base = ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK)
-    evidence = [
-        _returned("Customer updated their own address", 0.25, 30),
-        _returned("Returned mail: moved, left no address", 6.0, 200),
-    ]
-
-    assessment = ev.explain(base, evidence, as_of=AS_OF, half_life_days=365)
-
-    model_risk = 1 - p_alive(PARAMS, [4], [20.0], [52.0])[0]
-    assert assessment.base_risk == pytest.approx(model_risk)
-    assert assessment.text[0] == (
-        "Purchase history: 4 repeat purchase days, the last one 20 weeks after the first; a customer for "
-        f"52 weeks. The BG/NBD model puts the churn risk at {model_risk:.0%}."
-    )
-    # Oldest first, each with its date, direction, the risk before and after, and the faded weight.
-    moved, updated = assessment.lines[1], assessment.lines[2]
-    assert moved.observed_on == AS_OF - timedelta(days=200)
-    assert moved.text.startswith(f"{AS_OF - timedelta(days=200)}: Returned mail: moved, left no address — raises")
-    assert "weight ×6, faded to ×" in moved.text
-    assert updated.text.startswith(f"{AS_OF - timedelta(days=30)}: Customer updated their own address — lowers")
-    assert moved.risk_after > assessment.base_risk
-    assert updated.risk_after < moved.risk_after
-    assert assessment.lines[-1].kind is LineKind.RESULT
-    assert assessment.lines[-1].risk_after == assessment.risk
-    # Ready for a JSON column.
-    stored = assessment.to_json()
-    assert [line["kind"] for line in stored] == ["model", "evidence", "evidence", "result"]
-    assert stored[1]["observed_on"] == (AS_OF - timedelta(days=200)).isoformat()
-    assert stored[1]["odds_factor"] == pytest.approx(6.0 ** (0.5 ** (200 / 365)))
 
 
 def test_explain_and_combine_agree_on_every_customer() -> None:
@@ -192,7 +158,7 @@ def test_explain_and_combine_agree_on_every_customer() -> None:
             Evidence(label=f"item {k}", weight=w, observed_on=AS_OF - timedelta(days=int(a)))
             for k, (w, a) in enumerate(zip(weight[mine], age[mine], strict=True))
         ]
-        assert ev.explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
+        assert explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
 
 
 # --- too little history: the stated prior --------------------------------------------------------
@@ -202,7 +168,7 @@ def test_a_new_customer_without_repeat_purchase_gets_the_stated_prior() -> None:
     rule = HistoryRule(min_repeat_days=1, min_age_days=91, prior_risk=0.4)
 
     base = ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=TimeUnit.WEEK, rule=rule)
-    assessment = ev.explain(base, [], as_of=AS_OF)
+    assessment = explain(base, [], as_of=AS_OF)
 
     assert base.from_prior
     assert assessment.risk == pytest.approx(0.4)
@@ -246,7 +212,7 @@ def test_the_rule_reads_the_age_in_days_whatever_the_unit() -> None:
 def test_a_customer_without_orders_gets_the_stated_prior() -> None:
     rule = HistoryRule(prior_risk=0.3)
 
-    assessment = ev.explain(ev.base_figure_without_orders(unit=TimeUnit.WEEK, rule=rule), [], as_of=AS_OF)
+    assessment = explain(ev.base_figure_without_orders(unit=TimeUnit.WEEK, rule=rule), [], as_of=AS_OF)
 
     assert assessment.risk == pytest.approx(0.3)
     assert assessment.text == [
@@ -258,7 +224,7 @@ def test_a_customer_without_orders_gets_the_stated_prior() -> None:
 def test_evidence_moves_the_prior_like_any_base() -> None:
     base = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
 
-    assessment = ev.explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
+    assessment = explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
 
     assert assessment.risk == pytest.approx(8 / 9)
 
@@ -282,7 +248,7 @@ def test_combine_checks_its_arrays() -> None:
     with pytest.raises(ValueError, match="half_life_days"):
         ev.combine([0.0], evidence_customer=[0], evidence_weight=[2.0], evidence_age_days=[0.0], half_life_days=0)
     with pytest.raises(ValueError, match="half_life_days"):
-        ev.explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
+        explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
 
 
 @pytest.mark.parametrize(
@@ -291,110 +257,3 @@ def test_combine_checks_its_arrays() -> None:
 def test_history_rule_refuses_settings_that_fake_precision(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         HistoryRule(**kwargs)  # type: ignore[arg-type]
-
-
-def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
-    rng = np.random.default_rng(12)
-    n = 3_000
-    # Ages and recencies in whole days, as the refresh has them, plus a few arbitrary ones.
-    T = np.floor(rng.uniform(1, 160 * 7, n)) / 7
-    T[:50] = rng.uniform(0, 30, 50)
-    x, t_x, _ = bgnbd.simulate(PARAMS, n, T, rng)
-    t_x = np.minimum(np.floor(t_x * 7) / 7, T)
-    t_x[x == 0] = 0.0
-    log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
-    has_orders = rng.uniform(size=n) > 0.1
-    log_odds = np.where(has_orders, log_odds, math.log(_odds(ev.DEFAULT_RULE.prior_risk)))
-    from_prior |= ~has_orders
-    # Extremes print as "under 1%" and "over 99%".
-    log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
-
-    texts = ev.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
-
-    for i in range(n):
-        base = BaseFigure(
-            log_odds=float(log_odds[i]), from_prior=bool(from_prior[i]), x=int(x[i]), t_x=float(t_x[i]),
-            T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]),
-        )
-        assert texts[i] == json.dumps(ev.explain(base, [], as_of=AS_OF).to_json()), i
-    kinds = {json.loads(text)[0]["kind"] for text in texts}
-    assert kinds == {"model", "prior"}
-
-
-def test_each_evidence_line_carries_its_label() -> None:
-    assessment = ev.explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
-
-    stored = assessment.to_json()
-    assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]
-
-
-# --- stored phrases: the facts that say each line again -----------------------------------------
-
-
-def _wordings(data: object) -> set[str]:
-    """Return the wording keys named anywhere in stored lines, nested phrases included."""
-    found: set[str] = set()
-    if isinstance(data, dict):
-        if "wording" in data:
-            found.add(data["wording"])
-        data = list(data.values())
-    if isinstance(data, list):
-        for item in data:
-            found |= _wordings(item)
-    return found
-
-
-def test_every_line_stores_the_facts_that_say_its_text_again() -> None:
-    lines = stored_lines()
-
-    assert {line["kind"] for line in lines} == {kind.value for kind in LineKind}
-    assert _wordings(lines) == set(ev.Wording)
-    for line in lines:
-        words = {"template": ev.template_of(line), "values": ev.line_values(line)}  # type: ignore[arg-type]
-        assert ev.in_english(words) == line["text"], line
-
-
-def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
-    assessment = ev.explain(
-        ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK),
-        [Evidence(REASONS["MLNA"].evidence_label, 6.0, AS_OF - timedelta(days=200))],
-        as_of=AS_OF,
-    )
-
-    model, moved, result = assessment.to_json()
-    assert model["wording"] == "model"
-    assert model["values"] == {"repeat_days": 4, "last_after": 20.0, "age": 52.0, "unit": "week"}
-    assert moved["wording"] == "raises_faded"
-    assert moved["values"] == {
-        # The reason's code beside its English name, for a page to name it in its own language.
-        "label": {
-            "template": "Returned mail: %(reason)s", "values": {"reason": "Moved, left no address", "code": "MLNA"}
-        },
-        "risk_before": pytest.approx(model["risk_after"]),
-        "weight": 6.0,
-        "faded": pytest.approx(6.0 ** (0.5 ** (200 / 365))),
-        "days": 200,
-        "half_life_days": 365.0,
-    }
-    # The line's own figures fill the rest: its risk, its day, its label in English.
-    assert moved["label"] == "Returned mail: Moved, left no address"
-    assert (result["wording"], result["values"]) == ("result", {})
-    assert ev.WORDINGS[ev.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
-
-
-def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
-    lines = ev.explain(
-        _base(0.3), [ev.self_update(AS_OF), _returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
-    ).to_json()
-
-    assert lines[1]["values"]["label"] == "a note typed by hand"
-    assert lines[2]["values"]["label"] == {"wording": "self_update", "values": {}}
-    assert lines[2]["label"] == "Customer updated their own address"
-
-
-def test_risks_near_the_ends_are_words_and_the_rest_whole_percents() -> None:
-    assert [ev.format_risk(p) for p in (0.0, 0.004, 0.01, 0.425, 0.99, 0.996, 1.0)] == [
-        "0%", "under 1%", "1%", "42%", "99%", "over 99%", "100%",
-    ]
-    # Words a page translates: they keep their template.
-    assert ev.format_risk(0.004).template == "under 1%"  # type: ignore[attr-defined]

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from mailer.audit.models import AuditEntry
 from mailer.churn import bgnbd, evidence
 from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import Evidence, LineKind
+from mailer.churn.evidence import Evidence
+from mailer.churn.explanation import LineKind, explain
 from mailer.churn.service import MIN_REPEAT_CUSTOMERS, FitDidNotConverge, refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
@@ -75,7 +76,7 @@ def test_refresh_gives_the_risks_of_the_pure_functions_on_the_same_orders(sessio
         figure = evidence.base_figure(
             fit.params, int(summary.x[i]), float(summary.t_x[i]), float(summary.T[i]), unit=TimeUnit.WEEK
         )
-        expected = evidence.explain(figure, [], as_of=AS_OF).to_json()
+        expected = explain(figure, [], as_of=AS_OF).to_json()
         stored_lines = explanations[int(summary.customer_ids[i])]
         assert [line["text"] for line in stored_lines] == [line["text"] for line in expected]
         assert [line["risk_after"] for line in stored_lines] == pytest.approx(
@@ -307,7 +308,7 @@ def test_the_explanation_lists_the_base_figure_and_each_piece_of_evidence_used(s
         log_odds=float(special.logit(base_line["risk_after"])), from_prior=False, x=4,
         t_x=120 / 7, T=(AS_OF - (AS_OF - timedelta(weeks=20, days=120))).days / 7, unit=TimeUnit.WEEK,
     )
-    expected = evidence.explain(
+    expected = explain(
         figure,
         [
             Evidence("Returned mail: Unclaimed", REASONS["UNC"].churn_weight, AS_OF - timedelta(days=200)),

@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from mailer.dedupe.labelled import (
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from tests.dedupe.labelled import (
     CORRUPTIONS,
     LabelledSet,
     corrupt,
@@ -15,7 +16,6 @@ from mailer.dedupe.labelled import (
     measure,
     transliterated,
 )
-from mailer.dedupe.matching import DEFAULT_THRESHOLD
 
 F1_FLOOR = 0.95
 BLOCKING_RECALL_FLOOR = 0.98

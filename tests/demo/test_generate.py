@@ -12,13 +12,13 @@ import pytest
 from mailer.demo import data
 from mailer.demo.generate import (
     CUSTOMER_COLUMNS,
-    HONORIFIC_NAME_RATE,
     HOUSEHOLD_SHARE,
     ORDER_COLUMNS,
     generate_customers,
     generate_orders,
     write_csv,
 )
+from mailer.demo.people import HONORIFIC_NAME_RATE
 
 AS_OF = datetime.date(2026, 11, 1)
 CN_POSTCODE = re.compile(r"\d{6}")

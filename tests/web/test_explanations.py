@@ -19,7 +19,10 @@ from flask_babel import Domain
 from mailer.churn import evidence as ev
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import Evidence
-from mailer.churn.retention import RetentionRow, top_reason_words
+from mailer.churn.explanation import explain
+from mailer.churn.retention import RetentionRow
+from mailer.churn.top_reason import top_reason_words
+from mailer.churn.wording import format_factor, format_risk, in_english
 from mailer.customers.models import CustomerStatus
 from mailer.web.explanations import explanation_line, say_words, top_reason
 from returns.catalog import REASONS
@@ -75,14 +78,14 @@ def chinese(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _lines(evidence: list[Evidence], *, risk: float = 0.3) -> list[dict[str, Any]]:
     base = ev.BaseFigure(log_odds=math.log(risk / (1 - risk)), from_prior=False, x=4, t_x=20.0, T=52.0,
                          unit=TimeUnit.WEEK)
-    return ev.explain(base, evidence, as_of=AS_OF).to_json()
+    return explain(base, evidence, as_of=AS_OF).to_json()
 
 
 def _row(lines: list[dict[str, Any]], recency_days: int | None) -> RetentionRow:
     words = top_reason_words(lines, recency_days=recency_days)
     return RetentionRow(
         customer_id=1, customer_no="C1", name="王磊", status=CustomerStatus.ACTIVE, recency_days=recency_days,
-        frequency=5, monetary=Decimal("100.00"), churn_risk=lines[-1]["risk_after"], top_reason=ev.in_english(words),
+        frequency=5, monetary=Decimal("100.00"), churn_risk=lines[-1]["risk_after"], top_reason=in_english(words),
         top_reason_words=words, address_validity=None, value_at_risk_cents=8_000,
     )
 
@@ -114,13 +117,13 @@ def test_in_english_the_top_reason_is_the_csv_column(app: Flask) -> None:
 def test_a_chinese_page_says_each_line_from_the_catalog_with_the_same_figures() -> None:
     refused = Evidence(REASONS["REF"].evidence_label, 8.0, AS_OF - timedelta(days=100))
     model, returned, result = _lines([refused])
-    risks = [ev.format_risk(line["risk_after"]) for line in (model, returned)]
+    risks = [format_risk(line["risk_after"]) for line in (model, returned)]
 
     assert explanation_line(model) == (
         f"购买记录：4 个重复购买日，最近一次在首次购买后 20 周；成为客户 52 周。BG/NBD 模型估计流失风险为 {risks[0]}。"
     )
     # The reason by the catalog's Chinese name; the figures as the English prints them.
-    faded = ev.format_factor(returned["values"]["faded"])
+    faded = format_factor(returned["values"]["faded"])
     assert explanation_line(returned) == (
         f"{AS_OF - timedelta(days=100)}：退件：拒收——流失风险由 {risks[0]} 升至 {risks[1]}"
         f"（权重 ×8，100 天后衰减为 ×{faded}；半衰期 365 天）。"
@@ -132,7 +135,7 @@ def test_a_chinese_page_says_each_line_from_the_catalog_with_the_same_figures() 
 @pytest.mark.usefixtures("chinese")
 def test_a_chinese_page_says_risks_near_the_ends_and_counts_in_its_words() -> None:
     low = ev.BaseFigure(log_odds=-6.0, from_prior=False, x=1, t_x=0.5, T=61.0, unit=TimeUnit.WEEK)
-    model, result = ev.explain(low, [], as_of=AS_OF).to_json()
+    model, result = explain(low, [], as_of=AS_OF).to_json()
 
     assert model["text"].startswith("Purchase history: 1 repeat purchase day, the last one 0.5 weeks after")
     assert explanation_line(model) == (

@@ -20,8 +20,9 @@ from mailer.auth.models import Role
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
-from mailer.churn import evidence
+from mailer.churn import evidence, explanation, wording
 from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.explanation import explain
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
@@ -256,12 +257,12 @@ WHY = re.compile(r'<ol class="explanation">(.*?)</ol>', re.S)
 WHY_LINE = re.compile(r"<li>(.*?)(?: <span class=\"after\">[^<]*</span>)?</li>", re.S)
 
 
-def _explained(app: Flask) -> tuple[int, evidence.Assessment]:
+def _explained(app: Flask) -> tuple[int, explanation.Assessment]:
     """Store a customer whose churn explanation has a model base, a refused return and a self-service update."""
     base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
                                unit=TimeUnit.WEEK)
     refused = REASONS["REF"]
-    assessment = evidence.explain(
+    assessment = explain(
         base,
         [
             evidence.Evidence(refused.evidence_label, refused.churn_weight, SCORED_ON - timedelta(days=100)),
@@ -301,7 +302,7 @@ def test_the_customer_page_says_the_explanation_in_the_staff_members_language(
 def test_the_customer_page_explains_the_churn_risk_in_chinese(app: Flask, marketing: FlaskClient) -> None:
     """The sentences of a Chinese customer page, from the Chinese catalog."""
     customer_id, assessment = _explained(app)
-    base, refused, updated, result = (evidence.format_risk(line.risk_after) for line in assessment.lines)
+    base, refused, updated, result = (wording.format_risk(line.risk_after) for line in assessment.lines)
     post(marketing, "/profile", {"locale": "zh"})
 
     chinese = _why(marketing, customer_id)

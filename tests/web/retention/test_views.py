@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
-from mailer.churn import evidence
+from mailer.churn import evidence, explanation
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.retention import RETENTION_COLUMNS
 from mailer.customers.models import Customer, CustomerStatus
@@ -237,7 +237,7 @@ def _explained(app: Flask, tmp_path: Path) -> tuple[int, int]:
         for customer_id, items in stories.items():
             session.execute(
                 update(Customer).where(Customer.id == customer_id).values(
-                    churn_explanation=evidence.explain(base, items, as_of=date.today()).to_json(),
+                    churn_explanation=explanation.explain(base, items, as_of=date.today()).to_json(),
                     churn_last_ordered_on=date.today() - timedelta(weeks=20),
                 )
             )

@@ -15,15 +15,9 @@ from datetime import date
 from typing import Any, Final
 
 from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import (
-    DEFAULT_RULE,
-    BaseFigure,
-    Evidence,
-    ExplanationLine,
-    LineKind,
-    base_figure_without_orders,
-    explain,
-)
+from mailer.churn.evidence import DEFAULT_RULE, BaseFigure, Evidence, base_figure_without_orders
+from mailer.churn.explanation import ExplanationLine, LineKind, explain
+from mailer.churn.odds import log_odds_of, risk_of
 from mailer.messages import Message
 
 # The lines this module adds to a stored explanation, stored with their values like explain()'s own.
@@ -42,28 +36,13 @@ class ChurnUpdate:
     explanation: list[dict[str, Any]]
 
 
-def _log_odds(risk: float) -> float:
-    if risk <= 0:
-        return -math.inf
-    if risk >= 1:
-        return math.inf
-    return math.log(risk / (1 - risk))
-
-
-def _risk(log_odds: float) -> float:
-    if log_odds >= 0:
-        return 1.0 / (1.0 + math.exp(-log_odds))
-    odds = math.exp(log_odds)
-    return odds / (1.0 + odds)
-
-
 def _base(risk: float | None) -> BaseFigure:
     if risk is None:
         return base_figure_without_orders(unit=TimeUnit.WEEK)
     # Only the figure matters here (the stored explanation already tells where it came from, and
     # the base line ``explain`` writes is dropped): the plainest base figure, quickest to word.
     return BaseFigure(
-        log_odds=_log_odds(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK, has_orders=False
+        log_odds=log_odds_of(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK, has_orders=False
     )
 
 
@@ -110,12 +89,12 @@ def withdraw_evidence(
     other is taken back by its own shift in log-odds, so what came after it still counts.
     """
     current = risk if risk is not None else DEFAULT_RULE.prior_risk
-    if math.isinf(_log_odds(risk_after)) and current >= 1:
+    if math.isinf(log_odds_of(risk_after)) and current >= 1:
         new_risk = risk_before if risk_before is not None else DEFAULT_RULE.prior_risk
     elif 0 < current < 1:
         before = risk_before if risk_before is not None else DEFAULT_RULE.prior_risk
-        shift = _log_odds(risk_after) - _log_odds(before)
-        new_risk = _risk(_log_odds(current) - shift)
+        shift = log_odds_of(risk_after) - log_odds_of(before)
+        new_risk = risk_of(log_odds_of(current) - shift)
     else:
         new_risk = current
     line = ExplanationLine.worded(

@@ -26,14 +26,12 @@ from itertools import combinations
 import numpy as np
 from pypinyin import lazy_pinyin
 
-from mailer.addresses.normalize import chinese_name_parts, normalize_address
-from mailer.dedupe.matching import (
-    DEFAULT_THRESHOLD,
-    CustomerFields,
-    KeyTable,
-    find_pairs,
-    plan_blocks,
-)
+from mailer.addresses.normalize import normalize_address
+from mailer.customers.names import chinese_name_parts
+from mailer.dedupe.blocking import plan_blocks
+from mailer.dedupe.keys import CustomerFields, KeyTable
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from mailer.dedupe.search import find_pairs
 from mailer.demo import data
 from mailer.demo.generate import generate_customers
 

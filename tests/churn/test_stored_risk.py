@@ -6,17 +6,17 @@ from datetime import date
 
 import pytest
 
-from mailer.churn import evidence as ev
+from mailer.churn import wording
 from mailer.churn.evidence import Evidence
+from mailer.churn.stored_risk import add_evidence, withdraw_evidence
 from returns.catalog import REASONS
-from returns.churn import add_evidence, withdraw_evidence
 
 TODAY = date(2026, 6, 30)
 REFUSED = REASONS["REF"]
 
 
 def _said_again(line: dict[str, object]) -> str:
-    return ev.in_english({"template": ev.template_of(line), "values": ev.line_values(line)})  # type: ignore[arg-type]
+    return wording.in_english({"template": wording.template_of(line), "values": wording.line_values(line)})  # type: ignore[arg-type]
 
 
 def test_a_return_for_a_customer_never_scored_starts_from_the_prior_and_keeps_its_phrases() -> None:

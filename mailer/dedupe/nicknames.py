@@ -1,0 +1,62 @@
+"""Common English nicknames and short forms, and the full given name each stands for."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The full given name -> its nicknames and short forms.
+_NICKNAMES: Final[dict[str, tuple[str, ...]]] = {
+    "william": ("bill", "billy", "will", "willy", "liam"),
+    "robert": ("bob", "bobby", "rob", "robbie", "bert"),
+    "richard": ("rick", "ricky", "dick", "rich", "richie"),
+    "james": ("jim", "jimmy", "jamie"),
+    "john": ("jack", "johnny", "jon"),
+    "joseph": ("joe", "joey"),
+    "michael": ("mike", "mikey", "mick"),
+    "thomas": ("tom", "tommy"),
+    "charles": ("charlie", "chuck"),
+    "christopher": ("chris", "topher"),
+    "daniel": ("dan", "danny"),
+    "david": ("dave", "davey"),
+    "edward": ("ed", "eddie", "ted", "teddy", "ned"),
+    "elizabeth": ("liz", "lizzie", "beth", "betty", "eliza", "betsy"),
+    "jennifer": ("jen", "jenny"),
+    "katherine": ("kate", "kathy", "katie"),
+    "catherine": ("cathy", "cate"),
+    "margaret": ("maggie", "meg", "peggy", "marge"),
+    "matthew": ("matt",),
+    "anthony": ("tony",),
+    "andrew": ("andy", "drew"),
+    "steven": ("steve", "stephen"),
+    "patricia": ("pat", "patty", "trish", "tricia"),
+    "susan": ("sue", "susie", "suzy"),
+    "deborah": ("deb", "debbie", "debra"),
+    "kenneth": ("ken", "kenny"),
+    "joshua": ("josh",),
+    "benjamin": ("ben", "benny"),
+    "samuel": ("sam", "sammy"),
+    "alexander": ("alex", "xander"),
+    "nicholas": ("nick", "nicky"),
+    "timothy": ("tim", "timmy"),
+    "gregory": ("greg",),
+    "jeffrey": ("jeff", "geoffrey"),
+    "donald": ("don", "donny"),
+    "ronald": ("ron", "ronnie"),
+    "raymond": ("ray",),
+    "lawrence": ("larry",),
+    "gerald": ("jerry",),
+    "barbara": ("barb", "barbie"),
+    "rebecca": ("becky", "becca"),
+    "victoria": ("vicky", "tori"),
+    "jessica": ("jess", "jessie"),
+    "dorothy": ("dot", "dottie"),
+    "frances": ("fran",),
+    "pamela": ("pam",),
+    "cynthia": ("cindy",),
+    "sandra": ("sandy",),
+    "kimberly": ("kim",),
+    "abigail": ("abby",),
+    "nancy": ("nan",),
+}
+# Each nickname or short form -> the full given name ("bill" -> "william").
+FULL_GIVEN_NAME: Final = {nick: full for full, nicks in _NICKNAMES.items() for nick in nicks}

@@ -1,0 +1,168 @@
+"""Churn explanations: the lines explain() writes, the shared base-only texts, and the facts each line stores."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from mailer.churn import evidence as ev
+from mailer.churn import explanation, wording
+from mailer.churn.bgnbd import TimeUnit, p_alive
+from mailer.churn.evidence import BaseFigure, Evidence
+from mailer.churn.explanation import LineKind, explain
+from returns.catalog import REASONS
+from tests.churn.lines import AS_OF, PARAMS, stored_lines
+from tests.churn.simulation import simulate
+
+
+def _odds(p: float) -> float:
+    return p / (1 - p)
+
+
+def _base(risk: float = 0.3) -> BaseFigure:
+    return BaseFigure(log_odds=math.log(_odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
+
+
+def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
+    return Evidence(label=label, weight=weight, observed_on=AS_OF - timedelta(days=days_ago))
+
+
+def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_effect_and_date() -> None:
+    base = ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK)
+    evidence = [
+        _returned("Customer updated their own address", 0.25, 30),
+        _returned("Returned mail: moved, left no address", 6.0, 200),
+    ]
+
+    assessment = explain(base, evidence, as_of=AS_OF, half_life_days=365)
+
+    model_risk = 1 - p_alive(PARAMS, [4], [20.0], [52.0])[0]
+    assert assessment.base_risk == pytest.approx(model_risk)
+    assert assessment.text[0] == (
+        "Purchase history: 4 repeat purchase days, the last one 20 weeks after the first; a customer for "
+        f"52 weeks. The BG/NBD model puts the churn risk at {model_risk:.0%}."
+    )
+    # Oldest first, each with its date, direction, the risk before and after, and the faded weight.
+    moved, updated = assessment.lines[1], assessment.lines[2]
+    assert moved.observed_on == AS_OF - timedelta(days=200)
+    assert moved.text.startswith(f"{AS_OF - timedelta(days=200)}: Returned mail: moved, left no address — raises")
+    assert "weight ×6, faded to ×" in moved.text
+    assert updated.text.startswith(f"{AS_OF - timedelta(days=30)}: Customer updated their own address — lowers")
+    assert moved.risk_after > assessment.base_risk
+    assert updated.risk_after < moved.risk_after
+    assert assessment.lines[-1].kind is LineKind.RESULT
+    assert assessment.lines[-1].risk_after == assessment.risk
+    # Ready for a JSON column.
+    stored = assessment.to_json()
+    assert [line["kind"] for line in stored] == ["model", "evidence", "evidence", "result"]
+    assert stored[1]["observed_on"] == (AS_OF - timedelta(days=200)).isoformat()
+    assert stored[1]["odds_factor"] == pytest.approx(6.0 ** (0.5 ** (200 / 365)))
+
+
+def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
+    rng = np.random.default_rng(12)
+    n = 3_000
+    # Ages and recencies in whole days, as the refresh has them, plus a few arbitrary ones.
+    T = np.floor(rng.uniform(1, 160 * 7, n)) / 7
+    T[:50] = rng.uniform(0, 30, 50)
+    x, t_x, _ = simulate(PARAMS, n, T, rng)
+    t_x = np.minimum(np.floor(t_x * 7) / 7, T)
+    t_x[x == 0] = 0.0
+    log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
+    has_orders = rng.uniform(size=n) > 0.1
+    log_odds = np.where(has_orders, log_odds, math.log(_odds(ev.DEFAULT_RULE.prior_risk)))
+    from_prior |= ~has_orders
+    # Extremes print as "under 1%" and "over 99%".
+    log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
+
+    texts = explanation.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
+
+    for i in range(n):
+        base = BaseFigure(
+            log_odds=float(log_odds[i]), from_prior=bool(from_prior[i]), x=int(x[i]), t_x=float(t_x[i]),
+            T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]),
+        )
+        assert texts[i] == json.dumps(explain(base, [], as_of=AS_OF).to_json()), i
+    kinds = {json.loads(text)[0]["kind"] for text in texts}
+    assert kinds == {"model", "prior"}
+
+
+def test_each_evidence_line_carries_its_label() -> None:
+    assessment = explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
+
+    stored = assessment.to_json()
+    assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]
+
+
+# --- stored phrases: the facts that say each line again -----------------------------------------
+
+
+def _wordings(data: object) -> set[str]:
+    """Return the wording keys named anywhere in stored lines, nested phrases included."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        if "wording" in data:
+            found.add(data["wording"])
+        data = list(data.values())
+    if isinstance(data, list):
+        for item in data:
+            found |= _wordings(item)
+    return found
+
+
+def test_every_line_stores_the_facts_that_say_its_text_again() -> None:
+    lines = stored_lines()
+
+    assert {line["kind"] for line in lines} == {kind.value for kind in LineKind}
+    assert _wordings(lines) == set(wording.Wording)
+    for line in lines:
+        words = {"template": wording.template_of(line), "values": wording.line_values(line)}  # type: ignore[arg-type]
+        assert wording.in_english(words) == line["text"], line
+
+
+def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
+    assessment = explain(
+        ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK),
+        [Evidence(REASONS["MLNA"].evidence_label, 6.0, AS_OF - timedelta(days=200))],
+        as_of=AS_OF,
+    )
+
+    model, moved, result = assessment.to_json()
+    assert model["wording"] == "model"
+    assert model["values"] == {"repeat_days": 4, "last_after": 20.0, "age": 52.0, "unit": "week"}
+    assert moved["wording"] == "raises_faded"
+    assert moved["values"] == {
+        # The reason's code beside its English name, for a page to name it in its own language.
+        "label": {
+            "template": "Returned mail: %(reason)s", "values": {"reason": "Moved, left no address", "code": "MLNA"}
+        },
+        "risk_before": pytest.approx(model["risk_after"]),
+        "weight": 6.0,
+        "faded": pytest.approx(6.0 ** (0.5 ** (200 / 365))),
+        "days": 200,
+        "half_life_days": 365.0,
+    }
+    # The line's own figures fill the rest: its risk, its day, its label in English.
+    assert moved["label"] == "Returned mail: Moved, left no address"
+    assert (result["wording"], result["values"]) == ("result", {})
+    assert wording.WORDINGS[wording.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
+
+
+def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
+    lines = explain(
+        _base(0.3), [ev.self_update(AS_OF), _returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
+    ).to_json()
+
+    assert lines[1]["values"]["label"] == "a note typed by hand"
+    assert lines[2]["values"]["label"] == {"wording": "self_update", "values": {}}
+    assert lines[2]["label"] == "Customer updated their own address"
+
+
+def test_risks_near_the_ends_are_words_and_the_rest_whole_percents() -> None:
+    assert [wording.format_risk(p) for p in (0.0, 0.004, 0.01, 0.425, 0.99, 0.996, 1.0)] == [
+        "0%", "under 1%", "1%", "42%", "99%", "over 99%", "100%",
+    ]
