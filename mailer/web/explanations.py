@@ -1,6 +1,6 @@
 """Churn explanations in the page's language: the customer page's lines and the retention list's top reasons.
 
-A stored line keeps its English text and its phrase (see ``mailer.churn.evidence``): a template,
+A stored line keeps its English text and its phrase (see ``mailer.churn.wording``): a template,
 named by its wording key or stored itself, and raw values. Here the template is looked up in the
 catalog and the values are put into words the page's way, with the same figures as the English:
 risks as the explanations print them ("under 1%"), counts and durations through ngettext, return
