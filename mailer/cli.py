@@ -1,7 +1,7 @@
 """The command line, ``python -m mailer COMMAND``: a thin layer over the services the web uses.
 
-Listing the commands imports only click, Flask's CLI helpers and the small command modules; a
-command imports the services it needs, and the app is built, only when it runs. Every command
+Listing and explaining the commands imports only click and the small command modules; a command
+imports Flask and the services it needs, and the app is built, only when it runs. Every command
 writes through ``command_transaction``, the command line's one transaction boundary.
 """
 
@@ -13,11 +13,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import update_wrapper
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
-from flask.cli import ScriptInfo
 
 from mailer.version import __version__
 
@@ -41,8 +41,10 @@ COMMANDS: Mapping[str, str] = {
     "dedupe": "mailer.dedupe.cli:dedupe_cli",
     "returns": "returns.cli:returns_cli",
     "users": "mailer.auth.cli:users_cli",
-    "run": "flask.cli:run_command",
+    "run": "mailer.cli:run_command",
 }
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class UnusableInput(click.ClickException):
@@ -80,6 +82,40 @@ class ProgressBar:
         """Finish the bar's line."""
         if self.bar is not None:
             self.bar.render_finish()
+
+
+def provide_app(ctx: click.Context) -> None:
+    """Give Flask's CLI the ScriptInfo it loads the app from: mailer's app, unless a test runner gave its own."""
+    from flask.cli import ScriptInfo
+
+    if ctx.find_object(ScriptInfo) is None:
+        ctx.find_root().obj = ScriptInfo(create_app=create_cli_app)
+
+
+def with_appcontext(f: F) -> F:
+    """Run a command in the app's context, as Flask's ``with_appcontext``, importing Flask only when it runs."""
+
+    @click.pass_context
+    def run_in_app_context(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+        from flask.cli import with_appcontext as flask_with_appcontext
+
+        provide_app(ctx)
+        return ctx.invoke(flask_with_appcontext(f), *args, **kwargs)
+
+    return update_wrapper(run_in_app_context, f)  # type: ignore[return-value]
+
+
+class AppGroup(click.Group):
+    """A group whose commands run in the app's context, as Flask's ``AppGroup``, without importing Flask."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:  # type: ignore[override]
+        """Declare a command as click does; it runs in the app's context unless ``with_appcontext=False``."""
+        in_app_context = kwargs.pop("with_appcontext", True)
+
+        def decorator(f: Callable[..., Any]) -> click.Command:
+            return super(AppGroup, self).command(*args, **kwargs)(with_appcontext(f) if in_app_context else f)
+
+        return decorator
 
 
 @contextmanager
@@ -197,7 +233,7 @@ def is_missing_table(error: BaseException) -> bool:
 
 
 class MailerGroup(click.Group):
-    """mailer's command group: commands load when listed or run, the app is built when one runs.
+    """mailer's command group: each command is imported when listed or run, the app built when one runs.
 
     A command that finds no schema says to run init instead of a traceback.
     """
@@ -208,13 +244,6 @@ class MailerGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
 
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        # What Flask's with_appcontext and run load the app from; a test runner passes its own.
-        extra.setdefault("obj", ScriptInfo(create_app=create_cli_app))
-        return super().make_context(info_name, args, parent=parent, **extra)
-
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -223,6 +252,22 @@ class MailerGroup(click.Group):
                 raise
             click.echo(f"error: {NO_SCHEMA}", err=True)
             ctx.exit(2)
+
+
+@click.command(
+    "run",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.pass_context
+def run_command(ctx: click.Context) -> None:
+    """Run a development server."""
+    # Flask's own run, with every option and its --help, loaded only when it is asked for.
+    from flask.cli import run_command as flask_run_command
+
+    provide_app(ctx)
+    with flask_run_command.make_context(ctx.info_name, ctx.args, parent=ctx.parent) as run_context:
+        flask_run_command.invoke(run_context)
 
 
 @click.group(

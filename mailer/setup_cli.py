@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
-from mailer.cli import ProgressBar, cli_actor, command_transaction
+from mailer.cli import ProgressBar, cli_actor, command_transaction, with_appcontext
 
 if TYPE_CHECKING:
     from mailer.auth.service import AdminAccount
@@ -98,6 +96,8 @@ def init_command(admin_email: str, admin_password: str | None) -> None:
 @admin_password_option
 def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
     """Set up the database, load generated customers in China and the US with orders, and render demo batches."""
+    from flask import current_app
+
     from mailer.churn.service import refresh_churn
     from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
     from mailer.demo.generate import generate_customers, generate_orders, write_csv

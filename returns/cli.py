@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
-from mailer.cli import cli_actor, command_transaction, run_import
+from mailer.cli import AppGroup, cli_actor, command_transaction, run_import
 
 
 def _window_days() -> int:
+    from flask import current_app
+
     from returns.service import DEFAULT_SOFT_RETURN_WINDOW_DAYS
 
     return int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS))

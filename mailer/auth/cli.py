@@ -5,9 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import cli_actor, command_transaction
+from mailer.cli import AppGroup, cli_actor, command_transaction
 
 # The values of mailer.auth.models.Role, written here so that --help needs no model (a test keeps
 # them equal).

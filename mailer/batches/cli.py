@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
-from mailer.cli import cli_actor, command_transaction
+from mailer.cli import AppGroup, cli_actor, command_transaction
 
 if TYPE_CHECKING:
     from mailer.batches.rendering import LayoutRefused, RenderSettings
@@ -162,6 +160,8 @@ def _finish(batch_id: int, out_dir: Path) -> None:
 
 def render_settings(out_dir: Path) -> RenderSettings:
     """Return the render settings of the current app for an output folder."""
+    from flask import current_app
+
     from mailer.batches.rendering import RenderSettings
 
     return RenderSettings(

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
+from mailer.cli import AppGroup, ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
 
 if TYPE_CHECKING:
     from mailer.churn.retention import RetentionRow

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import run_import
+from mailer.cli import AppGroup, run_import
 
 
 @click.group("customers", cls=AppGroup)

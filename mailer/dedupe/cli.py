@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import click
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
 
-from mailer.cli import ProgressBar, cli_actor, command_transaction, output_file
+from mailer.cli import AppGroup, ProgressBar, cli_actor, command_transaction, output_file
 
 if TYPE_CHECKING:
     from mailer.dedupe.service import DuplicateSearch
@@ -42,12 +40,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 @out_option
 @json_option
 @click.pass_context
-@with_appcontext
 def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: bool) -> None:
     """Find likely duplicate customers (the same as `dedupe find`), merge them, undo merges,
     mark pairs as not duplicates."""
+    # Only a search without a subcommand needs the app: `dedupe CMD --help` builds none.
     if ctx.invoked_subcommand is None:
-        _find(threshold=threshold, out=out, as_json=as_json)
+        ctx.invoke(find_command, threshold=threshold, out=out, as_json=as_json)
 
 
 @dedupe_cli.command("find")
@@ -176,6 +174,8 @@ def auto_command(min_score: float | None, dry_run: bool, as_json: bool) -> None:
     Nothing is merged unless a line is configured. Each merge is audited as automatic and can be
     undone. Exit status: 0 done, 2 no usable auto-merge line.
     """
+    from flask import current_app
+
     from mailer.dedupe.service import MergeError, auto_merge
 
     line = min_score if min_score is not None else current_app.config.get("DEDUPE_AUTO_MERGE_SCORE")

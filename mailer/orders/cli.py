@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import run_import
+from mailer.cli import AppGroup, run_import
 
 
 @click.group("orders", cls=AppGroup)
