@@ -218,7 +218,7 @@ def create_cli_app() -> Flask:
 def is_missing_table(error: BaseException) -> bool:
     """Tell whether a database error says a table does not exist, as before ``init`` built the schema."""
     if "sqlalchemy.exc" not in sys.modules:
-        # Nothing has touched a database: the error cannot be one of its.
+        # Nothing has touched a database, so this is no database error.
         return False
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
