@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from mailer.settings import INSTANCE_PATH, PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["PROJECT_ROOT", "create_app"]
 
@@ -17,6 +18,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Writes no file and creates no folder: ``python -m mailer init`` makes the instance folder's
     database and secret key.
     """
+    # Imported here: the command line lists and explains its commands without loading Flask.
+    from flask import Flask
+
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), template_folder=str(PROJECT_ROOT / "templates"))
     app.config.update(Settings.from_environment(instance_path=app.instance_path).as_config())
     if config:

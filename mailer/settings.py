@@ -15,9 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from limits import parse_many
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -185,6 +182,9 @@ class _Environment:
         raise SettingsError(f"{name}={raw!r} is neither on (1) nor off (0)")
 
     def rate_limit(self, name: str, default: str) -> str:
+        # Imported where used: the command line lists its commands without these libraries.
+        from limits import parse_many
+
         raw = self._raw(name) or default
         try:
             parse_many(raw)
@@ -201,6 +201,9 @@ class _Environment:
         return raw
 
     def database_url(self, name: str, default: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         raw = self._raw(name) or default
         try:
             make_url(raw)

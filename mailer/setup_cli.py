@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
-from mailer.auth.models import Role
-from mailer.auth.service import AdminAccount, UserError, ensure_admin
-from mailer.batches.jobs import render_settings
-from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
-from mailer.batches.selection import BatchFilters, create_batch
-from mailer.churn.service import refresh_churn
-from mailer.cli import ProgressBar, cli_actor
-from mailer.customers.importing import import_customers
-from mailer.db import db
-from mailer.imports import ImportReport
-from mailer.orders.importing import import_orders
-from mailer.schema import upgrade_schema
-from mailer.settings import SECRET_KEY_FILE, create_secret_key_file
+from mailer.cli import ProgressBar, cli_actor, command_transaction, with_appcontext
+
+if TYPE_CHECKING:
+    from mailer.auth.service import AdminAccount
 
 ADMIN_EMAIL = "admin@example.com"
 
 
 def _ensure_secret_key() -> None:
     """Create the instance folder's secret key file unless a key is set or kept; use it from now on."""
+    from flask import current_app
+
+    from mailer.settings import SECRET_KEY_FILE, create_secret_key_file
+
     if current_app.config.get("SECRET_KEY"):
         return
     current_app.config["SECRET_KEY"] = create_secret_key_file(current_app.instance_path)
@@ -37,23 +30,25 @@ def _ensure_secret_key() -> None:
 
 
 def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> None:
+    from mailer.auth.service import UserError, ensure_admin
+    from mailer.db import db
+    from mailer.schema import upgrade_schema
+
     _ensure_secret_key()
+
+    # Alembic runs the migrations in a transaction of its own on this connection.
     with db.engine.begin() as connection:
         upgrade_schema(connection)
-    session = db.session
-    try:
+    with command_transaction(refused=UserError, exit_code=2) as session:
         account = ensure_admin(session, email=admin_email, password=admin_password, actor=cli_actor())
-    except UserError as exc:
-        session.rollback()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    session.commit()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(_admin_login_line(account, given=admin_password is not None))
 
 
 def _admin_login_line(account: AdminAccount, *, given: bool) -> str:
     """Say how to log in; a given password is never printed back."""
+    from mailer.auth.models import Role
+
     user = account.user
     if not account.created:
         role = "" if user.role is Role.ADMIN else f", role {user.role.value}"
@@ -75,19 +70,25 @@ admin_password_option = click.option(
 
 
 def _render_demo_batches(folder: Path) -> None:
-    session = db.session
+    from mailer.batches.jobs import render_settings
+    from mailer.batches.rendering import finish_render, prepare_render, render_files_locally
+    from mailer.batches.selection import BatchFilters, create_batch
+
     for profile in ("cn-dl", "us-10"):
-        batch = create_batch(
-            session, campaign_name="Demo catalog", profile=profile, filters=BatchFilters(), actor=cli_actor()
-        )
-        session.commit()
+        with command_transaction() as session:
+            batch = create_batch(
+                session, campaign_name="Demo catalog", profile=profile, filters=BatchFilters(), actor=cli_actor()
+            )
         out = folder / f"batch-{batch.id}-{profile}"
         settings = render_settings(out)
-        pending = prepare_render(session, batch_id=batch.id, settings=settings, hold_unfit=True, actor=cli_actor())
-        session.commit()
+        # The worker processes read the plan through their own connections: it is committed first.
+        with command_transaction() as session:
+            pending = prepare_render(
+                session, batch_id=batch.id, settings=settings, hold_unfit=True, actor=cli_actor()
+            )
         render_files_locally(settings, [f.id for f in pending], workers=os.cpu_count() or 1)
-        manifest = finish_render(session, batch_id=batch.id, out_dir=out)
-        session.commit()
+        with command_transaction() as session:
+            manifest = finish_render(session, batch_id=batch.id, out_dir=out)
         click.echo(f"Demo batch {batch.id} ({profile}, {batch.piece_count} pieces) rendered to {manifest.parent}")
 
 
@@ -109,9 +110,12 @@ def init_command(admin_email: str, admin_password: str | None) -> None:
 @admin_password_option
 def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
     """Set up the database, load generated customers in China and the US with orders, and render demo batches."""
-    from mailer.customers.importing import CUSTOMER_COLUMNS
+    from flask import current_app
+
+    from mailer.churn.service import refresh_churn
+    from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
     from mailer.demo.generate import generate_customers, generate_orders, write_csv
-    from mailer.orders.importing import ORDER_COLUMNS
+    from mailer.orders.importing import ORDER_COLUMNS, import_orders
 
     _migrate_and_ensure_admin(admin_email, admin_password)
     folder = Path(current_app.instance_path) / "demo"
@@ -125,22 +129,23 @@ def demo_command(customer_count: int, seed: int, admin_email: str, admin_passwor
         orders_file,
         columns=ORDER_COLUMNS,
     )
-    session = db.session
-    for service, path, label in (
-        (import_customers, customers_file, "Importing demo customers"),
-        (import_orders, orders_file, "Importing demo orders"),
-    ):
-        bar = ProgressBar(label)
-        report: ImportReport = service(session, path=path, actor=cli_actor(), progress=bar)
-        bar.close()
-        click.echo(
-            f"{path.name}: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
-        )
-    session.commit()
+    # Each step is stored before the next begins: the customers and orders, their churn scores,
+    # then each demo batch.
+    with command_transaction() as session:
+        for service, path, label in (
+            (import_customers, customers_file, "Importing demo customers"),
+            (import_orders, orders_file, "Importing demo orders"),
+        ):
+            bar = ProgressBar(label)
+            report = service(session, path=path, actor=cli_actor(), progress=bar)
+            bar.close()
+            click.echo(
+                f"{path.name}: {report.created} created, {report.updated} updated, "
+                f"{report.unchanged} unchanged, {len(report.rejected)} rejected"
+            )
     click.echo(f"Demo data loaded from {folder}.")
-    report = refresh_churn(session, as_of=date.today(), actor=cli_actor())
-    session.commit()
-    click.echo(f"Churn risk scored for {report.scored} customers ({report.from_prior} from the stated prior).")
+    with command_transaction() as session:
+        churn = refresh_churn(session, as_of=date.today(), actor=cli_actor())
+    click.echo(f"Churn risk scored for {churn.scored} customers ({churn.from_prior} from the stated prior).")
     _render_demo_batches(folder / "batches")
     click.echo(f"Look a customer up: python -m mailer customers show {customers[0]['customer_no']}")

@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
-from mailer.addresses.models import ChangeSource
-from mailer.cli import cli_actor, run_import
-from mailer.db import db
-from returns.catalog import REASONS
-from returns.importing import import_returns
-from returns.models import ReturnSource
-from returns.service import (
-    DEFAULT_SOFT_RETURN_WINDOW_DAYS,
-    ReturnError,
-    clear_flag,
-    confirm_address,
-    current_address_id,
-    parse_returned_at,
-    record_return,
-)
+from mailer.cli import AppGroup, cli_actor, command_transaction, run_import
 
 
 def _window_days() -> int:
+    from flask import current_app
+
+    from returns.service import DEFAULT_SOFT_RETURN_WINDOW_DAYS
+
     return int(current_app.config.get("SOFT_RETURN_WINDOW_DAYS", DEFAULT_SOFT_RETURN_WINDOW_DAYS))
-
-
-def _fail(message: str) -> None:
-    db.session.rollback()
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 @click.group("returns", cls=AppGroup)
@@ -62,6 +43,8 @@ def import_command(path: Path, as_json: bool) -> None:
     Exit codes: 0 every row applied; 1 some rows rejected; 2 the file cannot
     be used (nothing stored).
     """
+    from returns.importing import import_returns
+
     service = functools.partial(import_returns, window_days=_window_days())
     run_import(service, path, label="Importing returns", as_json=as_json)
 
@@ -77,17 +60,15 @@ def log_command(
     piece_code: str, reason: str, returned_at: str | None, keep_address: bool, note: str | None, as_json: bool
 ) -> None:
     """Record one returned piece by hand (REASON: our code, USPS letter or Chinese label)."""
-    session = db.session
-    try:
+    from returns.models import ReturnSource
+    from returns.service import ReturnError, parse_returned_at, record_return
+
+    with command_transaction(refused=ReturnError, exit_code=1) as session:
         outcome = record_return(
             session, piece_code=piece_code, reason=reason, source=ReturnSource.STAFF, actor=cli_actor(),
             returned_at=parse_returned_at(returned_at) if returned_at else None, change_address=not keep_address,
             note=note, window_days=_window_days(),
         )
-    except ReturnError as exc:
-        _fail(str(exc))
-        return
-    session.commit()
     click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False) if as_json else outcome.message)
 
 
@@ -96,15 +77,12 @@ def log_command(
 @click.option("--note", required=True, help="Why the flag is wrong (kept in the history).")
 def clear_command(customer_no: str, note: str) -> None:
     """Clear a wrong suspect/undeliverable flag on a customer's current address."""
-    session = db.session
-    try:
+    from returns.service import ReturnError, clear_flag, current_address_id
+
+    with command_transaction(refused=ReturnError, exit_code=1) as session:
         change = clear_flag(
             session, address_id=current_address_id(session, customer_no=customer_no), note=note, actor=cli_actor()
         )
-    except ReturnError as exc:
-        _fail(str(exc))
-        return
-    session.commit()
     click.echo(f"{customer_no}: address {change.previous.value} → {change.validity.value}")
 
 
@@ -114,22 +92,22 @@ def clear_command(customer_no: str, note: str) -> None:
               help="Who confirmed: the customer, a delivered order, or staff.")
 def confirm_command(customer_no: str, via: str) -> None:
     """Mark a customer's current address deliverable."""
-    session = db.session
-    try:
+    from mailer.addresses.models import ChangeSource
+    from returns.service import ReturnError, confirm_address, current_address_id
+
+    with command_transaction(refused=ReturnError, exit_code=1) as session:
         change = confirm_address(
             session, address_id=current_address_id(session, customer_no=customer_no), via=ChangeSource(via),
             actor=cli_actor(),
         )
-    except ReturnError as exc:
-        _fail(str(exc))
-        return
-    session.commit()
     click.echo(f"{customer_no}: address {change.previous.value} → {change.validity.value}")
 
 
 @returns_cli.command("reasons")
 def reasons_command() -> None:
     """List the return reasons: code, USPS letters, labels and effects."""
+    from returns.catalog import REASONS
+
     for reason in REASONS.values():
         usps = "/".join(reason.usps_codes) or "-"
         click.echo(

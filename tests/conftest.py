@@ -6,8 +6,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -15,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import create_app
+from mailer.cli import cli as mailer_cli
 from mailer.db import db, make_engine
 from mailer.schema import upgrade_schema
 
@@ -110,7 +113,15 @@ def session(app: Flask) -> Iterator[Session]:
         yield db.session
 
 
+class MailerCliRunner(FlaskCliRunner):
+    """A runner for the group ``python -m mailer`` runs, on the test's app."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Result:
+        """Invoke mailer's command line, or the command given, with the test's app."""
+        return super().invoke(cli or mailer_cli, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
-    """Return a runner for the app's commands."""
-    return app.test_cli_runner()
+    """Return a runner for mailer's command line."""
+    return MailerCliRunner(app)

@@ -5,14 +5,16 @@ every piece's layout and plans the files, then queues one ``render_file`` job pe
 last job (``finish_batch_render``) that waits on all of them and writes the manifest. Every job
 opens its own database connection from its RenderSettings, so workers may run on any machine
 that reaches the database and the shared output folder. Why a render stopped (pieces that do
-not fit, a failed job) is written on the batch, where its page shows it.
+not fit, a failed job) is written on the batch, where its page shows it. Each job's database work
+runs in ``job_transaction``, the jobs' one transaction boundary.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,7 +23,7 @@ from flask import current_app
 from redis import Redis
 from rq import Callback, Queue, get_current_job
 from rq.job import Job, JobStatus
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session
 
 from mailer.batches.rendering import (
     DEFAULT_PIECES_PER_FILE,
@@ -44,6 +46,17 @@ FILE_TIMEOUT = 3600
 FINISH_TIMEOUT = 3600
 # Layout problems written on the batch; the rest are counted.
 PROBLEMS_SHOWN = 20
+
+
+@contextmanager
+def job_transaction(database_url: str) -> Iterator[Session]:
+    """Run a job's database work in one transaction on a connection of its own: commit, or roll back on error."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
 
 
 def render_queue() -> Queue:
@@ -131,25 +144,20 @@ def prepare_batch_render(
     if job is None:
         raise RuntimeError("prepare_batch_render runs as an RQ job")
     settings = settings.resolved()
-    engine = make_engine(settings.database_url)
     try:
-        with sessionmaker(engine)() as session:
-            try:
-                pending = prepare_render(
-                    session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
-                    hold_unfit=hold_unfit, actor=actor,
-                )
-            except LayoutRefused as exc:
-                session.rollback()
-                record_render_failure(session, batch_id=batch_id, message=_refusal_text(exc))
-                session.commit()
-                logger.info("render of batch %s refused: %s", batch_id, exc)
-                return 0
+        # File jobs read the plan through their own connections: it is committed before they are queued.
+        with job_transaction(settings.database_url) as session:
+            pending = prepare_render(
+                session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
+                hold_unfit=hold_unfit, actor=actor,
+            )
             files = {f.id: f.file_name for f in pending}
-            # File jobs read the plan through their own connections: commit it first.
-            session.commit()
-    finally:
-        engine.dispose()
+    except LayoutRefused as exc:
+        # Nothing was planned; why is written on the batch, where its page shows it.
+        with job_transaction(settings.database_url) as session:
+            record_render_failure(session, batch_id=batch_id, message=_refusal_text(exc))
+        logger.info("render of batch %s refused: %s", batch_id, exc)
+        return 0
     # The file jobs and the manifest job go to the queue this job came from.
     queue = Queue(job.origin, connection=job.connection)
     file_jobs = enqueue_file_jobs(queue, settings, batch_id=batch_id, files=files)
@@ -194,12 +202,8 @@ def _labelled(batch_id: int, step: str) -> dict[str, Any]:
 def finish_batch_render(settings: RenderSettings, batch_id: int) -> str:
     """Write the manifest of a batch whose files are all rendered, and freeze it; return its path."""
     settings = settings.resolved()
-    engine = make_engine(settings.database_url)
-    try:
-        with sessionmaker(engine)() as session, session.begin():
-            manifest = finish_render(session, batch_id=batch_id, out_dir=Path(settings.out_dir))
-    finally:
-        engine.dispose()
+    with job_transaction(settings.database_url) as session:
+        manifest = finish_render(session, batch_id=batch_id, out_dir=Path(settings.out_dir))
     logger.info("batch %s rendered", batch_id)
     return str(manifest)
 
@@ -215,12 +219,8 @@ def record_job_failure(
     batch_id = job.meta["batch_id"]
     settings: RenderSettings = job.args[0].resolved()
     message = f"{job.meta.get('step', job.func_name)} failed: {exc_type.__name__}: {exc_value}"
-    engine = make_engine(settings.database_url)
-    try:
-        with sessionmaker(engine)() as session, session.begin():
-            record_render_failure(session, batch_id=batch_id, message=message)
-    finally:
-        engine.dispose()
+    with job_transaction(settings.database_url) as session:
+        record_render_failure(session, batch_id=batch_id, message=message)
     logger.warning("render of batch %s stopped: job %s failed (%s)", batch_id, job.id, exc_type.__name__)
 
 

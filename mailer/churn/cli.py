@@ -7,19 +7,21 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask.cli import AppGroup
 
-from mailer.churn import bgnbd
-from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS
-from mailer.churn.orders_file import OrdersFileError, read_orders_csv
-from mailer.churn.retention import RetentionFilters, RetentionRow, export_retention_csv, retention_list
-from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS, FitDidNotConverge, RefreshReport, refresh_churn
-from mailer.churn.wording import format_risk
-from mailer.cli import ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
-from mailer.db import db
+from mailer.cli import AppGroup, ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
+
+if TYPE_CHECKING:
+    from mailer.churn.retention import RetentionRow
+    from mailer.churn.service import RefreshReport
+
+# What --help shows, written here so that it needs neither numpy nor scipy (a test keeps them equal
+# to mailer.churn.bgnbd.TimeUnit and mailer.churn.evidence.DEFAULT_HALF_LIFE_DAYS).
+TIME_UNITS = ("day", "week")
+DEFAULT_TIME_UNIT = "week"
+DEFAULT_HALF_LIFE_DAYS = 365.0
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -34,8 +36,8 @@ class FiniteFloatRange(click.FloatRange):
 
 unit_option = click.option(
     "--unit",
-    type=click.Choice([unit.value for unit in TimeUnit]),
-    default=TimeUnit.WEEK.value,
+    type=click.Choice(TIME_UNITS),
+    default=DEFAULT_TIME_UNIT,
     show_default=True,
     help="Time unit for recency, age and alpha.",
 )
@@ -80,6 +82,10 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
     Exit codes: 0 fitted; 1 the optimizer did not converge; 2 the file or
     its data cannot be used.
     """
+    from mailer.churn import bgnbd
+    from mailer.churn.bgnbd import TimeUnit
+    from mailer.churn.orders_file import OrdersFileError, read_orders_csv
+
     time_unit = TimeUnit(unit)
     as_of_day = as_of.date()
     try:
@@ -158,6 +164,9 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
 
     Exit codes: 0 scored; 1 the fit did not converge (nothing written).
     """
+    from mailer.churn.bgnbd import TimeUnit
+    from mailer.churn.service import FitDidNotConverge, refresh_churn
+
     bar = ProgressBar("Refreshing churn risk")
     with command_transaction(refused=FitDidNotConverge, exit_code=1, outcome="nothing was written", bar=bar) as session:
         report = refresh_churn(
@@ -176,6 +185,8 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
 
 
 def _refresh_summary(report: RefreshReport) -> list[str]:
+    from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS
+
     lines = [
         f"Scored {report.scored:,} customers as of {report.as_of}: {report.from_model:,} by the model, "
         f"{report.from_prior:,} on the stated prior (too little history), {report.without_orders:,} without orders."
@@ -244,6 +255,9 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     Deceased and merged customers are never listed. Customers not scored
     yet are not listed: run `churn refresh` first.
     """
+    from mailer.churn.retention import RetentionFilters, export_retention_csv, retention_list
+    from mailer.db import db
+
     session = db.session
     if csv_path is None:
         rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
@@ -264,6 +278,8 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
 
 
 def _print_rows(rows: Iterable[RetentionRow]) -> int:
+    from mailer.churn.wording import format_risk
+
     header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'risk':>9}  " + (
         f"{'validity':<13} {'status':<11} top_reason"
     )

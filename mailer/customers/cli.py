@@ -7,12 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import run_import
-from mailer.customers.importing import import_customers
-from mailer.customers.service import customer_summary
-from mailer.db import db
+from mailer.cli import AppGroup, run_import
 
 
 @click.group("customers", cls=AppGroup)
@@ -33,6 +29,8 @@ def import_command(file: Path, as_json: bool) -> None:
     superseded. Bad rows go to FILE's .rejects.csv with row number and reason. Exit status: 0 all
     rows stored, 1 some rejected, 2 the file cannot be used (nothing stored).
     """
+    from mailer.customers.importing import import_customers
+
     run_import(import_customers, file, label="Importing customers", as_json=as_json)
 
 
@@ -41,6 +39,9 @@ def import_command(file: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the customer as a JSON object.")
 def show_command(customer_no: str, as_json: bool) -> None:
     """Show a customer with their current address, validity and churn risk."""
+    from mailer.customers.service import customer_summary
+    from mailer.db import db
+
     summary = customer_summary(db.session, customer_no=customer_no)
     if summary is None:
         click.echo(f"error: no customer {customer_no}", err=True)

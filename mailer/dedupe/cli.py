@@ -8,30 +8,19 @@ import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
-from flask import current_app
-from flask.cli import AppGroup, with_appcontext
 
-from mailer.cli import ProgressBar, cli_actor, command_transaction, output_file
-from mailer.db import db
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.service import (
-    AUTO_MERGE_FLOOR,
-    DuplicateSearch,
-    MergeError,
-    auto_merge,
-    dismiss_pair,
-    find_duplicates,
-    list_dismissed,
-    list_merges,
-    merge_customers,
-    pair_score,
-    restore_pair,
-    undo_merge,
-)
+from mailer.cli import AppGroup, ProgressBar, cli_actor, command_transaction, output_file
 
+if TYPE_CHECKING:
+    from mailer.dedupe.service import DuplicateSearch
+
+# What --help shows, written here so that it needs neither rapidfuzz nor pypinyin (a test keeps
+# them equal to mailer.dedupe.scoring.DEFAULT_THRESHOLD and mailer.dedupe.service.AUTO_MERGE_FLOOR).
+DEFAULT_THRESHOLD = 88.0
+AUTO_MERGE_FLOOR = 95.0
 PAIR_COLUMNS = ("customer_no_a", "customer_no_b", "score", "name_score", "address_score")
 AUTO_MERGE_ENV = "MAILER_DEDUPE_AUTO_MERGE_SCORE"
 
@@ -51,12 +40,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 @out_option
 @json_option
 @click.pass_context
-@with_appcontext
 def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: bool) -> None:
-    """Find likely duplicate customers (the same as ``dedupe find``), merge them, undo merges,
+    """Find likely duplicate customers (the same as `dedupe find`), merge them, undo merges,
     mark pairs as not duplicates."""
+    # Only a search without a subcommand needs the app: `dedupe CMD --help` builds none.
     if ctx.invoked_subcommand is None:
-        _find(threshold=threshold, out=out, as_json=as_json)
+        ctx.invoke(find_command, threshold=threshold, out=out, as_json=as_json)
 
 
 @dedupe_cli.command("find")
@@ -75,14 +64,15 @@ def find_command(threshold: float, out: Path | None, as_json: bool) -> None:
 
 
 def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
+    from mailer.dedupe.service import find_duplicates
+
     # Opened before the search, as a shell redirection would be: a path that cannot be written
     # is refused (exit 2) at once, not after minutes of comparing.
     with output_file(out) if out is not None else nullcontext() as handle:
         bar = ProgressBar("Comparing customers")
-        search = find_duplicates(db.session, threshold=threshold, progress=bar)
-        bar.close()
         # Reading only: nothing to commit.
-        db.session.rollback()
+        with command_transaction(bar=bar, commit=False) as session:
+            search = find_duplicates(session, threshold=threshold, progress=bar)
         if handle is not None:
             _write_pairs(handle, search)
     if as_json:
@@ -136,8 +126,10 @@ def merge_command(survivor_no: str, merged_no: str, as_json: bool) -> None:
 
     The survivor gets the other's orders, address history, mail pieces and returns and keeps
     its own current address; MERGED_NO is marked merged and never mailed again. Undo with
-    ``dedupe undo MERGE_ID``. Exit status: 0 merged, 1 not merged (the reason is printed).
+    `dedupe undo MERGE_ID`. Exit status: 0 merged, 1 not merged (the reason is printed).
     """
+    from mailer.dedupe.service import MergeError, merge_customers, pair_score
+
     with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was merged") as session:
         scored = pair_score(session, first_no=survivor_no, second_no=merged_no)
         merge = merge_customers(
@@ -161,6 +153,8 @@ def undo_command(merge_id: int) -> None:
 
     Exit status: 0 undone, 1 not undone (the reason is printed).
     """
+    from mailer.dedupe.service import MergeError, undo_merge
+
     with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
         merge = undo_merge(session, merge_id=merge_id, actor=cli_actor())
     click.echo(f"merge {merge.id} undone")
@@ -180,6 +174,10 @@ def auto_command(min_score: float | None, dry_run: bool, as_json: bool) -> None:
     Nothing is merged unless a line is configured. Each merge is audited as automatic and can be
     undone. Exit status: 0 done, 2 no usable auto-merge line.
     """
+    from flask import current_app
+
+    from mailer.dedupe.service import MergeError, auto_merge
+
     line = min_score if min_score is not None else current_app.config.get("DEDUPE_AUTO_MERGE_SCORE")
     if line is None:
         click.echo(
@@ -188,23 +186,11 @@ def auto_command(min_score: float | None, dry_run: bool, as_json: bool) -> None:
             err=True,
         )
         sys.exit(2)
-    session = db.session
     bar = ProgressBar("Comparing customers")
-    try:
+    with command_transaction(
+        refused=MergeError, exit_code=2, outcome="nothing was merged", bar=bar, commit=not dry_run
+    ) as session:
         done = auto_merge(session, min_score=float(line), actor=cli_actor(), dry_run=dry_run, progress=bar)
-    except MergeError as exc:
-        session.rollback()
-        bar.close()
-        click.echo(f"error: {exc}; nothing was merged", err=True)
-        sys.exit(2)
-    except BaseException:
-        session.rollback()
-        raise
-    bar.close()
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
     if as_json:
         click.echo(json.dumps({
             "min_score": float(line), "dry_run": dry_run,
@@ -222,7 +208,10 @@ def auto_command(min_score: float | None, dry_run: bool, as_json: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the merges as a JSON array.")
 def merges_command(limit: int, as_json: bool) -> None:
-    """List the latest merges, newest first, with the id ``dedupe undo`` takes."""
+    """List the latest merges, newest first, with the id `dedupe undo` takes."""
+    from mailer.db import db
+    from mailer.dedupe.service import list_merges
+
     rows = list_merges(db.session, limit=limit)
     entries = [
         {"merge_id": merge.id, "survivor": survivor_no, "merged": merged_no, "score": merge.score,
@@ -250,9 +239,11 @@ def merges_command(limit: int, as_json: bool) -> None:
 def dismiss_command(first_no: str, second_no: str, note: str | None) -> None:
     """Mark customers FIRST_NO and SECOND_NO as different people: never offered or merged as duplicates.
 
-    Undo with ``dedupe restore``. Exit status: 0 marked (or marked already), 1 not marked (the
+    Undo with `dedupe restore`. Exit status: 0 marked (or marked already), 1 not marked (the
     reason is printed).
     """
+    from mailer.dedupe.service import MergeError, dismiss_pair
+
     with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
         _, created = dismiss_pair(session, first_no=first_no, second_no=second_no, actor=cli_actor(), note=note)
     state = "marked" if created else "already marked"
@@ -267,6 +258,8 @@ def restore_command(first_no: str, second_no: str) -> None:
 
     Exit status: 0 taken back, 1 not changed (the reason is printed).
     """
+    from mailer.dedupe.service import MergeError, restore_pair
+
     with command_transaction(refused=MergeError, exit_code=1, outcome="nothing was changed") as session:
         restore_pair(session, first_no=first_no, second_no=second_no, actor=cli_actor())
     click.echo(f"customers {first_no} and {second_no} may be offered as duplicates again")
@@ -277,6 +270,9 @@ def restore_command(first_no: str, second_no: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the pairs as a JSON array.")
 def dismissed_command(limit: int, as_json: bool) -> None:
     """List the latest pairs marked as not duplicates, newest first."""
+    from mailer.db import db
+    from mailer.dedupe.service import list_dismissed
+
     entries = [
         {"customer_no_a": first_no, "customer_no_b": second_no, "actor": dismissed.actor,
          "dismissed_at": dismissed.dismissed_at.isoformat(), "note": dismissed.note}

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-from mailer.cli import run_import
-from mailer.orders.importing import import_orders
+from mailer.cli import AppGroup, run_import
 
 
 @click.group("orders", cls=AppGroup)
@@ -26,4 +24,6 @@ def import_command(file: Path, as_json: bool) -> None:
     and reason; an order already stored (same customer, date and amount) is counted as unchanged.
     Exit status: 0 all rows stored, 1 some rejected, 2 the file cannot be used (nothing stored).
     """
+    from mailer.orders.importing import import_orders
+
     run_import(import_orders, file, label="Importing orders", as_json=as_json)
