@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-from mailer import PROJECT_ROOT
+from mailer.settings import PROJECT_ROOT
 
 
 def alembic_config(*, connection: Connection | None = None, database_url: str | None = None) -> Config:
