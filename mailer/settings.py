@@ -65,6 +65,11 @@ class Settings:
     mailroom_key_wait_ms: int
     ratelimit_storage_uri: str
     sqlalchemy_echo: bool
+    # What `init` and `demo` create the admin with, unless their options say otherwise.
+    admin_email: str
+    admin_password: str | None
+    # The score at or above which `dedupe auto` merges; None: nothing merges automatically.
+    dedupe_auto_merge_score: float | None
 
     @classmethod
     def from_environment(
@@ -109,6 +114,9 @@ class Settings:
             # One process's memory; redis://... shares the login limits' counts between workers.
             ratelimit_storage_uri=env.text("RATELIMIT_STORAGE_URI", "memory://"),
             sqlalchemy_echo=env.flag("SQLALCHEMY_ECHO"),
+            admin_email=env.text("MAILER_ADMIN_EMAIL", None) or "admin@example.com",
+            admin_password=env.text("MAILER_ADMIN_PASSWORD", None),
+            dedupe_auto_merge_score=env.score("MAILER_DEDUPE_AUTO_MERGE_SCORE"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -132,6 +140,9 @@ class Settings:
             "MAILROOM_KEY_WAIT_MS": self.mailroom_key_wait_ms,
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
             "SQLALCHEMY_ECHO": self.sqlalchemy_echo,
+            "ADMIN_EMAIL": self.admin_email,
+            "ADMIN_PASSWORD": self.admin_password,
+            "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
         }
 
 
@@ -171,6 +182,18 @@ class _Environment:
             raise SettingsError(f"{name}={raw!r} is not a number") from None
         if not value > 0 or value == float("inf"):
             raise SettingsError(f"{name}={raw!r} must be a number above 0")
+        return value
+
+    def score(self, name: str) -> float | None:
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} is not a number") from None
+        if not 0 <= value <= 100:
+            raise SettingsError(f"{name}={raw!r} is out of range: give a score from 0 to 100")
         return value
 
     def flag(self, name: str) -> bool:

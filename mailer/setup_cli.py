@@ -29,11 +29,17 @@ def _ensure_secret_key() -> None:
     click.echo(f"Secret key kept in {Path(current_app.instance_path) / SECRET_KEY_FILE} (readable by you only)")
 
 
-def _migrate_and_ensure_admin(admin_email: str, admin_password: str | None) -> None:
+def _migrate_and_ensure_admin(admin_email: str | None, admin_password: str | None) -> None:
+    from flask import current_app
+
     from mailer.auth.service import UserError, ensure_admin
     from mailer.db import db
     from mailer.schema import upgrade_schema
 
+    # An option given on the command line wins over the setting.
+    admin_email = admin_email or current_app.config.get("ADMIN_EMAIL") or ADMIN_EMAIL
+    if admin_password is None:
+        admin_password = current_app.config.get("ADMIN_PASSWORD")
     _ensure_secret_key()
 
     # Alembic runs the migrations in a transaction of its own on this connection.
@@ -60,12 +66,12 @@ def _admin_login_line(account: AdminAccount, *, given: bool) -> str:
 
 
 admin_email_option = click.option(
-    "--admin-email", envvar="MAILER_ADMIN_EMAIL", default=ADMIN_EMAIL, show_default=True,
-    help="Email of the admin user (env MAILER_ADMIN_EMAIL).",
+    "--admin-email", default=None,
+    help=f"Email of the admin user (default: the setting MAILER_ADMIN_EMAIL, else {ADMIN_EMAIL}).",
 )
 admin_password_option = click.option(
-    "--admin-password", envvar="MAILER_ADMIN_PASSWORD", default=None,
-    help="Password for a new admin (env MAILER_ADMIN_PASSWORD); generated and printed if not given.",
+    "--admin-password", default=None,
+    help="Password for a new admin (default: the setting MAILER_ADMIN_PASSWORD); generated and printed if neither.",
 )
 
 
@@ -96,7 +102,7 @@ def _render_demo_batches(folder: Path) -> None:
 @with_appcontext
 @admin_email_option
 @admin_password_option
-def init_command(admin_email: str, admin_password: str | None) -> None:
+def init_command(admin_email: str | None, admin_password: str | None) -> None:
     """Create or migrate the schema and make sure an admin user exists."""
     _migrate_and_ensure_admin(admin_email, admin_password)
 
@@ -108,7 +114,7 @@ def init_command(admin_email: str, admin_password: str | None) -> None:
 @click.option("--seed", default=2027, show_default=True, help="Seed of the generated data.")
 @admin_email_option
 @admin_password_option
-def demo_command(customer_count: int, seed: int, admin_email: str, admin_password: str | None) -> None:
+def demo_command(customer_count: int, seed: int, admin_email: str | None, admin_password: str | None) -> None:
     """Set up the database, load generated customers in China and the US with orders, and render demo batches."""
     from flask import current_app
 

@@ -42,6 +42,8 @@ def test_defaults_run_on_a_laptop(tmp_path: Path) -> None:
     assert (settings.soft_return_window_days, settings.mailroom_key_wait_ms) == (180, 150)
     assert settings.login_rate_limit == "10 per minute;50 per hour"
     assert settings.session_cookie_secure is False and settings.timezone == "UTC"
+    assert (settings.admin_email, settings.admin_password) == ("admin@example.com", None)
+    assert settings.dedupe_auto_merge_score is None
 
 
 @pytest.mark.parametrize(
@@ -65,6 +67,9 @@ def test_defaults_run_on_a_laptop(tmp_path: Path) -> None:
         ("MAILROOM_KEY_WAIT_MS", "400", "MAILROOM_KEY_WAIT_MS", 400),
         ("RATELIMIT_STORAGE_URI", "redis://limits:6379/1", "RATELIMIT_STORAGE_URI", "redis://limits:6379/1"),
         ("SQLALCHEMY_ECHO", "1", "SQLALCHEMY_ECHO", True),
+        ("MAILER_ADMIN_EMAIL", "ops@example.cn", "ADMIN_EMAIL", "ops@example.cn"),
+        ("MAILER_ADMIN_PASSWORD", "correct horse", "ADMIN_PASSWORD", "correct horse"),
+        ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "97.5", "DEDUPE_AUTO_MERGE_SCORE", 97.5),
     ],
 )
 def test_every_variable_reaches_the_app_config(
@@ -90,6 +95,8 @@ def test_every_variable_reaches_the_app_config(
         ("TRUSTED_PROXIES", "one"),
         ("MAILER_TIMEZONE", "Mars/Olympus"),
         ("MAILROOM_KEY_WAIT_MS", "fast"),
+        ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "high"),
+        ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "101"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, variable: str, value: str) -> None:

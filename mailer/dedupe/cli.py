@@ -162,8 +162,8 @@ def undo_command(merge_id: int) -> None:
 
 @dedupe_cli.command("auto")
 @click.option(
-    "--min-score", type=click.FloatRange(0, 100), envvar=AUTO_MERGE_ENV, default=None,
-    help=f"The auto-merge line (env {AUTO_MERGE_ENV}, else the app's DEDUPE_AUTO_MERGE_SCORE); "
+    "--min-score", type=click.FloatRange(0, 100), default=None,
+    help=f"The auto-merge line (default: the setting {AUTO_MERGE_ENV}); "
     f"at least {AUTO_MERGE_FLOOR:g}.",
 )
 @click.option("--dry-run", is_flag=True, help="List what would be merged; merge nothing.")

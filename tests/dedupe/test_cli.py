@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,10 +112,9 @@ def test_auto_needs_a_configured_line(runner: FlaskCliRunner, customers: None) -
     assert runner.invoke(args=["dedupe", "auto", "--min-score", "80"]).exit_code == 2
 
 
-def test_auto_merges_above_the_line_from_the_environment(
-    runner: FlaskCliRunner, customers: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MAILER_DEDUPE_AUTO_MERGE_SCORE", "99")
+def test_auto_merges_above_the_line_from_the_settings(app: Flask, runner: FlaskCliRunner, customers: None) -> None:
+    # What the settings read from MAILER_DEDUPE_AUTO_MERGE_SCORE (tests/test_settings.py).
+    app.config["DEDUPE_AUTO_MERGE_SCORE"] = 99.0
     dry = runner.invoke(args=["dedupe", "auto", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
     assert [m["merge_id"] for m in json.loads(dry.stdout)["merges"]] == [None]
