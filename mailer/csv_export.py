@@ -6,7 +6,8 @@ lines, customer numbers, rejected rows) and a spreadsheet runs a cell starting w
 cell gets a leading single quote, and every text cell is quoted. A cell that already starts with a
 quote gets one more, so taking one leading quote off any text cell that has one gives back exactly
 what was written (``unescape_cell``). Numbers (amounts, scores, counts, page numbers) are written as
-numbers.
+numbers: pass them as int, float or Decimal (``Decimal(f"{score:.1f}")`` keeps a chosen number of
+digits), not as formatted text.
 """
 
 from __future__ import annotations
@@ -35,9 +36,23 @@ def unescape_cell(text: str) -> str:
     return text
 
 
+class CsvWriter:
+    """A CSV writer that quotes and escapes every text cell and writes numbers as numbers."""
+
+    def __init__(self, handle: TextIO, header: Sequence[str]) -> None:
+        # QUOTE_NONNUMERIC quotes every str and writes int, float and Decimal bare.
+        self._writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
+        self.writerow(header)
+
+    def writerow(self, row: Iterable[object]) -> None:
+        """Write one row."""
+        self._writer.writerow([escape_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        """Write every row."""
+        self._writer.writerows([escape_cell(value) for value in row] for row in rows)
+
+
 def write_csv(handle: TextIO, header: Sequence[str], rows: Iterable[Iterable[object]]) -> None:
     """Write a header and rows, every text cell quoted and escaped, numbers as numbers."""
-    # QUOTE_NONNUMERIC quotes every str and writes int, float and Decimal bare.
-    writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
-    writer.writerow([escape_cell(name) for name in header])
-    writer.writerows([escape_cell(value) for value in row] for row in rows)
+    CsvWriter(handle, header).writerows(rows)

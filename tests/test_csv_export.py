@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from mailer.csv_export import escape_cell, unescape_cell, write_csv
+from mailer.csv_export import CsvWriter, escape_cell, unescape_cell, write_csv
 
 FORMULAS = ['=HYPERLINK("http://x.invalid","x")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 
@@ -50,3 +50,13 @@ def test_the_writer_quotes_every_text_cell_and_writes_numbers_bare() -> None:
     assert header == '"customer_no","name","amount","page"'
     assert row == '"\'+1","\'=HYPERLINK(""x"")",-12.50,3'
     assert list(csv.reader(io.StringIO(buffer.getvalue())))[1] == ["'+1", "'=HYPERLINK(\"x\")", "-12.50", "3"]
+
+
+def test_rows_written_one_at_a_time_are_escaped_as_well() -> None:
+    buffer = io.StringIO()
+
+    writer = CsvWriter(buffer, ["customer_no", "score"])
+    writer.writerow(["@C1", Decimal("91.5")])
+    writer.writerow(["C2", 90])
+
+    assert buffer.getvalue().splitlines() == ['"customer_no","score"', '"\'@C1",91.5', '"C2",90']
