@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 
 from mailer.imports import (
+    MAX_COLUMNS,
+    MAX_ROW_CHARACTERS,
     ImportReport,
     Rejection,
     UnusableFile,
     control_character_problem,
     open_csv,
+    other_rows,
     rejects_path_for,
+    row_shape_problem,
     write_rejects,
 )
 
@@ -57,7 +61,7 @@ def test_rejects_are_sorted_by_row_and_a_clean_run_removes_stale_ones(tmp_path: 
     written = rejects_path_for(path).read_text(encoding="utf-8").splitlines()
     write_rejects(ImportReport(path=path), columns=("a",))
 
-    assert written == ["row,reason,a", "3,early,3", "5,late,5"]
+    assert written == ['"rejected_row","rejected_reason","a"', '3,"early","3"', '5,"late","5"']
     assert not rejects_path_for(path).exists() and report.exit_code == 1
 
 
@@ -77,14 +81,72 @@ def test_another_encoding_further_down_the_file_is_caught_before_anything_is_sto
         open_csv(path, required=("a", "b"))
 
 
-@pytest.mark.parametrize("row", [2, 3])
-def test_a_field_over_the_csv_size_limit_makes_the_file_unusable_naming_its_row(tmp_path: Path, row: int) -> None:
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_an_overlong_row_is_rejected_by_number_and_the_rows_after_it_are_read(tmp_path: Path, line_end: str) -> None:
     path = tmp_path / "huge.csv"
-    rows = ["1,small"] * (row - 2) + ["2," + "x" * 200_000]
+    longest = "1," + "x" * (MAX_ROW_CHARACTERS - 2)
+    # The first overlong row is cut between CR and LF by a read of the limit and a line break.
+    rows = ["a,b", longest, "2," + "x" * MAX_ROW_CHARACTERS, '3,"' + "y" * 200_000 + '"', "4,last", ""]
+    path.write_text(line_end.join(rows), encoding="utf-8", newline="")
+
+    source = open_csv(path, required=("a", "b"))
+    rows_read = list(source.rows())
+
+    assert source.row_count == 4
+    assert [row for row, _ in rows_read] == [2, 3, 4, 5]
+    assert rows_read[0][1] == {"a": "1", "b": longest[2:]} and rows_read[3][1] == {"a": "4", "b": "last"}
+    for _, values in rows_read[1:3]:
+        assert row_shape_problem(values, required=("a", "b")) == "the row is longer than 20000 characters"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # A quoted field that runs on over lines: where the row ends cannot be found without reading it.
+        ["1,small", '2,"' + "x\n" * 15_000 + '"'],
+        # An odd number of quotes: the overlong line opens a field that the next line continues.
+        ["1,small", '2,"' + "x" * 30_000, 'still the same field",3'],
+    ],
+)
+def test_an_overlong_row_whose_end_cannot_be_found_makes_the_file_unusable(tmp_path: Path, rows: list[str]) -> None:
+    path = tmp_path / "huge.csv"
     path.write_text("a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
-    with pytest.raises(UnusableFile, match=f"huge.csv: row {row}: field larger than field limit"):
+    with pytest.raises(UnusableFile, match=r"huge\.csv: row 3 is longer than 20000 characters"):
         open_csv(path, required=("a", "b"))
+
+
+def test_a_header_of_two_hundred_thousand_repeated_columns_is_refused_as_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(["a"] * 200_000) + "\n1\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("a",))
+
+    assert str(caught.value) == (
+        "wide.csv: the header row is longer than 20000 characters; it is not an import file's header"
+    )
+
+
+def test_a_header_of_more_than_a_hundred_columns_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{n}" for n in range(MAX_COLUMNS + 1)) + "\n1\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("c0",))
+
+    assert str(caught.value) == "wide.csv: the header row has 101 columns; an import file has at most 100"
+
+
+def test_a_hundred_columns_twice_named_are_each_found(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    names = [f"c{n % 50}" for n in range(MAX_COLUMNS)]
+    path.write_text(",".join(names) + "\n1\n", encoding="utf-8")
+
+    with pytest.raises(UnusableFile) as caught:
+        open_csv(path, required=("c0",))
+
+    assert str(caught.value) == f"wide.csv: the header row names {', '.join(sorted(set(names)))} twice"
 
 
 def test_missing_columns_name_each_expected_column_once(tmp_path: Path) -> None:
@@ -140,3 +202,33 @@ def test_control_characters_are_found_and_their_field_named(character: str) -> N
 
 def test_printable_text_in_any_script_has_no_control_character() -> None:
     assert control_character_problem({"a": "王磊 Zoë Ørsted 12-3 #4 ½", "b": None}, ("a", "b", "c")) is None
+
+
+def test_a_rejects_file_read_again_leaves_out_its_own_columns_and_escapes(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    formula = '=HYPERLINK("http://x.invalid","x")'
+    report = ImportReport(path=path, rejected=[Rejection(4, "no good", {"reason": formula, "row": "+1"})])
+    write_rejects(report, columns=("reason", "row"))
+    rejects = rejects_path_for(path)
+
+    source = open_csv(rejects, required=("reason", "row"))
+    rows = list(source.rows())
+    again = ImportReport(path=rejects, rejected=[Rejection(row, "still no good", values) for row, values in rows])
+    write_rejects(again, columns=source.columns)
+
+    assert source.header == ("rejected_row", "rejected_reason", "reason", "row")
+    assert source.columns == ("reason", "row")
+    assert rows == [(2, {"reason": formula, "row": "+1"})]
+    assert rejects_path_for(rejects).read_text(encoding="utf-8").splitlines() == [
+        '"rejected_row","rejected_reason","reason","row"',
+        f'2,"still no good","\'{formula.replace(chr(34), chr(34) * 2)}","\'+1"',
+    ]
+
+
+def test_other_rows_of_a_repeated_value_are_named_up_to_ten_and_the_rest_counted() -> None:
+    many = list(range(2, 32))
+
+    assert other_rows([3, 7], besides=3) == "7"
+    assert other_rows(list(range(2, 13)), besides=12) == "2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+    assert other_rows(many, besides=5) == "2, 3, 4, 6, 7, 8, 9, 10, 11, 12 and 19 more"
+    assert other_rows(many, besides=31) == "2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 19 more"

@@ -9,11 +9,10 @@ of at most ``pieces_per_file`` pieces is in memory per worker.
 
 from __future__ import annotations
 
-import csv
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
@@ -28,6 +27,7 @@ from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
+from mailer.csv_export import write_csv
 from mailer.customers.models import Customer
 from mailer.db import make_engine, utcnow
 from mailer.envelopes import (
@@ -339,28 +339,34 @@ def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
     except OSError as exc:
         raise _unwritable(out_dir, exc) from None
     with handle:
-        writer = csv.writer(handle)
-        writer.writerow(MANIFEST_COLUMNS)
-        for batch_file in files:
-            rows = session.execute(
-                select(MailPiece.piece_code, Customer.customer_no, MailPiece.postal_code, MailPiece.bundle)
-                .join(Customer, Customer.id == MailPiece.customer_id)
-                .where(
-                    MailPiece.batch_id == batch_id,
-                    MailPiece.status == PieceStatus.READY,
-                    MailPiece.sequence.between(batch_file.first_sequence, batch_file.last_sequence),
-                )
-                .order_by(MailPiece.sequence)
-            )
-            for index, (code, customer_no, postal_code, bundle) in enumerate(rows):
-                # Front and back are consecutive pages: the front of the n-th piece is page 2n-1.
-                writer.writerow((code, customer_no, postal_code, bundle, batch_file.file_name, 2 * index + 1))
+        write_csv(handle, MANIFEST_COLUMNS, _manifest_rows(session, batch_id=batch_id, files=files))
     os.replace(temporary, manifest)
     _write_holds(session, batch_id=batch_id, out_dir=out_dir)
     batch.status = BatchStatus.RENDERED
     batch.rendered_at = utcnow()
     session.flush()
     return manifest
+
+
+def _manifest_rows(
+    session: Session, *, batch_id: int, files: Sequence[BatchFile]
+) -> Iterator[tuple[str, str, str, str, str, int]]:
+    # Piece codes and file names are the app's own and never start like a formula, so they are written
+    # exactly; a customer number (and the postal code of a country without a format) is escaped if it does.
+    for batch_file in files:
+        rows = session.execute(
+            select(MailPiece.piece_code, Customer.customer_no, MailPiece.postal_code, MailPiece.bundle)
+            .join(Customer, Customer.id == MailPiece.customer_id)
+            .where(
+                MailPiece.batch_id == batch_id,
+                MailPiece.status == PieceStatus.READY,
+                MailPiece.sequence.between(batch_file.first_sequence, batch_file.last_sequence),
+            )
+            .order_by(MailPiece.sequence)
+        )
+        for index, (code, customer_no, postal_code, bundle) in enumerate(rows):
+            # Front and back are consecutive pages: the front of the n-th piece is page 2n-1.
+            yield code, customer_no, postal_code, bundle, batch_file.file_name, 2 * index + 1
 
 
 def _write_holds(session: Session, *, batch_id: int, out_dir: Path) -> None:
@@ -375,9 +381,7 @@ def _write_holds(session: Session, *, batch_id: int, out_dir: Path) -> None:
         path.unlink(missing_ok=True)
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("piece_code", "customer_no", "reason"))
-        writer.writerows(held)
+        write_csv(handle, ("piece_code", "customer_no", "reason"), held)
 
 
 def ready_piece_count(session: Session, *, batch_id: int) -> int:

@@ -30,6 +30,7 @@ from mailer.imports import (
     control_character_problem,
     finish_import,
     open_csv,
+    other_rows,
     row_shape_problem,
 )
 from mailer.messages import Message, shortened, stored
@@ -106,10 +107,9 @@ def import_customers(
     for row, values in source.rows():
         parsed = parse_customer_row(row, values)
         if isinstance(parsed, CustomerRecord) and parsed.customer_no in duplicates:
-            others = [str(r) for r in duplicates[parsed.customer_no] if r != row]
             parsed = Message(
                 "customer_no %(customer_no)s also appears on row(s) %(rows)s",
-                customer_no=parsed.customer_no, rows=", ".join(others),
+                customer_no=parsed.customer_no, rows=other_rows(duplicates[parsed.customer_no], besides=row),
             )
         if isinstance(parsed, str):
             report.rejected.append(Rejection(row=row, reason=parsed, values=values))

@@ -158,7 +158,7 @@ def test_holding_the_pieces_that_do_not_fit_renders_the_rest(
 
     assert _batch(committed_app, batch_id).status is BatchStatus.RENDERED
     assert [row["customer_no"] for row in manifest_rows(out)] == ["C001"]
-    assert (out / "held.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1] == "C002"
+    assert (out / "held.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1] == '"C002"'
     with committed_app.app_context():
         held = db.session.scalars(select(MailPiece).where(MailPiece.status == PieceStatus.HELD)).all()
         assert len(held) == 1 and "mm wide" in (held[0].hold_reason or "")

@@ -291,3 +291,36 @@ def test_holding_every_piece_is_refused_rather_than_freezing_a_batch_that_prints
         assert db.session.get_one(Batch, batch_id).status is BatchStatus.SELECTED
         assert db.session.scalar(select(MailPiece.status)) is PieceStatus.READY
     assert not (tmp_path / "manifest.csv").exists()
+
+
+def test_manifest_and_held_pieces_escape_formula_cells_and_keep_piece_codes_exact(
+    committed_app: Flask, tmp_path: Path
+) -> None:
+    with committed_app.app_context():
+        session = db.session
+        add_customer(session, "+1", base=CN_ROW, name="=HYPERLINK(\"http://x.invalid\",\"x\")", line1="中山路1号")
+        add_customer(session, "@2", base=CN_ROW, line1="东方明珠花园" * 30 + "1号", postal_code="310099")
+        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        session.commit()
+        batch_id = batch.id
+    out = tmp_path / "out"
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(out), "--workers", "1", "--hold-unfit"]
+    )
+
+    assert result.exit_code == 0, result.output
+    with committed_app.app_context():
+        codes = dict(db.session.execute(
+            select(MailPiece.status, MailPiece.piece_code).where(MailPiece.batch_id == batch_id)
+        ).all())
+    (piece,) = manifest_rows(out)
+    assert piece["customer_no"] == "'+1"
+    assert piece["piece_code"] == codes[PieceStatus.READY]
+    assert (piece["postal_code"], piece["bundle"], piece["page"]) == ("310012", "310", "1")
+    with (out / "held.csv").open(encoding="utf-8", newline="") as handle:
+        (hold,) = list(csv.DictReader(handle))
+    assert hold["customer_no"] == "'@2" and hold["piece_code"] == codes[PieceStatus.HELD]
+    # Text cells are quoted, the page number is written as a number.
+    last_line = (out / "manifest.csv").read_text(encoding="utf-8").splitlines()[-1]
+    assert last_line.startswith(f'"{codes[PieceStatus.READY]}","\'+1",') and last_line.endswith(",1")

@@ -13,7 +13,7 @@ from mailer.addresses.models import Address, AddressEvent, AddressEventKind, Add
 from mailer.audit.models import AuditEntry
 from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
 from mailer.customers.models import Customer, CustomerStatus
-from tests.factories import CN_ROW, US_ROW, customer_row, read_csv, write_csv
+from tests.factories import CN_ROW, US_ROW, customer_row, fix_rows, read_csv, write_csv
 
 
 def count(session: Session, model: type) -> int:
@@ -79,8 +79,8 @@ def test_bad_rows_are_rejected_with_row_and_reason_and_good_rows_stored(
     stored = set(session.scalars(select(Customer.customer_no)))
     assert stored == {"C010", "C017"}
     rejects = read_csv(tmp_path / "customers.rejects.csv")
-    assert [r["row"] for r in rejects] == ["3", "4", "5", "6", "7", "8", "9"]
-    assert rejects[0]["reason"] == "missing name" and rejects[0]["customer_no"] == "C011"
+    assert [r["rejected_row"] for r in rejects] == ["3", "4", "5", "6", "7", "8", "9"]
+    assert rejects[0]["rejected_reason"] == "missing name" and rejects[0]["customer_no"] == "C011"
 
 
 def test_row_with_too_many_fields_is_rejected(session: Session, tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, 
     assert missing.exit_code == 1 and "no customer C404" in missing.stderr
 
 
-def test_a_huge_field_on_the_first_data_row_makes_the_file_unusable_not_a_crash(
+def test_a_huge_field_rejects_its_row_by_number_and_the_other_rows_go_in(
     runner: FlaskCliRunner, session: Session, tmp_path: Path
 ) -> None:
     first = write_csv(tmp_path / "first.csv", [customer_row(name="x" * 200_000), CN_ROW])
@@ -237,10 +237,12 @@ def test_a_huge_field_on_the_first_data_row_makes_the_file_unusable_not_a_crash(
 
     results = [runner.invoke(args=["customers", "import", str(p)]) for p in (first, third)]
 
-    assert [r.exit_code for r in results] == [2, 2]
-    assert "first.csv: row 2: field larger than field limit" in results[0].stderr
-    assert "third.csv: row 3: field larger than field limit" in results[1].stderr
-    assert count(session, Customer) == 0
+    assert [r.exit_code for r in results] == [1, 1]
+    for name, row in (("first", "2"), ("third", "3")):
+        (rejected,) = read_csv(tmp_path / f"{name}.rejects.csv")
+        assert rejected["rejected_row"] == row
+        assert rejected["rejected_reason"] == "the row is longer than 20000 characters"
+    assert count(session, Customer) == 1
 
 
 def test_a_header_lacking_columns_lists_the_expected_ones_once_and_spots_semicolons(
@@ -330,7 +332,7 @@ def test_values_with_control_characters_are_rejected_naming_the_field(session: S
         9: "customer_no contains a control character (U+001F), which cannot be printed",
     }
     assert [c.name for c in session.scalars(select(Customer))] == ["John Smith"]
-    assert [r["row"] for r in read_csv(tmp_path / "c.rejects.csv")] == [str(n) for n in range(2, 10)]
+    assert [r["rejected_row"] for r in read_csv(tmp_path / "c.rejects.csv")] == [str(n) for n in range(2, 10)]
 
 
 def test_rejections_quote_long_values_shortened(session: Session, tmp_path: Path) -> None:
@@ -348,3 +350,38 @@ def test_rejections_quote_long_values_shortened(session: Session, tmp_path: Path
     assert reasons[4] == f"email '@{'e' * 38}…' is not an email address"
     # The rejects file keeps the whole row, so it can be corrected and imported again.
     assert read_csv(tmp_path / "c.rejects.csv")[0]["country"] == "Z" * 5000
+
+
+def test_a_fixed_rejects_file_is_imported_again_as_it_is(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    formula = '=HYPERLINK("http://x.invalid","x")'
+    path = write_csv(tmp_path / "c.csv", [CN_ROW, customer_row(customer_no="+1", name=formula, postal_code="1234")])
+
+    first = runner.invoke(args=["customers", "import", str(path)])
+    rejects = tmp_path / "c.rejects.csv"
+    (rejected,) = read_csv(rejects)
+    fixed = runner.invoke(args=["customers", "import", str(fix_rows(rejects, postal_code="62704"))])
+
+    assert first.exit_code == 1
+    # Read in a spreadsheet, the rejected row's cells are text, not formulas.
+    assert (rejected["rejected_row"], rejected["customer_no"], rejected["name"]) == ("3", "'+1", "'" + formula)
+    assert fixed.exit_code == 0, fixed.output
+    assert not (tmp_path / "c.rejects.rejects.csv").exists()
+    stored = session.scalar(select(Customer).where(Customer.customer_no == "+1"))
+    assert stored is not None and stored.name == formula
+    (address,) = addresses_of(session, "+1")
+    assert address.postal_code == "62704"
+
+
+def test_a_customer_no_on_many_rows_rejects_each_naming_ten_others_and_counting_the_rest(
+    session: Session, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "c.csv", [customer_row(customer_no="C7")] * 30)
+
+    report = import_customers(session, path=path, actor="test")
+
+    assert len(report.rejected) == 30 and count(session, Customer) == 0
+    assert report.rejected[0].reason == (
+        "customer_no C7 also appears on row(s) 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 19 more"
+    )

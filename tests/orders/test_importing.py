@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mailer.customers.importing import import_customers
 from mailer.orders.importing import ORDER_COLUMNS, import_orders
 from mailer.orders.models import Order
-from tests.factories import CN_ROW, US_ROW, read_csv, write_csv
+from tests.factories import CN_ROW, US_ROW, fix_rows, read_csv, write_csv
 
 
 def orders_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
@@ -57,7 +57,7 @@ def test_orders_are_stored_and_bad_rows_rejected(session: Session, tmp_path: Pat
         9: f"order_date {tomorrow} is in the future",
         10: "missing order_date",
     }
-    assert [r["row"] for r in read_csv(tmp_path / "orders.rejects.csv")] == [str(n) for n in range(4, 11)]
+    assert [r["rejected_row"] for r in read_csv(tmp_path / "orders.rejects.csv")] == [str(n) for n in range(4, 11)]
     amounts = sorted(o.amount for o in session.scalars(select(Order)))
     assert amounts == [Decimal("59.90"), Decimal("120.00")]
 
@@ -136,3 +136,21 @@ def test_rejections_quote_long_values_shortened(session: Session, tmp_path: Path
         5: f"amount '1.{'1' * 37}…' has more than two decimals",
         6: f"unknown customer_no {'K' * 39}…",
     }
+
+
+def test_a_fixed_rejects_file_is_imported_again_as_it_is(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    load_customers(session, tmp_path)
+    path = orders_file(tmp_path / "orders.csv", [("C001", "2026-01-15", "59.90"), ("C002", "2026-02-01", "-12.50")])
+
+    first = runner.invoke(args=["orders", "import", str(path)])
+    rejects = tmp_path / "orders.rejects.csv"
+    (rejected,) = read_csv(rejects)
+    fixed = runner.invoke(args=["orders", "import", str(fix_rows(rejects, amount="12.50"))])
+
+    assert first.exit_code == 1
+    assert (rejected["rejected_row"], rejected["amount"]) == ("3", "'-12.50")
+    assert fixed.exit_code == 0, fixed.output
+    amounts = session.scalars(select(Order.amount_cents).order_by(Order.amount_cents)).all()
+    assert amounts == [1250, 5990]

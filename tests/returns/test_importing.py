@@ -15,7 +15,7 @@ from mailer.audit.models import AuditEntry
 from mailer.customers.models import Customer
 from returns.importing import RETURN_COLUMNS, import_returns
 from returns.models import MailReturn, ReturnSource
-from tests.factories import read_csv, write_csv
+from tests.factories import fix_rows, read_csv, write_csv
 from tests.returns.conftest import address_of, current_address, customer, history, mail_customers
 
 
@@ -71,7 +71,7 @@ def test_good_rows_are_applied_and_bad_rows_rejected_with_their_row_and_reason(
     assert "No piece with code 0000-0000" in rejected[8]
     assert rejected[10] == "missing reason"
     rejects = read_csv(tmp_path / "returns.rejects.csv")
-    assert [row["row"] for row in rejects] == ["3", "4", "5", "7", "8", "10"]
+    assert [row["rejected_row"] for row in rejects] == ["3", "4", "5", "7", "8", "10"]
     assert rejects[0]["piece_code"] == _typo(code["C2"])
 
     assert address_of(session, pieces["C1"]).validity is AddressValidity.UNDELIVERABLE
@@ -168,3 +168,25 @@ def test_rows_dated_before_the_mailing_or_beyond_storing_are_rejected_with_their
     assert "0001-01-01T00:00:00+05:00" in rejected[2] and "cannot be stored" in rejected[2]
     assert "cannot have come back on 1900-01-01" in rejected[3]
     assert address_of(session, pieces["C2"]).validity is AddressValidity.DELIVERABLE
+
+
+def test_a_fixed_rejects_file_is_imported_again_as_it_is(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    pieces = mail_customers(session, "C1", "C2")
+    path = write_returns(tmp_path, [
+        {"piece_code": pieces["C1"].piece_code, "reason": "VAC", "returned_at": "2026-11-02"},
+        {"piece_code": pieces["C2"].piece_code, "reason": "lost", "returned_at": "2026-11-02"},
+    ])
+
+    first = runner.invoke(args=["returns", "import", str(path)])
+    rejects = tmp_path / "returns.rejects.csv"
+    (rejected,) = read_csv(rejects)
+    fixed = runner.invoke(args=["returns", "import", str(fix_rows(rejects, reason="VAC"))])
+
+    assert first.exit_code == 1
+    # The return's own reason column and the rejection's reason are two columns, each named once.
+    assert (rejected["rejected_row"], rejected["reason"]) == ("3", "lost")
+    assert "unknown" in rejected["rejected_reason"].lower()
+    assert fixed.exit_code == 0, fixed.output
+    assert address_of(session, pieces["C2"]).validity is AddressValidity.UNDELIVERABLE
