@@ -20,7 +20,6 @@ export (``retention.export``) and returns the CSV text.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
 from mailer.churn.top_reason import top_reason_words
 from mailer.churn.wording import Phrase, in_english
+from mailer.csv_export import CsvWriter
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import MAX_ROW_ID
 from mailer.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -134,15 +134,15 @@ class RetentionRow:
         """Return this row's place in the list."""
         return RetentionCursor(self.value_at_risk_cents, self.customer_id)
 
-    def as_csv_row(self) -> dict[str, str]:
-        """Return the row's RETENTION_COLUMNS as text for a CSV file."""
+    def as_csv_row(self) -> dict[str, object]:
+        """Return the row's RETENTION_COLUMNS for a CSV file: numbers as numbers, the rest as text."""
         return {
             "customer_no": self.customer_no,
             "name": self.name,
-            "recency_days": "" if self.recency_days is None else str(self.recency_days),
-            "frequency": str(self.frequency),
-            "monetary": f"{self.monetary:.2f}",
-            "churn_risk": f"{self.churn_risk:.6f}",
+            "recency_days": "" if self.recency_days is None else self.recency_days,
+            "frequency": self.frequency,
+            "monetary": Decimal(f"{self.monetary:.2f}"),
+            "churn_risk": Decimal(f"{self.churn_risk:.6f}"),
             "top_reason": self.top_reason,
             "address_validity": "" if self.address_validity is None else self.address_validity.value,
             "status": self.status.value,
@@ -380,10 +380,11 @@ def export_retention_csv(
 
 def _csv_text(rows: Iterator[RetentionRow]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(RETENTION_COLUMNS))
-    writer.writeheader()
+    # Names and customer numbers come from outside: the writer keeps a spreadsheet from running them.
+    writer = CsvWriter(buffer, RETENTION_COLUMNS)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(row.as_csv_row())
+        cells = row.as_csv_row()
+        writer.writerow(cells[column] for column in RETENTION_COLUMNS)
         if count % FETCH_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -3,7 +3,6 @@ mark pairs as not duplicates."""
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from contextlib import nullcontext
@@ -100,13 +99,16 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
 
 
 def _write_pairs(handle: TextIO, search: DuplicateSearch) -> None:
-    writer = csv.writer(handle)
-    writer.writerow(PAIR_COLUMNS)
-    for pair in search.pairs:
-        writer.writerow(
-            [pair.customer_no_a, pair.customer_no_b, f"{pair.score:.1f}", f"{pair.name_score:.1f}",
-             f"{pair.address_score:.1f}"]
-        )
+    from decimal import Decimal
+
+    from mailer.csv_export import write_csv
+
+    # Customer numbers come from outside: the writer keeps a spreadsheet from running them.
+    write_csv(handle, PAIR_COLUMNS, (
+        [pair.customer_no_a, pair.customer_no_b, Decimal(f"{pair.score:.1f}"), Decimal(f"{pair.name_score:.1f}"),
+         Decimal(f"{pair.address_score:.1f}")]
+        for pair in search.pairs
+    ))
     handle.flush()
 
 

@@ -252,6 +252,20 @@ def test_an_export_is_audited_before_any_row_is_read_and_holds_the_list(session:
     ]
 
 
+def test_an_export_keeps_a_spreadsheet_from_running_what_customers_typed(session: Session) -> None:
+    customer = _scored(session, "+1", 0.9, cents=[10_000], days_ago=[30])
+    customer.name = '=HYPERLINK("http://evil.example","Click")'
+    session.flush()
+
+    text = "".join(export_retention_csv(session, filters=RetentionFilters(), actor="t", file_name="r.csv").chunks)
+
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert (row["customer_no"], row["name"]) == ("'+1", "'=HYPERLINK(\"http://evil.example\",\"Click\")")
+    # Numbers stay numbers a spreadsheet can sum.
+    assert (row["monetary"], row["churn_risk"], row["frequency"]) == ("100.00", "0.900000", "1")
+    assert ',100.00,0.900000,' in text
+
+
 def test_an_export_of_a_long_list_comes_in_pieces_and_a_limit_counts(session: Session) -> None:
     for number in range(2_500):
         add_customer(session, f"L{number:04d}", line1=f"{number} Long Road", churn_risk=0.8)
