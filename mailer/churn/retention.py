@@ -161,7 +161,7 @@ class RetentionPage:
 _VALUE = Customer.churn_value_at_risk_cents
 
 # A column a condition or an ordering names: a mapped attribute or a Core expression.
-Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+ColumnArgument = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 class _unindexed(FunctionElement[Any]):
@@ -175,7 +175,7 @@ class _unindexed(FunctionElement[Any]):
     name = "unindexed"
     inherit_cache = True
 
-    def __init__(self, column: Column) -> None:
+    def __init__(self, column: ColumnArgument) -> None:
         super().__init__(column)
         self.type = column.type
 
@@ -197,7 +197,7 @@ def _beyond(cursor: RetentionCursor, *, later: bool) -> ColumnElement[bool]:
     return key < place if later else key > place
 
 
-def _plain(column: Column) -> Column:
+def _plain(column: ColumnArgument) -> ColumnArgument:
     return column
 
 
