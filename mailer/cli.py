@@ -102,18 +102,22 @@ def with_appcontext(f: F) -> F:
         provide_app(ctx)
         return ctx.invoke(flask_with_appcontext(f), *args, **kwargs)
 
+    # typeshed types update_wrapper's result as its own wrapper type, not as the function it stands in for.
     return update_wrapper(run_in_app_context, f)  # type: ignore[return-value]
 
 
 class AppGroup(click.Group):
     """A group whose commands run in the app's context, as Flask's ``AppGroup``, without importing Flask."""
 
+    # Only the called form, @group.command(...), of click's overloaded command().
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:  # type: ignore[override]
         """Declare a command as click does; it runs in the app's context unless ``with_appcontext=False``."""
         in_app_context = kwargs.pop("with_appcontext", True)
 
         def decorator(f: Callable[..., Any]) -> click.Command:
-            return super(AppGroup, self).command(*args, **kwargs)(with_appcontext(f) if in_app_context else f)
+            # Called with its options, click's command() returns the decorator that makes the command.
+            declare: Callable[[Callable[..., Any]], click.Command] = super(AppGroup, self).command(*args, **kwargs)
+            return declare(with_appcontext(f) if in_app_context else f)
 
         return decorator
 

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -22,6 +22,8 @@ SECRET_KEY_FILE = "secret_key"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+# What a setting falls back to when not set: a text, or None for no value.
+_Default = TypeVar("_Default", str, None)
 
 
 class SettingsError(ValueError):
@@ -152,7 +154,7 @@ class _Environment:
 
     values: Mapping[str, str]
 
-    def text(self, name: str, default: str | None) -> str | None:
+    def text(self, name: str, default: _Default) -> str | _Default:
         value = self.values.get(name, "").strip()
         return value or default
 

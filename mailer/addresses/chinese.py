@@ -97,7 +97,7 @@ def parse_chinese(*, lines: str, city: str, region: str) -> tuple[dict[str, str]
     if "province" not in admin and admin.get("city") in _CN_MUNICIPALITIES:
         admin["province"] = admin["city"]
 
-    components = {key: admin[key] for key in ("province", "city", "district", "town") if key in admin}
+    components: dict[str, str] = {key: admin[key] for key in ("province", "city", "district", "town") if key in admin}
     tail = rest
     street = _CN_STREET.match(rest)
     if street and street.group("street"):

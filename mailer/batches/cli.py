@@ -105,8 +105,7 @@ def render_command(
             _refuse_layout(exc)
     file_ids = [f.id for f in pending]
     total = sum(f.last_sequence - f.first_sequence + 1 for f in pending)
-    with click.progressbar(length=total, label="Rendering pieces", file=sys.stderr,
-                           show_pos=True, item_show_func=None) as bar:
+    with click.progressbar(length=total, label="Rendering pieces", file=sys.stderr, show_pos=True) as bar:
         if use_queue:
             queue = render_queue()
             jobs = enqueue_files(settings, file_ids, queue=queue)

@@ -23,6 +23,7 @@ from flask import current_app
 from redis import Redis
 from rq import Callback, Queue, get_current_job
 from rq.job import Job, JobStatus
+from rq.types import JobDependencyType
 from sqlalchemy.orm import Session
 
 from mailer.batches.rendering import (
@@ -161,11 +162,12 @@ def prepare_batch_render(
     # The file jobs and the manifest job go to the queue this job came from.
     queue = Queue(job.origin, connection=job.connection)
     file_jobs = enqueue_file_jobs(queue, settings, batch_id=batch_id, files=files)
+    depends_on: JobDependencyType | None = list(file_jobs) or None
     queue.enqueue_call(
         finish_batch_render,
         args=(settings.without_secrets(), batch_id),
         timeout=FINISH_TIMEOUT,
-        depends_on=file_jobs or None,
+        depends_on=depends_on,
         **_labelled(batch_id, "writing the manifest"),
         on_failure=Callback(record_job_failure),
     )

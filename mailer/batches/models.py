@@ -35,13 +35,17 @@ class FileStatus(StrEnum):
     DONE = "done"
 
 
+# The campaigns.name column's length: a longer name would fail at the database.
+CAMPAIGN_NAME_MAX_LENGTH = 200
+
+
 class Campaign(Base):
     """A mailing such as "Spring catalog 2027"; it has one or more batches."""
 
     __tablename__ = "campaigns"
 
     id: Mapped[IntPK]
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(CAMPAIGN_NAME_MAX_LENGTH), unique=True)
     created_at: Mapped[CreatedAt]
     created_by: Mapped[str] = mapped_column(String(254))
 

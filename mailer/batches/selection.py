@@ -15,7 +15,7 @@ from mailer.addresses.countries import ALPHA2_CODES
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
-from mailer.batches.models import Batch, Campaign, MailPiece
+from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, Campaign, MailPiece
 from mailer.batches.piece_codes import new_piece_codes
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.envelopes.profiles import PROFILES
@@ -29,8 +29,6 @@ RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
 BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
 UPDATE_LINK_DAYS = 365
 INSERT_CHUNK = 5000
-# The campaigns.name column's length: a longer name would fail at the database.
-CAMPAIGN_NAME_MAX_LENGTH: int = Campaign.__table__.c.name.type.length  # type: ignore[attr-defined]
 _STATUS_REASON = {
     CustomerStatus.DECEASED: "deceased",
     CustomerStatus.DO_NOT_MAIL: "do_not_mail",

@@ -9,9 +9,9 @@ rendered batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, distinct, func, select, update
+from sqlalchemy import CursorResult, Row, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
@@ -298,7 +298,8 @@ def claim_render(session: Session, *, batch_id: int) -> None:
 
     One conditional update, so two users pressing "render" at once queue one render only.
     """
-    claimed = session.execute(
+    # An UPDATE's result is a CursorResult; Session.execute is typed for any statement.
+    claimed = cast(CursorResult[*tuple[Any, ...]], session.execute(
         update(Batch)
         .where(
             Batch.id == batch_id,
@@ -307,8 +308,8 @@ def claim_render(session: Session, *, batch_id: int) -> None:
         )
         .values(status=BatchStatus.RENDERING, render_error=None, render_error_phrase=None)
         .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    ))
+    if claimed.rowcount != 1:
         status = session.scalar(select(Batch.status).where(Batch.id == batch_id))
         if status is None:
             raise BatchNotFound(f"no batch {batch_id}")

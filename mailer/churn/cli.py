@@ -28,7 +28,8 @@ class FiniteFloatRange(click.FloatRange):
     """A FloatRange that refuses nan and infinity: nan passes every bound, as no comparison holds for it."""
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        number = super().convert(value, param, ctx)
+        # click types the value as a float, but from the command line it comes as text.
+        number = super().convert(value, param, ctx)  # type: ignore[arg-type]
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number

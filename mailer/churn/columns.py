@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Date, Integer, Select
+from sqlalchemy import ColumnExpressionArgument, Date, Integer, Select
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 IntArray = NDArray[np.int64]
@@ -32,7 +32,7 @@ class epoch_day(FunctionElement[int]):
     name = "epoch_day"
     inherit_cache = True
 
-    def __init__(self, column: ColumnElement[Any]) -> None:
+    def __init__(self, column: ColumnExpressionArgument[date]) -> None:
         super().__init__(column)
 
 

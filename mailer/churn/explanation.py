@@ -102,7 +102,7 @@ class ExplanationLine:
 
     def to_json(self) -> dict[str, Any]:
         """Return the line as a JSON-ready dict: its figures, then its phrase (wording or template, and values)."""
-        line = {
+        line: dict[str, Any] = {
             "kind": self.kind.value,
             "text": self.text,
             "risk_after": self.risk_after,
@@ -286,6 +286,7 @@ _SLOT: Final = re.compile(r"@@(\w+)@@")
 
 def _model_json_template(unit: TimeUnit) -> str:
     # The JSON of [base line, result line] as explain() writes it, with %s where the figures go.
+    # The marks stand in for figures of any type (risk_after is a float), hence the ignores below.
     mark = {name: f"@@{name}@@" for name in _MODEL_SLOTS}
     base = ExplanationLine(
         kind=LineKind.MODEL,

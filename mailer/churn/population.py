@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,7 +55,8 @@ class Customers:
     @property
     def scored(self) -> NDArray[np.bool_]:
         """Tell, per position, whether the customer gets a risk of their own (merged ones do not)."""
-        return self.owner == np.arange(self.size)
+        # numpy types an array comparison as Any.
+        return cast(NDArray[np.bool_], self.owner == np.arange(self.size))
 
     def positions(self, customer_ids: IntArray) -> IntArray:
         """Return the positions of these customer ids, -1 for an id not read (added meanwhile)."""

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Row, Select, func, select, tuple_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -160,6 +160,9 @@ class RetentionPage:
 
 _VALUE = Customer.churn_value_at_risk_cents
 
+# A column a condition or an ordering names: a mapped attribute or a Core expression.
+ColumnArgument = ColumnElement[Any] | InstrumentedAttribute[Any]
+
 
 class _unindexed(FunctionElement[Any]):
     """A column compared without its index: on SQLite ``+column``, elsewhere the column itself.
@@ -172,7 +175,7 @@ class _unindexed(FunctionElement[Any]):
     name = "unindexed"
     inherit_cache = True
 
-    def __init__(self, column: ColumnElement[Any]) -> None:
+    def __init__(self, column: ColumnArgument) -> None:
         super().__init__(column)
         self.type = column.type
 
@@ -194,7 +197,7 @@ def _beyond(cursor: RetentionCursor, *, later: bool) -> ColumnElement[bool]:
     return key < place if later else key > place
 
 
-def _plain(column: ColumnElement[Any]) -> ColumnElement[Any]:
+def _plain(column: ColumnArgument) -> ColumnArgument:
     return column
 
 
@@ -209,7 +212,7 @@ def _listed(filters: RetentionFilters, *, walk: bool = True) -> tuple[ColumnElem
     )
 
 
-def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[Any]:
+def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[*tuple[Any, ...]]:
     return (
         select(
             Customer.id,
@@ -229,7 +232,7 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[Any]:
     )
 
 
-def _row(row: Row[Any], day: date) -> RetentionRow:
+def _row(row: Row[*tuple[Any, ...]], day: date) -> RetentionRow:
     (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity) = row
     recency = None if last_on is None else (day - last_on).days
     reason = top_reason_words(explanation, recency_days=recency)

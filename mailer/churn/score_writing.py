@@ -139,7 +139,7 @@ def write_scores(
 
 def _iso_days(days: IntArray) -> list[str | None]:
     """Return day numbers as YYYY-MM-DD (how SQLite stores a date, and what PostgreSQL reads as one); -1 as None."""
-    texts = np.datetime_as_string(days.astype("datetime64[D]")).tolist()
+    texts: list[str | None] = np.datetime_as_string(days.astype("datetime64[D]")).tolist()
     if np.all(days >= 0):
         return texts
     return [text if day >= 0 else None for text, day in zip(texts, days.tolist(), strict=True)]

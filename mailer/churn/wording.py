@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final, TypedDict
+from typing import Any, Final, TypedDict, cast
 
 from mailer.messages import Message
 
@@ -153,7 +153,8 @@ def say_values(
         elif name in _DURATIONS:
             words[name] = format_duration(value, values["unit"])
         else:
-            words[name] = in_english(value) if type(value) is dict else str(value)
+            # A nested phrase comes back from JSON as a plain dict.
+            words[name] = in_english(cast(Phrase, value)) if type(value) is dict else str(value)
     return words, stored
 
 

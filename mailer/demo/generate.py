@@ -184,8 +184,8 @@ def _customer_chunk(rng: np.random.Generator, cn_share: float, count: int) -> It
     size = _CUSTOMER_CHUNK
     is_cn = flags(rng, cn_share, size)
     root_of = _household_roots(rng, size)
-    for member, root in root_of.items():
-        is_cn[member] = is_cn[root]
+    for member, household_root in root_of.items():
+        is_cn[member] = is_cn[household_root]
     surname_draw = rng.random(size).tolist()
     cn_count = sum(is_cn)
     cn, us = CnDraws(rng, cn_count), UsDraws(rng, size - cn_count)

@@ -22,6 +22,7 @@ def code128_pattern(value: str) -> str:
     reportlab's encoder drops characters it cannot encode.
     """
     symbol = Code128(value, quiet=0)
+    # types-reportlab leaves these methods unannotated.
     symbol.validate()  # type: ignore[no-untyped-call]
     symbol.encode()  # type: ignore[no-untyped-call]
     pattern: str = symbol.decompose()  # type: ignore[no-untyped-call]

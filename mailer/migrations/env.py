@@ -5,6 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import Connection
 
 from mailer import models  # noqa: F401  (registers every table)
 from mailer.db import Base, make_engine
@@ -22,7 +23,7 @@ def _database_url() -> str:
     return config.attributes.get("database_url") or Settings.from_environment().database_url
 
 
-def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -86,7 +86,8 @@ def init_web(app: Flask) -> None:
     init_transactions(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
-        # Else the rate limits and the audit rows see the proxy's address, not the user's.
+        # Else the rate limits and the audit rows see the proxy's address, not the user's. Wrapping
+        # wsgi_app is how Flask documents ProxyFix; mypy refuses any assignment to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     # Before any route is added: every <int:...> in a path is a row id.
     app.url_map.converters["int"] = RowIdConverter

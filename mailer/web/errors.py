@@ -92,4 +92,5 @@ def register_error_handlers(app: Flask) -> None:
     for code in _MESSAGES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
+    # Replacing the method on this app alone; mypy refuses any assignment to a method.
     app.log_exception = _log_unhandled_exception  # type: ignore[method-assign]

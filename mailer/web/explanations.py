@@ -11,7 +11,7 @@ say, shows its English text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from flask_babel import gettext, ngettext
 
@@ -39,7 +39,8 @@ def explanation_line(line: Mapping[str, Any]) -> str:
     if not isinstance(line.get("values"), Mapping):
         return text
     try:
-        return _say(template_of(line), line_values(line))  # type: ignore[arg-type]
+        # A stored line carries its phrase's keys (wording or template, and values) at its top level.
+        return _say(template_of(cast(Phrase, line)), line_values(line))
     except _UNSAYABLE:
         return text
 
@@ -62,12 +63,14 @@ def say_words(words: Phrase | str) -> str:
 
 
 def _say(template: str, values: Mapping[str, Any]) -> str:
-    return gettext(template) % {name: _value(name, value, values) for name, value in values.items()}
+    # flask_babel ships no types; its gettext and ngettext return str.
+    return cast(str, gettext(template)) % {name: _value(name, value, values) for name, value in values.items()}
 
 
 def _value(name: str, value: Any, values: Mapping[str, Any]) -> str:
     if isinstance(value, Mapping):
-        return say_words(value)  # type: ignore[arg-type]
+        # A nested phrase, as read back from JSON.
+        return say_words(cast(Phrase, value))
     kind = VALUE_KINDS.get(name)
     if kind is None:
         return "" if value is None else str(value)
@@ -80,17 +83,18 @@ def _whole(n: int | float) -> int:
 
 
 def _repeat_days(n: int) -> str:
-    return ngettext(
-        "%(count)s repeat purchase day", "%(count)s repeat purchase days", _whole(n), count=format_number(n)
+    return cast(
+        str,
+        ngettext("%(count)s repeat purchase day", "%(count)s repeat purchase days", _whole(n), count=format_number(n)),
     )
 
 
 def _days(n: float) -> str:
-    return ngettext("%(count)s day", "%(count)s days", _whole(n), count=format_number(n))
+    return cast(str, ngettext("%(count)s day", "%(count)s days", _whole(n), count=format_number(n)))
 
 
 def _weeks(n: float) -> str:
-    return ngettext("%(count)s week", "%(count)s weeks", _whole(n), count=format_number(n))
+    return cast(str, ngettext("%(count)s week", "%(count)s weeks", _whole(n), count=format_number(n)))
 
 
 def _duration(amount: float, values: Mapping[str, Any]) -> str:

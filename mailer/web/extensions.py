@@ -6,7 +6,8 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+
+from mailer.web.forms import CSRFProtect
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import cast
 
 from flask import has_request_context, request
 from flask_babel import get_locale
@@ -113,7 +114,7 @@ def change_value(value: object, name: str) -> str:
     """Return an old or new value of an address history change as the timeline shows it."""
     if value is None or value == "":
         return "—"
-    if name == "validity" and value in AddressValidity._value2member_map_:
+    if name == "validity" and isinstance(value, str) and value in AddressValidity._value2member_map_:
         return label(AddressValidity(value))
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
@@ -138,7 +139,8 @@ def say(text: object) -> str:
         return ""
     if not isinstance(text, Message):
         return str(text)
+    # flask_babel ships no types; its gettext returns str.
     if not text.values:
-        return _(text.template)
-    return _(text.template, **{name: say(value) if isinstance(value, Message) else value
-                               for name, value in text.values.items()})
+        return cast(str, _(text.template))
+    return cast(str, _(text.template, **{name: say(value) if isinstance(value, Message) else value
+                               for name, value in text.values.items()}))

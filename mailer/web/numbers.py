@@ -6,8 +6,6 @@ INTEGER has 32 bits, SQLite's 64); in a path it is simply no page (404), in a pa
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.routing import IntegerConverter, Map
 
 from mailer.db import MAX_ROW_ID
@@ -16,8 +14,15 @@ from mailer.db import MAX_ROW_ID
 class RowIdConverter(IntegerConverter):
     """``<int:...>`` in routes, refusing numbers beyond ``MAX_ROW_ID``."""
 
-    def __init__(self, map: Map, *args: Any, max: int | None = MAX_ROW_ID, **kwargs: Any) -> None:
-        super().__init__(map, *args, max=max, **kwargs)
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ROW_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def row_id(value: str) -> int:

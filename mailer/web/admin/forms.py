@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from mailer.auth.models import Role
 from mailer.auth.service import EMAIL_MAX_LENGTH, MIN_PASSWORD_LENGTH
 from mailer.web.fields import stripped
+from mailer.web.forms import FlaskForm, SelectChoice
 from mailer.web.i18n import label
 
 
@@ -27,7 +29,7 @@ class NewUserForm(FlaskForm):
         validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
 
@@ -38,7 +40,7 @@ class UserUpdateForm(FlaskForm):
     action = HiddenField(validators=[AnyOf(["role", "deactivate", "activate"])])
     role = SelectField(_l("Role"), validators=[Optional()])
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
 

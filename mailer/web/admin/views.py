@@ -7,7 +7,6 @@ import logging
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
 
 from mailer.audit.service import audit_actions, list_entries
 from mailer.auth.models import Role
@@ -27,6 +26,7 @@ from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.admin import bp
 from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
+from mailer.web.forms import SelectChoice
 from mailer.web.i18n import label, say
 from mailer.web.numbers import row_id
 from mailer.web.transaction import attempt
@@ -104,7 +104,7 @@ def new_token() -> str | tuple[str, int]:
     """Issue an API token; the token is shown once, on this response only, and stored hashed."""
     form = NewTokenForm()
     form.user_id.choices = [
-        SelectChoice(user.id, f"{user.email} ({label(user.role)})")  # type: ignore[arg-type]
+        SelectChoice(user.id, f"{user.email} ({label(user.role)})")
         for user in list_users(db.session)
         if user.is_active
     ]

@@ -6,15 +6,16 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mailer.addresses.countries import ALPHA2_CODES
-from mailer.batches.selection import CAMPAIGN_NAME_MAX_LENGTH, RISK_BANDS, BatchFilters
+from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH
+from mailer.batches.selection import RISK_BANDS, BatchFilters
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.fields import stripped
+from mailer.web.forms import FlaskForm, SelectChoice
 
 RISK_BAND_LABELS = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
 _COUNTRY = re.compile(r"[A-Z]{2}")

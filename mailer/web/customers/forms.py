@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from mailer.addresses.models import AddressValidity
 from mailer.customers.models import CustomerStatus
 from mailer.customers.service import CustomerFilters, RiskBand
+from mailer.web.forms import FlaskForm, SelectChoice
 from mailer.web.i18n import label
 
 SEARCH_MAX_LENGTH = 200
@@ -35,7 +35,7 @@ class FilterForm(FlaskForm):
     risk = SelectField(_l("Churn risk"), validators=[Optional()])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.status.choices = _choices(CustomerStatus)
         self.validity.choices = _choices(AddressValidity)

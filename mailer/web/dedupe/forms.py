@@ -3,9 +3,10 @@ mark a pair as not duplicates and take the mark back."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from mailer.web.forms import FlaskForm
 
 NOTE_MAX_LENGTH = 500
 

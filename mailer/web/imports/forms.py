@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import RadioField, SelectChoice
+from wtforms import RadioField
+
+from mailer.web.forms import FlaskForm, SelectChoice
 
 KINDS = {"customers": _l("Customer file"), "orders": _l("Order file")}
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from mailer.churn.retention import DEFAULT_MIN_RISK, RetentionFilters
+from mailer.web.forms import FlaskForm
 
 DEFAULT_MIN_RISK_PERCENT = round(DEFAULT_MIN_RISK * 100)
 

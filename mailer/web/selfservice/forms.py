@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from mailer.addresses.service import ADDRESS_MAX_LENGTHS
+from mailer.web.forms import FlaskForm
 
 # The order a customer of each country writes an address in: China from the province down.
 FIELD_ORDER: dict[str, tuple[str, ...]] = {"CN": ("region", "city", "line1", "line2", "postal_code")}
