@@ -116,7 +116,7 @@ class Settings:
             # One process's memory; redis://... shares the login limits' counts between workers.
             ratelimit_storage_uri=env.text("RATELIMIT_STORAGE_URI", "memory://"),
             sqlalchemy_echo=env.flag("SQLALCHEMY_ECHO"),
-            admin_email=env.text("MAILER_ADMIN_EMAIL", None) or "admin@example.com",
+            admin_email=env.text("MAILER_ADMIN_EMAIL", "admin@example.com"),
             admin_password=env.text("MAILER_ADMIN_PASSWORD", None),
             dedupe_auto_merge_score=env.score("MAILER_DEDUPE_AUTO_MERGE_SCORE"),
         )

@@ -7,7 +7,7 @@ import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -215,7 +215,7 @@ def merges_command(limit: int, as_json: bool) -> None:
     from mailer.dedupe.service import list_merges
 
     rows = list_merges(db.session, limit=limit)
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"merge_id": merge.id, "survivor": survivor_no, "merged": merged_no, "score": merge.score,
          "automatic": merge.automatic, "actor": merge.actor, "merged_at": merge.merged_at.isoformat(),
          "undone_at": merge.undone_at.isoformat() if merge.undone_at else None}
@@ -275,7 +275,7 @@ def dismissed_command(limit: int, as_json: bool) -> None:
     from mailer.db import db
     from mailer.dedupe.service import list_dismissed
 
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"customer_no_a": first_no, "customer_no_b": second_no, "actor": dismissed.actor,
          "dismissed_at": dismissed.dismissed_at.isoformat(), "note": dismissed.note}
         for dismissed, first_no, second_no in list_dismissed(db.session, limit=limit)
