@@ -31,4 +31,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 
 .venv/bin/ruff check mailer returns tests bench
+# Types (strict) and the layer contract (pyproject.toml).
+.venv/bin/mypy
+.venv/bin/lint-imports
 .venv/bin/python -m pytest -n 2 "$@"
