@@ -42,8 +42,9 @@ from typing import Final
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import set_validity
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address, set_validity
+from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code, parse_piece_code
 from mailer.churn.evidence import self_update

@@ -36,15 +36,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import replace_address, set_validity
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
-from mailer.addresses.service import (
-    ADDRESS_MAX_LENGTHS,
-    CleanAddress,
-    clean_address,
-    current_address,
-    replace_address,
-    set_validity,
-)
+from mailer.addresses.service import ADDRESS_MAX_LENGTHS, CleanAddress, clean_address, current_address
 from mailer.audit.service import record
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code

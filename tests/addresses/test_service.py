@@ -6,15 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import replace_address, set_validity
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import (
-    CleanAddress,
-    clean_address,
-    current_address,
-    replace_address,
-    required_address_fields,
-    set_validity,
-)
+from mailer.addresses.service import CleanAddress, clean_address, current_address, required_address_fields
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 
