@@ -44,9 +44,14 @@ def edited_changes(before: Mapping[str, Any], after: CleanAddress) -> dict[str, 
     return {field: [before[field], value] for field, value in after.fields.items() if before[field] != value}
 
 
+def validity_pair(before: AddressValidity, after: AddressValidity) -> list[str]:
+    """Return a validity change as history rows and audit details store it: [before, after]."""
+    return [before.value, after.value]
+
+
 def superseded_changes(validity_before: AddressValidity) -> dict[str, Any]:
     """Return the changes of an address a newer one replaces."""
-    return {"validity": [validity_before.value, AddressValidity.SUPERSEDED.value], "is_current": [True, False]}
+    return {"validity": validity_pair(validity_before, AddressValidity.SUPERSEDED), "is_current": [True, False]}
 
 
 def validity_changes(
@@ -58,7 +63,7 @@ def validity_changes(
     """Return the changes of a validity change and, when ``confirmed`` (before, now), of the confirmation."""
     changes: dict[str, Any] = {}
     if before is not after:
-        changes["validity"] = [before.value, after.value]
+        changes["validity"] = validity_pair(before, after)
     if confirmed is not None:
         confirmed_before, now = confirmed
         changes["confirmed_at"] = [confirmed_before.isoformat() if confirmed_before else None, now.isoformat()]
@@ -67,12 +72,12 @@ def validity_changes(
 
 def merge_retired_changes(validity_before: AddressValidity) -> dict[str, Any]:
     """Return the changes of a merged customer's address joining the survivor's history."""
-    return {"is_current": [True, False], "validity": [validity_before.value, AddressValidity.SUPERSEDED.value]}
+    return {"is_current": [True, False], "validity": validity_pair(validity_before, AddressValidity.SUPERSEDED)}
 
 
 def merge_undone_changes(validity: AddressValidity) -> dict[str, Any]:
     """Return the changes of a retired address made current again by undoing its merge."""
-    return {"is_current": [False, True], "validity": [AddressValidity.SUPERSEDED.value, validity.value]}
+    return {"is_current": [False, True], "validity": validity_pair(AddressValidity.SUPERSEDED, validity)}
 
 
 def event_row(

@@ -36,7 +36,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from mailer.addresses.lifecycle import replace_address, set_validity
+from mailer.addresses.lifecycle import replace_address, set_validity, validity_pair
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
 from mailer.addresses.service import ADDRESS_MAX_LENGTHS, CleanAddress, clean_address, current_address
 from mailer.audit.service import record
@@ -291,7 +291,7 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
         session, actor=actor, action="customer.address_confirm", object_type="customer",
         object_id=customer.customer_no,
         detail={"piece": piece.piece_code, "batch": piece.batch_id, "address": address.id,
-                "validity": [previous.value, AddressValidity.DELIVERABLE.value]},
+                "validity": validity_pair(previous, AddressValidity.DELIVERABLE)},
     )
     session.flush()
     log.info("piece %s: the customer confirmed address %s", piece.id, address.id)
