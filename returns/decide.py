@@ -81,6 +81,9 @@ class CustomerState:
     changed: bool = False
     # Spend at the last churn refresh: the retention list sorts by risk x spend.
     spent_cents: int | None = None
+    # As stored, so only what changed is written (each of these columns is indexed).
+    loaded_status: CustomerStatus | None = None
+    loaded_value_at_risk_cents: int | None = None
 
     @property
     def value_at_risk_cents(self) -> int | None:
@@ -88,6 +91,15 @@ class CustomerState:
         if self.churn_risk is None or self.spent_cents is None:
             return None
         return round(self.churn_risk * self.spent_cents)
+
+    def changed_columns(self) -> dict[str, Any]:
+        """Return the customer's columns the returns changed, by name."""
+        columns: dict[str, Any] = {"churn_risk": self.churn_risk, "churn_explanation": self.explanation}
+        if self.status is not self.loaded_status:
+            columns["status"] = self.status
+        if self.value_at_risk_cents != self.loaded_value_at_risk_cents:
+            columns["churn_value_at_risk_cents"] = self.value_at_risk_cents
+        return columns
 
 
 @dataclass(slots=True)
@@ -106,6 +118,15 @@ class AddressState:
     def changed(self) -> bool:
         """Tell whether the returns left the address otherwise than it was loaded."""
         return self.loaded != (self.validity, self.is_current)
+
+    def changed_columns(self) -> dict[str, Any]:
+        """Return the address's columns the returns changed, by name."""
+        columns: dict[str, Any] = {}
+        if self.loaded is None or self.validity is not self.loaded[0]:
+            columns["validity"] = self.validity
+        if self.loaded is None or self.is_current is not self.loaded[1]:
+            columns["is_current"] = self.is_current
+        return columns
 
 
 @dataclass(slots=True)

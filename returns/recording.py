@@ -12,10 +12,11 @@ is read again. ``returns.service`` is the way in; the rules are told there.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Update, bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -67,14 +68,17 @@ def apply_chunk(
     raise AssertionError("unreachable")
 
 
-def _by_id(model: type[Any], *columns: str) -> Update:
-    """Return an UPDATE of these columns of one row by id, for executemany with ``row_id`` and the columns."""
+def _update_by_id(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Update rows by id (each an ``id`` and the columns it changes): one executemany per set of columns."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_columns[tuple(sorted(name for name in row if name != "id"))].append(row)
     table = model.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({name: bindparam(name) for name in columns})
-    )
+    for columns, group in by_columns.items():
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(
+            {name: bindparam(name) for name in columns}
+        )
+        session.execute(statement, [{"row_id": row["id"], **{name: row[name] for name in columns}} for row in group])
 
 
 class _Chunk:
@@ -121,12 +125,13 @@ class _Chunk:
         customers = {
             row.id: CustomerState(
                 row.id, row.customer_no, row.name, row.status, row.churn_risk, row.churn_explanation,
-                spent_cents=row.churn_spent_cents,
+                spent_cents=row.churn_spent_cents, loaded_status=row.status,
+                loaded_value_at_risk_cents=row.churn_value_at_risk_cents,
             )
             for row in session.execute(
                 select(
                     Customer.id, Customer.customer_no, Customer.name, Customer.status, Customer.churn_risk,
-                    Customer.churn_explanation, Customer.churn_spent_cents,
+                    Customer.churn_explanation, Customer.churn_spent_cents, Customer.churn_value_at_risk_cents,
                 )
                 .where(Customer.id.in_(customer_ids))
                 .order_by(Customer.id)
@@ -183,15 +188,11 @@ class _Chunk:
         changed_addresses = [a for a in self.state.addresses.values() if a.changed]
         # Superseded addresses stop being current before the new ones are written (one current each).
         lifecycle.update_addresses(
-            session,
-            [{"id": a.id, "validity": a.validity, "is_current": a.is_current, "updated_at": now}
-             for a in changed_addresses],
+            session, [{"id": a.id, **a.changed_columns(), "updated_at": now} for a in changed_addresses]
         )
         new_address_ids = lifecycle.insert_addresses(session, list(effects.new_addresses.values()))
         if effects.retired_returns:
-            session.execute(
-                _by_id(MailReturn, "is_current"), [{"row_id": i, "is_current": False} for i in effects.retired_returns]
-            )
+            _update_by_id(session, MailReturn, [{"id": i, "is_current": False} for i in effects.retired_returns])
         for position, customer_id in effects.moved_by_return.items():
             effects.new_returns[position]["new_address_id"] = new_address_ids[customer_id]
         if effects.new_returns:
@@ -200,14 +201,9 @@ class _Chunk:
         lifecycle.insert_events(session, effects.events, new_address_ids=new_address_ids)
         # Read in id order, so already sorted.
         changed_customers = [c for c in self.state.customers.values() if c.changed]
-        if changed_customers:
-            session.execute(
-                _by_id(
-                    Customer, "status", "churn_risk", "churn_explanation", "churn_value_at_risk_cents", "updated_at"
-                ),
-                [{"row_id": c.id, "status": c.status, "churn_risk": c.churn_risk, "churn_explanation": c.explanation,
-                  "churn_value_at_risk_cents": c.value_at_risk_cents, "updated_at": now} for c in changed_customers],
-            )
+        _update_by_id(
+            session, Customer, [{"id": c.id, **c.changed_columns(), "updated_at": now} for c in changed_customers]
+        )
         if effects.flag_batches:
             session.execute(update(Batch).where(Batch.id.in_(effects.flag_batches)).values(print_problem=True))
         for batch_id in sorted(effects.recheck_batches - effects.flag_batches):
