@@ -12,11 +12,10 @@ is read again. ``returns.service`` is the way in; the rules are told there.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -26,6 +25,7 @@ from mailer.addresses.models import Address
 from mailer.audit.service import record, record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.customers.models import Customer
+from mailer.db import update_by_id
 from returns.catalog import REASONS, BatchEffect
 from returns.decide import (
     SOFT_REASONS,
@@ -68,19 +68,6 @@ def apply_chunk(
     raise AssertionError("unreachable")
 
 
-def _update_by_id(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """Update rows by id (each an ``id`` and the columns it changes): one executemany per set of columns."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_columns[tuple(sorted(name for name in row if name != "id"))].append(row)
-    table = model.__table__
-    for columns, group in by_columns.items():
-        statement = update(table).where(table.c.id == bindparam("row_id")).values(
-            {name: bindparam(name) for name in columns}
-        )
-        session.execute(statement, [{"row_id": row["id"], **{name: row[name] for name in columns}} for row in group])
-
-
 class _Chunk:
     """Returns of distinct pieces: read once, decided in order in memory, written in bulk."""
 
@@ -104,13 +91,15 @@ class _Chunk:
     # --- reading ---
 
     def _load(self) -> ChunkState:
-        session = self.session
+        # Plain rows from the connection: the ORM would only wrap them again on the way to the dataclasses.
+        self.session.flush()
+        connection = self.session.connection()
         codes = sorted({r.piece_code for r in self.requests})
         pieces = {
             row.piece_code: Piece(
                 row.id, row.piece_code, row.batch_id, row.customer_id, row.address_id, row.lines, row.created_at
             )
-            for row in session.execute(
+            for row in connection.execute(
                 select(
                     MailPiece.id, MailPiece.piece_code, MailPiece.batch_id, MailPiece.customer_id,
                     MailPiece.address_id, MailPiece.lines, Batch.created_at,
@@ -128,7 +117,7 @@ class _Chunk:
                 spent_cents=row.churn_spent_cents, loaded_status=row.status,
                 loaded_value_at_risk_cents=row.churn_value_at_risk_cents,
             )
-            for row in session.execute(
+            for row in connection.execute(
                 select(
                     Customer.id, Customer.customer_no, Customer.name, Customer.status, Customer.churn_risk,
                     Customer.churn_explanation, Customer.churn_spent_cents, Customer.churn_value_at_risk_cents,
@@ -143,7 +132,7 @@ class _Chunk:
                 row.id, row.customer_id, row.validity, row.is_current, row.fingerprint, row.confirmed_at,
                 loaded=(row.validity, row.is_current),
             )
-            for row in session.execute(
+            for row in connection.execute(
                 select(
                     Address.id, Address.customer_id, Address.validity, Address.is_current, Address.fingerprint,
                     Address.confirmed_at,
@@ -151,7 +140,7 @@ class _Chunk:
             )
         }
         state = ChunkState(pieces, customers, addresses)
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 MailReturn.id, MailReturn.piece_id, MailReturn.reason, MailReturn.returned_at, MailReturn.is_current,
                 MailReturn.new_address_id, MailReturn.validity_before, MailReturn.validity_after,
@@ -168,7 +157,7 @@ class _Chunk:
             )
         # Only the address in SQL, the rest here: with the reason in the query, SQLite walks the
         # reason index through every soft return ever recorded instead of a few per address.
-        for address_id, returned_at, return_id, reason, address_unchanged in session.execute(
+        for address_id, returned_at, return_id, reason, address_unchanged in connection.execute(
             select(
                 MailReturn.address_id, MailReturn.returned_at, MailReturn.id, MailReturn.reason,
                 MailReturn.address_unchanged,
@@ -192,7 +181,7 @@ class _Chunk:
         )
         new_address_ids = lifecycle.insert_addresses(session, list(effects.new_addresses.values()))
         if effects.retired_returns:
-            _update_by_id(session, MailReturn, [{"id": i, "is_current": False} for i in effects.retired_returns])
+            update_by_id(session, MailReturn, [{"id": i, "is_current": False} for i in effects.retired_returns])
         for position, customer_id in effects.moved_by_return.items():
             effects.new_returns[position]["new_address_id"] = new_address_ids[customer_id]
         if effects.new_returns:
@@ -201,7 +190,7 @@ class _Chunk:
         lifecycle.insert_events(session, effects.events, new_address_ids=new_address_ids)
         # Read in id order, so already sorted.
         changed_customers = [c for c in self.state.customers.values() if c.changed]
-        _update_by_id(
+        update_by_id(
             session, Customer, [{"id": c.id, **c.changed_columns(), "updated_at": now} for c in changed_customers]
         )
         if effects.flag_batches:

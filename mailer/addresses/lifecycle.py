@@ -18,17 +18,16 @@ Nothing here commits: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.service import CleanAddress, current_address
-from mailer.db import utcnow
+from mailer.db import update_by_id, utcnow
 from mailer.messages import stored
 
 # --- the rules: what each transition changes ------------------------------------------------------
@@ -322,20 +321,8 @@ def created_event(
 
 
 def update_addresses(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write changed addresses by id: one executemany per set of changed columns, in id order."""
-    by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_columns[tuple(sorted(key for key in row if key != "id"))].append(row)
-    table = Address.__table__
-    for columns, group in by_columns.items():
-        # Core statements on the table: the ORM's bulk path costs more than the database here. Rows
-        # in id order walk the index page after page rather than at random.
-        statement = (
-            update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
-        )
-        params = [{"row_id": row["id"], **{c: row[c] for c in columns}} for row in group]
-        params.sort(key=lambda row: row["row_id"])
-        session.execute(statement, params)
+    """Write changed addresses: each row an ``id`` and only the columns it changes."""
+    update_by_id(session, Address, rows)
 
 
 def insert_addresses(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[int, int]:
