@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, bindparam, create_engine, event, update
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, bindparam, create_engine, event, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -150,7 +150,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
     by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         by_columns[tuple(name for name in row if name != "id")].append(row)
-    table = model.__table__
+    table = cast(Table, model.__table__)
     for columns, group in by_columns.items():
         # A Core statement: the ORM's bulk path costs more than the database here. Rows in id order
         # walk the table and its indexes page after page rather than at random.

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Final, cast
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Table, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -186,7 +186,7 @@ class _Chunk:
             effects.new_returns[position]["new_address_id"] = new_address_ids[customer_id]
         if effects.new_returns:
             effects.new_returns.sort(key=lambda row: row["customer_id"])
-            session.execute(MailReturn.__table__.insert(), effects.new_returns)
+            session.execute(insert(cast(Table, MailReturn.__table__)), effects.new_returns)
         lifecycle.insert_events(session, effects.events, new_address_ids=new_address_ids)
         # Read in id order, so already sorted.
         changed_customers = [c for c in self.state.customers.values() if c.changed]

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
@@ -331,9 +331,9 @@ def insert_addresses(session: Session, rows: Sequence[Mapping[str, Any]]) -> dic
         return {}
     # Core statements on the tables, as for the updates; no RETURNING: with it, SQLite falls back
     # to one statement per row to keep the order.
-    session.execute(insert(Address.__table__), list(rows))
+    session.execute(insert(cast(Table, Address.__table__)), list(rows))
     return dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(Address.customer_id, Address.id).where(
                 Address.customer_id.in_(sorted({row["customer_id"] for row in rows})), Address.is_current
             )
@@ -348,4 +348,4 @@ def insert_events(session: Session, rows: Iterable[dict[str, Any]], *, new_addre
         if event["address_id"] is None:
             event["address_id"] = new_address_ids[event["customer_id"]]
     if events:
-        session.execute(insert(AddressEvent.__table__), events)
+        session.execute(insert(cast(Table, AddressEvent.__table__)), events)

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from mailer.addresses import lifecycle
@@ -163,7 +163,7 @@ def _store_chunk(
     _write(session, writes, actor=actor)
 
 
-def _stored_customers(session: Session, customer_nos: list[str]) -> dict[str, Row[Any]]:
+def _stored_customers(session: Session, customer_nos: list[str]) -> dict[str, Any]:
     """Return the stored customers of these numbers with their current address, by number."""
     return {
         row.customer_no: row
@@ -181,7 +181,7 @@ def _stored_customers(session: Session, customer_nos: list[str]) -> dict[str, Ro
 
 
 def _update_customer(
-    current: Row[Any], record_: CustomerRecord, *, writes: _ChunkWrites, report: ImportReport, actor: str,
+    current: Any, record_: CustomerRecord, *, writes: _ChunkWrites, report: ImportReport, actor: str,
     now: datetime,
 ) -> None:
     """Collect the changes of a known customer: its own fields, then its address (edited, moved or new)."""
@@ -197,7 +197,7 @@ def _update_customer(
     elif current.fingerprint == record_.address.fingerprint:
         # Typed differently, same address: edit in place and keep its validity.
         edit = lifecycle.edit_in_place(
-            address_id=current.address_id, customer_id=current.id, before=current._mapping, after=record_.address,
+            address_id=current.address_id, customer_id=current.id, before=current._asdict(), after=record_.address,
             source=ChangeSource.IMPORT, actor=actor, now=now,
         )
         if edit is None:
@@ -248,7 +248,7 @@ def _insert_customers(session: Session, records: Sequence[CustomerRecord], *, no
         execution_options=ONE_STATEMENT,
     )
     return dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_([r.customer_no for r in records]))
         ).all()
     )

@@ -93,6 +93,8 @@ def test_set_validity_records_only_real_changes(session: Session) -> None:
                              source=ChangeSource.ORDER, actor="orders", confirmed=True)
 
     assert (changed, unchanged, confirmed) == (True, False, True)
-    events = session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).all()
+    events = session.scalars(
+        select(AddressEvent).where(AddressEvent.address_id == address.id).order_by(AddressEvent.id)
+    ).all()
     assert [e.changes["validity"] for e in events] == [["unverified", "suspect"], ["suspect", "deliverable"]]
     assert events[0].note == "UNC" and address.confirmed_via is ChangeSource.ORDER
