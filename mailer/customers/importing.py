@@ -192,19 +192,20 @@ def _update_customer(
         )
         writes.audit_changes.append((record_.customer_no, changed_fields))
     address_changed = True
+    before = current._asdict()
     if current.address_id is None:
         _add_address(current.id, record_, writes=writes, actor=actor, now=now)
+    elif not lifecycle.edited_changes(before, record_.address):
+        address_changed = False
     elif current.fingerprint == record_.address.fingerprint:
         # Typed differently, same address: edit in place and keep its validity.
         edit = lifecycle.edit_in_place(
-            address_id=current.address_id, customer_id=current.id, before=current._asdict(), after=record_.address,
+            address_id=current.address_id, customer_id=current.id, before=before, after=record_.address,
             source=ChangeSource.IMPORT, actor=actor, now=now,
         )
-        if edit is None:
-            address_changed = False
-        else:
-            writes.address_updates.append(edit[0])
-            writes.events.append(edit[1])
+        assert edit is not None  # the fields differ
+        writes.address_updates.append(edit[0])
+        writes.events.append(edit[1])
     else:
         superseded, event = lifecycle.supersede(
             address_id=current.address_id, customer_id=current.id, validity_before=current.validity,
