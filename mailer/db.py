@@ -161,4 +161,6 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
             ({"row_id": row["id"], **{name: row[name] for name in columns}} for row in group),
             key=lambda params: params["row_id"],
         )
-        session.execute(statement, params)
+        # Compiled afresh, once per call: from the statement cache, SQLAlchemy would map the cached
+        # statement's parameters to this one's again for every row.
+        session.connection().execution_options(compiled_cache=None).execute(statement, params)
