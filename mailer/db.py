@@ -145,6 +145,10 @@ class Database:
 db = Database()
 
 
+# Rows of one by-id update above which it is compiled afresh rather than taken from the cache.
+FRESH_COMPILE_ROWS = 50
+
+
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
     """Update rows by ``id``, each with only the columns it changes: one executemany per set of columns."""
     by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = defaultdict(list)
@@ -161,6 +165,9 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
             ({"row_id": row["id"], **{name: row[name] for name in columns}} for row in group),
             key=lambda params: params["row_id"],
         )
-        # Compiled afresh, once per call: from the statement cache, SQLAlchemy would map the cached
-        # statement's parameters to this one's again for every row.
-        session.connection().execution_options(compiled_cache=None).execute(statement, params)
+        connection = session.connection()
+        if len(params) > FRESH_COMPILE_ROWS:
+            # Taken from the statement cache, SQLAlchemy maps the cached statement's parameters to
+            # this one's again for every row; past a few rows, compiling afresh once costs less.
+            connection = connection.execution_options(compiled_cache=None)
+        connection.execute(statement, params)
