@@ -306,7 +306,7 @@ included: {peak_mb:.0f} MB.
 The import reads {CHUNK_SIZE:,} rows at a time (pieces, their customers, addresses and earlier returns in a few
 `IN` queries), decides every row's effects in memory in file order, and writes them with a few multi-row
 statements inside one savepoint per chunk; a single scan is the same path with a chunk of one.
-Run: `.venv/bin/python bench/bench_returns.py --write-readme`.
+Run: `.venv/bin/python bench/bench_returns.py --write-readme` (`--size 20000` imports a smaller file, to iterate).
 """
     print(section)
     if args.write_readme:
