@@ -16,6 +16,7 @@ batches of 250,000 pieces). Then, on disjoint sets of pieces:
 
     .venv/bin/python bench/bench_returns.py                  # build a database in a temporary folder and run
     .venv/bin/python bench/bench_returns.py --write-readme   # and update the Returned mail section of bench/README.md
+    .venv/bin/python bench/bench_returns.py --size 20000     # a smaller import, to iterate quickly
 """
 
 from __future__ import annotations
@@ -222,7 +223,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--write-readme", action="store_true", help="write the results to bench/README.md")
+    parser.add_argument("--size", type=int, default=IMPORT_ROWS,
+                        help="rows of the imported file (smaller to iterate quickly; the target is for 100,000)")
     args = parser.parse_args()
+    if args.write_readme and args.size != IMPORT_ROWS:
+        parser.error(f"--write-readme records the {IMPORT_ROWS:,}-row import only")
+    rows = args.size
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory() as folder_name:
@@ -239,7 +245,7 @@ def main() -> None:
               f"floor median {scans['floor_median']:.2f} ms", flush=True)
 
         import_file = folder / "returns.csv"
-        write_returns_file(import_file, rng.sample(by_batch[1] + by_batch[2], IMPORT_ROWS), rng)
+        write_returns_file(import_file, rng.sample(by_batch[1] + by_batch[2], rows), rng)
         imported = bench_import(app, import_file)
         first, again = imported["first"], imported["again"]
         print(f"import: {first['seconds']:.2f} s {first}; again {again['seconds']:.2f} s", flush=True)
@@ -253,8 +259,8 @@ def main() -> None:
             db.engine.dispose()
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    first_rate = IMPORT_ROWS / first["seconds"]
-    again_rate = IMPORT_ROWS / again["seconds"]
+    first_rate = rows / first["seconds"]
+    again_rate = rows / again["seconds"]
     section = f"""{SECTION}
 
 `bench/bench_returns.py`, run {dt.date.today()} on {cpu_name()} ({os.cpu_count()} cores),
@@ -276,7 +282,7 @@ JSON and look the piece up but find none (a well-formed code never printed: 404,
 
 Target: median under {SCAN_TARGET_MS:.0f} ms — {"met" if scans['scan_median'] < SCAN_TARGET_MS else "NOT met"}.
 
-Bulk import: `returns import` of {IMPORT_ROWS:,} rows (pieces of two batches, so many customers get two
+Bulk import: `returns import` of {rows:,} rows (pieces of two batches, so many customers get two
 returns; {REASON_SHARE['MOVED'] / sum(REASON_SHARE.values()):.0%} moves with a forwarding address), in one
 transaction. Baseline, same run: the naive way, looping the single-scan service `record_return` row by row in
 one transaction, on {BASELINE_ROWS:,} rows of another batch, its rate extrapolated.
@@ -285,9 +291,9 @@ one transaction, on {BASELINE_ROWS:,} rows of another batch, its rate extrapolat
 |---|---:|---:|---:|---:|---:|
 | `record_return` row by row (baseline) | {BASELINE_ROWS:,} | {baseline_seconds:.2f} | {baseline_cpu:.2f} | \
 {baseline_rate:,.0f} | 1.0 |
-| `returns import` | {IMPORT_ROWS:,} | {first['seconds']:.2f} | {first['cpu_seconds']:.2f} | {first_rate:,.0f} | \
+| `returns import` | {rows:,} | {first['seconds']:.2f} | {first['cpu_seconds']:.2f} | {first_rate:,.0f} | \
 {first_rate / baseline_rate:.1f} |
-| `returns import`, same file again (all already recorded) | {IMPORT_ROWS:,} | {again['seconds']:.2f} | \
+| `returns import`, same file again (all already recorded) | {rows:,} | {again['seconds']:.2f} | \
 {again['cpu_seconds']:.2f} | {again_rate:,.0f} | {again_rate / baseline_rate:.1f} |
 
 Target: {IMPORT_ROWS:,} returns under {IMPORT_TARGET_SECONDS:.0f} s — \
@@ -300,7 +306,7 @@ included: {peak_mb:.0f} MB.
 The import reads {CHUNK_SIZE:,} rows at a time (pieces, their customers, addresses and earlier returns in a few
 `IN` queries), decides every row's effects in memory in file order, and writes them with a few multi-row
 statements inside one savepoint per chunk; a single scan is the same path with a chunk of one.
-Run: `.venv/bin/python bench/bench_returns.py --write-readme`.
+Run: `.venv/bin/python bench/bench_returns.py --write-readme` (`--size 20000` imports a smaller file, to iterate).
 """
     print(section)
     if args.write_readme:

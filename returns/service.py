@@ -42,8 +42,9 @@ from typing import Final
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import set_validity, validity_pair
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address, set_validity
+from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code, parse_piece_code
 from mailer.churn.evidence import self_update
@@ -52,6 +53,7 @@ from mailer.customers.models import Customer
 from mailer.db import utcnow
 from mailer.messages import Message
 from returns.catalog import REASONS, Reason, resolve_reason
+from returns.decide import RETURN_CHANGE_SOURCES, Settings
 from returns.models import ReturnSource
 from returns.outcomes import (
     PieceNotFound,
@@ -61,7 +63,7 @@ from returns.outcomes import (
     ReturnRequest,
     UnknownReason,
 )
-from returns.recording import CHUNK_SIZE, RETURN_CHANGE_SOURCES, Settings, apply_chunk
+from returns.recording import CHUNK_SIZE, apply_chunk
 
 __all__ = [
     "CHUNK_SIZE",
@@ -307,7 +309,7 @@ def clear_flag(session: Session, *, address_id: int, note: str, actor: str) -> V
     )
     record(
         session, actor=actor, action="address.clear_flag", object_type="address", object_id=str(address.id),
-        detail={"customer_id": address.customer_id, "validity": [previous.value, target.value], "note": note.strip()},
+        detail={"customer_id": address.customer_id, "validity": validity_pair(previous, target), "note": note.strip()},
     )
     session.flush()
     logger.info("cleared the %s flag of address %s", previous.value, address.id)

@@ -5,20 +5,17 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
-from mailer.addresses.models import (
-    Address,
-    AddressEvent,
-    AddressEventKind,
-    AddressValidity,
-    ChangeSource,
-)
-from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
+from mailer.addresses import lifecycle
+from mailer.addresses.models import Address, AddressValidity, ChangeSource
+from mailer.addresses.service import CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.customers.models import Customer
 from mailer.customers.names import is_incomplete_name
@@ -33,7 +30,7 @@ from mailer.imports import (
     other_rows,
     row_shape_problem,
 )
-from mailer.messages import Message, shortened, stored
+from mailer.messages import Message, shortened
 
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
@@ -48,7 +45,7 @@ MAX_LENGTHS = {"customer_no": 40, "name": 200, "phone": 40, "email": 254}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHUNK_SIZE = 2000
 # The ORM leaves None values out of a bulk INSERT, which splits a chunk into one statement per mix of
-# empty fields (phone but no email, no line2, ...); writing them as NULL keeps one multi-row INSERT.
+# empty fields (phone but no email, ...); writing them as NULL keeps one multi-row INSERT.
 ONE_STATEMENT = {"render_nulls": True}
 
 
@@ -135,10 +132,40 @@ def _rows_by_duplicated_customer_no(rows: Iterable[tuple[int, dict[str, str]]]) 
     return {customer_no: rows for customer_no, rows in seen.items() if len(rows) > 1}
 
 
+@dataclass(slots=True)
+class _ChunkWrites:
+    """What one chunk of the customer file changes, as rows for multi-row statements."""
+
+    customer_updates: list[dict[str, object]] = field(default_factory=list)
+    address_updates: list[dict[str, Any]] = field(default_factory=list)
+    new_addresses: list[dict[str, Any]] = field(default_factory=list)
+    # History rows; a None address id is the new address of the customer named in the row.
+    events: list[dict[str, Any]] = field(default_factory=list)
+    audit_changes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
 def _store_chunk(
     session: Session, records: Sequence[CustomerRecord], *, report: ImportReport, actor: str
 ) -> None:
-    existing = {
+    now = utcnow()
+    existing = _stored_customers(session, [r.customer_no for r in records])
+    writes = _ChunkWrites()
+    for record_ in records:
+        current = existing.get(record_.customer_no)
+        if current is not None:
+            _update_customer(current, record_, writes=writes, report=report, actor=actor, now=now)
+    new_records = [r for r in records if r.customer_no not in existing]
+    if new_records:
+        new_ids = _insert_customers(session, new_records, now=now)
+        for r in new_records:
+            _add_address(new_ids[r.customer_no], r, writes=writes, actor=actor, now=now)
+        report.created += len(new_records)
+    _write(session, writes, actor=actor)
+
+
+def _stored_customers(session: Session, customer_nos: list[str]) -> dict[str, Any]:
+    """Return the stored customers of these numbers with their current address, by number."""
+    return {
         row.customer_no: row
         for row in session.execute(
             select(
@@ -148,137 +175,95 @@ def _store_chunk(
                 Address.validity,
             )
             .outerjoin(Address, and_(Address.customer_id == Customer.id, Address.is_current))
-            .where(Customer.customer_no.in_([r.customer_no for r in records]))
+            .where(Customer.customer_no.in_(customer_nos))
         )
     }
-    now = utcnow()
-    new_records = [r for r in records if r.customer_no not in existing]
-    customer_updates: list[dict[str, object]] = []
-    address_edits: list[dict[str, object]] = []
-    superseded: list[dict[str, object]] = []
-    events: list[dict[str, object]] = []
-    moves: list[tuple[int, CustomerRecord]] = []
-    audit_changes: list[tuple[str, list[str]]] = []
 
-    for record_ in records:
-        current = existing.get(record_.customer_no)
-        if current is None:
-            continue
-        changed_fields = [f for f in CUSTOMER_FIELDS if getattr(current, f) != getattr(record_, f)]
-        if changed_fields:
-            customer_updates.append(
-                {"id": current.id, "updated_at": now, **{f: getattr(record_, f) for f in changed_fields}}
-            )
-            audit_changes.append((record_.customer_no, changed_fields))
-        address_changes = {
-            f: [getattr(current, f), record_.address.fields[f]]
-            for f in ADDRESS_FIELDS
-            if getattr(current, f) != record_.address.fields[f]
-        }
-        if current.address_id is None:
-            moves.append((current.id, record_))
-        elif not address_changes:
-            pass
-        elif current.fingerprint == record_.address.fingerprint:
-            # Typed differently, same address: edit in place and keep its validity.
-            address_edits.append({"id": current.address_id, "updated_at": now, **record_.address.fields})
-            events.append(
-                _event(current.address_id, current.id, AddressEventKind.EDITED, address_changes, actor, now)
-            )
-        else:
-            superseded.append(
-                {"id": current.address_id, "is_current": False, "validity": AddressValidity.SUPERSEDED,
-                 "updated_at": now}
-            )
-            events.append(
-                _event(
-                    current.address_id, current.id, AddressEventKind.SUPERSEDED,
-                    {"validity": [current.validity.value, AddressValidity.SUPERSEDED.value],
-                     "is_current": [True, False]},
-                    actor, now, note=Message("a new address was imported"),
-                )
-            )
-            moves.append((current.id, record_))
-        if changed_fields or address_changes:
-            report.updated += 1
-        else:
-            report.unchanged += 1
 
-    if customer_updates:
-        session.execute(update(Customer), customer_updates)
-    if address_edits:
-        session.execute(update(Address), address_edits)
-    if superseded:
-        # The old address stops being current before the new one is inserted (one current each).
-        session.execute(update(Address), superseded)
+def _update_customer(
+    current: Any, record_: CustomerRecord, *, writes: _ChunkWrites, report: ImportReport, actor: str,
+    now: datetime,
+) -> None:
+    """Collect the changes of a known customer: its own fields, then its address (edited, moved or new)."""
+    changed_fields = [f for f in CUSTOMER_FIELDS if getattr(current, f) != getattr(record_, f)]
+    if changed_fields:
+        writes.customer_updates.append(
+            {"id": current.id, "updated_at": now, **{f: getattr(record_, f) for f in changed_fields}}
+        )
+        writes.audit_changes.append((record_.customer_no, changed_fields))
+    address_changed = True
+    before = current._asdict()
+    if current.address_id is None:
+        _add_address(current.id, record_, writes=writes, actor=actor, now=now)
+    elif not lifecycle.edited_changes(before, record_.address):
+        address_changed = False
+    elif current.fingerprint == record_.address.fingerprint:
+        # Typed differently, same address: edit in place and keep its validity.
+        edit = lifecycle.edit_in_place(
+            address_id=current.address_id, customer_id=current.id, before=before, after=record_.address,
+            source=ChangeSource.IMPORT, actor=actor, now=now,
+        )
+        assert edit is not None  # the fields differ
+        writes.address_updates.append(edit[0])
+        writes.events.append(edit[1])
+    else:
+        superseded, event = lifecycle.supersede(
+            address_id=current.address_id, customer_id=current.id, validity_before=current.validity,
+            source=ChangeSource.IMPORT, actor=actor, now=now, note=Message("a new address was imported"),
+        )
+        writes.address_updates.append(superseded)
+        writes.events.append(event)
+        _add_address(current.id, record_, writes=writes, actor=actor, now=now)
+    if changed_fields or address_changed:
+        report.updated += 1
+    else:
+        report.unchanged += 1
 
-    if new_records:
-        # No RETURNING: with it, SQLite falls back to one statement per row to keep the order.
+
+def _add_address(
+    customer_id: int, record_: CustomerRecord, *, writes: _ChunkWrites, actor: str, now: datetime
+) -> None:
+    writes.new_addresses.append(
+        lifecycle.address_row(
+            customer_id=customer_id, address=record_.address, validity=AddressValidity.UNVERIFIED,
+            source=ChangeSource.IMPORT, now=now,
+        )
+    )
+    writes.events.append(
+        lifecycle.created_event(
+            customer_id=customer_id, address=record_.address, source=ChangeSource.IMPORT, actor=actor, now=now
+        )
+    )
+
+
+def _insert_customers(session: Session, records: Sequence[CustomerRecord], *, now: datetime) -> dict[str, int]:
+    """Insert new customers; return their ids by customer number."""
+    # No RETURNING: with it, SQLite falls back to one statement per row to keep the order.
+    session.execute(
+        insert(Customer),
+        [
+            {"customer_no": r.customer_no, "name": r.name, "name_incomplete": r.name_incomplete,
+             "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
+            for r in records
+        ],
+        execution_options=ONE_STATEMENT,
+    )
+    return dict(
         session.execute(
-            insert(Customer),
-            [
-                {"customer_no": r.customer_no, "name": r.name, "name_incomplete": r.name_incomplete,
-                 "phone": r.phone, "email": r.email, "created_at": now, "updated_at": now}
-                for r in new_records
-            ],
-            execution_options=ONE_STATEMENT,
-        )
-        new_ids = dict(
-            session.execute(
-                select(Customer.customer_no, Customer.id).where(
-                    Customer.customer_no.in_([r.customer_no for r in new_records])
-                )
-            ).all()
-        )
-        moves.extend((new_ids[r.customer_no], r) for r in new_records)
-        report.created += len(new_records)
+            select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_([r.customer_no for r in records]))
+        ).all()
+    )
 
-    if moves:
-        session.execute(
-            insert(Address),
-            [
-                {"customer_id": customer_id, **r.address.fields, "normalized": r.address.normalized,
-                 "fingerprint": r.address.fingerprint, "household_key": r.address.household_key,
-                 "validity": AddressValidity.UNVERIFIED, "is_current": True,
-                 "created_at": now, "updated_at": now}
-                for customer_id, r in moves
-            ],
-            execution_options=ONE_STATEMENT,
-        )
-        address_ids = dict(
-            session.execute(
-                select(Address.customer_id, Address.id).where(
-                    Address.customer_id.in_([customer_id for customer_id, _ in moves]), Address.is_current
-                )
-            ).all()
-        )
-        for customer_id, r in moves:
-            created = {f: [None, v] for f, v in r.address.fields.items() if v is not None}
-            events.append(
-                _event(address_ids[customer_id], customer_id, AddressEventKind.CREATED, created, actor, now)
-            )
 
-    if events:
-        session.execute(insert(AddressEvent), events, execution_options=ONE_STATEMENT)
-    for customer_no, fields in audit_changes:
+def _write(session: Session, writes: _ChunkWrites, *, actor: str) -> None:
+    if writes.customer_updates:
+        session.execute(update(Customer), writes.customer_updates)
+    # Superseded addresses stop being current before the new ones are inserted (one current each).
+    lifecycle.update_addresses(session, writes.address_updates)
+    new_address_ids = lifecycle.insert_addresses(session, writes.new_addresses)
+    lifecycle.insert_events(session, writes.events, new_address_ids=new_address_ids)
+    for customer_no, fields in writes.audit_changes:
         record(
             session, actor=actor, action="customer.update", object_type="customer",
             object_id=customer_no, detail={"fields": fields, "source": ChangeSource.IMPORT.value},
         )
-
-
-def _event(
-    address_id: int,
-    customer_id: int,
-    kind: AddressEventKind,
-    changes: dict[str, object],
-    actor: str,
-    now: object,
-    *,
-    note: str | None = None,
-) -> dict[str, object]:
-    return {
-        "address_id": address_id, "customer_id": customer_id, "kind": kind, "changes": changes,
-        "source": ChangeSource.IMPORT, "actor": actor, "note": note, "note_phrase": stored(note),
-        "created_at": now,
-    }

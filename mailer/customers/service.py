@@ -131,7 +131,7 @@ class CustomerListRow:
 _LAST_CHARACTER = "\U0010ffff"
 
 
-def customer_list_query(filters: CustomerFilters) -> Select[Any]:
+def customer_list_query(filters: CustomerFilters) -> Select[*tuple[Any, ...]]:
     """Return the unordered query of the customer list under these filters."""
     query = select(
         Customer.id, Customer.customer_no, Customer.name, Customer.status, Customer.churn_risk,
@@ -150,7 +150,7 @@ def customer_list_query(filters: CustomerFilters) -> Select[Any]:
     return query
 
 
-def _search_matches(term: str) -> CompoundSelect[Any]:
+def _search_matches(term: str) -> CompoundSelect[*tuple[Any, ...]]:
     # Two index lookups whose ids the list then pages through: an OR in the list's own WHERE
     # would make the database scan every customer when the term is rare.
     found = aliased(Customer)

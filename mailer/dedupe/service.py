@@ -21,13 +21,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from mailer.addresses.models import (
-    Address,
-    AddressEvent,
-    AddressEventKind,
-    AddressValidity,
-    ChangeSource,
-)
+from mailer.addresses.lifecycle import restore_after_merge, retire_for_merge
+from mailer.addresses.models import Address, AddressEvent, AddressValidity
 from mailer.audit.service import record
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
@@ -37,7 +32,7 @@ from mailer.dedupe.keys import CustomerFields, KeyTable, match_keys
 from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, PairScore, compare
 from mailer.dedupe.search import ProgressCallback, SearchStats, find_pairs
-from mailer.messages import Message, stored
+from mailer.messages import Message
 from mailer.orders.models import Order
 from returns.models import MailReturn
 
@@ -103,7 +98,7 @@ class DuplicateSearch:
 # --- finding ----------------------------------------------------------------------------------
 
 
-def _matchable_customers() -> Select[tuple[str, str, str, str | None, str, str | None, str, str]]:
+def _matchable_customers() -> Select[str, str, str, str | None, str, str | None, str, str]:
     return (
         select(
             Customer.customer_no, Customer.name, Address.line1, Address.line2, Address.city,
@@ -195,15 +190,6 @@ def _current_address(session: Session, customer_id: int) -> Address | None:
     return session.scalar(select(Address).where(Address.customer_id == customer_id, Address.is_current))
 
 
-def _address_event(
-    address: Address, *, kind: AddressEventKind, changes: dict[str, list[object]], actor: str, note: Message
-) -> AddressEvent:
-    return AddressEvent(
-        address_id=address.id, customer_id=address.customer_id, kind=kind, changes=changes,
-        source=ChangeSource.MERGE, actor=actor, note=note, note_phrase=stored(note),
-    )
-
-
 def merge_customers(
     session: Session,
     *,
@@ -235,20 +221,10 @@ def merge_customers(
     note = Message("customer %(merged)s merged into %(survivor)s", merged=merged_no, survivor=survivor_no)
 
     retired = _current_address(session, merged.id)
-    retired_validity = retired.validity if retired is not None else None
-    if retired is not None:
-        # The survivor keeps its own current address; the duplicate's joins its history.
-        retired.is_current = False
-        retired.validity = AddressValidity.SUPERSEDED
-        session.add(
-            _address_event(
-                retired, kind=AddressEventKind.SUPERSEDED, actor=actor, note=note,
-                changes={"is_current": [True, False],
-                         "validity": [retired_validity.value if retired_validity else None,
-                                      AddressValidity.SUPERSEDED.value]},
-            )
-        )
-        session.flush()
+    # The survivor keeps its own current address; the duplicate's joins its history.
+    retired_validity = (
+        retire_for_merge(session, address=retired, actor=actor, note=note) if retired is not None else None
+    )
 
     moved: dict[str, list[int]] = {}
     for model, column in MOVED_WITH_CUSTOMER:
@@ -338,15 +314,9 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
     if merge.retired_address_id is not None and _current_address(session, merged.id) is None:
         address = session.get(Address, merge.retired_address_id)
         if address is not None and address.customer_id == merged.id:
-            validity = merge.retired_address_validity or AddressValidity.UNVERIFIED
-            address.is_current = True
-            address.validity = validity
-            session.add(
-                _address_event(
-                    address, kind=AddressEventKind.VALIDITY, actor=actor, note=note,
-                    changes={"is_current": [False, True],
-                             "validity": [AddressValidity.SUPERSEDED.value, validity.value]},
-                )
+            restore_after_merge(
+                session, address=address, validity=merge.retired_address_validity or AddressValidity.UNVERIFIED,
+                actor=actor, note=note,
             )
             restored_address = True
 

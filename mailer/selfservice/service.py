@@ -36,15 +36,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import replace_address, set_validity, validity_pair
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
-from mailer.addresses.service import (
-    ADDRESS_MAX_LENGTHS,
-    CleanAddress,
-    clean_address,
-    current_address,
-    replace_address,
-    set_validity,
-)
+from mailer.addresses.service import ADDRESS_MAX_LENGTHS, CleanAddress, clean_address, current_address
 from mailer.audit.service import record
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code
@@ -208,7 +202,7 @@ def _masked_lines(address: Address) -> tuple[str, ...]:
         # Province and city first, as the envelope prints them, each once.
         head = address.city if not region or region == address.city else region + address.city
         street = mask_street(strip_leading(address.line1, region, address.city))
-        lines = (head + street, line2, postal_code)
+        lines: tuple[str, ...] = (head + street, line2, postal_code)
     elif address.country == "US":
         last = " ".join(part for part in (f"{address.city},", region, postal_code) if part)
         lines = (mask_street(address.line1), line2, last)
@@ -297,7 +291,7 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
         session, actor=actor, action="customer.address_confirm", object_type="customer",
         object_id=customer.customer_no,
         detail={"piece": piece.piece_code, "batch": piece.batch_id, "address": address.id,
-                "validity": [previous.value, AddressValidity.DELIVERABLE.value]},
+                "validity": validity_pair(previous, AddressValidity.DELIVERABLE)},
     )
     session.flush()
     log.info("piece %s: the customer confirmed address %s", piece.id, address.id)

@@ -6,15 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.lifecycle import replace_address, set_validity
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import (
-    CleanAddress,
-    clean_address,
-    current_address,
-    replace_address,
-    required_address_fields,
-    set_validity,
-)
+from mailer.addresses.service import CleanAddress, clean_address, current_address, required_address_fields
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 
@@ -99,6 +93,8 @@ def test_set_validity_records_only_real_changes(session: Session) -> None:
                              source=ChangeSource.ORDER, actor="orders", confirmed=True)
 
     assert (changed, unchanged, confirmed) == (True, False, True)
-    events = session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).all()
+    events = session.scalars(
+        select(AddressEvent).where(AddressEvent.address_id == address.id).order_by(AddressEvent.id)
+    ).all()
     assert [e.changes["validity"] for e in events] == [["unverified", "suspect"], ["suspect", "deliverable"]]
     assert events[0].note == "UNC" and address.confirmed_via is ChangeSource.ORDER

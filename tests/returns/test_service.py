@@ -18,6 +18,7 @@ from mailer.churn.evidence import SELF_UPDATE_WEIGHT
 from mailer.customers.models import CustomerStatus
 from returns import recording, service
 from returns.catalog import REASONS, AddressEffect, BatchEffect, CustomerEffect, Reason
+from returns.decide import ChunkState
 from returns.models import MailReturn, ReturnSource
 from returns.service import (
     PieceNotFound,
@@ -547,11 +548,12 @@ def test_a_concurrent_recording_met_at_write_time_is_read_again(
     real_load = recording._Chunk._load
     calls = []
 
-    def stale_load(self: recording._Chunk) -> None:
-        real_load(self)
+    def stale_load(self: recording._Chunk) -> ChunkState:
+        state = real_load(self)
         calls.append(1)
         if len(calls) == 1:
-            self.history.clear()
+            state.history.clear()
+        return state
 
     monkeypatch.setattr(recording._Chunk, "_load", stale_load)
 

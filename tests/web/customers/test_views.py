@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
+from mailer.addresses.lifecycle import record_event
 from mailer.addresses.models import Address, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import record_event
 from mailer.auth.models import Role
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import display_piece_code
