@@ -42,6 +42,8 @@ COMMANDS: Mapping[str, str] = {
     "dedupe": "mailer.dedupe.cli:dedupe_cli",
     "returns": "returns.cli:returns_cli",
     "users": "mailer.auth.cli:users_cli",
+    "backup": "mailer.backup.cli:backup_command",
+    "restore": "mailer.backup.cli:restore_command",
     "run": "mailer.cli:run_command",
 }
 
