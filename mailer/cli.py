@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import importlib
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,6 +42,8 @@ COMMANDS: Mapping[str, str] = {
     "dedupe": "mailer.dedupe.cli:dedupe_cli",
     "returns": "returns.cli:returns_cli",
     "users": "mailer.auth.cli:users_cli",
+    "backup": "mailer.backup.cli:backup_command",
+    "restore": "mailer.backup.cli:restore_command",
     "run": "mailer.cli:run_command",
 }
 
@@ -269,6 +272,10 @@ def run_command(ctx: click.Context) -> None:
     # Flask's own run, with every option and its --help, loaded only when it is asked for.
     from flask.cli import run_command as flask_run_command
 
+    from mailer.access_log import mask_tokens_in
+
+    # Werkzeug logs each request line, the customers' address-update tokens included.
+    mask_tokens_in(logging.getLogger("werkzeug"))
     provide_app(ctx)
     with flask_run_command.make_context(ctx.info_name, ctx.args, parent=ctx.parent) as run_context:
         flask_run_command.invoke(run_context)

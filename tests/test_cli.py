@@ -130,7 +130,9 @@ def test_an_output_file_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "a\n"
 
 
-MAILER_COMMANDS = {"batch", "churn", "customers", "dedupe", "demo", "init", "orders", "returns", "run", "users"}
+MAILER_COMMANDS = {
+    "backup", "batch", "churn", "customers", "dedupe", "demo", "init", "orders", "restore", "returns", "run", "users",
+}
 # What listing and explaining the commands must not import: Flask, the models, the app's extensions
 # and the numeric, PDF and matching libraries; a command imports them when it runs.
 HEAVY_MODULES = (
