@@ -9,6 +9,8 @@ missing=()
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# pg_dump and pg_restore, for the backup tests on PostgreSQL.
+command -v pg_dump >/dev/null || missing+=(postgresql-client)
 if ((${#missing[@]})); then
     if [ "$(id -u)" -eq 0 ]; then
         apt-get update -qq
@@ -30,7 +32,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 
-.venv/bin/ruff check mailer returns tests bench
+.venv/bin/ruff check mailer returns tests bench deploy
 # Types (strict) and the layer contract (pyproject.toml).
 .venv/bin/mypy
 .venv/bin/lint-imports
