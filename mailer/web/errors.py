@@ -40,6 +40,9 @@ API_PREFIX = "/api/"
 def _render(code: int, message: str) -> tuple[str | Response, int]:
     if request.path.startswith(API_PREFIX):
         return jsonify(error=message), code
+    if request.blueprint == "selfservice":
+        # A customer (too many links tried, too large a form) gets the customers' page, no staff menu.
+        return render_template("selfservice/error.html", status=code, message=message), code
     return render_template("errors/error.html", code=code, message=message), code
 
 
