@@ -165,9 +165,11 @@ def command_transaction(
 
 @contextmanager
 def output_file(path: Path) -> Iterator[TextIO]:
-    """Open a file a command writes (UTF-8, CSV line endings); refuse a path that cannot be written."""
+    """Open a file a command writes (UTF-8, CSV line endings, private); refuse a path that cannot be written."""
+    from mailer.files import open_private
+
     try:
-        handle = path.open("w", encoding="utf-8", newline="")
+        handle = open_private(path)
     except OSError as exc:
         # A missing folder, a folder given for a file, no permission: say which path, not a traceback.
         raise UnusableInput(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from mailer.files import create_private_file
+
 # Stable constraint names, so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +107,9 @@ def _configure_sqlite(engine: Engine) -> None:
         database = engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # It holds every customer's address: created private, not with the umask's mode (0644).
+            # SQLite gives the -wal and -shm files the database file's mode.
+            create_private_file(Path(database))
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:

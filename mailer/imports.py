@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
 from mailer.csv_export import unescape_cell, write_csv
+from mailer.files import open_private
 from mailer.messages import Message, join, shortened
 
 # A header row is the file's row 1, so the first data row is row 2, as a spreadsheet shows it.
@@ -374,7 +375,7 @@ def write_rejects(report: ImportReport, *, columns: Sequence[str]) -> None:
     # A rejects file imported again brings its own rejected_* columns: they are written afresh.
     columns = [name for name in columns if name not in REJECTS_COLUMNS]
     temporary = target.with_suffix(".csv.part")
-    with temporary.open("w", encoding="utf-8", newline="") as handle:
+    with open_private(temporary) as handle:
         write_csv(
             handle,
             [*REJECTS_COLUMNS, *columns],

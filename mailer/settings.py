@@ -72,6 +72,9 @@ class Settings:
     admin_password: str | None
     # The score at or above which `dedupe auto` merges; None: nothing merges automatically.
     dedupe_auto_merge_score: float | None
+    # The largest file the import page takes; larger files are imported on the command line.
+    max_upload_mb: int
+    address_link_rate_limit: str
 
     @classmethod
     def from_environment(
@@ -119,6 +122,10 @@ class Settings:
             admin_email=env.text("MAILER_ADMIN_EMAIL", "admin@example.com"),
             admin_password=env.text("MAILER_ADMIN_PASSWORD", None),
             dedupe_auto_merge_score=env.score("MAILER_DEDUPE_AUTO_MERGE_SCORE"),
+            # About 100,000 customers: an import the web server finishes before its request times out.
+            max_upload_mb=env.integer("MAX_UPLOAD_MB", 16, minimum=1),
+            # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
+            address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -145,6 +152,8 @@ class Settings:
             "ADMIN_EMAIL": self.admin_email,
             "ADMIN_PASSWORD": self.admin_password,
             "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
+            "MAX_UPLOAD_MB": self.max_upload_mb,
+            "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,3 +126,16 @@ class MailerCliRunner(FlaskCliRunner):
 def runner(app: Flask) -> FlaskCliRunner:
     """Return a runner for mailer's command line."""
     return MailerCliRunner(app)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """Clear the umask, so a file's mode shows what its creation asked for, not a strict umask."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def file_mode(path: Path) -> int:
+    """Return a file's permission bits."""
+    return stat.S_IMODE(path.stat().st_mode)

@@ -34,8 +34,9 @@ from mailer.db import db
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.service import AUTO_MERGE_FLOOR
 from mailer.envelopes import PROFILES
+from mailer.files import PRIVATE_FILE_MODE
 from mailer.version import __version__
-from tests.conftest import postgres_database
+from tests.conftest import file_mode, postgres_database
 
 NO_SCHEMA = "error: the database has no tables yet: run python -m mailer init first\n"
 
@@ -122,12 +123,14 @@ def test_missing_tables_are_told_from_other_errors_on_each_backend() -> None:
     assert not is_missing_table(ProgrammingError("SELECT", {}, pg_errors.UndefinedColumn("column does not exist")))
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_an_output_file_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
     with pytest.raises(UnusableInput, match=f"cannot write {tmp_path}: Is a directory"), output_file(tmp_path):
         pass
     with output_file(tmp_path / "out.csv") as handle:
         handle.write("a\n")
     assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "a\n"
+    assert file_mode(tmp_path / "out.csv") == PRIVATE_FILE_MODE
 
 
 MAILER_COMMANDS = {

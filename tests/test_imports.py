@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.files import PRIVATE_FILE_MODE
 from mailer.imports import (
     MAX_COLUMNS,
     MAX_ROW_CHARACTERS,
@@ -19,6 +20,7 @@ from mailer.imports import (
     row_shape_problem,
     write_rejects,
 )
+from tests.conftest import file_mode
 
 
 def test_blank_lines_are_skipped_and_rows_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
@@ -53,12 +55,15 @@ def test_a_missing_file_is_unusable(tmp_path: Path) -> None:
         open_csv(tmp_path / "absent.csv", required=("a",))
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_rejects_are_sorted_by_row_and_a_clean_run_removes_stale_ones(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     report = ImportReport(path=path, rejected=[Rejection(5, "late", {"a": "5"}), Rejection(3, "early", {"a": "3"})])
 
     write_rejects(report, columns=("a",))
     written = rejects_path_for(path).read_text(encoding="utf-8").splitlines()
+    # The rejected rows are personal data: readable by their owner only.
+    assert file_mode(rejects_path_for(path)) == PRIVATE_FILE_MODE
     write_rejects(ImportReport(path=path), columns=("a",))
 
     assert written == ['"rejected_row","rejected_reason","a"', '3,"early","3"', '5,"late","5"']

@@ -44,6 +44,8 @@ def test_defaults_run_on_a_laptop(tmp_path: Path) -> None:
     assert settings.session_cookie_secure is False and settings.timezone == "UTC"
     assert (settings.admin_email, settings.admin_password) == ("admin@example.com", None)
     assert settings.dedupe_auto_merge_score is None
+    assert settings.max_upload_mb == 16
+    assert settings.address_link_rate_limit == "20 per minute;200 per hour"
 
 
 @pytest.mark.parametrize(
@@ -70,6 +72,8 @@ def test_defaults_run_on_a_laptop(tmp_path: Path) -> None:
         ("MAILER_ADMIN_EMAIL", "ops@example.cn", "ADMIN_EMAIL", "ops@example.cn"),
         ("MAILER_ADMIN_PASSWORD", "correct horse", "ADMIN_PASSWORD", "correct horse"),
         ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "97.5", "DEDUPE_AUTO_MERGE_SCORE", 97.5),
+        ("MAX_UPLOAD_MB", "64", "MAX_UPLOAD_MB", 64),
+        ("ADDRESS_LINK_RATE_LIMIT", "5 per minute", "ADDRESS_LINK_RATE_LIMIT", "5 per minute"),
     ],
 )
 def test_every_variable_reaches_the_app_config(
@@ -97,6 +101,9 @@ def test_every_variable_reaches_the_app_config(
         ("MAILROOM_KEY_WAIT_MS", "fast"),
         ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "high"),
         ("MAILER_DEDUPE_AUTO_MERGE_SCORE", "101"),
+        ("MAX_UPLOAD_MB", "0"),
+        ("MAX_UPLOAD_MB", "16 MB"),
+        ("ADDRESS_LINK_RATE_LIMIT", "often"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, variable: str, value: str) -> None:

@@ -39,6 +39,7 @@ from mailer.envelopes import (
     reasons_for,
     render_envelopes,
 )
+from mailer.files import open_private
 from mailer.messages import Message, join, stored
 from mailer.settings import MissingSecretKey, Settings
 
@@ -335,7 +336,7 @@ def finish_render(session: Session, *, batch_id: int, out_dir: Path) -> Path:
     manifest = out_dir / MANIFEST_NAME
     temporary = out_dir / f".{MANIFEST_NAME}.tmp"
     try:
-        handle = temporary.open("w", encoding="utf-8", newline="")
+        handle = open_private(temporary)
     except OSError as exc:
         raise _unwritable(out_dir, exc) from None
     with handle:
@@ -380,7 +381,7 @@ def _write_holds(session: Session, *, batch_id: int, out_dir: Path) -> None:
     if not held:
         path.unlink(missing_ok=True)
         return
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with open_private(path) as handle:
         write_csv(handle, ("piece_code", "customer_no", "reason"), held)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from mailer.demo.drawing import flags
 from mailer.demo.people import CnDraws, UsDraws
+from mailer.files import open_private
 
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "customer_no",
@@ -117,7 +118,7 @@ def generate_orders(
 def write_csv(rows: Iterable[dict[str, str]], path: Path, *, columns: Sequence[str]) -> int:
     """Write ``rows`` to a UTF-8 CSV file with a header of ``columns``; return the row count."""
     count = 0
-    with path.open("w", encoding="utf-8", newline="") as file:
+    with open_private(path) as file:
         # Keys outside ``columns`` are dropped so a caller can write a subset of the fields.
         writer = csv.DictWriter(file, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()

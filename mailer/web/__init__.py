@@ -13,6 +13,7 @@ from mailer.web.access import check_access, may_open
 from mailer.web.errors import register_error_handlers
 from mailer.web.extensions import babel, csrf, limiter, login_manager
 from mailer.web.i18n import LANGUAGES, change_value, field_label, html_lang, label, reason_label, say, select_locale
+from mailer.web.limits import init_body_limits
 from mailer.web.navigation import menu
 
 STATIC_FOLDER = Path(__file__).resolve().parent / "static"
@@ -27,8 +28,6 @@ def _configure(app: Flask) -> None:
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     config.setdefault("RATELIMIT_ENABLED", True)
-    # A customer file of a million rows is about 150 MB.
-    config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
     config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_FOLDER))
 
 
@@ -82,6 +81,8 @@ def init_web(app: Flask) -> None:
     _configure(app)
     # Before anything reads the session: without the key no request can be answered safely.
     app.before_request(_refuse_without_secret_key)
+    # Before anything reads the body (CSRF protection, the login limits, the views).
+    init_body_limits(app)
     # First, so it runs after every other after-request function: the commit is the last step.
     init_transactions(app)
     proxies = int(app.config["TRUSTED_PROXIES"])

@@ -7,12 +7,14 @@ from types import TracebackType
 
 from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
+from mailer.web.limits import takes_a_file, upload_limit_mb
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ _MESSAGES = {
     403: _l("You are not allowed to open this page."),
     404: _l("There is no such page."),
     405: _l("This page cannot be used that way."),
-    413: _l("The file is too large."),
+    413: _l("The request is too large."),
     429: _l("Too many attempts. Wait a minute and try again."),
 }
 SERVER_ERROR = _l(
@@ -38,12 +40,26 @@ API_PREFIX = "/api/"
 def _render(code: int, message: str) -> tuple[str | Response, int]:
     if request.path.startswith(API_PREFIX):
         return jsonify(error=message), code
+    if request.blueprint == "selfservice":
+        # A customer (too many links tried, too large a form) gets the customers' page, no staff menu.
+        return render_template("selfservice/error.html", status=code, message=message), code
     return render_template("errors/error.html", code=code, message=message), code
 
 
 def _http_error(error: HTTPException) -> tuple[str | Response, int]:
     code = error.code or 500
     return _render(code, str(_MESSAGES.get(code, error.name)))
+
+
+def _too_large(error: RequestEntityTooLarge) -> tuple[str | Response, int]:
+    if not takes_a_file():
+        return _http_error(error)
+    message = _(
+        "The file is larger than %(limit)s MB, the most this page takes. Import a larger file on the command "
+        "line: python -m mailer customers import FILE (or orders import).",
+        limit=upload_limit_mb(),
+    )
+    return _render(413, message)
 
 
 def _csrf_error(error: CSRFError) -> tuple[str | Response, int]:
@@ -91,6 +107,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     for code in _MESSAGES:
         app.register_error_handler(code, _http_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(InternalServerError, _server_error)
     # Replacing the method on this app alone; mypy refuses any assignment to a method.
     app.log_exception = _log_unhandled_exception  # type: ignore[method-assign]

@@ -26,6 +26,8 @@ from mailer.batches.rendering import RenderError, enqueue_files, finish_render, 
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
 from mailer.db import db
+from mailer.files import PRIVATE_FILE_MODE
+from tests.conftest import file_mode
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -293,6 +295,7 @@ def test_holding_every_piece_is_refused_rather_than_freezing_a_batch_that_prints
     assert not (tmp_path / "manifest.csv").exists()
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_manifest_and_held_pieces_escape_formula_cells_and_keep_piece_codes_exact(
     committed_app: Flask, tmp_path: Path
 ) -> None:
@@ -324,3 +327,7 @@ def test_manifest_and_held_pieces_escape_formula_cells_and_keep_piece_codes_exac
     # Text cells are quoted, the page number is written as a number.
     last_line = (out / "manifest.csv").read_text(encoding="utf-8").splitlines()[-1]
     assert last_line.startswith(f'"{codes[PieceStatus.READY]}","\'+1",') and last_line.endswith(",1")
+    # Like the PDFs, the lists of who gets which piece are readable by their owner only.
+    written = sorted(path.name for path in out.iterdir())
+    assert written == [f"batch-{batch_id}-0001.pdf", "held.csv", "manifest.csv"]
+    assert {name: file_mode(out / name) for name in written} == dict.fromkeys(written, PRIVATE_FILE_MODE)

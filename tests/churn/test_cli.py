@@ -22,9 +22,11 @@ from mailer.churn.bgnbd import BgNbdParams, TimeUnit
 from mailer.churn.cli import churn_cli
 from mailer.churn.service import refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.files import PRIVATE_FILE_MODE
 from tests.churn.simulation import simulate, simulate_orders
 from tests.churn.stored import AS_OF as STORED_AS_OF
 from tests.churn.stored import add_population, regular_buyer, return_mail
+from tests.conftest import file_mode
 
 AS_OF = date(2024, 6, 30)
 HEADER = "customer_no,order_date,amount\n"
@@ -310,6 +312,7 @@ def test_list_prints_the_retention_list(runner: FlaskCliRunner, session: Session
     assert "Returned mail: Moved, left no address" in everyone.stdout
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_list_exports_csv_with_its_columns_and_audits_the_export(
     runner: FlaskCliRunner, session: Session, tmp_path: Path
 ) -> None:
@@ -319,6 +322,7 @@ def test_list_exports_csv_with_its_columns_and_audits_the_export(
     result = runner.invoke(args=["churn", "list", "--min-risk", "0.0", "--csv", str(path)])
 
     assert result.exit_code == 0, result.output
+    assert file_mode(path) == PRIVATE_FILE_MODE
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [

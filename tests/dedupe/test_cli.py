@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.files import PRIVATE_FILE_MODE
+from tests.conftest import file_mode
 from tests.factories import CN_ROW, customer_row, write_csv
 
 COLUMNS = ["customer_no_a", "customer_no_b", "score", "name_score", "address_score"]
@@ -47,11 +49,13 @@ def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, cu
     assert "pairs/s" in result.stderr
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_find_writes_the_pairs_file(runner: FlaskCliRunner, customers: None, tmp_path: Path) -> None:
     out = tmp_path / "pairs.csv"
     result = runner.invoke(args=["dedupe", "find", "--threshold", "99", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
+    assert file_mode(out) == PRIVATE_FILE_MODE
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == COLUMNS

@@ -19,6 +19,8 @@ from mailer.demo.generate import (
     write_csv,
 )
 from mailer.demo.people import HONORIFIC_NAME_RATE
+from mailer.files import PRIVATE_FILE_MODE
+from tests.conftest import file_mode
 
 AS_OF = datetime.date(2026, 11, 1)
 CN_POSTCODE = re.compile(r"\d{6}")
@@ -247,9 +249,11 @@ def test_orders_of_no_customers_are_empty() -> None:
 # --- csv ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("open_umask")
 def test_write_csv_round_trips_utf8_rows(customers: list[dict[str, str]], tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     assert write_csv(customers, path, columns=CUSTOMER_COLUMNS) == len(customers)
+    assert file_mode(path) == PRIVATE_FILE_MODE
     with path.open(encoding="utf-8", newline="") as file:
         reader = csv.DictReader(file)
         assert tuple(reader.fieldnames or ()) == CUSTOMER_COLUMNS

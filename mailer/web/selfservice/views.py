@@ -32,7 +32,7 @@ from mailer.selfservice.service import (
     update_address,
 )
 from mailer.web.access import public
-from mailer.web.extensions import csrf
+from mailer.web.extensions import csrf, limiter
 from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
 from mailer.web.selfservice import bp
 from mailer.web.selfservice.forms import AddressForm, address_form, country_name, field_order
@@ -85,11 +85,18 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
     return [_("Please correct the fields marked below.")]
 
 
+def _address_link_rate_limit() -> str:
+    return str(current_app.config["ADDRESS_LINK_RATE_LIMIT"])
+
+
 @bp.route("/<token>", methods=["GET", "POST"])
 @public
 # The form itself checks the CSRF token, so a form left open too long is answered on this page,
 # in the customer's language, with what they typed kept.
 @csrf.exempt
+# Like the login: only refused links count, per IP address, so trying links is slow while a customer
+# going back and forth on their own letter's page is never held up.
+@limiter.limit(_address_link_rate_limit, deduct_when=lambda response: response.status_code in (404, 410))
 def update(token: str) -> Response | str | tuple[str, int]:
     """Show the letter's address partly hidden; take a new address or the word that it is right."""
     try:

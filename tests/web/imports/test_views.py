@@ -9,14 +9,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, encode_multipart
 
 from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
 from mailer.customers.models import Customer
 from mailer.orders.importing import ORDER_COLUMNS
 from mailer.orders.models import Order
+from mailer.web.limits import SMALL_BODY_LIMIT
 from tests.factories import CN_ROW, customer_row, write_csv
-from tests.web.conftest import Staff, data, post
+from tests.web.conftest import Staff, csrf_token, data, post
 
 
 @pytest.fixture
@@ -27,6 +30,16 @@ def marketing(logged_in) -> FlaskClient:  # type: ignore[no-untyped-def]
 def _upload(client: FlaskClient, path: Path, kind: str = "customers"):  # type: ignore[no-untyped-def]
     with path.open("rb") as handle:
         return post(client, "/imports", {"kind": kind, "file": (handle, path.name)})
+
+
+def _upload_large(client: FlaskClient, path: Path) -> TestResponse:
+    """Upload a file of more than 500 KB from memory (the test client would spool it to a file left open)."""
+    with path.open("rb") as handle:
+        file = FileStorage(handle, filename=path.name, content_type="text/csv")
+        boundary, body = encode_multipart({"kind": "customers", "file": file, "csrf_token": csrf_token(client)})
+    return client.post(
+        "/imports", input_stream=io.BytesIO(body), content_type=f'multipart/form-data; boundary="{boundary}"'
+    )
 
 
 def _count(app: Flask, model: type) -> int:
@@ -119,3 +132,32 @@ def test_an_upload_needs_a_csv_file(marketing: FlaskClient) -> None:
     assert "Upload a .csv file." in response.get_data(as_text=True)
     bad_kind = post(marketing, "/imports", {"kind": "invoices", "file": (io.BytesIO(b"a"), "x.csv")})
     assert bad_kind.status_code == 400
+
+
+def test_a_file_over_the_upload_limit_gets_413_saying_to_use_the_command_line(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    app.config["MAX_UPLOAD_MB"] = 1
+    rows = [customer_row(customer_no=f"L{number}") for number in range(12_000)]
+
+    response = _upload_large(marketing, write_csv(tmp_path / "big.csv", rows))
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "larger than 1 MB" in page and "python -m mailer customers import FILE" in page
+    assert _count(app, Customer) == 0
+    assert _audit(app, "customers.import") == [] and _audit(app, "customers.import_failed") == []
+
+
+def test_a_file_far_larger_than_a_form_but_under_the_upload_limit_is_imported(
+    app: Flask, marketing: FlaskClient, tmp_path: Path
+) -> None:
+    app.config["MAX_UPLOAD_MB"] = 1
+    rows = [customer_row(customer_no=f"L{number}") for number in range(4_000)]
+    path = write_csv(tmp_path / "medium.csv", rows)
+    assert path.stat().st_size > 2 * SMALL_BODY_LIMIT
+
+    response = _upload_large(marketing, path)
+
+    assert response.status_code == 200
+    assert _count(app, Customer) == 4_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.models import Role
 from mailer.auth.service import create_api_token, create_user, get_user, revoke_api_token
 from mailer.batches.models import MailPiece
+from mailer.web.limits import SMALL_BODY_LIMIT
 from returns.models import MailReturn
 from tests.returns.conftest import mail_customers
 from tests.web.conftest import PASSWORD, Staff, csrf_token, data, log_in
@@ -349,3 +351,30 @@ def test_the_clerks_messages_come_in_the_language_of_the_request(
     assert unknown.status_code == 422 and unknown.get_json()["error"].startswith("未知的退回原因 'XYZ'。")
     english = post(client, {"piece_code": pieces["C2"], "reason": "XYZ"}, tokens[Role.MAILROOM])
     assert english.get_json()["error"].startswith("Unknown return reason 'XYZ'.")
+
+
+# --- body size ------------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_gets_413_in_json_and_nothing_is_recorded(
+    app: Flask, client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str]
+) -> None:
+    body = {"piece_code": pieces["C1"], "reason": "VAC", "padding": " " * SMALL_BODY_LIMIT}
+
+    response = post(client, body, tokens[Role.MAILROOM])
+
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "The request is too large."}
+    assert stored_returns(app) == 0
+
+
+def test_a_300_mb_body_is_refused_before_a_byte_of_it_is_read(client: FlaskClient, tokens: dict[Role, str]) -> None:
+    body = io.BytesIO(b"{}")
+
+    response = client.post(
+        "/api/returns", content_type="application/json", headers={"Authorization": f"Bearer {tokens[Role.MAILROOM]}"},
+        environ_overrides={"CONTENT_LENGTH": str(300 * 1024 * 1024), "wsgi.input": body},
+    )
+
+    assert response.status_code == 413 and response.get_json() == {"error": "The request is too large."}
+    assert body.tell() == 0

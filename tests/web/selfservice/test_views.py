@@ -17,6 +17,7 @@ from mailer.addresses.service import current_address
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
+from mailer.web.extensions import limiter
 from tests.selfservice.letters import CN_ROW, Letter, mail_letter
 from tests.web.conftest import CSRF_PATTERN, data
 
@@ -282,3 +283,35 @@ def test_no_token_or_personal_data_reaches_the_logs(
     assert caplog.records, "the page logs what it refuses and what it changes"
     for secret in (letter.token, code, signature, "John", "Smith", "Oak", "Elm", "Chicago", "60601", "62704", "C001"):
         assert secret not in caplog.text, secret
+
+
+# --- trying links -------------------------------------------------------------------------------
+
+
+def test_refused_links_are_rate_limited_per_address_with_a_plain_page(
+    app: Flask, client: FlaskClient, letter: Letter
+) -> None:
+    app.config["ADDRESS_LINK_RATE_LIMIT"] = "3 per minute"
+    signature = letter.token.rsplit("-", 1)[1]
+    for _ in range(3):
+        _assert_plain_refusal(client.get(f"/u/{new_piece_code()}-{signature}"), 404)
+
+    _assert_plain_refusal(client.get(f"/u/{new_piece_code()}-{signature}", headers=ENGLISH), 429)
+    # Until the minute is over, even a right link waits: trying links from here is what is slowed.
+    response = client.get(f"/u/{letter.token}", headers=ENGLISH)
+    _assert_plain_refusal(response, 429)
+    assert "Too many attempts" in _page(response)
+    page = _page(client.post(f"/u/{letter.token}", data=NEW_ADDRESS, headers=CHINESE))
+    assert '<html lang="zh-Hans">' in page and "尝试次数过多" in page
+    assert _current(app, letter.customer_id).id == letter.address_id
+
+    limiter.reset()
+    assert client.get(f"/u/{letter.token}").status_code == 200
+
+
+def test_a_customer_opening_their_own_page_again_and_again_is_not_held_up(
+    app: Flask, client: FlaskClient, letter: Letter
+) -> None:
+    app.config["ADDRESS_LINK_RATE_LIMIT"] = "3 per minute"
+
+    assert [client.get(f"/u/{letter.token}").status_code for _ in range(6)] == [200] * 6
