@@ -143,7 +143,9 @@ def command_transaction(
     """
     from mailer.db import db
 
-    session: Session = db.session
+    # A step that writes takes SQLite's write lock as it begins, so it waits for the web app's writers
+    # rather than failing when one commits between its reads and its writes.
+    session: Session = db.open_writing_session() if commit else db.session
     try:
         yield session
     except refused as exc:

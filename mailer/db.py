@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, bindparam, create_engine, event, update
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, create_engine, event, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -80,13 +82,33 @@ class Base(DeclarativeBase):
     }
 
 
+# How long a SQLite write waits for another connection's write lock (an import, a render) before it fails.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# Execution option: the transaction takes SQLite's write lock when it begins (BEGIN IMMEDIATE).
+WRITE_LOCK_AT_BEGIN = "mailer_write_lock_at_begin"
+# PostgreSQL's serialization failure and deadlock: the other transaction won, this one may run again.
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine with the settings each backend needs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """Tell whether a database error means another transaction was in the way, so the work may run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if isinstance(original, sqlite3.Error):
+        # SQLITE_BUSY (and its _SNAPSHOT, _TIMEOUT kinds): "database is locked"; SQLITE_LOCKED alike.
+        name = getattr(original, "sqlite_errorname", "")
+        return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return getattr(original, "sqlstate", None) in _CONFLICT_SQLSTATES
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -112,8 +134,12 @@ def _configure_sqlite(engine: Engine) -> None:
             create_private_file(Path(database))
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    def on_begin(connection: Connection) -> None:
+        # A transaction that read first and then writes cannot wait for another writer: once that one
+        # commits, its snapshot is stale and SQLite refuses at once ("database is locked"). One that
+        # takes the write lock as it begins waits for it, up to the busy timeout.
+        immediate = connection.get_execution_options().get(WRITE_LOCK_AT_BEGIN, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @dataclass(slots=True)
@@ -153,6 +179,13 @@ class Database:
             g.db_session = self.state.sessionmaker()
         session: Session = g.db_session
         return session
+
+    def open_writing_session(self) -> Session:
+        """Open the app context's session for work that writes: on SQLite each of its transactions takes
+        the write lock as it begins. A session already open is returned as it is."""
+        if "db_session" not in g:
+            g.db_session = self.state.sessionmaker(execution_options={WRITE_LOCK_AT_BEGIN: True})
+        return self.session
 
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:

@@ -237,6 +237,8 @@ def set_password(session: Session, *, user: User, password: str, actor: str) -> 
 # --- API tokens -------------------------------------------------------------------------------
 
 TOKEN_PREFIX_LENGTH = 8
+# How often a token's last use is written down.
+TOKEN_USE_NOTED_EVERY = timedelta(minutes=1)
 
 
 def _hash_token(token: str) -> str:
@@ -279,7 +281,7 @@ def revoke_api_token(session: Session, *, token_id: int, actor: str) -> ApiToken
 
 
 def authenticate_api_token(session: Session, *, token: str) -> User | None:
-    """Return the active user a live token acts for, noting when it was used; None otherwise."""
+    """Return the active user a live token acts for, noting when it was used (to the minute); None otherwise."""
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -288,6 +290,9 @@ def authenticate_api_token(session: Session, *, token: str) -> User | None:
     if row is None:
         return None
     api_token, user = row
-    api_token.last_used_at = utcnow()
-    session.flush()
+    now = utcnow()
+    # Noted to the minute, so that a station scanning all day does not make every scan write this row.
+    if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_USE_NOTED_EVERY:
+        api_token.last_used_at = now
+        session.flush()
     return user

@@ -25,6 +25,7 @@ _MESSAGES = {
     405: _l("This page cannot be used that way."),
     413: _l("The request is too large."),
     429: _l("Too many attempts. Wait a minute and try again."),
+    503: _l("The database is busy. Try again in a moment."),
 }
 SERVER_ERROR = _l(
     "Something went wrong on our side. Try again in a moment; if it keeps happening, tell an administrator."
@@ -83,7 +84,9 @@ def _server_error_language(for_customers: bool) -> str:
 
 def _server_error(error: InternalServerError) -> tuple[str | Response, int]:
     if request.path.startswith(API_PREFIX):
-        return jsonify(error=str(SERVER_ERROR)), 500
+        # In the language the page would speak, read without trusting the database.
+        with force_locale(_server_error_language(for_customers=False)):
+            return jsonify(error=str(SERVER_ERROR)), 500
     # errors/500.html stands alone (no user, no menu, no database), so it renders whatever broke; and
     # not through render_template, whose context processors load the logged-in user for current_user.
     for_customers = request.blueprint == "selfservice"

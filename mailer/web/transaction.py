@@ -6,20 +6,37 @@ an exception's 500) rolls everything back, unless the view keeps a record of a f
 with ``keep_on_error`` (a failed login, an unusable upload). A service's refusal that the view
 answers with a redirect is undone alone, by running the attempt in ``attempt()``. An error the
 commit itself raises goes through the error handlers like any other.
+
+A busy database: a request that may write (any method but GET, HEAD and OPTIONS) takes SQLite's
+write lock when its transaction begins, so it waits for another writer (up to the busy timeout)
+instead of failing when it first writes. A request that still meets a write conflict (SQLite
+locked, a PostgreSQL serialization failure or deadlock) is rolled back and run once more from the
+start, with the cookie session and ``g`` as they came in: the body Flask read is kept, and nothing
+was committed. A request with uploaded files is not run again (their streams are spent), nor one
+that conflicts twice: it is answered 503 with ``Retry-After``. Any other exception is rolled back
+before the error handlers answer it, so they never meet a broken session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, g
+from flask import Flask, Response, g, request
+from flask import session as cookie_session
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import ServiceUnavailable
 
-from mailer.db import db
+from mailer.db import db, is_write_conflict
+
+log = logging.getLogger(__name__)
 
 KEEP_ON_ERROR = "keep_work_on_error"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a 503 for a busy database tells the client to wait before trying again, in seconds.
+RETRY_AFTER_SECONDS = 5
 
 
 def keep_on_error() -> None:
@@ -47,6 +64,79 @@ def _end_transaction(response: Response) -> Response:
     return response
 
 
+def _open_session_for_request() -> None:
+    if request.method not in READ_ONLY_METHODS:
+        db.open_writing_session()
+
+
+def _roll_back() -> None:
+    """Roll back the request's session, so nothing after it (an error page, a second run) meets a broken one."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+class _RequestState:
+    """What a request's first run may change and a second run must start from: ``g`` and the cookie session."""
+
+    def __init__(self) -> None:
+        self.globals = {name: g.get(name) for name in g}
+        self.cookie = dict(cookie_session)
+        self.cookie_modified = cookie_session.modified
+
+    def restore(self) -> None:
+        for name in [name for name in g if name not in self.globals]:
+            dropped = g.pop(name)
+            if isinstance(dropped, Session):
+                dropped.close()
+        for name, value in self.globals.items():
+            setattr(g, name, value)
+        cookie_session.clear()
+        cookie_session.update(self.cookie)
+        cookie_session.modified = self.cookie_modified
+
+
+def _retrying_write_conflicts(app: Flask, dispatch: Callable[[], Response]) -> Callable[[], Response]:
+    """Wrap Flask's request dispatch: roll back on any exception, run a conflicted request once more."""
+
+    def dispatch_request() -> Response:
+        state = _RequestState()
+        try:
+            return dispatch()
+        except Exception as exc:
+            _roll_back()
+            if not is_write_conflict(exc):
+                raise
+        state.restore()
+        if request.files:
+            log.warning("write conflict in %s, not run again: it carries files", request.endpoint)
+            return _busy(app)
+        log.warning("write conflict in %s; running it once more", request.endpoint)
+        try:
+            return dispatch()
+        except Exception as exc:
+            _roll_back()
+            if not is_write_conflict(exc):
+                raise
+        state.restore()
+        log.warning("write conflict in %s again; answered 503", request.endpoint)
+        return _busy(app)
+
+    return dispatch_request
+
+
+def _busy(app: Flask) -> Response:
+    answer: ResponseReturnValue = app.handle_user_exception(ServiceUnavailable())
+    response = app.finalize_request(answer, from_error_handler=True)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def init_transactions(app: Flask) -> None:
-    """End each request's transaction after its response is made, before it is sent."""
+    """Open each request's session for its method, end its transaction after the response is made,
+    before it is sent, and run a request that met a write conflict once more."""
+    app.before_request(_open_session_for_request)
     app.after_request(_end_transaction)
+    # Replacing the method on this app alone (as errors.py does for log_exception); mypy refuses any
+    # assignment to a method.
+    app.full_dispatch_request = _retrying_write_conflicts(app, app.full_dispatch_request)  # type: ignore[method-assign]

@@ -147,6 +147,22 @@ def test_the_language_is_kept_per_user(session: Session, clerk: User) -> None:
     assert entry.detail == {"locale": [None, "zh"]}
 
 
+def test_a_tokens_use_is_written_down_at_most_once_a_minute(session: Session, admin: User, clerk: User) -> None:
+    api_token, token = create_api_token(session, user=clerk, label="Scanner", actor=admin.email)
+    assert authenticate_api_token(session, token=token) is clerk
+    first_use = api_token.last_used_at
+    assert first_use is not None
+
+    # Used again within the minute: the row is left alone, so a scan does not have to write it.
+    assert authenticate_api_token(session, token=token) is clerk
+    assert api_token.last_used_at == first_use and api_token not in session.dirty
+
+    api_token.last_used_at = first_use - timedelta(seconds=61)
+    session.flush()
+    assert authenticate_api_token(session, token=token) is clerk
+    assert api_token.last_used_at > first_use
+
+
 def test_an_api_token_is_stored_only_as_its_hash(session: Session, admin: User, clerk: User) -> None:
     api_token, token = create_api_token(session, user=clerk, label=" Scanner 1 ", actor=admin.email)
     assert len(token) >= 40

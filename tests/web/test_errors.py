@@ -110,3 +110,17 @@ def test_an_unexpected_error_under_the_api_is_answered_in_json(failing_app: Flas
     response = failing_app.test_client().get(f"/api/broken/{TOKEN}")
     assert response.status_code == 500 and response.is_json
     assert response.get_json() == {"error": STAFF_MESSAGE}
+
+
+def test_an_api_error_is_json_when_the_database_is_unreachable(
+    failing_app: Flask, logged_in, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    failing_app.add_url_rule("/api/broken/<token>", "api_broken", public(lambda token: 1 / 0))
+    client: FlaskClient = logged_in(Role.MAILROOM)
+    engine = make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'mailer.sqlite3'}")
+    monkeypatch.setattr(failing_app.extensions["mailer.db"], "sessionmaker", sessionmaker(bind=engine))
+
+    # Loading the logged-in user fails, and again when the error asks the user's language.
+    response = client.get(f"/api/broken/{TOKEN}", headers={"Accept-Language": "en"})
+    assert response.status_code == 500 and response.is_json
+    assert response.get_json() == {"error": STAFF_MESSAGE}

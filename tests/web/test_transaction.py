@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
+from collections import Counter
+from pathlib import Path
+
 import pytest
-from flask import Flask, abort
+from flask import Flask, abort, session
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from mailer.audit.models import AuditEntry
 from mailer.audit.service import record
 from mailer.db import db
 from mailer.web.access import public
-from mailer.web.transaction import attempt, keep_on_error
+from mailer.web.extensions import csrf
+from mailer.web.transaction import RETRY_AFTER_SECONDS, attempt, keep_on_error
+from tests.test_db import _busy_error
 
 
 class Refused(Exception):
@@ -128,3 +135,95 @@ def test_a_failing_commit_under_the_api_gets_a_json_error(probe_app: Flask) -> N
 
     assert response.status_code == 500
     assert response.is_json and "Something went wrong" in response.get_json()["error"]
+
+
+# --- write conflicts --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conflict_app(app: Flask, tmp_path: Path) -> tuple[Flask, Counter[str]]:
+    """The test app with pages that meet a write conflict (a locked SQLite) once or every time; and their runs."""
+    runs: Counter[str] = Counter()
+    conflict = OperationalError("UPDATE ...", {}, _busy_error(tmp_path))
+
+    @public
+    def conflicted_once() -> str:
+        runs["once"] += 1
+        _note("probe.conflicted_once")
+        session["runs_seen"] = session.get("runs_seen", 0) + 1
+        if runs["once"] == 1:
+            raise conflict
+        return "done"
+
+    @public
+    def conflicted_always() -> str:
+        runs["always"] += 1
+        _note("probe.conflicted_always")
+        raise conflict
+
+    @public
+    @csrf.exempt
+    def upload_conflicted() -> str:
+        runs["upload"] += 1
+        raise conflict
+
+    @public
+    def broken_counted() -> str:
+        runs["broken"] += 1
+        raise RuntimeError("the view broke")
+
+    for rule, view, methods in [
+        ("/probe/conflicted-once", conflicted_once, ["GET"]),
+        ("/probe/conflicted-always", conflicted_always, ["GET"]),
+        ("/api/probe/conflicted-always", conflicted_always, ["GET"]),
+        ("/probe/upload-conflicted", upload_conflicted, ["POST"]),
+        ("/probe/broken-counted", broken_counted, ["GET"]),
+    ]:
+        app.add_url_rule(rule, rule, view, methods=methods)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app, runs
+
+
+def test_a_request_meeting_a_write_conflict_runs_once_more_from_the_start(
+    conflict_app: tuple[Flask, Counter[str]],
+) -> None:
+    app, runs = conflict_app
+    client = app.test_client()
+    response = client.get("/probe/conflicted-once")
+
+    assert response.status_code == 200 and runs["once"] == 2
+    # The first run's work and its change to the cookie session are gone; the second run's are kept.
+    assert _stored(app, "probe.conflicted_once") == 1
+    with client.session_transaction() as cookie:
+        assert cookie["runs_seen"] == 1
+
+
+def test_a_request_conflicting_twice_is_answered_503_with_retry_after(
+    conflict_app: tuple[Flask, Counter[str]],
+) -> None:
+    app, runs = conflict_app
+    client = app.test_client()
+
+    page = client.get("/probe/conflicted-always")
+    assert page.status_code == 503 and page.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "The database is busy" in page.get_data(as_text=True)
+    api = client.get("/api/probe/conflicted-always")
+    assert api.status_code == 503 and api.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert api.get_json() == {"error": "The database is busy. Try again in a moment."}
+    assert runs["always"] == 4
+    assert _stored(app, "probe.conflicted_always") == 0
+
+
+def test_an_upload_meeting_a_write_conflict_is_not_run_again(conflict_app: tuple[Flask, Counter[str]]) -> None:
+    app, runs = conflict_app
+    response = app.test_client().post(
+        "/probe/upload-conflicted", data={"file": (io.BytesIO(b"customer_no\n"), "customers.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 503 and runs["upload"] == 1
+
+
+def test_another_error_is_not_run_again(conflict_app: tuple[Flask, Counter[str]]) -> None:
+    app, runs = conflict_app
+    assert app.test_client().get("/probe/broken-counted").status_code == 500
+    assert runs["broken"] == 1

@@ -57,6 +57,7 @@ _MESSAGES = {
     413: "The request is too large.",
     415: "Send JSON (Content-Type: application/json).",
     429: "Too many requests. Wait a minute and try again.",
+    503: "The database is busy. Send the scan again in a moment.",
 }
 
 
