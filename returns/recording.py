@@ -22,7 +22,7 @@ from sqlalchemy.orm.util import identity_key
 
 from mailer.addresses import lifecycle
 from mailer.addresses.models import Address
-from mailer.audit.service import record, record_many
+from mailer.audit.service import record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.customers.models import Customer
 from mailer.db import update_by_id
@@ -200,12 +200,17 @@ class _Chunk:
                 MailReturn.batch_id == batch_id, MailReturn.is_current, MailReturn.reason.in_(PRINT_PROBLEM_REASONS)
             )
             session.execute(update(Batch).where(Batch.id == batch_id).values(print_problem=still_illegible))
-        record_many(session, effects.address_audits)
-        for customer, old, new, why in effects.status_changes:
-            record(
-                session, actor=self.settings.actor, action="customer.status", object_type="customer",
-                object_id=customer.customer_no, detail={"status": [old.value, new.value], "why": why},
-            )
+        record_many(
+            session,
+            effects.address_audits
+            + [
+                {
+                    "actor": self.settings.actor, "action": "customer.status", "object_type": "customer",
+                    "object_id": customer.customer_no, "detail": {"status": [old.value, new.value], "why": why},
+                }
+                for customer, old, new, why in effects.status_changes
+            ],
+        )
         self._expire(
             [(Customer, c.id) for c in changed_customers]
             + [(Address, a.id) for a in changed_addresses]
