@@ -18,7 +18,6 @@ from typing import Final
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from mailer.addresses import lifecycle
 from mailer.addresses.models import Address
@@ -220,8 +219,14 @@ class _Chunk:
         session.flush()
 
     def _expire(self, keys: Iterable[tuple[type, int]]) -> None:
-        # The bulk statements bypass objects already in the session: let them load afresh.
-        for model, id_ in keys:
-            instance: object | None = self.session.identity_map.get(identity_key(model, id_))
-            if instance is not None:
+        # The bulk statements bypass objects already in the session: let them load afresh. A chunk
+        # changes thousands of rows while the session holds a few objects, so look those up.
+        identity_map = self.session.identity_map
+        if not len(identity_map):
+            return
+        changed = set(keys)
+        for key in list(identity_map.keys()):
+            model, primary_key, _ = key
+            instance = identity_map.get(key)
+            if (model, primary_key[0]) in changed and instance is not None:
                 self.session.expire(instance)
