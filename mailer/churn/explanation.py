@@ -142,9 +142,7 @@ def explain(
 ) -> Assessment:
     """Return the customer's churn risk with the base figure and each piece of evidence explained."""
     lines, risk = evidence_lines(base.log_odds, evidence, as_of=as_of, half_life_days=half_life_days)
-    return Assessment(
-        risk=risk, base_risk=base.risk, lines=(_base_line(base), *lines, result_line(risk))
-    )
+    return Assessment(risk=risk, base_risk=base.risk, lines=(_base_line(base), *lines, result_line(risk)))
 
 
 def evidence_lines(
