@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -71,19 +73,23 @@ def import_returns(
     report = ImportReport(path=path, total=source.row_count)
     now = utcnow()
     pending: list[tuple[int, dict[str, str], ReturnRequest]] = []
-    for row, values in source.rows():
-        parsed = parse_return_row(values, now=now)
-        if isinstance(parsed, str):
-            report.rejected.append(Rejection(row=row, reason=parsed, values=values))
-            if progress:
-                progress(1, report.total)
-        else:
-            pending.append((row, values, parsed))
-        if len(pending) >= CHUNK_SIZE:
+    with _cycle_collection_paused():
+        for row, values in source.rows():
+            parsed = parse_return_row(values, now=now)
+            if isinstance(parsed, str):
+                report.rejected.append(Rejection(row=row, reason=parsed, values=values))
+                if progress:
+                    progress(1, report.total)
+            else:
+                pending.append((row, values, parsed))
+            if len(pending) >= CHUNK_SIZE:
+                _apply(
+                    session, pending, report=report, actor=actor, window_days=window_days, now=now,
+                    progress=progress,
+                )
+                pending = []
+        if pending:
             _apply(session, pending, report=report, actor=actor, window_days=window_days, now=now, progress=progress)
-            pending = []
-    if pending:
-        _apply(session, pending, report=report, actor=actor, window_days=window_days, now=now, progress=progress)
 
     finish_import(session, report, columns=source.columns, action="returns.import", actor=actor)
     return report
@@ -119,3 +125,18 @@ def _count(report: ImportReport, outcome: ReturnOutcome) -> None:
         report.updated += 1
     else:
         report.created += 1
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    # Each chunk holds some 100,000 small containers until it is written, and the cyclic collector
+    # would walk every object of the process again and again while they pile up (a third of the
+    # import's time). Reference counting frees every chunk (the import makes next to no cycles);
+    # the collector resumes when the rows are applied.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

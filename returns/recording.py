@@ -18,11 +18,10 @@ from typing import Final
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from mailer.addresses import lifecycle
 from mailer.addresses.models import Address
-from mailer.audit.service import record, record_many
+from mailer.audit.service import record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.customers.models import Customer
 from mailer.db import update_by_id
@@ -200,12 +199,17 @@ class _Chunk:
                 MailReturn.batch_id == batch_id, MailReturn.is_current, MailReturn.reason.in_(PRINT_PROBLEM_REASONS)
             )
             session.execute(update(Batch).where(Batch.id == batch_id).values(print_problem=still_illegible))
-        record_many(session, effects.address_audits)
-        for customer, old, new, why in effects.status_changes:
-            record(
-                session, actor=self.settings.actor, action="customer.status", object_type="customer",
-                object_id=customer.customer_no, detail={"status": [old.value, new.value], "why": why},
-            )
+        record_many(
+            session,
+            effects.address_audits
+            + [
+                {
+                    "actor": self.settings.actor, "action": "customer.status", "object_type": "customer",
+                    "object_id": customer.customer_no, "detail": {"status": [old.value, new.value], "why": why},
+                }
+                for customer, old, new, why in effects.status_changes
+            ],
+        )
         self._expire(
             [(Customer, c.id) for c in changed_customers]
             + [(Address, a.id) for a in changed_addresses]
@@ -215,8 +219,14 @@ class _Chunk:
         session.flush()
 
     def _expire(self, keys: Iterable[tuple[type, int]]) -> None:
-        # The bulk statements bypass objects already in the session: let them load afresh.
-        for model, id_ in keys:
-            instance: object | None = self.session.identity_map.get(identity_key(model, id_))
-            if instance is not None:
+        # The bulk statements bypass objects already in the session: let them load afresh. A chunk
+        # changes thousands of rows while the session holds a few objects, so look those up.
+        identity_map = self.session.identity_map
+        if not len(identity_map):
+            return
+        changed = set(keys)
+        for key in list(identity_map.keys()):
+            model, primary_key, _ = key
+            instance = identity_map.get(key)
+            if (model, primary_key[0]) in changed and instance is not None:
                 self.session.expire(instance)

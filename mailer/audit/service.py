@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
+from mailer.db import utcnow
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
 
@@ -31,7 +32,12 @@ def record(
 def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
     """Write many audit entries in one executemany, for bulk work (each a dict of record's fields)."""
     if entries:
-        session.execute(insert(AuditEntry), [{"object_id": None, "detail": {}, **entry} for entry in entries])
+        now = utcnow()
+        # A Core statement on the table: the ORM's bulk path costs more than the database here.
+        session.execute(
+            insert(AuditEntry.__table__),
+            [{"object_id": None, "detail": {}, "created_at": now, **entry} for entry in entries],
+        )
 
 
 def list_entries(

@@ -141,9 +141,20 @@ def explain(
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> Assessment:
     """Return the customer's churn risk with the base figure and each piece of evidence explained."""
+    lines, risk = evidence_lines(base.log_odds, evidence, as_of=as_of, half_life_days=half_life_days)
+    return Assessment(risk=risk, base_risk=base.risk, lines=(_base_line(base), *lines, result_line(risk)))
+
+
+def evidence_lines(
+    log_odds: float,
+    evidence: Sequence[Evidence],
+    *,
+    as_of: date,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+) -> tuple[list[ExplanationLine], float]:
+    """Return the line of each piece of evidence moving a base figure (in log-odds), and the risk it lands on."""
     check_half_life(half_life_days)
-    lines = [_base_line(base)]
-    log_odds = base.log_odds
+    lines: list[ExplanationLine] = []
     ended_by: Evidence | None = None
     for item in sorted(evidence, key=lambda e: e.observed_on):
         age_days = (as_of - item.observed_on).days
@@ -200,9 +211,12 @@ def explain(
                 label=item.label,
             )
         )
-    risk = 1.0 if ended_by is not None else risk_of(log_odds)
-    lines.append(ExplanationLine.worded(LineKind.RESULT, Wording.RESULT, {}, risk_after=risk))
-    return Assessment(risk=risk, base_risk=base.risk, lines=tuple(lines))
+    return lines, 1.0 if ended_by is not None else risk_of(log_odds)
+
+
+def result_line(risk: float) -> ExplanationLine:
+    """Return the closing line of an explanation: the churn risk it lands on."""
+    return ExplanationLine.worded(LineKind.RESULT, Wording.RESULT, {}, risk_after=risk)
 
 
 class BaseOnlyExplanations:

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any, Final
 
 from mailer.churn.bgnbd import TimeUnit
-from mailer.churn.evidence import DEFAULT_RULE, BaseFigure, Evidence, base_figure_without_orders
-from mailer.churn.explanation import ExplanationLine, LineKind, explain
+from mailer.churn.evidence import DEFAULT_RULE, Evidence, base_figure_without_orders
+from mailer.churn.explanation import ExplanationLine, LineKind, evidence_lines, result_line
 from mailer.churn.odds import log_odds_of, risk_of
 from mailer.messages import Message
 
@@ -36,23 +36,15 @@ class ChurnUpdate:
     explanation: list[dict[str, Any]]
 
 
-def _base(risk: float | None) -> BaseFigure:
+def _base_log_odds(risk: float | None) -> float:
+    # A customer never scored starts from the stated prior, as the refresh starts one without orders.
     if risk is None:
-        return base_figure_without_orders(unit=TimeUnit.WEEK)
-    # Only the figure matters here (the stored explanation already tells where it came from, and
-    # the base line ``explain`` writes is dropped): the plainest base figure, quickest to word.
-    return BaseFigure(
-        log_odds=log_odds_of(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK, has_orders=False
-    )
+        return base_figure_without_orders(unit=TimeUnit.WEEK).log_odds
+    return log_odds_of(risk)
 
 
 def _without_result(explanation: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [dict(line) for line in explanation or [] if line.get("kind") != LineKind.RESULT.value]
-
-
-def _result_line(risk: float) -> dict[str, Any]:
-    # The same closing line ``explain`` writes.
-    return explain(_base(risk), [], as_of=date(1970, 1, 1)).lines[-1].to_json()
 
 
 def add_evidence(
@@ -69,9 +61,11 @@ def add_evidence(
         lines = [ExplanationLine.worded(LineKind.PRIOR, _NOT_SCORED, {}, risk_after=prior).to_json()]
     elif not lines:
         lines = [ExplanationLine.worded(LineKind.MODEL, _SO_FAR, {}, risk_after=risk).to_json()]
-    assessment = explain(_base(risk), [item], as_of=as_of)
-    lines.extend(line.to_json() for line in assessment.lines[1:])
-    return ChurnUpdate(risk=assessment.risk, explanation=lines)
+    # The lines ``explain`` writes after its base line: the stored explanation already tells the base.
+    added, new_risk = evidence_lines(_base_log_odds(risk), [item], as_of=as_of)
+    lines.extend(line.to_json() for line in added)
+    lines.append(result_line(new_risk).to_json())
+    return ChurnUpdate(risk=new_risk, explanation=lines)
 
 
 def withdraw_evidence(
@@ -106,6 +100,7 @@ def withdraw_evidence(
         label=label,
     ).to_json()
     lines = _without_result(explanation)
-    lines.extend((line, _result_line(new_risk)))
+    # The closing line as explain() writes it from this risk: through log-odds and back, to the last digit.
+    lines.extend((line, result_line(risk_of(log_odds_of(new_risk))).to_json()))
     return ChurnUpdate(risk=new_risk, explanation=lines)
 

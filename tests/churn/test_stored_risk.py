@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 
 from mailer.churn import wording
-from mailer.churn.evidence import Evidence
+from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.evidence import BaseFigure, Evidence, base_figure_without_orders
+from mailer.churn.explanation import explain
+from mailer.churn.odds import log_odds_of
 from mailer.churn.stored_risk import add_evidence, withdraw_evidence
 from returns.catalog import REASONS
 
@@ -52,3 +55,34 @@ def test_a_correction_takes_the_return_back_and_names_it_by_its_code() -> None:
         "risk_before": pytest.approx(scored.risk),
     }
     assert [_said_again(line) for line in corrected.explanation] == [line["text"] for line in corrected.explanation]
+
+
+@pytest.mark.parametrize("risk", [None, 0.4055, 0.2064, 0.999])
+def test_a_return_adds_exactly_the_lines_explain_writes_after_its_base_line(risk: float | None) -> None:
+    moved = REASONS["MLNA"]
+    item = Evidence(moved.evidence_label, moved.churn_weight, date(2026, 5, 22))
+    base = (
+        base_figure_without_orders(unit=TimeUnit.WEEK)
+        if risk is None
+        else BaseFigure(log_odds=log_odds_of(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK)
+    )
+
+    update = add_evidence(risk, [], item, as_of=TODAY)
+
+    assessment = explain(base, [item], as_of=TODAY)
+    assert update.explanation[1:] == [line.to_json() for line in assessment.lines[1:]]
+    assert update.risk == assessment.risk
+
+
+def test_a_correction_closes_with_the_result_line_explain_writes_for_the_new_risk() -> None:
+    # 0.4055 comes back from log-odds as 0.40549999999999997: the closing line keeps explain's figure.
+    moved = REASONS["MLNA"]
+    corrected = withdraw_evidence(
+        0.782662954378993, [], label=moved.evidence_label, risk_before=0.4055, risk_after=0.782662954378993,
+        on=TODAY,
+    )
+
+    base = BaseFigure(
+        log_odds=log_odds_of(corrected.risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK
+    )
+    assert corrected.explanation[-1] == explain(base, [], as_of=TODAY).lines[-1].to_json()

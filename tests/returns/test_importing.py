@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -105,6 +107,29 @@ def test_importing_the_same_file_again_changes_nothing(session: Session, tmp_pat
     assert (second.created, second.updated, second.unchanged, len(second.rejected)) == (0, 0, 4, 1)
     assert _state(session) == before
     assert customer(session, "C2").churn_risk == 1.0
+
+
+def test_the_cycle_collector_runs_again_after_an_import_even_a_failed_one(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pieces = mail_customers(session, "C1")
+    path = write_returns(
+        tmp_path, [{"piece_code": pieces["C1"].piece_code, "reason": "UNC", "returned_at": "2026-10-01"}]
+    )
+    seen_during: list[bool] = []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        seen_during.append(gc.isenabled())
+        raise RuntimeError("database gone")
+
+    import_returns(session, path=path, actor="postal")
+    assert gc.isenabled()
+    monkeypatch.setattr("returns.importing.apply_returns", failing)
+    with pytest.raises(RuntimeError):
+        import_returns(session, path=path, actor="postal")
+
+    assert seen_during == [False]
+    assert gc.isenabled()
 
 
 def test_the_command_exits_0_1_or_2(runner: FlaskCliRunner, session: Session, tmp_path: Path) -> None:

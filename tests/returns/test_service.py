@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.addresses.models import AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.models import Address, AddressEventKind, AddressValidity, ChangeSource
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.churn.evidence import SELF_UPDATE_WEIGHT
-from mailer.customers.models import CustomerStatus
+from mailer.customers.models import Customer, CustomerStatus
 from returns import recording, service
 from returns.catalog import REASONS, AddressEffect, BatchEffect, CustomerEffect, Reason
 from returns.decide import ChunkState
@@ -600,3 +600,17 @@ def test_a_return_dated_outside_what_can_be_stored_is_refused(session: Session, 
         scan(session, piece.piece_code, "UNC", now, returned_at=first_day)
 
     assert returns_of(session, piece.id) == []
+
+
+def test_objects_already_in_the_session_read_what_a_return_wrote(session: Session) -> None:
+    piece = mail_customers(session, "C1")["C1"]
+    held_customer = session.scalar(select(Customer).where(Customer.customer_no == "C1"))
+    held_address = session.get_one(Address, piece.address_id)
+    assert held_customer is not None
+    validity_before = held_address.validity
+
+    scan(session, piece.piece_code, "DEC", MAILED_AT + timedelta(days=3))
+
+    # Not refreshed by hand: the bulk writes expired them, so they load the stored rows again.
+    assert held_customer.status is CustomerStatus.DECEASED
+    assert (validity_before, held_address.validity) == (AddressValidity.DELIVERABLE, AddressValidity.UNDELIVERABLE)
