@@ -45,7 +45,8 @@ def test_a_new_user_gets_a_generated_password_shown_once(app: Flask, admin: Flas
     newcomer_staff = Staff(id=0, email="new.person@example.com", role=Role.MAILROOM, password=password)
     assert log_in(newcomer, newcomer_staff).status_code == 302
     with data(app) as session:
-        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).all()[-1]
+        created = select(AuditEntry).where(AuditEntry.action == "user.create").order_by(AuditEntry.id)
+        entry = session.scalars(created).all()[-1]
         assert entry.detail == {"role": "mailroom"}
         assert password not in str(entry.detail)
 
