@@ -87,22 +87,24 @@ def test_parallel_address_updates_answer_pages_and_change_the_address_once(file_
     with data(file_app) as session:
         letter: Letter = mail_letter(session, "C001")
 
-    def send_new_address(number: int) -> TestResponse:
+    # Every customer's browser opens the form first; only then do they all send it at once.
+    forms = []
+    for number in range(ADDRESS_POSTS):
         client = file_app.test_client()
         page = client.get(f"/u/{letter.token}").get_data(as_text=True)
         match = CSRF_PATTERN.search(page)
         assert match, page
-        form = {"line1": f"{500 + number} Elm Avenue", "line2": "", "city": "Chicago", "region": "IL",
-                "postal_code": "60601", "save": "1", "csrf_token": match.group(1)}
-        return client.post(f"/u/{letter.token}", data=form)
-
-    counter = iter(range(ADDRESS_POSTS))
+        forms.append((client, {
+            "line1": f"{500 + number} Elm Avenue", "line2": "", "city": "Chicago", "region": "IL",
+            "postal_code": "60601", "save": "1", "csrf_token": match.group(1),
+        }))
+    waiting = iter(forms)
     lock = threading.Lock()
 
     def next_post() -> TestResponse:
         with lock:
-            number = next(counter)
-        return send_new_address(number)
+            client, form = next(waiting)
+        return client.post(f"/u/{letter.token}", data=form)
 
     answers = _all_at_once(ADDRESS_POSTS, next_post)
 
