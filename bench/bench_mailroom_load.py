@@ -17,6 +17,9 @@ With ``--faults``, then, on PostgreSQL, another share of the pieces is scanned t
 thread ends every database connection of the app (``pg_terminate_backend`` on the bench
 database's own server processes, never the server) a few times a second: the scans in flight
 answer an error, the stations send them again, and each piece is still recorded exactly once.
+And, each on a fresh SQLite database, ``customers import`` is killed while it writes (nothing may
+be stored; importing again stores every row) and ``batch render`` is killed with its workers once
+a PDF is written (the same command again finishes: every piece on one manifest row and two pages).
 
     .venv/bin/python bench/bench_mailroom_load.py                   # both backends, 2,000 pieces each
     .venv/bin/python bench/bench_mailroom_load.py --faults --write-readme   # and update bench/README.md
@@ -30,8 +33,11 @@ import csv
 import http.client
 import json
 import os
+import platform
 import random
+import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -39,14 +45,17 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from pypdf import PdfReader  # noqa: E402
 from readme_sections import cpu_name, write_section  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
@@ -70,6 +79,10 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://p
 SECRET_KEY = "bench-mailroom-load"
 # A scan a station gives up on after this many tries counts as lost.
 MAX_TRIES = 20
+# The killed import and render: big enough to be killed midway, small enough to take seconds.
+IMPORT_ROWS = 20_000
+RENDER_PIECES = 3000
+RENDER_PIECES_PER_FILE = 100
 
 
 @dataclass(slots=True)
@@ -135,14 +148,19 @@ def database(backend: str, folder: Path) -> Iterator[tuple[str, str]]:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def mail_pieces(url: str, folder: Path, *, count: int) -> tuple[list[str], str]:
-    """Import ``count`` customers, mail them one batch; return the piece codes and a mailroom API token."""
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
-    path = folder / "customers.csv"
+def write_customers(path: Path, count: int, *, seed: int) -> Path:
+    """Write a customer import file of ``count`` generated customers in the United States."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(CUSTOMER_COLUMNS), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(generate_customers(count, seed=12, cn_share=0.0))
+        writer.writerows(generate_customers(count, seed=seed, cn_share=0.0))
+    return path
+
+
+def mail_pieces(url: str, folder: Path, *, count: int) -> tuple[list[str], str, int]:
+    """Import ``count`` customers, mail them one batch; return the piece codes, a mailroom API token and the batch."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY})
+    path = write_customers(folder / "customers.csv", count, seed=12)
     with app.app_context():
         session = db.session
         import_customers(session, path=path, actor="bench")
@@ -151,10 +169,11 @@ def mail_pieces(url: str, folder: Path, *, count: int) -> tuple[list[str], str]:
                            actor="bench")
         _, token = create_api_token(session, user=user, label="load test stations", actor="bench")
         codes = list(session.scalars(select(MailPiece.piece_code).where(MailPiece.batch_id == batch.id)))
+        batch_id = batch.id
         session.commit()
     # The server about to start opens its own connections; this process holds none while it runs.
     app.extensions["mailer.db"].engine.dispose()
-    return codes, token
+    return codes, token, batch_id
 
 
 @contextmanager
@@ -344,7 +363,7 @@ def run_backend(backend: str, *, pieces: int, workers: int, seconds: float, faul
         folder = Path(folder_name)
         with database(backend, folder) as (url, name):
             started = time.perf_counter()
-            codes, token = mail_pieces(url, folder, count=pieces * (2 if faults else 1))
+            codes, token, _ = mail_pieces(url, folder, count=pieces * (2 if faults else 1))
             load_codes, fault_codes = codes[: len(codes) // 2], codes[len(codes) // 2:]
             if not faults:
                 load_codes, fault_codes = codes, []
@@ -372,7 +391,125 @@ def run_backend(backend: str, *, pieces: int, workers: int, seconds: float, faul
             return result
 
 
-def render_section(results: dict[str, dict[str, Any]], *, workers: int) -> str:
+def mailer_command(url: str, *args: str) -> list[str]:
+    """Return the command line of ``python -m mailer ARGS``; run it with ``command_environment(url)``."""
+    return [sys.executable, "-m", "mailer", *args]
+
+
+def command_environment(url: str) -> dict[str, str]:
+    """Return the environment a command of the app runs in against ``url``."""
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "PYTHONPATH": str(ROOT)}
+
+
+def kill_when(command: list[str], url: str, ready: Callable[[], bool], *, seconds: float = 120) -> bool:
+    """Start a command in a process group of its own and kill the group (SIGKILL) once ``ready()``; tell if it was."""
+    process = subprocess.Popen(command, cwd=ROOT, env=command_environment(url), start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + seconds
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            if ready():
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.05)
+        return False
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def count_rows(url: str, table: str) -> int:
+    """Return how many rows a table holds."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def kill_an_import(folder: Path, *, rows: int) -> dict[str, Any]:
+    """Kill ``customers import`` while it writes (SQLite's WAL growing), check nothing was stored, import again."""
+    problems: list[str] = []
+    with database("sqlite", folder) as (url, _):
+        path = write_customers(folder / "import.csv", rows, seed=21)
+        wal = folder / "load.sqlite3-wal"
+        started = time.perf_counter()
+        # The import takes the write lock as it begins; a WAL past a megabyte holds its first rows.
+        killed = kill_when(mailer_command(url, "customers", "import", str(path)), url,
+                           lambda: wal.exists() and wal.stat().st_size > 1 << 20)
+        killed_after = time.perf_counter() - started
+        if not killed:
+            problems.append("the import ended before it could be killed")
+        left = {"customers": count_rows(url, "customers"), "addresses": count_rows(url, "addresses")}
+        if any(left.values()):
+            problems.append(f"the killed import left {left}")
+        leftovers = [p.name for p in folder.iterdir() if p.name.startswith("import.") and p.name != "import.csv"]
+        if leftovers:
+            problems.append(f"the killed import left files {leftovers}")
+        started = time.perf_counter()
+        again = subprocess.run(mailer_command(url, "customers", "import", str(path)), cwd=ROOT,
+                               env=command_environment(url), capture_output=True, text=True)
+        full_seconds = time.perf_counter() - started
+        stored = count_rows(url, "customers")
+        if again.returncode != 0 or stored != rows:
+            problems.append(f"importing again: exit {again.returncode}, {stored} of {rows} customers stored")
+    return {"rows": rows, "killed_after_s": killed_after, "full_import_s": full_seconds, "problems": problems}
+
+
+def kill_a_render(folder: Path, *, pieces: int, per_file: int) -> dict[str, Any]:
+    """Kill ``batch render`` and its workers once a PDF is written, render again, check every piece once."""
+    problems: list[str] = []
+    with database("sqlite", folder) as (url, _):
+        codes, _, batch_id = mail_pieces(url, folder, count=pieces)
+        out = folder / "render"
+        command = mailer_command(url, "batch", "render", str(batch_id), "--out", str(out),
+                                 "--pieces-per-file", str(per_file), "--workers", "2")
+        first = out / f"batch-{batch_id}-0001.pdf"
+        started = time.perf_counter()
+        killed = kill_when(command, url, first.exists)
+        killed_after = time.perf_counter() - started
+        written = sorted(out.glob("*.pdf"))
+        if not killed:
+            problems.append("the render ended before it could be killed")
+        if (out / "manifest.csv").exists():
+            problems.append("the killed render wrote a manifest")
+        again = subprocess.run(command, cwd=ROOT, env=command_environment(url), capture_output=True, text=True)
+        if again.returncode != 0:
+            problems.append(f"rendering again: exit {again.returncode}: {again.stderr[-300:]}")
+        files = sorted(out.glob("*.pdf"))
+        pages = sum(len(PdfReader(path).pages) for path in files)
+        with (out / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+            manifest = [row["piece_code"] for row in csv.DictReader(handle)]
+        stray = [path.name for path in out.iterdir() if path.name.startswith(".")]
+        expected_files = -(-len(codes) // per_file)
+        if len(written) >= expected_files:
+            problems.append("the render was killed only once every file was written")
+        if len(files) != expected_files or pages != 2 * len(codes):
+            problems.append(f"{len(files)} files of {pages} pages for {len(codes)} pieces")
+        if sorted(manifest) != sorted(codes):
+            problems.append(f"the manifest lists {len(manifest)} rows, {len(set(manifest))} pieces of {len(codes)}")
+        if stray:
+            problems.append(f"left temporary files {stray}")
+    return {"pieces": len(codes), "files": len(files), "files_before_kill": len(written),
+            "killed_after_s": killed_after, "problems": problems}
+
+
+def run_process_faults(*, import_rows: int, render_pieces: int) -> dict[str, dict[str, Any]]:
+    """Kill an import and a render mid-run, each on a fresh SQLite database; return what each left."""
+    faults = {}
+    with tempfile.TemporaryDirectory(prefix="mailer-faults-") as folder_name:
+        faults["import"] = kill_an_import(Path(folder_name), rows=import_rows)
+    with tempfile.TemporaryDirectory(prefix="mailer-faults-") as folder_name:
+        faults["render"] = kill_a_render(Path(folder_name), pieces=render_pieces, per_file=RENDER_PIECES_PER_FILE)
+    return faults
+
+
+def render_section(
+    results: dict[str, dict[str, Any]], *, workers: int, process_faults: dict[str, dict[str, Any]] | None = None
+) -> str:
     """Return the Mailroom load section of bench/README.md."""
     lines = [
         SECTION,
@@ -408,7 +545,28 @@ def render_section(results: dict[str, dict[str, Any]], *, workers: int) -> str:
             f"500 with a JSON error ({fault['statuses'].get(500, 0)} times), the stations sent them again, "
             "and each piece was still recorded exactly once, with no scan lost.",
         ]
-    lines += ["", f"Machine: {cpu_name()}, {os.cpu_count()} cores, shared with other work while measured."]
+    if process_faults:
+        killed_import, killed_render = process_faults["import"], process_faults["render"]
+
+        def verdict(fault: dict[str, Any]) -> str:
+            return "held" if not fault["problems"] else "; ".join(fault["problems"])
+
+        lines += [
+            "",
+            "Processes killed (SIGKILL to the command's whole process group), each on a fresh SQLite database:",
+            "",
+            f"- `customers import` of {killed_import['rows']:,} rows, killed {killed_import['killed_after_s']:.1f} s "
+            f"in (its rows already in the write-ahead log; the whole import takes "
+            f"{killed_import['full_import_s']:.1f} s): no customer, address or file left behind; importing the file "
+            f"again stored every row. Checks: {verdict(killed_import)}.",
+            f"- `batch render` of {killed_render['pieces']:,} pieces in files of {RENDER_PIECES_PER_FILE} with 2 "
+            f"workers, killed {killed_render['killed_after_s']:.1f} s in, with {killed_render['files_before_kill']} "
+            f"of its {killed_render['files']} PDFs written: the same command again finished the render; every piece "
+            "is on exactly one manifest row and two PDF pages, no temporary file is left. "
+            f"Checks: {verdict(killed_render)}.",
+        ]
+    lines += ["", f"Run {date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores, shared with other work), "
+              f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, gunicorn {version('gunicorn')}."]
     return "\n".join(lines) + "\n"
 
 
@@ -428,13 +586,15 @@ def main() -> None:
                              faults=args.faults and backend == "postgresql")
         for backend in backends
     }
-    print(json.dumps(results, indent=2))
-    section = render_section(results, workers=args.workers)
+    process_faults = run_process_faults(import_rows=IMPORT_ROWS, render_pieces=RENDER_PIECES) if args.faults else {}
+    print(json.dumps({**results, **process_faults}, indent=2))
+    section = render_section(results, workers=args.workers, process_faults=process_faults)
     print(section)
     if args.write_readme:
         write_section(SECTION, section)
     failed = [backend for backend, result in results.items()
               if result["problems"] or (isinstance(result.get("faults"), dict) and result["faults"]["problems"])]
+    failed += [fault for fault, result in process_faults.items() if result["problems"]]
     sys.exit(1 if failed else 0)
 
 
