@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
 from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
+from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
 from mailer.csv_export import write_csv
@@ -114,6 +115,8 @@ def envelope_piece(piece: PrintedPiece, *, secret: str, base_url: str, expires_o
         postal_code=piece.postal_code,
         update_url=url,
         short_url=url.split("://", 1)[-1],
+        # Scanners read the plain code from the bars; people read and type the grouped one.
+        readable_code=display_piece_code(piece.piece_code),
     )
 
 

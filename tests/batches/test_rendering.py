@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from mailer import PROJECT_ROOT
 from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
+from mailer.batches.piece_codes import display_piece_code, parse_piece_code
 from mailer.batches.rendering import RenderError, enqueue_files, finish_render, prepare_render, render_file
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
@@ -84,6 +85,26 @@ def test_render_writes_bounded_files_and_a_manifest_matching_the_pages(committed
         assert token_is_valid(secret="render-secret", token=token, expires_on=batch.update_expires_on,
                               today=date.today())
     assert token.startswith(fourth["piece_code"])
+
+
+@pytest.mark.parametrize(("profile", "base"), [("cn-dl", CN_ROW), ("us-10", US_ROW)])
+def test_the_code_under_the_barcode_prints_grouped_as_people_type_it(
+    committed_app: Flask, tmp_path: Path, profile: str, base: dict[str, str]
+) -> None:
+    batch_id = make_batch(committed_app, 1, base=base, profile=profile)
+    out = tmp_path / "out"
+
+    result = committed_app.test_cli_runner().invoke(args=["batch", "render", str(batch_id), "--out", str(out),
+                                                          "--workers", "1"])
+
+    assert result.exit_code == 0, result.output
+    (row,) = manifest_rows(out)
+    code = row["piece_code"]
+    front_text = PdfReader(out / row["file"]).pages[0].extract_text()
+    assert display_piece_code(code) in front_text and code not in front_text.replace(display_piece_code(code), "")
+    # The bars keep the plain code, which the mailroom's scan reads as it always did.
+    scanned = [text for text in decode_page(out / row["file"], 1, tmp_path) if text != row["postal_code"]]
+    assert code in scanned and parse_piece_code(display_piece_code(code)) == code
 
 
 def test_an_interrupted_render_resumes_with_the_files_not_yet_written(committed_app: Flask, tmp_path: Path) -> None:
