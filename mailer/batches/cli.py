@@ -79,9 +79,11 @@ def create_command(
 @click.option("--no-wait", is_flag=True, help="With --queue: return once queued; finish with `batch finish`.")
 @click.option("--hold-unfit", is_flag=True,
               help="Hold pieces whose address does not fit (listed in held.csv) and render the rest.")
+@click.option("--allow-test-links", is_flag=True,
+              help="Print update links even when PUBLIC_BASE_URL is plain http or localhost (demos only).")
 def render_command(
     batch_id: int, out_dir: Path, pieces_per_file: int, workers: int, use_queue: bool, no_wait: bool,
-    hold_unfit: bool,
+    hold_unfit: bool, allow_test_links: bool,
 ) -> None:
     """Render a batch to PDF files of at most N pieces and a manifest; resumes an interrupted render."""
     from mailer.batches.jobs import JobFailed, render_queue, render_settings, wait_for_jobs
@@ -99,7 +101,7 @@ def render_command(
         try:
             pending = prepare_render(
                 session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
-                hold_unfit=hold_unfit, actor=cli_actor(),
+                hold_unfit=hold_unfit, allow_test_links=allow_test_links, actor=cli_actor(),
             )
         except LayoutRefused as exc:
             _refuse_layout(exc)

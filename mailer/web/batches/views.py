@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from mailer.auth.models import Role
 from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
-from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError
+from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError, is_test_link_address
 from mailer.batches.selection import BatchError, create_batch
 from mailer.batches.service import (
     BatchNotFound,
@@ -124,6 +124,12 @@ def render(batch_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     user = current_staff()
+    if is_test_link_address(current_app.config["PUBLIC_BASE_URL"]):
+        # A whole mailing with dead update links is worse than no mailing: refused before anything is queued.
+        flash(_("This batch cannot be rendered: the update links would point at %(url)s, which customers cannot "
+                "open. Ask an administrator to set PUBLIC_BASE_URL to the site's public https address.",
+                url=current_app.config["PUBLIC_BASE_URL"]), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id))
     try:
         with attempt() as session:
             claim_render(session, batch_id=batch_id)

@@ -155,7 +155,7 @@ def test_the_batch_page_lists_pieces_a_page_at_a_time(app: Flask, logged_in) -> 
 
 
 def test_a_render_is_not_started_when_the_queue_is_unreachable(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", PUBLIC_BASE_URL="https://mail.example.com")
     with data(app) as session:
         batch = new_batch(session, range(1, 3))
     client = logged_in(Role.MARKETING)
@@ -267,3 +267,17 @@ def test_spaces_around_a_campaign_name_do_not_count_against_its_length(app: Flas
     assert response.status_code == 302, response.get_data(as_text=True)
     with data(app) as session:
         assert session.scalar(select(Campaign.name).where(Campaign.name == "N" * 200)) is not None
+
+
+def test_a_render_whose_update_links_would_not_open_is_refused_on_the_batch_page(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    app.config["PUBLIC_BASE_URL"] = "http://localhost:5000"
+    with data(app) as session:
+        batch = new_batch(session, range(1, 3))
+    client = logged_in(Role.MARKETING)
+
+    response = post(client, f"/batches/{batch.id}/render", follow_redirects=True)
+
+    assert "This batch cannot be rendered: the update links would point at http://localhost:5000" in text(response)
+    assert "PUBLIC_BASE_URL" in text(response)
+    with app.app_context():
+        assert db.session.get_one(Batch, batch.id).status is BatchStatus.SELECTED

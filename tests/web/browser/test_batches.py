@@ -37,6 +37,8 @@ def render_queue(live_server: LiveServer, tmp_path: Path) -> Iterator[Queue]:
         live_server.app.config.update(
             BATCH_OUTPUT_DIR=str(tmp_path / "batches"), BATCH_PIECES_PER_FILE=25,
             REDIS_URL=TEST_REDIS_URL, RENDER_QUEUE=queue.name,
+            # Renders are refused for update links customers could not open; the pages stay on the test server.
+            PUBLIC_BASE_URL="https://mail.example.com",
         )
         yield queue
 
