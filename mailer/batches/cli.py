@@ -37,6 +37,8 @@ def batch_cli() -> None:
 @click.option("--postal-prefix", "postal_prefixes", multiple=True, help="Only postal codes starting so.")
 @click.option("--risk-band", "risk_bands", multiple=True, type=click.Choice(RISK_BAND_NAMES),
               help="Only customers in this churn-risk band (low <0.3, medium <0.7, high).")
+@click.option("--remail", is_flag=True,
+              help="Also select customers already in a batch of this campaign (left out by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON object.")
 def create_command(
     campaign_name: str,
@@ -45,6 +47,7 @@ def create_command(
     regions: tuple[str, ...],
     postal_prefixes: tuple[str, ...],
     risk_bands: tuple[str, ...],
+    remail: bool,
     as_json: bool,
 ) -> None:
     """Select recipients: mailable customers, one piece per household, in presort order."""
@@ -56,7 +59,8 @@ def create_command(
             postal_prefixes=postal_prefixes, risk_bands=risk_bands,
         )
         batch = create_batch(
-            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=cli_actor()
+            session, campaign_name=campaign_name, profile=profile, filters=filters, remail=remail,
+            actor=cli_actor(),
         )
     result = {"batch_id": batch.id, "pieces": batch.piece_count, "left_out": batch.left_out}
     if as_json:
@@ -65,6 +69,18 @@ def create_command(
     click.echo(f"Batch {batch.id} of {batch.campaign.name!r}: {batch.piece_count} pieces")
     for reason, count in batch.left_out.items():
         click.echo(f"  left out, {reason.replace('_', ' ')}: {count}")
+
+
+@batch_cli.command("cancel")
+@click.argument("batch_id", type=int)
+def cancel_command(batch_id: int) -> None:
+    """Cancel a batch whose render has not started; its customers can be selected again in its campaign."""
+    from mailer.batches.service import BatchNotFound, CancelRefused, cancel_batch
+
+    refused = (BatchNotFound, CancelRefused)
+    with command_transaction(refused=refused, exit_code=2, outcome="nothing was changed") as session:
+        cancel_batch(session, batch_id=batch_id, actor=cli_actor())
+    click.echo(f"Batch {batch_id} cancelled")
 
 
 @batch_cli.command("render")

@@ -172,6 +172,8 @@ def prepare_render(
         raise RenderError(f"no batch {batch_id}")
     if batch.status is BatchStatus.RENDERED:
         raise RenderError(f"batch {batch_id} is already rendered and frozen")
+    if batch.status is BatchStatus.CANCELLED:
+        raise RenderError(f"batch {batch_id} is cancelled: it cannot be rendered")
     if batch.piece_count == 0:
         # Batches are no longer created empty; one made before would give a print shop an empty manifest.
         raise RenderError(f"batch {batch_id} holds no piece: there is nothing to render")
