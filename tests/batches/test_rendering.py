@@ -147,7 +147,9 @@ def test_an_address_that_does_not_fit_is_refused_by_piece_or_held(committed_app:
         session = db.session
         long_line = "东方明珠花园" * 30 + "1号"
         add_customer(session, "C999", base=CN_ROW, line1=long_line, postal_code="310099")
-        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        # The first batch's customers again, with one whose address does not fit.
+        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), remail=True,
+                             actor="t")
         session.commit()
         batch_id = batch.id
     runner = committed_app.test_cli_runner()
