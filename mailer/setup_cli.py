@@ -90,7 +90,9 @@ def _render_demo_batches(folder: Path) -> None:
         # The worker processes read the plan through their own connections: it is committed first.
         with command_transaction() as session:
             pending = prepare_render(
-                session, batch_id=batch.id, settings=settings, hold_unfit=True, actor=cli_actor()
+                # The demo's links point at the local server on purpose.
+                session, batch_id=batch.id, settings=settings, hold_unfit=True, allow_test_links=True,
+                actor=cli_actor(),
             )
         render_files_locally(settings, [f.id for f in pending], workers=os.cpu_count() or 1)
         with command_transaction() as session:

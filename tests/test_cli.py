@@ -69,7 +69,9 @@ def _run(app: Flask, *args: str) -> Result:
 
 
 @pytest.mark.parametrize(
-    "args", [["customers", "show", "C1"], ["batch", "finish", "1", "--out", "unused"], ["dedupe", "merges"]]
+    "args",
+    [["customers", "show", "C1"], ["batch", "finish", "1", "--out", "unused"], ["batch", "cancel", "1"],
+     ["dedupe", "merges"]],
 )
 def test_a_command_on_a_database_without_tables_says_to_run_init(empty_database_url: str, args: list[str]) -> None:
     with _app(empty_database_url) as app:

@@ -37,6 +37,8 @@ def batch_cli() -> None:
 @click.option("--postal-prefix", "postal_prefixes", multiple=True, help="Only postal codes starting so.")
 @click.option("--risk-band", "risk_bands", multiple=True, type=click.Choice(RISK_BAND_NAMES),
               help="Only customers in this churn-risk band (low <0.3, medium <0.7, high).")
+@click.option("--remail", is_flag=True,
+              help="Also select customers already in a batch of this campaign (left out by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON object.")
 def create_command(
     campaign_name: str,
@@ -45,6 +47,7 @@ def create_command(
     regions: tuple[str, ...],
     postal_prefixes: tuple[str, ...],
     risk_bands: tuple[str, ...],
+    remail: bool,
     as_json: bool,
 ) -> None:
     """Select recipients: mailable customers, one piece per household, in presort order."""
@@ -56,7 +59,8 @@ def create_command(
             postal_prefixes=postal_prefixes, risk_bands=risk_bands,
         )
         batch = create_batch(
-            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=cli_actor()
+            session, campaign_name=campaign_name, profile=profile, filters=filters, remail=remail,
+            actor=cli_actor(),
         )
     result = {"batch_id": batch.id, "pieces": batch.piece_count, "left_out": batch.left_out}
     if as_json:
@@ -65,6 +69,18 @@ def create_command(
     click.echo(f"Batch {batch.id} of {batch.campaign.name!r}: {batch.piece_count} pieces")
     for reason, count in batch.left_out.items():
         click.echo(f"  left out, {reason.replace('_', ' ')}: {count}")
+
+
+@batch_cli.command("cancel")
+@click.argument("batch_id", type=int)
+def cancel_command(batch_id: int) -> None:
+    """Cancel a batch whose render has not started; its customers can be selected again in its campaign."""
+    from mailer.batches.service import BatchNotFound, CancelRefused, cancel_batch
+
+    refused = (BatchNotFound, CancelRefused)
+    with command_transaction(refused=refused, exit_code=2, outcome="nothing was changed") as session:
+        cancel_batch(session, batch_id=batch_id, actor=cli_actor())
+    click.echo(f"Batch {batch_id} cancelled")
 
 
 @batch_cli.command("render")
@@ -79,9 +95,11 @@ def create_command(
 @click.option("--no-wait", is_flag=True, help="With --queue: return once queued; finish with `batch finish`.")
 @click.option("--hold-unfit", is_flag=True,
               help="Hold pieces whose address does not fit (listed in held.csv) and render the rest.")
+@click.option("--allow-test-links", is_flag=True,
+              help="Print update links even when PUBLIC_BASE_URL is plain http or localhost (demos only).")
 def render_command(
     batch_id: int, out_dir: Path, pieces_per_file: int, workers: int, use_queue: bool, no_wait: bool,
-    hold_unfit: bool,
+    hold_unfit: bool, allow_test_links: bool,
 ) -> None:
     """Render a batch to PDF files of at most N pieces and a manifest; resumes an interrupted render."""
     from mailer.batches.jobs import JobFailed, render_queue, render_settings, wait_for_jobs
@@ -99,7 +117,7 @@ def render_command(
         try:
             pending = prepare_render(
                 session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
-                hold_unfit=hold_unfit, actor=cli_actor(),
+                hold_unfit=hold_unfit, allow_test_links=allow_test_links, actor=cli_actor(),
             )
         except LayoutRefused as exc:
             _refuse_layout(exc)

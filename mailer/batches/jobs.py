@@ -30,6 +30,7 @@ from mailer.batches.rendering import (
     DEFAULT_PIECES_PER_FILE,
     LayoutRefused,
     RenderSettings,
+    TestLinksRefused,
     finish_render,
     prepare_render,
     render_file,
@@ -115,13 +116,17 @@ def enqueue_render(
     batch_id: int,
     actor: str,
     hold_unfit: bool = False,
+    allow_test_links: bool = False,
     pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
 ) -> Job:
     """Queue the render of a batch: its first job plans the files and queues the rest."""
     return queue.enqueue_call(
         prepare_batch_render,
         args=(settings.without_secrets(), batch_id),
-        kwargs={"actor": actor, "hold_unfit": hold_unfit, "pieces_per_file": pieces_per_file},
+        kwargs={
+            "actor": actor, "hold_unfit": hold_unfit, "allow_test_links": allow_test_links,
+            "pieces_per_file": pieces_per_file,
+        },
         timeout=PREPARE_TIMEOUT,
         **_labelled(batch_id, "checking and planning the files"),
         on_failure=Callback(record_job_failure),
@@ -134,6 +139,7 @@ def prepare_batch_render(
     *,
     actor: str,
     hold_unfit: bool = False,
+    allow_test_links: bool = False,
     pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
 ) -> int:
     """Check and plan a batch's files (committed), queue a job per file and the manifest job; return the files queued.
@@ -150,7 +156,7 @@ def prepare_batch_render(
         with job_transaction(settings.database_url) as session:
             pending = prepare_render(
                 session, batch_id=batch_id, settings=settings, pieces_per_file=pieces_per_file,
-                hold_unfit=hold_unfit, actor=actor,
+                hold_unfit=hold_unfit, allow_test_links=allow_test_links, actor=actor,
             )
             files = {f.id: f.file_name for f in pending}
     except LayoutRefused as exc:
@@ -158,6 +164,11 @@ def prepare_batch_render(
         with job_transaction(settings.database_url) as session:
             record_render_failure(session, batch_id=batch_id, message=_refusal_text(exc))
         logger.info("render of batch %s refused: %s", batch_id, exc)
+        return 0
+    except TestLinksRefused as exc:
+        with job_transaction(settings.database_url) as session:
+            record_render_failure(session, batch_id=batch_id, message=exc.args[0])
+        logger.warning("render of batch %s refused: update links would point at a test address", batch_id)
         return 0
     # The file jobs and the manifest job go to the queue this job came from.
     queue = Queue(job.origin, connection=job.connection)

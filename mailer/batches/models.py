@@ -19,6 +19,7 @@ class BatchStatus(StrEnum):
     SELECTED = "selected"  # pieces chosen; can be rendered
     RENDERING = "rendering"
     RENDERED = "rendered"  # frozen: the files went (or may go) to the print shop
+    CANCELLED = "cancelled"  # withdrawn before its render started: never printed, its customers free again
 
 
 class PieceStatus(StrEnum):
@@ -61,7 +62,8 @@ class Batch(Base):
     status: Mapped[BatchStatus] = mapped_column(default=BatchStatus.SELECTED)
     # The selection's filters as given, so the batch can be explained later.
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # Customers not mailed, counted by reason: filter, deceased, do_not_mail, merged, undeliverable, household.
+    # Customers not mailed, counted by reason: filter, deceased, do_not_mail, merged, undeliverable,
+    # already_in_campaign, household.
     left_out: Mapped[dict[str, Any]] = mapped_column(default=dict)
     piece_count: Mapped[int] = mapped_column(default=0)
     # The address-update links printed on this batch's envelopes work until this day.

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
 from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
+from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
 from mailer.csv_export import write_csv
@@ -61,6 +64,10 @@ class LayoutRefused(RenderError):
     def __init__(self, problems: Sequence[LayoutProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__(Message("%(count)s piece(s) do not fit their envelope", count=len(self.problems)))
+
+
+class TestLinksRefused(RenderError):
+    """The update links would point at a test address (plain http, or this machine): no customer could open them."""
 
 
 class FilesPending(RenderError):
@@ -114,7 +121,34 @@ def envelope_piece(piece: PrintedPiece, *, secret: str, base_url: str, expires_o
         postal_code=piece.postal_code,
         update_url=url,
         short_url=url.split("://", 1)[-1],
+        # Scanners read the plain code from the bars; people read and type the grouped one.
+        readable_code=display_piece_code(piece.piece_code),
     )
+
+
+def is_test_link_address(base_url: str) -> bool:
+    """Tell whether update links under this address would not open for customers: plain http or a loopback host."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name, not an address
+
+
+def check_update_links(base_url: str) -> None:
+    """Refuse to print update links that no customer could open; name the setting to change."""
+    if is_test_link_address(base_url):
+        raise TestLinksRefused(
+            Message(
+                "PUBLIC_BASE_URL is %(url)s: the update links printed on the envelopes would not open for "
+                "customers (they need https and a public host). Set PUBLIC_BASE_URL to the site's public "
+                "address, or render with --allow-test-links for a demo",
+                url=base_url,
+            )
+        )
 
 
 def prepare_render(
@@ -124,9 +158,13 @@ def prepare_render(
     settings: RenderSettings,
     pieces_per_file: int = DEFAULT_PIECES_PER_FILE,
     hold_unfit: bool = False,
+    allow_test_links: bool = False,
     actor: str,
 ) -> list[BatchFile]:
-    """Check every piece's layout and plan the batch's files; return the files still to render."""
+    """Check every piece's layout and plan the batch's files; return the files still to render.
+
+    Update links on plain http or on this machine are refused unless ``allow_test_links`` (a demo).
+    """
     if not 1 <= pieces_per_file <= MAX_PIECES_PER_FILE:
         raise RenderError(f"pieces per file must be between 1 and {MAX_PIECES_PER_FILE}")
     batch = session.get(Batch, batch_id)
@@ -134,9 +172,13 @@ def prepare_render(
         raise RenderError(f"no batch {batch_id}")
     if batch.status is BatchStatus.RENDERED:
         raise RenderError(f"batch {batch_id} is already rendered and frozen")
+    if batch.status is BatchStatus.CANCELLED:
+        raise RenderError(f"batch {batch_id} is cancelled: it cannot be rendered")
     if batch.piece_count == 0:
         # Batches are no longer created empty; one made before would give a print shop an empty manifest.
         raise RenderError(f"batch {batch_id} holds no piece: there is nothing to render")
+    if not allow_test_links:
+        check_update_links(settings.public_base_url)
     out_dir = Path(settings.out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

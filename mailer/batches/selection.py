@@ -15,7 +15,7 @@ from mailer.addresses.countries import ALPHA2_CODES
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
-from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, Campaign, MailPiece
+from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, BatchStatus, Campaign, MailPiece
 from mailer.batches.piece_codes import new_piece_codes
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.envelopes.profiles import PROFILES
@@ -24,7 +24,7 @@ from mailer.orders.models import Order
 
 # The order in which a left-out customer's reason is counted: a customer outside the
 # selection is not "saved" by hygiene, so the filter comes first.
-LEFT_OUT_REASONS = ("filter", "deceased", "do_not_mail", "merged", "undeliverable", "household")
+LEFT_OUT_REASONS = ("filter", "deceased", "do_not_mail", "merged", "undeliverable", "already_in_campaign", "household")
 RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
 BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
 UPDATE_LINK_DAYS = 365
@@ -42,6 +42,7 @@ LEFT_OUT_LABELS = {
     "do_not_mail": Message("do not mail"),
     "merged": Message("merged into another customer"),
     "undeliverable": Message("undeliverable address"),
+    "already_in_campaign": Message("already in a batch of this campaign"),
     "household": Message("same household as another piece"),
 }
 
@@ -107,12 +108,14 @@ def create_batch(
     profile: str,
     filters: BatchFilters,
     actor: str,
+    remail: bool = False,
     today: date | None = None,
 ) -> Batch:
     """Select the recipients of a new batch and store its pieces in presort order.
 
-    A selection without a single piece is refused: nothing is stored, and the message says who was
-    left out and why.
+    Customers and households that already hold a piece in a batch of the campaign (cancelled ones
+    aside) are left out unless ``remail``. A selection without a single piece is refused: nothing is
+    stored, and the message says who was left out and why.
     """
     if profile not in PROFILES:
         raise BatchError(
@@ -122,11 +125,12 @@ def create_batch(
         )
     campaign_name = _checked_campaign_name(campaign_name)
     filters = _checked_filters(filters, profile=profile)
-    pieces, left_out = _select(session, filters)
+    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
+    mailed = _Mailed() if campaign is None or remail else _already_in_campaign(session, campaign_id=campaign.id)
+    pieces, left_out = _select(session, filters, mailed=mailed)
     if not pieces:
         raise BatchError(_nobody_matches(left_out))
 
-    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
     if campaign is None:
         campaign = Campaign(name=campaign_name, created_by=actor)
         session.add(campaign)
@@ -145,7 +149,10 @@ def create_batch(
     _insert_pieces(session, batch_id=batch.id, candidates=pieces)
     record(
         session, actor=actor, action="batch.create", object_type="batch", object_id=str(batch.id),
-        detail={"campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out)},
+        detail={
+            "campaign": campaign.name, "profile": profile, "pieces": len(pieces), "left_out": dict(left_out),
+            "remail": remail,
+        },
     )
     return batch
 
@@ -186,7 +193,35 @@ def _checked_filters(filters: BatchFilters, *, profile: str) -> BatchFilters:
     )
 
 
-def _select(session: Session, filters: BatchFilters) -> tuple[list[_Candidate], Counter[str]]:
+@dataclass(frozen=True, slots=True)
+class _Mailed:
+    """Who already holds a piece in a campaign: customers, and the delivery points (households) mailed."""
+
+    customer_ids: frozenset[int] = frozenset()
+    household_keys: frozenset[str] = frozenset()
+
+    def holds(self, *, customer_id: int, household_key: str) -> bool:
+        return customer_id in self.customer_ids or household_key in self.household_keys
+
+
+def _already_in_campaign(session: Session, *, campaign_id: int) -> _Mailed:
+    """Return who holds a piece in a batch of the campaign that was not cancelled."""
+    rows = session.execute(
+        select(MailPiece.customer_id, Address.household_key)
+        .join(Batch, Batch.id == MailPiece.batch_id)
+        .join(Address, Address.id == MailPiece.address_id)
+        .where(Batch.campaign_id == campaign_id, Batch.status != BatchStatus.CANCELLED)
+        .execution_options(yield_per=10_000)
+    )
+    customer_ids: set[int] = set()
+    household_keys: set[str] = set()
+    for customer_id, household_key in rows:
+        customer_ids.add(customer_id)
+        household_keys.add(household_key)
+    return _Mailed(frozenset(customer_ids), frozenset(household_keys))
+
+
+def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tuple[list[_Candidate], Counter[str]]:
     """Return the pieces in presort order (one per household) and the customers left out, by reason."""
     left_out: Counter[str] = Counter({reason: 0 for reason in LEFT_OUT_REASONS})
     households: dict[str, _Candidate] = {}
@@ -201,6 +236,10 @@ def _select(session: Session, filters: BatchFilters) -> tuple[list[_Candidate], 
             continue
         if row.validity in _UNMAILABLE:
             left_out["undeliverable"] += 1
+            continue
+        # The household's piece may have gone to another member: nobody at that delivery point is mailed again.
+        if mailed.holds(customer_id=row.customer_id, household_key=row.household_key):
+            left_out["already_in_campaign"] += 1
             continue
         candidate = _Candidate(
             customer_id=row.customer_id,

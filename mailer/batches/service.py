@@ -18,7 +18,7 @@ from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchFile, BatchStatus, Campaign, FileStatus, MailPiece, PieceStatus
 from mailer.batches.rendering import RenderError
 from mailer.customers.models import Customer
-from mailer.messages import restored, stored
+from mailer.messages import Message, restored, stored
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from returns.models import MailReturn
 
@@ -27,6 +27,10 @@ RENDER_ERROR_LENGTH = 4000
 
 class BatchNotFound(RenderError):
     """There is no such batch."""
+
+
+class CancelRefused(ValueError):
+    """A batch cannot be cancelled: its render has started, or it was cancelled already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,11 @@ class BatchSummary:
         if self.batch.status is BatchStatus.RENDERED:
             return None
         return restored(self.batch.render_error, self.batch.render_error_phrase)
+
+    @property
+    def can_cancel(self) -> bool:
+        """Tell whether the batch may still be cancelled: its render has not started."""
+        return self.batch.status is BatchStatus.SELECTED
 
     @property
     def rendering(self) -> bool:
@@ -324,10 +333,39 @@ def record_render_failure(session: Session, *, batch_id: int, message: str) -> N
         values["status"] = BatchStatus.SELECTED
     session.execute(
         update(Batch)
-        .where(Batch.id == batch_id, Batch.status != BatchStatus.RENDERED)
+        .where(Batch.id == batch_id, Batch.status.not_in((BatchStatus.RENDERED, BatchStatus.CANCELLED)))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+def cancel_batch(session: Session, *, batch_id: int, actor: str) -> None:
+    """Cancel a batch whose render has not started: it is never rendered, and its customers are free for the campaign.
+
+    One conditional update, so a render claimed at the same moment and a cancel cannot both win.
+    """
+    # An UPDATE's result is a CursorResult; Session.execute is typed for any statement.
+    cancelled = cast(CursorResult[*tuple[Any, ...]], session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.status == BatchStatus.SELECTED)
+        .values(status=BatchStatus.CANCELLED)
+    ))
+    row = session.execute(
+        select(Batch.status, Batch.piece_count, Campaign.name)
+        .join(Campaign, Campaign.id == Batch.campaign_id)
+        .where(Batch.id == batch_id)
+    ).one_or_none()
+    if row is None:
+        raise BatchNotFound(f"no batch {batch_id}")
+    if cancelled.rowcount != 1:
+        raise CancelRefused(
+            Message(
+                "batch %(batch_id)s is %(status)s: only a batch whose render has not started can be cancelled",
+                batch_id=batch_id, status=row.status.value,
+            )
+        )
+    record(session, actor=actor, action="batch.cancel", object_type="batch", object_id=str(batch_id),
+           detail={"campaign": row.name, "pieces": row.piece_count})
 
 
 def record_download(session: Session, *, batch_id: int, file_name: str, actor: str) -> None:

@@ -14,6 +14,8 @@ class EnvelopePiece:
     postal_code: str  # the recipient's; fills the postcode boxes where a profile has them
     update_url: str  # the signed address-update link the QR code carries
     short_url: str  # the same link, short enough to type, printed under the QR code
+    # The code as people read it under the barcode (e.g. grouped with a hyphen); None prints the code as encoded.
+    readable_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -251,7 +251,7 @@ class _FrontWriter:
         parts.append(bars_op(plan.bar_pattern, bars_x, slot.y, slot.module, slot.bar_height))
         centre = bars_x + pattern_modules(plan.bar_pattern) * slot.module / 2
         text = TextSlot(centre, slot.text_y, slot.text_size, "centre")
-        parts.append(_text_in_slot(doc, fonts, piece.piece_code, text))
+        parts.append(_text_in_slot(doc, fonts, piece.readable_code or piece.piece_code, text))
         return "\n".join(parts)
 
 

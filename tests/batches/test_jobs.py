@@ -146,6 +146,24 @@ def test_pieces_that_do_not_fit_refuse_the_render_and_the_batch_says_why(
     assert not list(out.glob("*.pdf")) and not (out / "manifest.csv").exists()
 
 
+def test_a_queued_render_with_test_links_is_refused_and_the_batch_says_which_setting(
+    committed_app: Flask, queue: Queue, tmp_path: Path
+) -> None:
+    batch_id = make_batch(committed_app, 1)
+    out = tmp_path / "out"
+    committed_app.config["PUBLIC_BASE_URL"] = "http://localhost:5000"
+    with committed_app.app_context():
+        job = enqueue_render(queue, render_settings(out), batch_id=batch_id, actor="t")
+
+    run_worker(queue)
+
+    assert job.get_status(refresh=True) == "finished" and job.return_value() == 0
+    batch = _batch(committed_app, batch_id)
+    assert batch.status is BatchStatus.SELECTED
+    assert (batch.render_error or "").startswith("PUBLIC_BASE_URL is http://localhost:5000: the update links")
+    assert not list(out.glob("*.pdf"))
+
+
 def test_holding_the_pieces_that_do_not_fit_renders_the_rest(
     committed_app: Flask, queue: Queue, tmp_path: Path
 ) -> None:

@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from mailer import PROJECT_ROOT
 from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
-from mailer.batches.rendering import RenderError, enqueue_files, finish_render, prepare_render, render_file
+from mailer.batches.piece_codes import display_piece_code, parse_piece_code
+from mailer.batches.rendering import (
+    RenderError,
+    enqueue_files,
+    finish_render,
+    is_test_link_address,
+    prepare_render,
+    render_file,
+)
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
 from mailer.db import db
@@ -86,6 +94,26 @@ def test_render_writes_bounded_files_and_a_manifest_matching_the_pages(committed
     assert token.startswith(fourth["piece_code"])
 
 
+@pytest.mark.parametrize(("profile", "base"), [("cn-dl", CN_ROW), ("us-10", US_ROW)])
+def test_the_code_under_the_barcode_prints_grouped_as_people_type_it(
+    committed_app: Flask, tmp_path: Path, profile: str, base: dict[str, str]
+) -> None:
+    batch_id = make_batch(committed_app, 1, base=base, profile=profile)
+    out = tmp_path / "out"
+
+    result = committed_app.test_cli_runner().invoke(args=["batch", "render", str(batch_id), "--out", str(out),
+                                                          "--workers", "1"])
+
+    assert result.exit_code == 0, result.output
+    (row,) = manifest_rows(out)
+    code = row["piece_code"]
+    front_text = PdfReader(out / row["file"]).pages[0].extract_text()
+    assert display_piece_code(code) in front_text and code not in front_text.replace(display_piece_code(code), "")
+    # The bars keep the plain code, which the mailroom's scan reads as it always did.
+    scanned = [text for text in decode_page(out / row["file"], 1, tmp_path) if text != row["postal_code"]]
+    assert code in scanned and parse_piece_code(display_piece_code(code)) == code
+
+
 def test_an_interrupted_render_resumes_with_the_files_not_yet_written(committed_app: Flask, tmp_path: Path) -> None:
     batch_id = make_batch(committed_app, 5)
     out = tmp_path / "out"
@@ -119,7 +147,9 @@ def test_an_address_that_does_not_fit_is_refused_by_piece_or_held(committed_app:
         session = db.session
         long_line = "东方明珠花园" * 30 + "1号"
         add_customer(session, "C999", base=CN_ROW, line1=long_line, postal_code="310099")
-        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), actor="t")
+        # The first batch's customers again, with one whose address does not fit.
+        batch = create_batch(session, campaign_name="Spring", profile="cn-dl", filters=BatchFilters(), remail=True,
+                             actor="t")
         session.commit()
         batch_id = batch.id
     runner = committed_app.test_cli_runner()
@@ -233,7 +263,8 @@ def test_a_batch_whose_every_piece_would_be_held_is_neither_planned_nor_finished
 
     batch = _selected_batch(session, "东方明珠花园" * 30 + "1号")
     with pytest.raises(RenderError, match="would be held"):
-        prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), hold_unfit=True, actor="t")
+        prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), hold_unfit=True,
+                       allow_test_links=True, actor="t")
     session.rollback()
 
     result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
@@ -249,7 +280,7 @@ def test_finishing_before_every_file_is_written_exits_1(
     from mailer.batches.jobs import render_settings
 
     batch = _selected_batch(session, "中山路1号")
-    prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), actor="t")
+    prepare_render(session, batch_id=batch.id, settings=render_settings(tmp_path), allow_test_links=True, actor="t")
     session.commit()
 
     result = runner.invoke(args=["batch", "finish", str(batch.id), "--out", str(tmp_path)])
@@ -266,7 +297,9 @@ def test_rendering_into_a_folder_that_cannot_be_made_is_refused(
     (tmp_path / "a-file").write_text("", encoding="utf-8")
     out = tmp_path / "a-file" / "out"
 
-    result = runner.invoke(args=["batch", "render", str(batch.id), "--out", str(out), "--workers", "1"])
+    result = runner.invoke(
+        args=["batch", "render", str(batch.id), "--out", str(out), "--workers", "1", "--allow-test-links"]
+    )
 
     assert result.exit_code == 2
     assert f"error: cannot write to {out.resolve()}: Not a directory" in result.stderr
@@ -331,3 +364,43 @@ def test_manifest_and_held_pieces_escape_formula_cells_and_keep_piece_codes_exac
     written = sorted(path.name for path in out.iterdir())
     assert written == [f"batch-{batch_id}-0001.pdf", "held.csv", "manifest.csv"]
     assert {name: file_mode(out / name) for name in written} == dict.fromkeys(written, PRIVATE_FILE_MODE)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://localhost:5000", "http://mail.example.com", "https://localhost", "https://127.0.0.1:8443",
+     "https://[::1]", "https://shop.localhost"],
+)
+def test_a_render_whose_update_links_would_not_open_is_refused_naming_the_setting(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path, base_url: str
+) -> None:
+    runner.app.config["PUBLIC_BASE_URL"] = base_url
+    batch = _selected_batch(session, "中山路1号")
+
+    result = runner.invoke(args=["batch", "render", str(batch.id), "--out", str(tmp_path / "out"), "--workers", "1"])
+
+    assert result.exit_code == 2
+    assert f"error: PUBLIC_BASE_URL is {base_url}: the update links" in result.stderr
+    assert "--allow-test-links" in result.stderr
+    session.expire_all()
+    assert session.get_one(Batch, batch.id).status is BatchStatus.SELECTED
+    assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_test_links_are_rendered_when_explicitly_allowed(committed_app: Flask, tmp_path: Path) -> None:
+    committed_app.config["PUBLIC_BASE_URL"] = "http://localhost:5000"
+    batch_id = make_batch(committed_app, 1)
+    out = tmp_path / "out"
+
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(out), "--workers", "1", "--allow-test-links"]
+    )
+
+    assert result.exit_code == 0, result.output
+    (url,) = [text for text in decode_page(out / f"batch-{batch_id}-0001.pdf", 2, tmp_path) if "/u/" in text]
+    assert url.startswith("http://localhost:5000/u/")
+
+
+@pytest.mark.parametrize("base_url", ["https://mail.example.com", "https://mail.example.cn/shop", "https://10.0.0.5"])
+def test_a_public_https_address_is_not_taken_for_a_test_one(base_url: str) -> None:
+    assert not is_test_link_address(base_url)

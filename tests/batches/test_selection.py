@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import AddressValidity
+from mailer.audit.models import AuditEntry
 from mailer.batches.models import Batch, Campaign, MailPiece
 from mailer.batches.selection import BatchError, BatchFilters, create_batch
+from mailer.batches.service import cancel_batch
 from mailer.customers.models import CustomerStatus
 from tests.factories import CN_ROW, US_ROW, add_customer
 
@@ -34,7 +36,8 @@ def test_bad_addresses_and_customers_are_left_out_and_counted(session: Session) 
 
     assert batch.piece_count == 2
     assert batch.left_out == {
-        "filter": 1, "deceased": 1, "do_not_mail": 1, "merged": 1, "undeliverable": 1, "household": 0,
+        "filter": 1, "deceased": 1, "do_not_mail": 1, "merged": 1, "undeliverable": 1, "already_in_campaign": 0,
+        "household": 0,
     }
     pieces = pieces_of(session, batch)
     assert [p.sequence for p in pieces] == [1, 2]
@@ -77,8 +80,9 @@ def test_filters_select_region_postal_prefix_and_risk_band(session: Session) -> 
 
     high = create_batch(session, campaign_name="Win-back", profile="cn-dl",
                         filters=BatchFilters(risk_bands=("high",)), actor="t")
+    # Re-mailed explicitly: the high-risk batch's customers are already in "Win-back".
     zhejiang = create_batch(session, campaign_name="Win-back", profile="cn-dl",
-                            filters=BatchFilters(regions=("浙江省",), postal_prefixes=("310",)), actor="t")
+                            filters=BatchFilters(regions=("浙江省",), postal_prefixes=("310",)), remail=True, actor="t")
 
     assert (high.piece_count, high.left_out["filter"]) == (2, 2)
     assert (zhejiang.piece_count, zhejiang.left_out["filter"]) == (3, 1)
@@ -113,7 +117,8 @@ def test_cli_batch_create_prints_json(runner: FlaskCliRunner, session: Session) 
     shown = json.loads(result.stdout)
     assert shown["pieces"] == 1 and isinstance(shown["batch_id"], int)
     assert shown["left_out"] == {
-        "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "household": 0,
+        "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "already_in_campaign": 0,
+        "household": 0,
     }
 
 
@@ -202,3 +207,82 @@ def test_a_campaign_name_is_measured_once_trimmed(session: Session) -> None:
     assert session.get_one(Campaign, batch.campaign_id).name == fits
     with pytest.raises(BatchError, match="at most 200 characters; this one has 201"):
         create_batch(session, campaign_name=f" {fits}y ", profile="cn-dl", filters=BatchFilters(), actor="t")
+
+
+def _spring(session: Session, *, remail: bool = False, campaign: str = "Spring catalog 2027") -> Batch:
+    return create_batch(session, campaign_name=campaign, profile="us-10", filters=BatchFilters(), remail=remail,
+                        actor="t")
+
+
+def test_a_second_batch_of_a_campaign_leaves_out_customers_and_households_already_in_it(session: Session) -> None:
+    first_c1 = add_customer(session, "C1", base=US_ROW, line1="1 OAK ST")
+    add_customer(session, "C2", base=US_ROW, line1="2 OAK ST")
+    first = _spring(session)
+    newcomer = add_customer(session, "C3", base=US_ROW, line1="3 OAK ST")
+    add_customer(session, "C4", base=US_ROW, line1="1 OAK ST", name="Zed Smith")  # moved in with C1
+
+    second = _spring(session)
+    elsewhere = _spring(session, campaign="Fall catalog 2027")
+
+    assert first.piece_count == 2
+    assert [p.customer_id for p in pieces_of(session, second)] == [newcomer.id]
+    assert second.left_out["already_in_campaign"] == 3 and second.left_out["household"] == 0
+    # Another campaign mails everyone, one piece per household.
+    assert elsewhere.piece_count == 3 and elsewhere.left_out["already_in_campaign"] == 0
+    assert elsewhere.left_out["household"] == 1
+    assert first_c1.id in {p.customer_id for p in pieces_of(session, elsewhere)} | {
+        p.customer_id for p in pieces_of(session, first)
+    }
+
+
+def test_remail_selects_customers_already_in_the_campaign_and_is_on_record(session: Session) -> None:
+    add_customer(session, "C1", base=US_ROW, line1="1 OAK ST")
+    add_customer(session, "C2", base=US_ROW, line1="2 OAK ST")
+    _spring(session)
+
+    again = _spring(session, remail=True)
+
+    assert again.piece_count == 2 and again.left_out["already_in_campaign"] == 0
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "batch.create", AuditEntry.object_id == str(again.id))
+    ).one()
+    assert entry.detail["remail"] is True
+
+
+def test_a_second_batch_of_nobody_new_is_refused_naming_who_is_already_in_the_campaign(session: Session) -> None:
+    add_customer(session, "C1", base=US_ROW, line1="1 OAK ST")
+    add_customer(session, "C2", base=US_ROW, line1="2 OAK ST")
+    _spring(session)
+
+    with pytest.raises(BatchError, match=r"Left out: 2 already in a batch of this campaign\.$"):
+        _spring(session)
+
+    assert len(session.scalars(select(Batch)).all()) == 1
+
+
+def test_a_cancelled_batch_no_longer_holds_its_customers_in_the_campaign(session: Session) -> None:
+    add_customer(session, "C1", base=US_ROW, line1="1 OAK ST")
+    add_customer(session, "C2", base=US_ROW, line1="2 OAK ST")
+    first = _spring(session)
+    cancel_batch(session, batch_id=first.id, actor="t")
+
+    second = _spring(session)
+
+    assert second.piece_count == 2 and second.left_out["already_in_campaign"] == 0
+
+
+def test_cli_batch_create_remail_includes_customers_already_in_the_campaign(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    add_customer(session, "C1", base=CN_ROW)
+    arguments = ["batch", "create", "--campaign", "Spring catalog 2027", "--profile", "cn-dl", "--json"]
+    assert runner.invoke(args=arguments).exit_code == 0
+
+    refused = runner.invoke(args=arguments)
+    remailed = runner.invoke(args=[*arguments, "--remail"])
+
+    assert refused.exit_code == 2
+    assert "Left out: 1 already in a batch of this campaign." in refused.stderr
+    assert remailed.exit_code == 0, remailed.output
+    shown = json.loads(remailed.stdout)
+    assert shown["pieces"] == 1 and shown["left_out"]["already_in_campaign"] == 0

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.audit.models import AuditEntry
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
-from mailer.batches.rendering import RenderError
+from mailer.batches.rendering import RenderError, RenderSettings, prepare_render
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.service import (
     BatchNotFound,
     batch_pieces,
     batch_summary,
+    cancel_batch,
     claim_render,
     list_campaigns_with_stats,
     record_render_failure,
@@ -69,7 +73,8 @@ def returned(session: Session, piece: MailPiece, reason: str, *, corrects: MailR
 
 def test_the_return_rate_counts_mailed_pieces_ever_returned(session: Session) -> None:
     mailed = new_batch(session, range(1, 6))
-    later = create_batch(session, campaign_name="Spring 2027", profile="us-10", filters=BatchFilters(), actor="t")
+    later = create_batch(session, campaign_name="Spring 2027", profile="us-10", filters=BatchFilters(), remail=True,
+                         actor="t")
     mark_rendered(session, mailed, held=1)
     first, second, third = pieces_of(session, mailed)[1:4]
     # A return later corrected to another reason is still one returned piece.
@@ -181,3 +186,48 @@ def test_the_render_progress_counts_done_files_and_their_pieces(session: Session
     assert running is not None
     assert (running.files_done, running.files_total, running.pieces_done, running.done) == (1, 3, 2, False)
     assert render_progress(session, batch_id=batch.id + 1000) is None
+
+
+def test_batch_cancel_withdraws_a_batch_not_yet_rendered_on_record(runner: FlaskCliRunner, session: Session) -> None:
+    batch = new_batch(session, range(1, 3))
+    session.commit()
+
+    result = runner.invoke(args=["batch", "cancel", str(batch.id)])
+    again = runner.invoke(args=["batch", "cancel", str(batch.id)])
+    missing = runner.invoke(args=["batch", "cancel", str(batch.id + 1000)])
+
+    assert result.exit_code == 0 and result.stdout == f"Batch {batch.id} cancelled\n"
+    assert again.exit_code == 2
+    assert again.stderr == (f"error: batch {batch.id} is cancelled: only a batch whose render has not started "
+                            "can be cancelled; nothing was changed\n")
+    assert missing.exit_code == 2 and missing.stderr == f"error: no batch {batch.id + 1000}; nothing was changed\n"
+    session.expire_all()
+    assert session.get_one(Batch, batch.id).status is BatchStatus.CANCELLED
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.cancel")).one()
+    assert (entry.object_id, entry.detail) == (str(batch.id), {"campaign": "Spring 2027", "pieces": 2})
+    with pytest.raises(RenderError, match="cannot be rendered now"):
+        claim_render(session, batch_id=batch.id)
+
+
+def test_a_batch_whose_render_started_cannot_be_cancelled(runner: FlaskCliRunner, session: Session) -> None:
+    rendering, rendered = new_batch(session, range(1, 3)), new_batch(session, range(3, 5), campaign="Fall 2027")
+    claim_render(session, batch_id=rendering.id)
+    mark_rendered(session, rendered)
+    session.commit()
+
+    for batch, status in ((rendering, "rendering"), (rendered, "rendered")):
+        result = runner.invoke(args=["batch", "cancel", str(batch.id)])
+        assert result.exit_code == 2 and f"is {status}: only a batch whose render has not started" in result.stderr
+    session.expire_all()
+    assert session.get_one(Batch, rendering.id).status is BatchStatus.RENDERING
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.cancel")).all() == []
+
+
+def test_a_cancelled_batch_is_not_planned_for_rendering(session: Session, tmp_path: Path) -> None:
+    batch = new_batch(session, range(1, 2))
+    cancel_batch(session, batch_id=batch.id, actor="t")
+    settings = RenderSettings(database_url="", out_dir=str(tmp_path), secret_key="s",
+                              public_base_url="https://mail.example.com")
+
+    with pytest.raises(RenderError, match=f"batch {batch.id} is cancelled: it cannot be rendered"):
+        prepare_render(session, batch_id=batch.id, settings=settings, actor="t")

@@ -70,7 +70,9 @@ def return_mail(
     session: Session, returns: Sequence[tuple[Customer, str, date | datetime]], *, current: bool = True
 ) -> None:
     """Mail the customers a catalog and store a return of it with the reason and day (10:00 UTC) or time given."""
-    batch = create_batch(session, campaign_name="Spring catalog", profile="us-10", filters=BatchFilters(), actor="t")
+    # Every call mails everyone again, as a re-mailing of the campaign would.
+    batch = create_batch(session, campaign_name="Spring catalog", profile="us-10", filters=BatchFilters(),
+                         remail=True, actor="t")
     pieces = {
         piece.customer_id: piece
         for piece in session.scalars(select(MailPiece).where(MailPiece.batch_id == batch.id))

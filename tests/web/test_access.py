@@ -42,6 +42,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "batches.new_batch": MARKETING,
     "batches.show": MARKETING,
     "batches.render": MARKETING,
+    "batches.cancel": MARKETING,
     "batches.progress": MARKETING,
     "batches.download_file": MARKETING,
     "batches.download_manifest": MARKETING,

@@ -63,6 +63,10 @@ class BatchForm(FlaskForm):
         _l("Churn risk"), choices=[SelectChoice(band, RISK_BAND_LABELS[band]) for band in RISK_BANDS],
         validators=[Optional()],
     )
+    remail = BooleanField(
+        _l("Also mail customers already in a batch of this campaign"),
+        description=_l("Left out by default, so that nobody gets the same mailing twice."),
+    )
 
     def validate_countries(self, field: StringField) -> None:
         codes = [code.upper() for code in _words(field.data)]
@@ -89,3 +93,7 @@ class RenderForm(FlaskForm):
     """Start (or resume) the render of a batch."""
 
     hold_unfit = BooleanField(_l("Hold pieces that do not fit their envelope and render the rest"))
+
+
+class CancelForm(FlaskForm):
+    """Cancel a batch whose render has not started."""

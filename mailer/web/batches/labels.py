@@ -14,6 +14,7 @@ _STATES: dict[StrEnum, object] = {
     BatchStatus.SELECTED: _l("selected"),
     BatchStatus.RENDERING: _l("rendering"),
     BatchStatus.RENDERED: _l("rendered"),
+    BatchStatus.CANCELLED: _l("cancelled"),
     PieceStatus.READY: _l("ready"),
     PieceStatus.HELD: _l("held"),
     FileStatus.PENDING: _l("pending"),
@@ -23,6 +24,7 @@ _STATES: dict[StrEnum, object] = {
 _TONES: dict[StrEnum, str] = {
     BatchStatus.RENDERING: "suspect",
     BatchStatus.RENDERED: "deliverable",
+    BatchStatus.CANCELLED: "undeliverable",
     PieceStatus.HELD: "undeliverable",
     FileStatus.DONE: "deliverable",
 }

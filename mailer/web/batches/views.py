@@ -18,13 +18,15 @@ from werkzeug.wrappers import Response
 from mailer.auth.models import Role
 from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
-from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError
+from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError, is_test_link_address
 from mailer.batches.selection import BatchError, create_batch
 from mailer.batches.service import (
     BatchNotFound,
+    CancelRefused,
     batch_file,
     batch_pieces,
     batch_summary,
+    cancel_batch,
     claim_render,
     get_batch,
     held_pieces,
@@ -36,7 +38,7 @@ from mailer.db import db
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.batches import bp
-from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, RenderForm
+from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, CancelForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
 from mailer.web.i18n import say
 from mailer.web.numbers import row_id
@@ -79,7 +81,7 @@ def new_batch() -> str | tuple[str, int] | Response:
     try:
         batch = create_batch(
             db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
-            filters=form.filters(), actor=actor_name(user),
+            filters=form.filters(), remail=bool(form.remail.data), actor=actor_name(user),
         )
     except BatchError as exc:
         return render_template("batches/new.html", form=form, error=say(exc)), 400
@@ -108,6 +110,7 @@ def show(batch_id: int) -> str:
         held=held_pieces(db.session, batch_id=batch_id, limit=HELD_SHOWN) if summary.held else [],
         progress=render_progress(db.session, batch_id=batch_id),
         render_form=RenderForm(),
+        cancel_form=CancelForm(),
         available={
             f.file_no for f in summary.files if f.status is FileStatus.DONE and (folder / f.file_name).is_file()
         },
@@ -124,6 +127,12 @@ def render(batch_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     user = current_staff()
+    if is_test_link_address(current_app.config["PUBLIC_BASE_URL"]):
+        # A whole mailing with dead update links is worse than no mailing: refused before anything is queued.
+        flash(_("This batch cannot be rendered: the update links would point at %(url)s, which customers cannot "
+                "open. Ask an administrator to set PUBLIC_BASE_URL to the site's public https address.",
+                url=current_app.config["PUBLIC_BASE_URL"]), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id))
     try:
         with attempt() as session:
             claim_render(session, batch_id=batch_id)
@@ -134,7 +143,11 @@ def render(batch_id: int) -> Response:
     except BatchNotFound:
         abort(404)
     except RenderError:
-        flash(_("This batch cannot be rendered now: it is being rendered or already was."), "error")
+        found = get_batch(db.session, batch_id=batch_id)
+        if found is not None and found.status is BatchStatus.CANCELLED:
+            flash(_("This batch is cancelled: it cannot be rendered."), "error")
+        else:
+            flash(_("This batch cannot be rendered now: it is being rendered or already was."), "error")
         return redirect(url_for("batches.show", batch_id=batch_id))
     except RedisError as exc:
         log.error("user %s could not queue the render of batch %s: %s", user.id, batch_id, exc)
@@ -143,6 +156,26 @@ def render(batch_id: int) -> Response:
         return redirect(url_for("batches.show", batch_id=batch_id))
     log.info("user %s queued the render of batch %s", user.id, batch_id)
     flash(_("The render is queued. This page shows its progress."), "success")
+    return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@allow(Role.MARKETING)
+def cancel(batch_id: int) -> Response:
+    """Cancel a batch whose render has not started; its customers can be selected again in its campaign."""
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    user = current_staff()
+    try:
+        with attempt() as session:
+            cancel_batch(session, batch_id=batch_id, actor=actor_name(user))
+    except BatchNotFound:
+        abort(404)
+    except CancelRefused:
+        flash(_("This batch cannot be cancelled: its render has started."), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id))
+    log.info("user %s cancelled batch %s", user.id, batch_id)
+    flash(_("Batch %(id)s is cancelled: it will not be printed.", id=batch_id), "success")
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 

@@ -155,7 +155,7 @@ def test_the_batch_page_lists_pieces_a_page_at_a_time(app: Flask, logged_in) -> 
 
 
 def test_a_render_is_not_started_when_the_queue_is_unreachable(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", PUBLIC_BASE_URL="https://mail.example.com")
     with data(app) as session:
         batch = new_batch(session, range(1, 3))
     client = logged_in(Role.MARKETING)
@@ -267,3 +267,74 @@ def test_spaces_around_a_campaign_name_do_not_count_against_its_length(app: Flas
     assert response.status_code == 302, response.get_data(as_text=True)
     with data(app) as session:
         assert session.scalar(select(Campaign.name).where(Campaign.name == "N" * 200)) is not None
+
+
+def test_a_render_whose_update_links_would_not_open_is_refused_on_the_batch_page(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    app.config["PUBLIC_BASE_URL"] = "http://localhost:5000"
+    with data(app) as session:
+        batch = new_batch(session, range(1, 3))
+    client = logged_in(Role.MARKETING)
+
+    response = post(client, f"/batches/{batch.id}/render", follow_redirects=True)
+
+    assert "This batch cannot be rendered: the update links would point at http://localhost:5000" in text(response)
+    assert "PUBLIC_BASE_URL" in text(response)
+    with app.app_context():
+        assert db.session.get_one(Batch, batch.id).status is BatchStatus.SELECTED
+
+
+def test_a_second_batch_leaves_out_the_campaigns_customers_unless_remail_is_ticked(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        new_batch(session, range(1, 4), campaign="Spring catalog 2027")
+    client = logged_in(Role.MARKETING)
+    form = {"campaign": "Spring catalog 2027", "profile": "us-10"}
+    assert "Also mail customers already in a batch of this campaign" in text(client.get("/batches/new"))
+
+    refused = post(client, "/batches/new", form)
+    remailed = post(client, "/batches/new", {**form, "remail": "y"})
+
+    assert refused.status_code == 400
+    assert "Left out: 3 already in a batch of this campaign." in text(refused)
+    assert remailed.status_code == 302
+    page = text(client.get(remailed.location))
+    assert "created: 3 pieces." in page and left_out(page, "already in a batch of this campaign") == 0
+
+
+def test_marketing_cancels_a_batch_not_yet_rendered_and_its_customers_are_free_again(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        batch = new_batch(session, range(1, 3), campaign="Spring catalog 2027")
+    client = logged_in(Role.MARKETING)
+    assert 'id="cancel-batch"' in text(client.get(f"/batches/{batch.id}"))
+    assert client.post(f"/batches/{batch.id}/cancel").status_code == 400  # no CSRF token
+
+    response = post(client, f"/batches/{batch.id}/cancel", follow_redirects=True)
+
+    page = text(response)
+    assert f"Batch {batch.id} is cancelled: it will not be printed." in page
+    assert "This batch is cancelled" in page and 'id="cancel-batch"' not in page
+    assert "Render the print files" not in page
+    with app.app_context():
+        assert db.session.get_one(Batch, batch.id).status is BatchStatus.CANCELLED
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.cancel")).one()
+        assert (entry.object_id, entry.actor, entry.detail["pieces"]) == (str(batch.id), "marketing@example.com", 2)
+    app.config["PUBLIC_BASE_URL"] = "https://mail.example.com"
+    again = post(client, f"/batches/{batch.id}/render", follow_redirects=True)
+    assert "This batch is cancelled: it cannot be rendered." in text(again)
+    created = post(client, "/batches/new", {"campaign": "Spring catalog 2027", "profile": "us-10"})
+    assert created.status_code == 302 and "created: 2 pieces." in text(client.get(created.location))
+    assert post(client, f"/batches/{batch.id + 1000}/cancel").status_code == 404
+
+
+def test_a_rendered_batch_cannot_be_cancelled(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        batch = new_batch(session, range(1, 3))
+        mark_rendered(session, batch)
+    client = logged_in(Role.MARKETING)
+    assert 'id="cancel-batch"' not in text(client.get(f"/batches/{batch.id}"))
+
+    response = post(client, f"/batches/{batch.id}/cancel", follow_redirects=True)
+
+    assert "This batch cannot be cancelled: its render has started." in text(response)
+    with app.app_context():
+        assert db.session.get_one(Batch, batch.id).status is BatchStatus.RENDERED
+        assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.cancel")).all()

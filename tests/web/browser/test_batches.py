@@ -37,6 +37,8 @@ def render_queue(live_server: LiveServer, tmp_path: Path) -> Iterator[Queue]:
         live_server.app.config.update(
             BATCH_OUTPUT_DIR=str(tmp_path / "batches"), BATCH_PIECES_PER_FILE=25,
             REDIS_URL=TEST_REDIS_URL, RENDER_QUEUE=queue.name,
+            # Renders are refused for update links customers could not open; the pages stay on the test server.
+            PUBLIC_BASE_URL="https://mail.example.com",
         )
         yield queue
 
@@ -110,3 +112,41 @@ def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
     page.screenshot(path=str(screenshots / "campaigns.png"), full_page=True)
     page.goto(live_server.url + "/dashboard")
     assert f">{rate}</text>" in page.inner_html("svg.chart[aria-label='Return rate per campaign']")
+
+
+def test_marketing_cancels_a_batch_and_selects_its_campaign_again(
+    live_server: LiveServer, open_page, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    with live_server.app.app_context():
+        import_customers(
+            db.session, path=write_csv(tmp_path / "customers.csv", list(generate_customers(40, seed=21)),
+                                       CUSTOMER_COLUMNS),
+            actor="test",
+        )
+        db.session.commit()
+    page = open_page()
+    log_in(page, live_server, Role.MARKETING, then="/batches/new")
+
+    def select_recipients(*, remail: bool = False) -> str:
+        page.goto(live_server.url + "/batches/new")
+        page.fill("input[name=campaign]", "Summer catalog 2027")
+        page.select_option("select[name=profile]", "us-10")
+        if remail:
+            page.check("input[name=remail]")
+        page.click("button:has-text('Select recipients')")
+        return page.inner_text("main")
+
+    created = select_recipients()
+    pieces = re.search(r"created: (\d+) pieces", created).group(1)  # type: ignore[union-attr]
+    page.click("#cancel-batch button")
+    expect(page.locator("main")).to_contain_text("This batch is cancelled")
+    assert "cancelled" in page.inner_text(".page-head")
+    assert page.locator("#cancel-batch").count() == 0
+    assert page.locator("button:has-text('Render the print files')").count() == 0
+
+    # The cancelled batch holds nobody: the campaign selects the same customers again, and re-mails them
+    # only when asked to (without the tick the form refuses; tests/web/batches covers that answer).
+    again = select_recipients()
+    assert f"created: {pieces} pieces" in again and re.search(r"already in a batch of this campaign\s+0", again)
+    remailed = select_recipients(remail=True)
+    assert f"created: {pieces} pieces" in remailed
