@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from mailer.addresses.service import ADDRESS_FIELDS
-from mailer.db import utcnow
+from mailer.db import larger_sqlite_cache, utcnow
 from mailer.imports import (
     ImportReport,
     ProgressCallback,
@@ -32,6 +32,8 @@ from returns.service import (
     prepare_return,
 )
 
+# SQLite page cache while a file is imported, in KiB: the chunks' updates by id touch index pages all over.
+SQLITE_CACHE_KIB = 64 * 1024
 NEW_ADDRESS_PREFIX = "new_"
 NEW_ADDRESS_COLUMNS = tuple(NEW_ADDRESS_PREFIX + f for f in ADDRESS_FIELDS)
 REQUIRED_COLUMNS = ("piece_code", "reason", "returned_at")
@@ -73,7 +75,8 @@ def import_returns(
     report = ImportReport(path=path, total=source.row_count)
     now = utcnow()
     pending: list[tuple[int, dict[str, str], ReturnRequest]] = []
-    with _cycle_collection_paused():
+    # The chunks update customers, addresses and pieces by id all over their tables and indexes.
+    with _cycle_collection_paused(), larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
         for row, values in source.rows():
             parsed = parse_return_row(values, now=now)
             if isinstance(parsed, str):

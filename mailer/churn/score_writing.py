@@ -21,7 +21,7 @@ from mailer.churn.columns import IntArray
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
 from mailer.churn.population import EPOCH, Customers, EvidenceItems, History
 from mailer.customers.models import Customer
-from mailer.db import utcnow
+from mailer.db import larger_sqlite_cache, utcnow
 
 # Customers written back per executemany; also the unit of explanation work between progress reports.
 WRITE_CHUNK: Final = 20_000
@@ -114,7 +114,9 @@ def write_scores(
     scored = people.scored
     purchase_days = history.purchase_days
     value_at_risk = np.rint(risk * history.spent_cents).astype(np.int64)
-    with _larger_sqlite_cache(session):
+    # Every score moves an entry of the churn_risk index; with SQLite's default 2 MB cache those index
+    # pages are read and written again and again (measured: the write takes half as long).
+    with larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
         for start in range(0, people.size, WRITE_CHUNK):
             chunk = slice(start, min(start + WRITE_CHUNK, people.size))
             with timed(seconds, "explain"):
@@ -224,22 +226,3 @@ class _ScoreWriter:
         """Clear the scores of these customers."""
         if ids:
             self.connection.execute(self.cleared, {"b_ids": ids})
-
-
-@contextmanager
-def _larger_sqlite_cache(session: Session) -> Iterator[None]:
-    """On SQLite, give this connection a page cache that holds the customers table while writing.
-
-    Every score moves an entry of the churn_risk index; with SQLite's default 2 MB cache those
-    index pages are read and written again and again (measured: the write takes half as long).
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    connection.exec_driver_sql(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB:d}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(previous):d}")
