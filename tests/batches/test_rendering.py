@@ -15,8 +15,6 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from PIL import Image
 from pypdf import PdfReader
-from redis import Redis
-from rq import Queue
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -170,28 +168,26 @@ def test_an_address_that_does_not_fit_is_refused_by_piece_or_held(committed_app:
 
 
 def test_file_jobs_run_on_the_rq_queue_against_postgresql(committed_postgres_app: Flask, tmp_path: Path) -> None:
-    redis = Redis.from_url(TEST_REDIS_URL)
-    try:
-        redis.ping()
-    except Exception as exc:
-        pytest.skip(f"Redis is not reachable at {TEST_REDIS_URL}: {exc}")
-    queue = Queue("render", connection=redis)
-    queue.empty()
+    from mailer.batches.jobs import render_settings
+    from tests.batches.test_jobs import private_render_queue
+
     batch_id = make_batch(committed_postgres_app, 5, base=US_ROW, profile="us-10")
     out = tmp_path / "out"
-    from mailer.batches.jobs import render_settings
+    # A queue of this test's own: a worker on a shared one could take another test run's jobs, or lose these.
+    with private_render_queue() as queue:
+        with committed_postgres_app.app_context():
+            settings = render_settings(out)
+            pending = prepare_render(
+                db.session, batch_id=batch_id, settings=settings, pieces_per_file=2, actor="t"
+            )
+            db.session.commit()
+            enqueue_files(settings, [f.id for f in pending], queue=queue)
 
-    with committed_postgres_app.app_context():
-        settings = render_settings(out)
-        pending = prepare_render(db.session, batch_id=batch_id, settings=settings, pieces_per_file=2, actor="t")
-        db.session.commit()
-        enqueue_files(settings, [f.id for f in pending], queue=queue)
-
-    worker = subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", TEST_REDIS_URL, "render"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
+        worker = subprocess.run(
+            [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", TEST_REDIS_URL, queue.name],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        )
 
     assert worker.returncode == 0, worker.stderr
     with committed_postgres_app.app_context():
