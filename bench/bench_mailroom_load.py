@@ -36,7 +36,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -69,13 +68,14 @@ from mailer.db import db, make_engine  # noqa: E402
 from mailer.demo.generate import generate_customers  # noqa: E402
 from mailer.schema import upgrade_schema  # noqa: E402
 from returns.models import MailReturn  # noqa: E402
+from tests.databases import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database  # noqa: E402
+from tests.serving import free_port  # noqa: E402
 
 SECTION = "## Mailroom load"
 STATIONS = 10
 RESCAN_SHARE = 0.25
 # Reasons that need no forwarding address; one per piece, so a rescan repeats the first scan.
 REASONS = ("MLNA", "UNC", "TA", "ANK", "IA", "NSN", "VAC", "REF", "OTH")
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SECRET_KEY = "bench-mailroom-load"
 # A scan a station gives up on after this many tries counts as lost.
 MAX_TRIES = 20
@@ -110,23 +110,6 @@ class Tally:
             self.lost += other.lost
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _admin(statement: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
 @contextmanager
 def database(backend: str, folder: Path) -> Iterator[tuple[str, str]]:
     """Yield the URL and name of a fresh, migrated database on ``backend``; drop a PostgreSQL one afterwards."""
@@ -134,9 +117,7 @@ def database(backend: str, folder: Path) -> Iterator[tuple[str, str]]:
         url, name = f"sqlite:///{folder / 'load.sqlite3'}", "load.sqlite3"
     else:
         name = f"mailer_load_{os.getpid()}"
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _admin(f'CREATE DATABASE "{name}"')
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        url = create_postgres_database(name)
     try:
         engine = make_engine(url)
         with engine.begin() as connection:
@@ -145,7 +126,7 @@ def database(backend: str, folder: Path) -> Iterator[tuple[str, str]]:
         yield url, name
     finally:
         if backend != "sqlite":
-            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_postgres_database(name)
 
 
 def write_customers(path: Path, count: int, *, seed: int) -> Path:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,21 +21,10 @@ from mailer import create_app
 from mailer.cli import cli as mailer_cli
 from mailer.db import db, make_engine
 from mailer.schema import upgrade_schema
+from tests.databases import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 # CI sets this so a missing PostgreSQL fails the run instead of skipping half the suite.
 REQUIRE_POSTGRES = os.environ.get("MAILER_REQUIRE_POSTGRES") == "1"
-
-
-def _postgres_admin(statement: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        admin.dispose()
 
 
 @contextmanager
@@ -46,16 +35,15 @@ def postgres_database(purpose: str) -> Iterator[str]:
     """
     name = f"mailer_{purpose}_{os.getpid()}"
     try:
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres_admin(f'CREATE DATABASE "{name}"')
+        url = create_postgres_database(name)
     except OperationalError as exc:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_postgres_database(name)
 
 
 def _migrate(url: str) -> None:
