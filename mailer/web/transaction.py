@@ -101,24 +101,26 @@ def _retrying_write_conflicts(app: Flask, dispatch: Callable[[], Response]) -> C
 
     def dispatch_request() -> Response:
         state = _RequestState()
-        try:
-            return dispatch()
-        except Exception as exc:
-            _roll_back()
-            if not is_write_conflict(exc):
-                raise
-        state.restore()
+
+        def attempt() -> Response | None:
+            # The view's answer, or None after a write conflict (rolled back, the request state restored).
+            try:
+                return dispatch()
+            except Exception as exc:
+                _roll_back()
+                if not is_write_conflict(exc):
+                    raise
+            state.restore()
+            return None
+
+        if (answer := attempt()) is not None:
+            return answer
         if request.files:
             log.warning("write conflict in %s, not run again: it carries files", request.endpoint)
             return _busy(app)
         log.warning("write conflict in %s; running it once more", request.endpoint)
-        try:
-            return dispatch()
-        except Exception as exc:
-            _roll_back()
-            if not is_write_conflict(exc):
-                raise
-        state.restore()
+        if (answer := attempt()) is not None:
+            return answer
         log.warning("write conflict in %s again; answered 503", request.endpoint)
         return _busy(app)
 
