@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, litera
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address, AddressEvent, AddressValidity
+from mailer.addresses.service import current_address
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
@@ -22,13 +23,6 @@ from returns.models import MailReturn
 def get_customer(session: Session, *, customer_no: str) -> Customer | None:
     """Return the customer with this customer number, or None."""
     return session.scalar(select(Customer).where(Customer.customer_no == customer_no))
-
-
-def current_address(session: Session, *, customer_id: int) -> Address | None:
-    """Return the customer's current address, or None."""
-    return session.scalar(
-        select(Address).where(Address.customer_id == customer_id, Address.is_current)
-    )
 
 
 def customer_summary(session: Session, *, customer_no: str) -> dict[str, Any] | None:

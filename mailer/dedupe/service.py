@@ -23,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mailer.addresses.lifecycle import restore_after_merge, retire_for_merge
 from mailer.addresses.models import Address, AddressEvent, AddressValidity
+from mailer.addresses.service import current_address
 from mailer.audit.service import record
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
@@ -186,10 +187,6 @@ def _customer_for_update(session: Session, customer_no: str) -> Customer:
     return customer
 
 
-def _current_address(session: Session, customer_id: int) -> Address | None:
-    return session.scalar(select(Address).where(Address.customer_id == customer_id, Address.is_current))
-
-
 def merge_customers(
     session: Session,
     *,
@@ -220,7 +217,7 @@ def merge_customers(
         )
     note = Message("customer %(merged)s merged into %(survivor)s", merged=merged_no, survivor=survivor_no)
 
-    retired = _current_address(session, merged.id)
+    retired = current_address(session, customer_id=merged.id)
     # The survivor keeps its own current address; the duplicate's joins its history.
     retired_validity = (
         retire_for_merge(session, address=retired, actor=actor, note=note) if retired is not None else None
@@ -311,7 +308,7 @@ def undo_merge(session: Session, *, merge_id: int, actor: str) -> CustomerMerge:
         merge_id=merge.id, merged=merged.customer_no, survivor=survivor.customer_no,
     )
     restored_address = False
-    if merge.retired_address_id is not None and _current_address(session, merged.id) is None:
+    if merge.retired_address_id is not None and current_address(session, customer_id=merged.id) is None:
         address = session.get(Address, merge.retired_address_id)
         if address is not None and address.customer_id == merged.id:
             restore_after_merge(
