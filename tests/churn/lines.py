@@ -28,9 +28,19 @@ def _on(item: Evidence, days_ago: int) -> Evidence:
     return Evidence(item.label, item.weight, AS_OF - timedelta(days=days_ago))
 
 
-def _fixed(risk: float) -> ev.BaseFigure:
-    return ev.BaseFigure(log_odds=math.log(risk / (1 - risk)), from_prior=False, x=3, t_x=20.0, T=52.0,
-                         unit=TimeUnit.WEEK)
+def odds(p: float) -> float:
+    """Return the odds of a probability."""
+    return p / (1 - p)
+
+
+def fixed_base(risk: float = 0.3) -> ev.BaseFigure:
+    """Return a model base figure of ``risk`` for a customer with 3 repeat weeks of 52."""
+    return ev.BaseFigure(log_odds=math.log(odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
+
+
+def returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
+    """Return a piece of evidence observed ``days_ago`` days before AS_OF."""
+    return Evidence(label=label, weight=weight, observed_on=AS_OF - timedelta(days=days_ago))
 
 
 def stored_lines() -> list[dict[str, Any]]:
@@ -54,8 +64,8 @@ def stored_lines() -> list[dict[str, Any]]:
         explanation.explain(ev.base_figure(PARAMS.in_unit(week, TimeUnit.DAY), 1, 1.0, 40.0, unit=TimeUnit.DAY), [],
                    as_of=AS_OF),
         explanation.explain(ev.base_figure_without_orders(unit=week), [], as_of=AS_OF),
-        explanation.explain(_fixed(0.004), [], as_of=AS_OF),
-        explanation.explain(_fixed(0.996), [_on(_label("MLNA"), 1)], as_of=AS_OF),
+        explanation.explain(fixed_base(0.004), [], as_of=AS_OF),
+        explanation.explain(fixed_base(0.996), [_on(_label("MLNA"), 1)], as_of=AS_OF),
     ]
     lines = [line for story in stories for line in story.to_json()]
     # The fast path of the nightly refresh, one repeat purchase day (singular) among them.

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from mailer.churn import evidence as ev
-from mailer.churn.bgnbd import BgNbdParams, TimeUnit, p_alive
+from mailer.churn.bgnbd import TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
 from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS, Reason
-
-AS_OF = date(2024, 6, 30)
-PARAMS = BgNbdParams(r=0.8, alpha=6.0, a=0.9, b=3.0)
-
-
-def _odds(p: float) -> float:
-    return p / (1 - p)
-
-
-def _base(risk: float = 0.3) -> BaseFigure:
-    return BaseFigure(log_odds=math.log(_odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
-
-
-def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
-    return Evidence(label=label, weight=weight, observed_on=AS_OF - timedelta(days=days_ago))
+from tests.churn.lines import AS_OF, PARAMS, fixed_base, odds, returned
 
 
 @pytest.mark.parametrize(
@@ -41,11 +27,11 @@ def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
     ],
 )
 def test_fresh_evidence_multiplies_the_odds_of_churn_by_its_weight(label: str, weight: float) -> None:
-    base = _base(0.3)
+    base = fixed_base(0.3)
 
-    assessment = explain(base, [_returned(label, weight)], as_of=AS_OF)
+    assessment = explain(base, [returned(label, weight)], as_of=AS_OF)
 
-    assert _odds(assessment.risk) / _odds(0.3) == pytest.approx(weight, rel=1e-12)
+    assert odds(assessment.risk) / odds(0.3) == pytest.approx(weight, rel=1e-12)
     if weight > 1:
         assert assessment.risk > 0.3
     elif weight < 1:
@@ -57,7 +43,7 @@ def test_fresh_evidence_multiplies_the_odds_of_churn_by_its_weight(label: str, w
 @pytest.mark.parametrize("reason", [r for r in REASONS.values() if not r.is_terminal], ids=lambda r: r.code)
 def test_every_catalog_weight_moves_the_risk_by_its_weight(reason: Reason) -> None:
     weight = reason.churn_weight
-    base = np.log(np.array([_odds(0.1), _odds(0.5), _odds(0.9)]))
+    base = np.log(np.array([odds(0.1), odds(0.5), odds(0.9)]))
 
     risk = ev.combine(
         base,
@@ -87,21 +73,21 @@ def test_an_effect_halves_its_log_odds_at_each_half_life() -> None:
         [math.log(6), math.log(6) / 2, math.log(6) / 4, math.log(6) / math.sqrt(2)], rel=1e-12
     )
     # The same in the customer's explanation: after one half-life the odds move by √6.
-    one = explain(_base(0.5), [_returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
+    one = explain(fixed_base(0.5), [returned("Moved, left no address", weight, 180)], as_of=AS_OF, half_life_days=180)
     assert one.lines[1].odds_factor == pytest.approx(math.sqrt(6), rel=1e-12)
     assert "(weight ×6, faded to ×2.4 after 180 days; half-life 180 days)" in one.lines[1].text
 
 
 def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
     evidence = [
-        _returned("Deceased", math.inf, 100),
-        _returned("Customer updated their own address", 0.25, 10),
-        _returned("Unclaimed", 1.4, 300),
+        returned("Deceased", math.inf, 100),
+        returned("Customer updated their own address", 0.25, 10),
+        returned("Unclaimed", 1.4, 300),
     ]
 
-    assessment = explain(_base(0.01), evidence, as_of=AS_OF)
+    assessment = explain(fixed_base(0.01), evidence, as_of=AS_OF)
     risk = ev.combine(
-        np.array([math.log(_odds(0.01))]),
+        np.array([math.log(odds(0.01))]),
         evidence_customer=np.zeros(3, dtype=int),
         evidence_weight=np.array([e.weight for e in evidence]),
         evidence_age_days=np.array([(AS_OF - e.observed_on).days for e in evidence]),
@@ -125,9 +111,9 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
 def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
     future = Evidence(label="Deceased", weight=math.inf, observed_on=AS_OF + timedelta(days=1))
 
-    assessment = explain(_base(0.3), [future], as_of=AS_OF)
+    assessment = explain(fixed_base(0.3), [future], as_of=AS_OF)
     risk = ev.combine(
-        np.array([math.log(_odds(0.3))]),
+        np.array([math.log(odds(0.3))]),
         evidence_customer=[0],
         evidence_weight=[math.inf],
         evidence_age_days=[-1.0],
@@ -224,7 +210,7 @@ def test_a_customer_without_orders_gets_the_stated_prior() -> None:
 def test_evidence_moves_the_prior_like_any_base() -> None:
     base = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
 
-    assessment = explain(base, [_returned("Refused", 8.0)], as_of=AS_OF)
+    assessment = explain(base, [returned("Refused", 8.0)], as_of=AS_OF)
 
     assert assessment.risk == pytest.approx(8 / 9)
 
@@ -248,7 +234,7 @@ def test_combine_checks_its_arrays() -> None:
     with pytest.raises(ValueError, match="half_life_days"):
         ev.combine([0.0], evidence_customer=[0], evidence_weight=[2.0], evidence_age_days=[0.0], half_life_days=0)
     with pytest.raises(ValueError, match="half_life_days"):
-        explain(_base(), [], as_of=AS_OF, half_life_days=math.inf)
+        explain(fixed_base(), [], as_of=AS_OF, half_life_days=math.inf)
 
 
 @pytest.mark.parametrize(

@@ -15,27 +15,15 @@ from mailer.churn.bgnbd import TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence
 from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS
-from tests.churn.lines import AS_OF, PARAMS, stored_lines
+from tests.churn.lines import AS_OF, PARAMS, fixed_base, odds, returned, stored_lines
 from tests.churn.simulation import simulate
-
-
-def _odds(p: float) -> float:
-    return p / (1 - p)
-
-
-def _base(risk: float = 0.3) -> BaseFigure:
-    return BaseFigure(log_odds=math.log(_odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
-
-
-def _returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
-    return Evidence(label=label, weight=weight, observed_on=AS_OF - timedelta(days=days_ago))
 
 
 def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_effect_and_date() -> None:
     base = ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=TimeUnit.WEEK)
     evidence = [
-        _returned("Customer updated their own address", 0.25, 30),
-        _returned("Returned mail: moved, left no address", 6.0, 200),
+        returned("Customer updated their own address", 0.25, 30),
+        returned("Returned mail: moved, left no address", 6.0, 200),
     ]
 
     assessment = explain(base, evidence, as_of=AS_OF, half_life_days=365)
@@ -74,7 +62,7 @@ def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
     t_x[x == 0] = 0.0
     log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
     has_orders = rng.uniform(size=n) > 0.1
-    log_odds = np.where(has_orders, log_odds, math.log(_odds(ev.DEFAULT_RULE.prior_risk)))
+    log_odds = np.where(has_orders, log_odds, math.log(odds(ev.DEFAULT_RULE.prior_risk)))
     from_prior |= ~has_orders
     # Extremes print as "under 1%" and "over 99%".
     log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
@@ -92,7 +80,7 @@ def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
 
 
 def test_each_evidence_line_carries_its_label() -> None:
-    assessment = explain(_base(0.3), [_returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
+    assessment = explain(fixed_base(0.3), [returned("Returned mail: Refused", 8.0, 3)], as_of=AS_OF)
 
     stored = assessment.to_json()
     assert [line["label"] for line in stored] == [None, "Returned mail: Refused", None]
@@ -154,7 +142,7 @@ def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
 
 def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
     lines = explain(
-        _base(0.3), [ev.self_update(AS_OF), _returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
+        fixed_base(0.3), [ev.self_update(AS_OF), returned("a note typed by hand", 2.0, 1)], as_of=AS_OF
     ).to_json()
 
     assert lines[1]["values"]["label"] == "a note typed by hand"
