@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailer.envelopes.codes import bars_op, pattern_modules, qr_matrix, qr_op
 from mailer.envelopes.fonts import FontStack, font_stack
+from mailer.envelopes.imb import bar_string, imb_op
 from mailer.envelopes.layout import (
     NOTICE_LEADING,
     LayoutError,
@@ -180,7 +181,7 @@ def _draw_front_layer(canvas: Canvas, doc: object, fonts: FontStack, profile: En
             "centre",
         )
         canvas.addLiteral(_text_in_slot(doc, fonts, stamp.label, label))
-    for caption in profile.captions:
+    for caption in (*profile.captions, *((profile.endorsement,) if profile.endorsement else ())):
         canvas.addLiteral(_text_in_slot(doc, fonts, caption.text, caption.slot))
     size, _ = fit_block(sender.address_lines, profile.return_address, fonts)
     canvas.addLiteral(_block_op(doc, fonts, sender.address_lines, profile.return_address, size))
@@ -252,7 +253,26 @@ class _FrontWriter:
         centre = bars_x + pattern_modules(plan.bar_pattern) * slot.module / 2
         text = TextSlot(centre, slot.text_y, slot.text_size, "centre")
         parts.append(_text_in_slot(doc, fonts, piece.readable_code or piece.piece_code, text))
+        parts.extend(_postal_ops(doc, fonts, profile, piece))
         return "\n".join(parts)
+
+
+def keyline_text(piece_code: str) -> str:
+    """Return the ACS keyline as printed: between # signs, a space after every fourth character (Pub. 8A)."""
+    return "#" + " ".join(piece_code[i : i + 4] for i in range(0, len(piece_code), 4)) + "#"
+
+
+def _postal_ops(doc: object, fonts: FontStack, profile: EnvelopeProfile, piece: EnvelopePiece) -> list[str]:
+    # What a postal service's own address correction reads: the keyline it returns in its notices
+    # and the Intelligent Mail barcode whose serial number identifies the piece.
+    parts = []
+    if profile.keyline is not None:
+        parts.append(_text_in_slot(doc, fonts, keyline_text(piece.piece_code), profile.keyline))
+    if profile.imb is not None and piece.imb_digits:
+        slot = profile.imb
+        bars = bar_string(piece.imb_digits[:20], piece.imb_digits[20:])
+        parts.append(imb_op(bars, slot.x, slot.y, slot.geometry))
+    return parts
 
 
 class _BackWriter:

@@ -103,7 +103,8 @@ def test_chinese_text_extracts_as_text(rendered_cn: RenderedFile) -> None:
 def test_us_text(rendered_us: RenderedFile) -> None:
     reader = PdfReader(rendered_us.path)
     front, back = reader.pages[0].extract_text(), reader.pages[1].extract_text()
-    assert "RETURN SERVICE REQUESTED" in front
+    assert "ADDRESS SERVICE REQUESTED" in front
+    assert "#U7K3 M901#" in front  # the ACS keyline
     assert "SPRINGFIELD IL 62704-1234" in front
     assert "Northwind Books" in front
     for label, code in reasons_for(rendered_us.profile):
