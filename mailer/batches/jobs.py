@@ -74,6 +74,7 @@ def render_settings(out_dir: Path) -> RenderSettings:
         secret_key=require_secret_key(current_app.config, current_app.instance_path),
         public_base_url=current_app.config["PUBLIC_BASE_URL"],
         senders=current_app.config.get("SENDERS"),
+        imb_ids=current_app.config.get("USPS_IMB_IDS"),
     )
 
 

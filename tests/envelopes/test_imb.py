@@ -130,3 +130,15 @@ def test_imb_sits_in_the_address_block_clear_of_everything() -> None:
     assert not area.overlaps(profile.barcode.area)
     # Left-aligned with the delivery address it belongs to.
     assert slot.x == profile.recipient.box.x
+
+
+def test_settings_take_both_ids_or_neither() -> None:
+    from mailer.settings import Settings, SettingsError
+
+    assert Settings.from_environment({}).imb_ids is None
+    ids = Settings.from_environment({"USPS_MAILER_ID": "123456", "USPS_SERVICE_TYPE_ID": "270"}).imb_ids
+    assert ids == ImbIds(mailer_id="123456", service_type_id="270", barcode_id="00")
+    with pytest.raises(SettingsError, match="USPS_SERVICE_TYPE_ID is not set"):
+        Settings.from_environment({"USPS_MAILER_ID": "123456"})
+    with pytest.raises(SettingsError, match="Mailer ID"):
+        Settings.from_environment({"USPS_MAILER_ID": "12345", "USPS_SERVICE_TYPE_ID": "270"})
