@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +144,12 @@ def test_settings_take_both_ids_or_neither() -> None:
         Settings.from_environment({"USPS_MAILER_ID": "123456"})
     with pytest.raises(SettingsError, match="Mailer ID"):
         Settings.from_environment({"USPS_MAILER_ID": "12345", "USPS_SERVICE_TYPE_ID": "270"})
+
+
+def test_front_page_picture(rendered_us: RenderedFile) -> None:
+    """Save the front of a us-10 piece with its IMb for the README when MAILER_SCREENSHOTS names a folder."""
+    image = rasterize(rendered_us.path, 1, 150)
+    assert image.size == (round(9.5 * 150), round(4.125 * 150))
+    folder = os.environ.get("MAILER_SCREENSHOTS")
+    if folder:
+        image.save(Path(folder) / "us-10-imb.png", optimize=True)
