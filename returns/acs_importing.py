@@ -43,7 +43,8 @@ from returns.models import ReturnSource
 from returns.service import CHUNK_SIZE, ReturnError, ReturnOutcome, ReturnRequest, apply_returns, prepare_return
 
 MOVED = REASONS["MOVED"]
-_ACTIVE = (CustomerStatus.ACTIVE,)
+# Who moves with a family: anyone still a customer (a do-not-mail customer still lives somewhere).
+_MOVABLE = (CustomerStatus.ACTIVE, CustomerStatus.DO_NOT_MAIL)
 
 
 def acs_reason(code: str) -> Reason:
@@ -216,7 +217,7 @@ def _move_families(
     for customer_id, name, key in session.execute(
         select(Customer.id, Customer.name, Address.household_key)
         .join(Address, Address.customer_id == Customer.id)
-        .where(Address.is_current, Address.household_key.in_(households), Customer.status.in_(_ACTIVE))
+        .where(Address.is_current, Address.household_key.in_(households), Customer.status.in_(_MOVABLE))
         .order_by(Customer.id)
     ):
         members[key].append((customer_id, name))

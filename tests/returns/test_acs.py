@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mailer.addresses.models import Address, AddressEvent, AddressValidity, ChangeSource
 from mailer.batches.models import MailPiece
 from mailer.batches.selection import BatchFilters, create_batch
-from mailer.customers.models import Customer
+from mailer.customers.models import Customer, CustomerStatus
 from mailer.imports import ImportReport
 from returns.acs import (
     COA_CODES,
@@ -214,6 +214,8 @@ def _household(session: Session) -> dict[str, MailPiece]:
 def test_move_type_says_who_moves(session: Session, tmp_path: Path, move_type: str, moved: set[str]) -> None:
     pieces = _household(session)
     serials = _give_serials({"S1": pieces["S1"]})
+    # Not mailed any more, but still living with the family.
+    customer(session, "S2").status = CustomerStatus.DO_NOT_MAIL
     path = write_fixed(tmp_path / "acs.txt", [detail(" ", serial=serials["S1"], move_type=move_type,
                                                      last_name="SMITH")])
     report = _import(session, path)
