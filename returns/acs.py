@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -112,6 +113,17 @@ DETAIL_FIELDS: Final = _fields(
 
 HEADER_NAMES: Final = tuple(f.name for f in HEADER_FIELDS)
 DETAIL_NAMES: Final = tuple(f.name for f in DETAIL_FIELDS)
+
+
+def _cutter(fields: tuple[Field, ...]) -> Callable[[str], dict[str, str]]:
+    # One itemgetter of slices cuts every field of a record in C: a file holds 100,000 records.
+    getter = operator.itemgetter(*(slice(f.start - 1, f.end) for f in fields))
+    names = tuple(f.name for f in fields)
+    return lambda record: dict(zip(names, getter(record), strict=True))
+
+
+cut_header: Final = _cutter(HEADER_FIELDS)
+cut_detail: Final = _cutter(DETAIL_FIELDS)
 
 # Deliverability codes (the guide's "Deliverability Code" table). Blank, K, G and W come from a
 # change-of-address order; the others are the carrier's nixie reasons.
@@ -228,8 +240,7 @@ def _fixed_records(handle: io.TextIOBase) -> Iterator[AcsRecord]:
         record = line.rstrip("\r\n")
         if not record.strip():
             continue
-        fields = HEADER_FIELDS if record[:1] == "H" else DETAIL_FIELDS
-        values = {field.name: field.cut(record) for field in fields}
+        values = cut_header(record) if record[:1] == "H" else cut_detail(record)
         if len(record) != RECORD_LENGTH:
             yield AcsRecord(row, values, Message(
                 "the record is %(length)s characters long; the fixed-length layout has %(expected)s",

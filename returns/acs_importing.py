@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.lifecycle import replace_address
@@ -168,13 +168,16 @@ def _apply(
 
 def _piece_codes(session: Session, notices: Sequence[AcsNotice]) -> list[str | Message]:
     """Return each notice's piece code, or why it names none of our pieces."""
-    wanted = {(n.mailer_id, n.serial) for n in notices if n.mailer_id is not None and n.serial is not None}
+    serials_by_mailer: dict[str, set[int]] = defaultdict(set)
+    for notice in notices:
+        if notice.mailer_id is not None and notice.serial is not None:
+            serials_by_mailer[notice.mailer_id].add(notice.serial)
     by_serial: dict[tuple[str | None, int | None], str] = {}
-    if wanted:
+    for mailer_id, serials in serials_by_mailer.items():
         # A serial may come round again after 45 days: the latest piece that carried it is the one mailed.
-        for mailer_id, serial, code in session.execute(
-            select(MailPiece.imb_mailer_id, MailPiece.imb_serial, MailPiece.piece_code)
-            .where(tuple_(MailPiece.imb_mailer_id, MailPiece.imb_serial).in_(sorted(wanted)))
+        for serial, code in session.execute(
+            select(MailPiece.imb_serial, MailPiece.piece_code)
+            .where(MailPiece.imb_mailer_id == mailer_id, MailPiece.imb_serial.in_(sorted(serials)))
             .order_by(MailPiece.id)
         ):
             by_serial[(mailer_id, serial)] = code
