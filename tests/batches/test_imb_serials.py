@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -13,9 +14,14 @@ from mailer.batches.imb_serials import SERIAL_REUSE_DAYS
 from mailer.batches.models import Batch, ImbSerialCounter, MailPiece
 from mailer.batches.rendering import RenderError, RenderSettings, prepare_render
 from mailer.batches.selection import BatchFilters, create_batch
-from mailer.db import utcnow
+from mailer.db import db, utcnow
+from mailer.envelopes import PROFILES
 from mailer.envelopes.imb import ImbIds
+from returns.models import MailReturn
+from tests.envelopes.helpers import rasterize
+from tests.envelopes.imb_reader import bars_from_image, digits_from_bars
 from tests.factories import US_ROW, add_customer
+from tests.returns.acs_files import detail, write_fixed
 
 IDS = ImbIds(mailer_id="123456", service_type_id="270")
 
@@ -96,3 +102,39 @@ def test_a_serial_printed_within_45_days_is_not_given_again(session: Session, tm
     session.execute(update(Batch).where(Batch.id == first).values(rendered_at=utcnow() - timedelta(days=46)))
     _prepare(session, second, tmp_path)
     assert [serial for _, serial, _, _ in _imbs(session, second)] == [2, 3, 4, 5, 6]
+
+
+def test_a_rendered_piece_carries_its_serial_and_an_acs_notice_finds_it(committed_app: Flask, tmp_path: Path) -> None:
+    """The whole US loop: render with a Mailer ID, read the printed bars, import the Postal Service's notice."""
+    committed_app.config["USPS_IMB_IDS"] = IDS
+    with committed_app.app_context():
+        batch_id = _us_batch(db.session, "Spring", 2)
+        db.session.commit()
+    out = tmp_path / "out"
+    result = committed_app.test_cli_runner().invoke(
+        args=["batch", "render", str(batch_id), "--out", str(out), "--workers", "1", "--allow-test-links"]
+    )
+    assert result.exit_code == 0, result.output
+    with committed_app.app_context():
+        first = db.session.scalars(
+            select(MailPiece).where(MailPiece.batch_id == batch_id).order_by(MailPiece.sequence)
+        ).first()
+        assert first is not None and first.imb_serial is not None and first.imb_digits is not None
+        serial, digits, piece_id = first.imb_serial, first.imb_digits, first.id
+
+    slot = PROFILES["us-10"].imb
+    assert slot is not None
+    dpi = 600
+    image = rasterize(out / f"batch-{batch_id}-0001.pdf", 1, dpi)
+    scale, area = dpi / 72, slot.area
+    bars = bars_from_image(image, left=round(area.x * scale), top=round(image.height - area.top * scale),
+                           right=round(area.right * scale), bottom=round(image.height - area.y * scale))
+    assert "".join(digits_from_bars(bars)) == digits
+
+    # Notices are dated by day: the day after the render is the first a notice can name.
+    fulfilled = (utcnow() + timedelta(days=1)).strftime("%Y%m%d")
+    notice = write_fixed(tmp_path / "acs.txt", [detail("V", serial=serial, fulfillment_date=fulfilled)])
+    imported = committed_app.test_cli_runner().invoke(args=["returns", "import", str(notice)])
+    assert imported.exit_code == 0, imported.output
+    with committed_app.app_context():
+        assert db.session.scalar(select(MailReturn.reason).where(MailReturn.piece_id == piece_id)) == "VAC"
