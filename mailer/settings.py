@@ -75,6 +75,10 @@ class Settings:
     # The largest file the import page takes; larger files are imported on the command line.
     max_upload_mb: int
     address_link_rate_limit: str
+    # Where `reference update` puts a newer postal reference file; the bundled one is used until then.
+    reference_data_path: str
+    # Whether `batch create` leaves out addresses the reference data cannot verify, unless told otherwise.
+    exclude_unverifiable: bool
 
     @classmethod
     def from_environment(
@@ -126,6 +130,8 @@ class Settings:
             max_upload_mb=env.integer("MAX_UPLOAD_MB", 16, minimum=1),
             # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
             address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
+            reference_data_path=env.text("REFERENCE_DATA_PATH", str(instance / "reference" / "reference.json.gz")),
+            exclude_unverifiable=env.flag("EXCLUDE_UNVERIFIABLE"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -154,6 +160,8 @@ class Settings:
             "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
+            "REFERENCE_DATA_PATH": self.reference_data_path,
+            "EXCLUDE_UNVERIFIABLE": self.exclude_unverifiable,
         }
 
 

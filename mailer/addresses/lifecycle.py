@@ -110,6 +110,7 @@ def address_row(
     return {
         "customer_id": customer_id, **address.fields, "normalized": address.normalized,
         "fingerprint": address.fingerprint, "household_key": address.household_key, "validity": validity,
+        **address.verification_columns(),
         "is_current": True, "confirmed_at": now if confirmed else None, "confirmed_via": source if confirmed else None,
         "created_at": now, "updated_at": now,
     }
@@ -243,7 +244,7 @@ def edit_in_place(
     changes = edited_changes(before, after)
     if not changes:
         return None
-    update_row = {"id": address_id, **after.fields, "updated_at": now}
+    update_row = {"id": address_id, **after.fields, **after.verification_columns(), "updated_at": now}
     return update_row, event_row(
         address_id=address_id, customer_id=customer_id, kind=AddressEventKind.EDITED, changes=changes,
         source=source, actor=actor, note=note, created_at=now,

@@ -301,6 +301,10 @@ _US_STATES: dict[str, str] = {
     "armed forces europe": "ae", "armed forces pacific": "ap",
 }
 
+# Folded two-letter codes of the states, territories and military "states"; the freely associated
+# states keep their own codes in USPS addresses.
+US_STATE_CODES = frozenset({*_US_STATES.values(), "fm", "mh", "pw"})
+
 
 def us_state(region: str) -> str:
     """Return a US state or territory as its two-letter code, folded; other text folded as it is."""
