@@ -135,7 +135,9 @@ def _verify_cn(fields: Mapping[str, str | None], reference: Reference) -> Verifi
     province_names = tuple(
         name for name in (region, reference.divisions[province_code].name if province_code else "") if name
     )
-    city_text = _strip_prefix(city_text, province_names)
+    if city_text not in reference.cities_by_name:
+        # "江苏省南京市" in the city field; but 吉林市 is a city of 吉林省, not 吉林 + 市.
+        city_text = _strip_prefix(city_text, province_names)
     district: Division | None = None
     city_codes = reference.cities_by_name.get(city_text) or reference.cities_by_name.get(city_text + "市")
     city_code = _pick(city_codes, reference, province=province_code, postal_code=postal_code) if city_codes else None
@@ -165,10 +167,9 @@ def _verify_cn(fields: Mapping[str, str | None], reference: Reference) -> Verifi
 
     counties = reference.counties_by_city.get(city.code, [])
     if district is None:
-        line = _strip_prefix(
-            _compact(fields.get("line1")) + _compact(fields.get("line2")),
-            (province.name, region),
-        )
+        line = _compact(fields.get("line1")) + _compact(fields.get("line2"))
+        if not line.startswith(city.name):
+            line = _strip_prefix(line, (province.name, region))
         line = _strip_prefix(line, (city.name,))
         window = line[:_DISTRICT_SEARCH]
         district = next((county for county in counties if county.name in window), None)

@@ -45,6 +45,8 @@ class UsZip:
     state: str
     city: str
     city_keys: frozenset[str]
+    # The preferred name first, then the other names the ZIP accepts, as written in the data.
+    city_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,9 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
             raise fail(f"us.zips[{zip_code}]: expected [state, city, other city names...]")
         if not _STATE.match(entry[0]):
             raise fail(f"us.zips[{zip_code}]: {entry[0]!r} is not a two-letter state")
-        us_zips[zip_code] = UsZip(zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]))
+        us_zips[zip_code] = UsZip(
+            zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]), tuple(entry[1:])
+        )
     if len(us_zips) < MINIMUM_US_ZIPS:
         raise fail(f"us.zips has {len(us_zips)} ZIP codes, fewer than {MINIMUM_US_ZIPS}: the file is incomplete")
 

@@ -7,6 +7,7 @@ import pytest
 from mailer.addresses.models import AddressVerification
 from mailer.addresses.verification import verify_address
 from mailer.reference.store import reference_in_use
+from tests.addresses.labelled import ERROR_KINDS, generate_labelled_addresses
 
 VERIFIED = AddressVerification.VERIFIED
 CORRECTED = AddressVerification.CORRECTED
@@ -78,3 +79,16 @@ def test_a_us_state_written_out_is_suggested_as_its_code() -> None:
 
 def test_a_municipality_keeps_its_empty_region() -> None:
     assert verify_address(cn("黄浦区南京东路1号", "上海市", "", "200001"), reference_in_use()).suggestion == {}
+
+
+def test_on_a_labelled_set_errors_are_flagged_and_correct_addresses_are_not() -> None:
+    reference = reference_in_use()
+    labelled = generate_labelled_addresses(reference, n=4000, error_share=0.5, seed=11)
+
+    flagged = [(address, verify_address(address.fields, reference).flagged) for address in labelled]
+    correct = [hit for address, hit in flagged if not address.error]
+    visible = [hit for address, hit in flagged if address.error and not address.same_place]
+
+    assert sum(correct) / len(correct) <= 0.01
+    assert sum(visible) / len(visible) >= 0.95
+    assert {address.error for address in labelled} == {"", *ERROR_KINDS}
