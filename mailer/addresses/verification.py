@@ -180,10 +180,10 @@ def _verify_cn(fields: Mapping[str, str | None], reference: Reference) -> Verifi
             AddressVerification.UNVERIFIABLE,
             f"no district: {city.name} has {len(counties)} districts and counties and the address names none",
         )
-    # Outside the city centre the fourth digit names the county's own post office.
-    county_office = district.postcode if district is not None and district.postcode is not None else "0000"
-    if district is not None and county_office[3] != "0" and postal_code[:4] != county_office[:4]:
-        return _mismatch(f"postcode {postal_code} is not {district.name}'s; {district.name} has {county_office[:4]}xx")
+    # Outside the city the fourth digit names a county's own post office.
+    own_office = district.own_office_prefix if district is not None else None
+    if district is not None and own_office is not None and postal_code[:4] != own_office:
+        return _mismatch(f"postcode {postal_code} is not {district.name}'s; {district.name} has {own_office}xx")
 
     suggestion: dict[str, str] = {}
     if city.code not in _CN_MUNICIPALITIES and region != province.name:

@@ -65,6 +65,17 @@ class Division:
     def is_county(self) -> bool:
         return not self.code.endswith("00")
 
+    @property
+    def own_office_prefix(self) -> str | None:
+        """Return the first four digits every postcode of a county with its own post office starts with, or None.
+
+        A county (县, 旗, county-level 市) whose postcode's fourth digit is not 0 has its own office
+        there; a city district (区) shares the city's offices, whose fourth digits vary.
+        """
+        if self.postcode is None or self.postcode[3] == "0" or self.name.endswith("区"):
+            return None
+        return self.postcode[:4]
+
 
 @dataclass(slots=True)
 class Reference:

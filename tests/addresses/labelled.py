@@ -42,8 +42,8 @@ def _cn_correct(rng: random.Random, reference: Reference, county: Division) -> d
     city = reference.city_of(county.code)
     province = reference.divisions[county.province_code]
     assert county.postcode is not None
-    own_office = county.postcode[3] != "0"
-    postcode = county.postcode[:4] + f"{rng.randrange(100):02d}" if own_office else (
+    own_office = county.own_office_prefix
+    postcode = own_office + f"{rng.randrange(100):02d}" if own_office else (
         county.postcode[:3] + f"{rng.randrange(1000):03d}"
     )
     district = "" if county.code == city.code else county.name
@@ -105,8 +105,8 @@ def _cn_same_place(reference: Reference, county: Division, postcode: str) -> boo
     city = reference.city_of(county.code)
     if city.code not in reference.cities_by_prefix3.get(postcode[:3], frozenset()):
         return False
-    assert county.postcode is not None
-    return county.postcode[3] == "0" or postcode[:4] == county.postcode[:4]
+    own_office = county.own_office_prefix
+    return own_office is None or postcode[:4] == own_office
 
 
 def generate_labelled_addresses(

@@ -37,9 +37,10 @@ def us(city: str, region: str, postal_code: str, line1: str = "1 Main St") -> di
         (cn("中山路1号", "南京市", "江苏省", "210009"), UNVERIFIABLE, "no district: 南京市 has 11 districts"),
         (cn("中山路1号", "江苏省", "南京市", "210009"), MISMATCH, "the region says 南京市, which is a city"),
         (cn("新民路1号", "南京市", "江苏省", "211100"), UNVERIFIABLE, "no district"),
-        # 溧水区 has its own post office, 2112xx.
-        (cn("溧水区通济街1号", "南京市", "江苏省", "210009"), MISMATCH,
-         "postcode 210009 is not 溧水区's; 溧水区 has 2112xx"),
+        # 昆山市, a county-level city, has its own post office, 2153xx; 溧水区, a district, shares 南京市's.
+        (cn("昆山市前进路1号", "苏州市", "江苏省", "215000"), MISMATCH,
+         "postcode 215000 is not 昆山市's; 昆山市 has 2153xx"),
+        (cn("溧水区通济街1号", "南京市", "江苏省", "210009"), VERIFIED, "postcode 210009 is 江苏省南京市溧水区"),
         (us("New York", "NY", "10001"), VERIFIED, "ZIP 10001 is New York, NY"),
         (us("Brooklyn", "NY", "11201-1234"), VERIFIED, "ZIP 11201 is Brooklyn, NY"),
         (us("Saint Louis", "MO", "63101"), VERIFIED, "ZIP 63101 is"),
