@@ -78,6 +78,10 @@ class Settings:
     # The largest file the import page takes; larger files are imported on the command line.
     max_upload_mb: int
     address_link_rate_limit: str
+    # Where `reference update` puts a newer postal reference file; the bundled one is used until then.
+    reference_data_path: str
+    # Whether `batch create` leaves out addresses the reference data cannot verify, unless told otherwise.
+    exclude_unverifiable: bool
     # The Postal Service's Mailer ID and service type ID for the Intelligent Mail barcode on US
     # envelopes; None (USPS_MAILER_ID unset): US envelopes carry no IMb.
     imb_ids: ImbIds | None = None
@@ -133,6 +137,8 @@ class Settings:
             # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
             address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
             imb_ids=_imb_ids(env),
+            reference_data_path=env.text("REFERENCE_DATA_PATH", str(instance / "reference" / "reference.json.gz")),
+            exclude_unverifiable=env.flag("EXCLUDE_UNVERIFIABLE"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -162,6 +168,8 @@ class Settings:
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
             "USPS_IMB_IDS": self.imb_ids,
+            "REFERENCE_DATA_PATH": self.reference_data_path,
+            "EXCLUDE_UNVERIFIABLE": self.exclude_unverifiable,
         }
 
 

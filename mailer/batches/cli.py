@@ -39,6 +39,9 @@ def batch_cli() -> None:
               help="Only customers in this churn-risk band (low <0.3, medium <0.7, high).")
 @click.option("--remail", is_flag=True,
               help="Also select customers already in a batch of this campaign (left out by default).")
+@click.option("--exclude-unverifiable/--include-unverifiable", default=None,
+              help="Leave out (or mail) addresses the postal reference data could not verify; "
+                   "default: the EXCLUDE_UNVERIFIABLE setting (off: they are mailed and counted).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as a JSON object.")
 def create_command(
     campaign_name: str,
@@ -48,25 +51,36 @@ def create_command(
     postal_prefixes: tuple[str, ...],
     risk_bands: tuple[str, ...],
     remail: bool,
+    exclude_unverifiable: bool | None,
     as_json: bool,
 ) -> None:
     """Select recipients: mailable customers, one piece per household, in presort order."""
+    from flask import current_app
+
     from mailer.batches.selection import BatchError, BatchFilters, create_batch
 
+    if exclude_unverifiable is None:
+        exclude_unverifiable = bool(current_app.config["EXCLUDE_UNVERIFIABLE"])
     with command_transaction(refused=BatchError, exit_code=2) as session:
         filters = BatchFilters(
             countries=tuple(c.upper() for c in countries), regions=regions,
-            postal_prefixes=postal_prefixes, risk_bands=risk_bands,
+            postal_prefixes=postal_prefixes, risk_bands=risk_bands, exclude_unverifiable=exclude_unverifiable,
         )
         batch = create_batch(
             session, campaign_name=campaign_name, profile=profile, filters=filters, remail=remail,
             actor=cli_actor(),
         )
-    result = {"batch_id": batch.id, "pieces": batch.piece_count, "left_out": batch.left_out}
+    # Unverifiable: addresses in the selection the reference data could not verify, mailed or left out.
+    unverifiable = batch.unverifiable_pieces + batch.left_out.get("unverifiable", 0)
+    result = {
+        "batch_id": batch.id, "pieces": batch.piece_count, "unverifiable": unverifiable,
+        "unverifiable_mailed": batch.unverifiable_pieces, "left_out": batch.left_out,
+    }
     if as_json:
         click.echo(json.dumps(result))
         return
     click.echo(f"Batch {batch.id} of {batch.campaign.name!r}: {batch.piece_count} pieces")
+    click.echo(f"  unverifiable addresses: {unverifiable} ({batch.unverifiable_pieces} mailed)")
     for reason, count in batch.left_out.items():
         click.echo(f"  left out, {reason.replace('_', ' ')}: {count}")
 

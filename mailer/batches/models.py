@@ -66,6 +66,8 @@ class Batch(Base):
     # already_in_campaign, household.
     left_out: Mapped[dict[str, Any]] = mapped_column(default=dict)
     piece_count: Mapped[int] = mapped_column(default=0)
+    # Pieces going to addresses the postal reference data could not verify (mismatch or unverifiable).
+    unverifiable_pieces: Mapped[int] = mapped_column(default=0, server_default="0")
     # The address-update links printed on this batch's envelopes work until this day.
     update_expires_on: Mapped[date]
     # Set when a return says our printing was illegible.

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.countries import ALPHA2_CODES
-from mailer.addresses.models import Address, AddressValidity
+from mailer.addresses.models import Address, AddressValidity, AddressVerification
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
 from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, BatchStatus, Campaign, MailPiece
@@ -24,7 +24,9 @@ from mailer.orders.models import Order
 
 # The order in which a left-out customer's reason is counted: a customer outside the
 # selection is not "saved" by hygiene, so the filter comes first.
-LEFT_OUT_REASONS = ("filter", "deceased", "do_not_mail", "merged", "undeliverable", "already_in_campaign", "household")
+LEFT_OUT_REASONS = (
+    "filter", "deceased", "do_not_mail", "merged", "undeliverable", "unverifiable", "already_in_campaign", "household",
+)
 RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
 BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
 UPDATE_LINK_DAYS = 365
@@ -35,6 +37,8 @@ _STATUS_REASON = {
     CustomerStatus.MERGED: "merged",
 }
 _UNMAILABLE = {AddressValidity.UNDELIVERABLE, AddressValidity.SUPERSEDED}
+# What the reference data could not confirm: counted in every batch, left out only when asked.
+_UNVERIFIED = {AddressVerification.MISMATCH, AddressVerification.UNVERIFIABLE}
 # The names of the reasons, in the batch page and in the message refusing an empty batch.
 LEFT_OUT_LABELS = {
     "filter": Message("outside the filters"),
@@ -42,6 +46,7 @@ LEFT_OUT_LABELS = {
     "do_not_mail": Message("do not mail"),
     "merged": Message("merged into another customer"),
     "undeliverable": Message("undeliverable address"),
+    "unverifiable": Message("address not verified by the postal reference data"),
     "already_in_campaign": Message("already in a batch of this campaign"),
     "household": Message("same household as another piece"),
 }
@@ -59,6 +64,8 @@ class BatchFilters:
     regions: tuple[str, ...] = ()
     postal_prefixes: tuple[str, ...] = ()
     risk_bands: tuple[str, ...] = ()
+    # Leave out addresses the postal reference data could not verify (they are mailed otherwise).
+    exclude_unverifiable: bool = False
 
     def __post_init__(self) -> None:
         unknown = [band for band in self.risk_bands if band not in RISK_BANDS]
@@ -99,6 +106,7 @@ class _Candidate:
     normalized: str
     household_key: str
     household_size: int = field(default=1)
+    unverified: bool = False
 
 
 def create_batch(
@@ -141,6 +149,7 @@ def create_batch(
         filters=asdict(filters),
         left_out=dict(left_out),
         piece_count=len(pieces),
+        unverifiable_pieces=sum(piece.unverified for piece in pieces),
         update_expires_on=(today or date.today()) + timedelta(days=UPDATE_LINK_DAYS),
         created_by=actor,
     )
@@ -190,6 +199,7 @@ def _checked_filters(filters: BatchFilters, *, profile: str) -> BatchFilters:
         # Postal codes are stored uppercased: a prefix typed in lower case would match nothing.
         postal_prefixes=tuple(prefix.strip().upper() for prefix in filters.postal_prefixes if prefix.strip()),
         risk_bands=filters.risk_bands,
+        exclude_unverifiable=filters.exclude_unverifiable,
     )
 
 
@@ -237,6 +247,10 @@ def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tupl
         if row.validity in _UNMAILABLE:
             left_out["undeliverable"] += 1
             continue
+        unverified = row.verification in _UNVERIFIED
+        if unverified and filters.exclude_unverifiable:
+            left_out["unverifiable"] += 1
+            continue
         # The household's piece may have gone to another member: nobody at that delivery point is mailed again.
         if mailed.holds(customer_id=row.customer_id, household_key=row.household_key):
             left_out["already_in_campaign"] += 1
@@ -250,6 +264,7 @@ def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tupl
             address_id=row.address_id,
             normalized=row.normalized,
             household_key=row.household_key,
+            unverified=unverified,
         )
         holder = households.get(row.household_key)
         if holder is None:
@@ -296,6 +311,7 @@ def _customer_rows(session: Session) -> Iterable[Any]:
             Customer.churn_risk, func.coalesce(value.c.value_cents, 0).label("value_cents"),
             Address.id.label("address_id"), Address.line1, Address.line2, Address.city, Address.region,
             Address.postal_code, Address.country, Address.validity, Address.normalized, Address.household_key,
+            Address.verification,
         )
         .join(Address, (Address.customer_id == Customer.id) & Address.is_current)
         .outerjoin(value, value.c.customer_id == Customer.id)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from mailer.addresses.models import Address, AddressEvent, AddressValidity
+from mailer.addresses.models import Address, AddressEvent, AddressValidity, AddressVerification
 from mailer.addresses.service import current_address
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
@@ -303,6 +303,31 @@ def addresses_by_validity(session: Session) -> dict[AddressValidity, int]:
     """Return how many addresses, current and superseded, have each validity (zero included)."""
     counts = dict(session.execute(select(Address.validity, func.count()).group_by(Address.validity)).all())
     return {validity: counts.get(validity, 0) for validity in AddressValidity}
+
+
+@dataclass(frozen=True, slots=True)
+class CountryVerification:
+    """How many current addresses of a country the postal reference data verified, of how many."""
+
+    country: str
+    verified: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.verified / self.total if self.total else 0.0
+
+
+def verified_share_by_country(session: Session) -> list[CountryVerification]:
+    """Return, per country with current addresses (most addresses first), how many are verified or corrected."""
+    verified = Address.verification.in_([AddressVerification.VERIFIED, AddressVerification.CORRECTED])
+    rows = session.execute(
+        select(Address.country, func.count(), func.count().filter(verified))
+        .where(Address.is_current)
+        .group_by(Address.country)
+    ).all()
+    found = [CountryVerification(country, checked, total) for country, total, checked in rows]
+    return sorted(found, key=lambda c: (-c.total, c.country))
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "customers.index": MARKETING,
     "customers.search": MARKETING,
     "customers.show": MARKETING,
+    "customers.accept_address_suggestion": MARKETING,
     "dedupe.index": MARKETING,
     "dedupe.merge": MARKETING,
     "dedupe.merges": MARKETING,

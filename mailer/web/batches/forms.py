@@ -68,6 +68,11 @@ class BatchForm(FlaskForm):
         description=_l("Left out by default, so that nobody gets the same mailing twice."),
     )
 
+    exclude_unverifiable = BooleanField(
+        _l("Leave out addresses the postal reference data could not verify"),
+        description=_l("Otherwise they are mailed and counted in the batch."),
+    )
+
     def validate_countries(self, field: StringField) -> None:
         codes = [code.upper() for code in _words(field.data)]
         if any(not _COUNTRY.fullmatch(code) for code in codes):
@@ -86,6 +91,7 @@ class BatchForm(FlaskForm):
             regions=_items(self.regions.data),
             postal_prefixes=_words(self.postal_prefixes.data),
             risk_bands=tuple(self.risk_bands.data or ()),
+            exclude_unverifiable=bool(self.exclude_unverifiable.data),
         )
 
 

@@ -74,7 +74,9 @@ def campaigns() -> str:
 @allow(Role.MARKETING)
 def new_batch() -> str | tuple[str, int] | Response:
     """Show the batch form; select the recipients of a new batch and show it."""
-    form = BatchForm(campaign=request.args.get("campaign", ""))
+    form = BatchForm(
+        campaign=request.args.get("campaign", ""), exclude_unverifiable=current_app.config["EXCLUDE_UNVERIFIABLE"]
+    )
     if not form.validate_on_submit():
         return render_template("batches/new.html", form=form), 400 if request.method == "POST" else 200
     user = current_staff()
