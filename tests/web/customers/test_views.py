@@ -218,7 +218,7 @@ def test_the_customer_page_lists_returned_mail_with_corrections(app: Flask, mark
                 corrects_id=first.id,
             )
         )
-        customer_id, piece_code = customer.id, piece.piece_code
+        customer_id, piece_code = customer.id, display_piece_code(piece.piece_code)
 
     page = marketing.get(f"/customers/{customer_id}").get_data(as_text=True)
     returned = page[page.index("Returned mail"):page.index("Address history")]
