@@ -45,8 +45,11 @@ QUERY_MAX_WORDS = 8
 SYNC_CHUNK = 2000
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_word(text: str) -> str:
     """Return a word as stored: NFKC, no case, no accents, only letters and digits."""
+    if text.isascii():
+        return _NOT_WORD.sub("", text.lower())[:TERM_MAX_LENGTH]
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NOT_WORD.sub("", unicodedata.normalize("NFC", bare))[:TERM_MAX_LENGTH]
@@ -90,7 +93,7 @@ def phone_terms(phone: str) -> set[str]:
 
 
 def search_terms(*, customer_no: str, name: str, phone: str | None, email: str | None) -> set[str]:
-    """Return the folded words a customer is found by."""
+    """Return the folded words a customer is found by, none of them the beginning of another."""
     terms = _name_terms(name)
     terms.add(fold_word(customer_no))
     terms.update(fold_word(part) for part in _NOT_WORD.split(customer_no))
@@ -100,7 +103,14 @@ def search_terms(*, customer_no: str, name: str, phone: str | None, email: str |
         local, _, domain = email.rpartition("@")
         terms.update((fold_word(email), fold_word(local), fold_word(domain)))
     terms.discard("")
-    return terms
+    return _without_prefixes(terms)
+
+
+def _without_prefixes(terms: set[str]) -> set[str]:
+    # A search matches the beginning of a term, so a term that begins another ("wang" of
+    # "wangxiaoming", "c" of "c0001234") finds nobody the longer one does not: leave it out.
+    ordered = sorted(terms)
+    return {term for term, following in zip(ordered, [*ordered[1:], ""], strict=True) if not following.startswith(term)}
 
 
 def query_words(text: str) -> list[tuple[str, str]]:
