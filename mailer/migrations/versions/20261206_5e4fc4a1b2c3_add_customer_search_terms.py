@@ -78,13 +78,14 @@ def _fill_search_terms() -> None:
     }
     if lent:
         survivors = sorted({survivor for survivor, _ in lent})
-        held = set(
-            connection.execute(
+        held = {
+            (row.customer_id, row.term)
+            for row in connection.execute(
                 sa.select(terms_table.c.customer_id, terms_table.c.term).where(
                     terms_table.c.customer_id.in_(survivors)
                 )
-            ).tuples()
-        )
+            )
+        }
         missing = sorted(lent - held)
         if missing:
             connection.execute(
