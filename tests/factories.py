@@ -45,8 +45,8 @@ def write_csv(path: Path, rows: Iterable[dict[str, str]], columns: Sequence[str]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    """Read a CSV file into a list of rows."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    """Read a CSV file into a list of rows (the byte-order mark mailer writes left out)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -97,6 +97,27 @@ def cancel_command(batch_id: int) -> None:
     click.echo(f"Batch {batch_id} cancelled")
 
 
+@batch_cli.command("results")
+@click.argument("campaign_name")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV file to write (default: <campaign>-results.csv here).")
+def results_command(campaign_name: str, out_path: Path | None) -> None:
+    """Export a campaign's results per batch (CSV): pieces mailed, returned by reason, updated by customers."""
+    from mailer.batches.results import ResultsError, export_campaign_results, find_campaign, results_file_name
+    from mailer.cli import UnusableInput, output_file
+
+    with command_transaction(
+        refused=(ResultsError, UnusableInput), exit_code=2, outcome="nothing was exported"
+    ) as session:
+        campaign = find_campaign(session, name=campaign_name)
+        path = out_path or Path(results_file_name(campaign.name))
+        with output_file(path) as handle:
+            batches = export_campaign_results(
+                session, campaign=campaign, handle=handle, actor=cli_actor(), file_name=path.name
+            )
+    click.echo(f"Wrote the results of {batches} batch(es) of {campaign.name} to {path}.")
+
+
 @batch_cli.command("render")
 @click.argument("batch_id", type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),

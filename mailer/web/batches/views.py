@@ -7,6 +7,7 @@ batch's folder under BATCH_OUTPUT_DIR, which render workers write to.
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mailer.auth.models import Role
 from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
 from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError, is_test_link_address
+from mailer.batches.results import batch_file_name, export_campaign_results, get_campaign, results_file_name
 from mailer.batches.selection import BatchError, create_batch
 from mailer.batches.service import (
     BatchNotFound,
@@ -68,6 +70,22 @@ def _folder(batch_id: int) -> Path:
 def campaigns() -> str:
     """List campaigns, newest first, with their batches and return rates."""
     return render_template("batches/campaigns.html", campaigns=list_campaigns_with_stats(db.session))
+
+
+@bp.route("/campaigns/<int:campaign_id>/results.csv")
+@allow(Role.MARKETING)
+def campaign_results(campaign_id: int) -> Response:
+    """Download a campaign's results per batch: mailed, returned by reason, updated by customers."""
+    campaign = get_campaign(db.session, campaign_id=campaign_id)
+    if campaign is None:
+        abort(404)
+    name = results_file_name(campaign.name)
+    text = io.StringIO()
+    export_campaign_results(db.session, campaign=campaign, handle=text, actor=actor_name(current_staff()),
+                            file_name=name)
+    # send_file writes a name in any script the way browsers read it (RFC 6266's filename*).
+    return send_file(io.BytesIO(text.getvalue().encode()), mimetype="text/csv", as_attachment=True,
+                     download_name=name, max_age=0)
 
 
 @bp.route("/batches/new", methods=["GET", "POST"])
@@ -196,10 +214,17 @@ def _send(batch_id: int, name: str, mimetype: str) -> Response:
     path = _folder(batch_id) / name
     if not path.is_file():
         abort(404)
+    batch = get_batch(db.session, batch_id=batch_id)
+    if batch is None:
+        abort(404)
     user = current_staff()
     record_download(db.session, batch_id=batch_id, file_name=name, actor=actor_name(user))
     log.info("user %s downloaded %s of batch %s", user.id, name, batch_id)
-    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+    # Named after the campaign and batch, so a folder of downloads says which mailing each file is.
+    shown = batch_file_name(
+        campaign_name=batch.campaign.name, batch_id=batch_id, name=name.removeprefix(f"batch-{batch_id}-")
+    )
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=shown)
 
 
 @bp.route("/batches/<int:batch_id>/files/<int:file_no>")

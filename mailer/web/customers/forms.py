@@ -72,9 +72,9 @@ def _member(members: type[E], field: SelectField) -> E | None:
 
 
 class SearchForm(FlaskForm):
-    """A customer number or the beginning of a name, sent by POST."""
+    """Words of a name, a customer number, email, phone or postcode, sent by POST."""
 
-    q = StringField(_l("Customer number or name"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    q = StringField(_l("Search customers"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
 
 
 class AcceptSuggestionForm(FlaskForm):

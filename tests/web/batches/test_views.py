@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -135,6 +136,39 @@ def test_the_campaign_list_and_the_dashboard_show_return_rates(app: Flask, logge
     assert "Autumn 2027" not in chart.group(0)  # nothing mailed: no rate to draw
 
 
+def test_the_campaign_list_downloads_a_campaigns_results_named_after_it(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        batch = new_batch(session, range(1, 6), campaign="春季目录 2027")
+        mark_rendered(session, batch, held=1)
+        first, second = pieces_of(session, batch)[1:3]
+        returned(session, first, "NSN", corrects=returned(session, first, "VAC"))
+        returned(session, second, "UNC")
+        campaign_id = batch.campaign_id
+    client = logged_in(Role.MARKETING)
+
+    page = text(client.get("/campaigns"))
+    response = client.get(f"/campaigns/{campaign_id}/results.csv")
+
+    assert f'href="/campaigns/{campaign_id}/results.csv"' in page
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    # A name in any script, as browsers read it (RFC 6266).
+    assert "filename*=UTF-8''%E6%98%A5%E5%AD%A3%E7%9B%AE%E5%BD%95-2027-results.csv" in (
+        response.headers["Content-Disposition"]
+    )
+    assert response.data.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [row["batch"] for row in rows] == [str(batch.id), "total"]
+    assert (rows[0]["mailed"], rows[0]["returned"], rows[0]["returned_NSN"], rows[0]["returned_UNC"]) == (
+        "4", "2", "1", "1"
+    )
+    assert rows[0]["returned_VAC"] == "0"  # corrected to NSN
+    assert rows[1]["return_rate"] == "0.5000" and rows[1]["campaign"] == "春季目录 2027"
+    assert client.get(f"/campaigns/{campaign_id + 1}/results.csv").status_code == 404
+    with data(app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign.export")).one()
+        assert entry.detail == {"campaign": "春季目录 2027", "batches": 1, "file": "春季目录-2027-results.csv"}
+
+
 def test_the_campaign_list_starts_empty_and_the_dashboard_says_so(logged_in) -> None:  # type: ignore[no-untyped-def]
     client = logged_in(Role.MARKETING)
     assert "No campaign yet." in text(client.get("/campaigns"))
@@ -210,9 +244,12 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
     folder = Path(render_site.app.config["BATCH_OUTPUT_DIR"]) / str(batch_id)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF") and pdf.data == (folder / f"batch-{batch_id}-0002.pdf").read_bytes()
-    assert pdf.headers["Content-Disposition"] == f"attachment; filename=batch-{batch_id}-0002.pdf"
+    # Named after the campaign and the batch.
+    assert pdf.headers["Content-Disposition"] == f"attachment; filename=spring-batch-{batch_id}-0002.pdf"
+    assert manifest.headers["Content-Disposition"] == f"attachment; filename=spring-batch-{batch_id}-manifest.csv"
+    assert manifest.data.startswith(codecs.BOM_UTF8)
     assert pdf.headers["Cache-Control"] == "no-store"
-    rows = list(csv.DictReader(io.StringIO(manifest.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(manifest.get_data().decode("utf-8-sig"))))
     assert manifest.status_code == 200 and len(rows) == 5 and rows[2]["file"] == f"batch-{batch_id}-0002.pdf"
     assert client.get(f"/batches/{batch_id}/held.csv").status_code == 404
     assert client.get(f"/batches/{batch_id}/files/4").status_code == 404
