@@ -26,12 +26,14 @@ from mailer.envelopes.codes import bars_op, pattern_modules, qr_matrix, qr_op
 from mailer.envelopes.fonts import FontStack, font_stack
 from mailer.envelopes.layout import (
     NOTICE_LEADING,
+    PROOF_MARK,
     LayoutError,
     PiecePlan,
     check_sender,
     contact_line,
     fit_block,
     plan_piece,
+    proof_mark_slot,
     reason_cell_width,
     wrap,
 )
@@ -55,8 +57,12 @@ def render_envelopes(
     sender: Sender,
     reasons: Sequence[tuple[str, str]],
     out: BinaryIO | str | Path,
+    proof: bool = False,
 ) -> None:
     """Write one PDF with the front and back of every piece, or raise LayoutError and write nothing.
+
+    A ``proof`` carries PROOF_MARK in red across the top margin of every page, outside the
+    address, barcode and postal zones, so it is never taken for mail.
 
     ``reasons`` are the (code, label) pairs printed as tick boxes on the back, usually
     ``reasons_for(profile)``. A path is written under a temporary name and renamed once
@@ -83,14 +89,14 @@ def render_envelopes(
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                _draw(plans, profile, sender, reasons, handle)
+                _draw(plans, profile, sender, reasons, handle, proof=proof)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
     else:
-        _draw(plans, profile, sender, reasons, out)
-    logger.info("rendered %d %s envelopes for %s", len(plans), profile.key, sender.name)
+        _draw(plans, profile, sender, reasons, out, proof=proof)
+    logger.info("rendered %d %s %s for %s", len(plans), profile.key, "proofs" if proof else "envelopes", sender.name)
 
 
 @contextmanager
@@ -112,6 +118,8 @@ def _draw(
     sender: Sender,
     reasons: Sequence[tuple[str, str]],
     target: BinaryIO,
+    *,
+    proof: bool = False,
 ) -> None:
     fonts = font_stack()
     with _without_ascii85():
@@ -123,7 +131,7 @@ def _draw(
             invariant=1,
             initialFontName=fonts.primary.fontName,  # type: ignore[arg-type]  # the stubs say float; it is a name
         )
-        canvas.setTitle(f"Envelopes {profile.key}")
+        canvas.setTitle(f"{'Proof envelopes' if proof else 'Envelopes'} {profile.key}")
         doc = canvas._doc  # type: ignore[attr-defined]  # splitString assigns glyphs to font subsets per document
 
         canvas.beginForm(_FRONT)
@@ -138,9 +146,12 @@ def _draw(
         pages = _PageWriter(doc, profile)
         front_form = f"/{doc.getXObjectName(_FRONT)} Do\n"
         back_form = f"/{doc.getXObjectName(_BACK)} Do\n"
+        mark = ""
+        if proof:
+            mark = f"\nq 0.85 0.1 0.1 rg {_text_in_slot(doc, fonts, PROOF_MARK, proof_mark_slot(profile))} Q"
         for plan in plans:
-            pages.add(front_form + front.ops(plan))
-            pages.add(back_form + back.ops(plan))
+            pages.add(front_form + front.ops(plan) + mark)
+            pages.add(back_form + back.ops(plan) + mark)
         canvas.save()
 
 
