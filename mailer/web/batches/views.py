@@ -7,6 +7,7 @@ batch's folder under BATCH_OUTPUT_DIR, which render workers write to.
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from werkzeug.wrappers import Response
 from mailer.auth.models import Role
 from mailer.batches.jobs import enqueue_render, render_queue, render_settings
 from mailer.batches.models import BatchStatus, FileStatus
+from mailer.batches.preview import preview_batch
+from mailer.batches.proof import DEFAULT_PROOF_PIECES, ProofError, proof_of_batch, render_proof
 from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError, is_test_link_address
 from mailer.batches.selection import BatchError, create_batch
 from mailer.batches.service import (
@@ -38,7 +41,7 @@ from mailer.db import db
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.batches import bp
-from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, CancelForm, RenderForm
+from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, CancelForm, ProofForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
 from mailer.web.i18n import say
 from mailer.web.numbers import row_id
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # The batch page lists this many held pieces; held.csv lists them all.
 HELD_SHOWN = 100
+# The preview lists this many regions and bundles; `batch create --dry-run` lists them all.
+PREVIEW_ROWS = 20
 
 
 @bp.context_processor
@@ -73,11 +78,21 @@ def campaigns() -> str:
 @bp.route("/batches/new", methods=["GET", "POST"])
 @allow(Role.MARKETING)
 def new_batch() -> str | tuple[str, int] | Response:
-    """Show the batch form; select the recipients of a new batch and show it."""
+    """Show the batch form; preview its audience ("Preview": nothing is created), or create the batch and show it."""
     form = BatchForm(campaign=request.args.get("campaign", ""))
     if not form.validate_on_submit():
         return render_template("batches/new.html", form=form), 400 if request.method == "POST" else 200
     user = current_staff()
+    if "preview" in request.form:
+        try:
+            # The preview runs in a savepoint it rolls back itself: the request commits nothing of it.
+            preview = preview_batch(
+                db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
+                filters=form.filters(), remail=bool(form.remail.data), actor=actor_name(user),
+            )
+        except BatchError as exc:
+            return render_template("batches/new.html", form=form, error=say(exc)), 400
+        return render_template("batches/new.html", form=form, preview=preview, shown=PREVIEW_ROWS)
     try:
         batch = create_batch(
             db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
@@ -111,6 +126,7 @@ def show(batch_id: int) -> str:
         progress=render_progress(db.session, batch_id=batch_id),
         render_form=RenderForm(),
         cancel_form=CancelForm(),
+        proof_form=ProofForm(),
         available={
             f.file_no for f in summary.files if f.status is FileStatus.DONE and (folder / f.file_name).is_file()
         },
@@ -157,6 +173,36 @@ def render(batch_id: int) -> Response:
     log.info("user %s queued the render of batch %s", user.id, batch_id)
     flash(_("The render is queued. This page shows its progress."), "success")
     return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/proof", methods=["POST"])
+@allow(Role.MARKETING)
+def proof(batch_id: int) -> Response:
+    """Send a proof PDF of a batch not yet rendered: marked PROOF, with proof codes that are never piece codes."""
+    form = ProofForm()
+    if not form.validate_on_submit():
+        flash(_("A proof holds 1 to 100 envelopes."), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id, _anchor="proof"))
+    user = current_staff()
+    pdf = io.BytesIO()
+    try:
+        with attempt() as session:
+            found = proof_of_batch(
+                session, batch_id=batch_id, first=form.first.data or DEFAULT_PROOF_PIECES,
+                customer_no=form.customer.data or None,
+            )
+            envelopes = render_proof(
+                session, found, settings=render_settings(_folder(batch_id)), out=pdf, actor=actor_name(user)
+            )
+    except ProofError as exc:
+        if get_batch(db.session, batch_id=batch_id) is None:
+            abort(404)
+        flash(say(exc), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id, _anchor="proof"))
+    log.info("user %s made a proof of %s envelopes of batch %s", user.id, envelopes, batch_id)
+    pdf.seek(0)
+    return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"batch-{batch_id}-proof.pdf")
 
 
 @bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
