@@ -211,7 +211,14 @@ def render_command(
     hold_unfit: bool, allow_test_links: bool,
 ) -> None:
     """Render a batch to PDF files of at most N pieces and a manifest; resumes an interrupted render."""
-    from mailer.batches.jobs import JobFailed, render_queue, render_settings, wait_for_jobs
+    from mailer.batches.jobs import (
+        JobFailed,
+        no_worker_notice,
+        render_queue,
+        render_settings,
+        wait_for_jobs,
+        workers_listening,
+    )
     from mailer.batches.rendering import (
         LayoutRefused,
         RenderError,
@@ -238,10 +245,25 @@ def render_command(
             jobs = enqueue_files(settings, file_ids, queue=queue)
             click.echo(f"queued {len(jobs)} file job(s) on '{queue.name}'", err=True)
             if no_wait:
+                if not workers_listening(queue):
+                    click.echo(f"warning: {no_worker_notice(queue)}", err=True)
                 click.echo(f"when they are done: python -m mailer batch finish {batch_id} --out {out_dir}")
                 return
+
+            def files_done(done: int, total: int) -> None:
+                # A terminal shows the bar's label; a log gets a line per file.
+                if sys.stderr.isatty():
+                    bar.label = f"Rendering pieces, {done} of {total} files done"
+                elif done:
+                    click.echo(f"{done} of {total} files done", err=True)
+
+            def notice(text: str) -> None:
+                # On a line of its own, under the bar, so it is read rather than overwritten.
+                click.echo(f"\n{text}", err=True)
+
+            files_done(0, len(jobs))
             try:
-                wait_for_jobs(queue, jobs, progress=bar.update)
+                wait_for_jobs(queue, jobs, progress=bar.update, files_done=files_done, notice=notice)
             except JobFailed as exc:
                 click.echo(f"error: {exc}; rerun the same command to resume", err=True)
                 sys.exit(1)

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
-from mailer.batches.jobs import enqueue_render, render_queue, render_settings
+from mailer.batches.jobs import enqueue_render, render_queue, render_settings, workers_listening
 from mailer.batches.models import BatchStatus, FileStatus
 from mailer.batches.preview import preview_batch
 from mailer.batches.proof import DEFAULT_PROOF_PIECES, ProofError, proof_of_batch, render_proof
@@ -124,6 +124,7 @@ def show(batch_id: int) -> str:
         ),
         held=held_pieces(db.session, batch_id=batch_id, limit=HELD_SHOWN) if summary.held else [],
         progress=render_progress(db.session, batch_id=batch_id),
+        listening=_listening() if summary.rendering else None,
         render_form=RenderForm(),
         cancel_form=CancelForm(),
         proof_form=ProofForm(),
@@ -225,14 +226,25 @@ def cancel(batch_id: int) -> Response:
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 
+def _listening() -> int | None:
+    """Count the workers listening on the render queue, or None when the queue cannot be reached."""
+    try:
+        return workers_listening(render_queue())
+    except RedisError as exc:
+        log.warning("cannot count the workers of the render queue: %s", exc)
+        return None
+
+
 @bp.route("/batches/<int:batch_id>/progress")
 @allow(Role.MARKETING)
 def progress(batch_id: int) -> Response:
-    """Answer how far the render has come, as JSON for the batch page's script."""
+    """Answer how far the render has come, and how many workers listen on the queue, as JSON for the page's script."""
     found = render_progress(db.session, batch_id=batch_id)
     if found is None:
         abort(404)
-    return jsonify(found.as_json())
+    answer = found.as_json()
+    answer["workers"] = _listening() if found.status is BatchStatus.RENDERING and not found.error else None
+    return jsonify(answer)
 
 
 def _send(batch_id: int, name: str, mimetype: str) -> Response:

@@ -87,6 +87,9 @@ def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
     page.click("button:has-text('Render the print files')")
     page.wait_for_selector("#render-progress")
     assert "Waiting for a worker" in page.inner_text("#render-progress")
+    # No worker listens on the test's queue yet: the page says so plainly instead of waiting in silence.
+    expect(page.locator("[data-role=no-worker]")).to_be_visible()
+    expect(page.locator("[data-role=no-worker]")).to_contain_text(f"queue “{render_queue.name}”")
     # The page keeps polling while a worker on another process renders the files.
     burst_worker(render_queue, live_server.app)
     page.wait_for_selector("a:has-text('Manifest (CSV)')", timeout=30_000)
