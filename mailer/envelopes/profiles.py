@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
@@ -184,6 +185,19 @@ class BackLayout:
 
 
 @dataclass(frozen=True, slots=True)
+class Postage:
+    """What mailing one envelope of a profile costs, for the estimate before a batch is created."""
+
+    per_piece: Decimal  # in the currency's main unit, e.g. 1.20
+    currency: str  # ISO 4217 code
+    basis: str  # which tariff the rate is, so the estimate can be checked and updated
+
+    def total(self, pieces: int) -> Decimal:
+        """Return the postage of ``pieces`` envelopes."""
+        return self.per_piece * pieces
+
+
+@dataclass(frozen=True, slots=True)
 class EnvelopeProfile:
     """Everything that differs between two kinds of envelope."""
 
@@ -198,6 +212,7 @@ class EnvelopeProfile:
     barcode: BarcodeSlot
     back: BackLayout
     reason_codes: tuple[str, ...]
+    postage: Postage
     captions: tuple[Caption, ...] = ()
     postcode_boxes: PostcodeBoxes | None = None
     postcode_pattern: str | None = None  # regular expression the recipient postcode must match
@@ -278,6 +293,7 @@ CN_DL = EnvelopeProfile(
         short_url=_mm_slot(15, 20, 11, max_width=135),
     ),
     reason_codes=("ANK", "IA", "NSN", "MLNA", "REF", "UNC", "DEC", "ORG", "OTH"),
+    postage=Postage(Decimal("1.20"), "CNY", "China Post domestic letter up to 20 g, out of town"),
 )
 
 # Intelligent Mail barcode dimensions at their nominal values (USPS-B-3200 section 3): 22 bars
@@ -344,6 +360,7 @@ US_10 = EnvelopeProfile(
         short_url=_in_slot(0.5, 0.7, 11, max_width=6.3),
     ),
     reason_codes=("ANK", "IA", "NSN", "VAC", "MLNA", "REF", "UNC", "DEC", "TA"),
+    postage=Postage(Decimal("0.78"), "USD", "USPS First-Class Mail letter up to 1 oz, stamped (July 2025)"),
 )
 
 PROFILES: Mapping[str, EnvelopeProfile] = MappingProxyType({profile.key: profile for profile in (CN_DL, US_10)})

@@ -214,7 +214,7 @@ def test_failure_while_drawing_leaves_no_file(tmp_path: Path, monkeypatch: pytes
     profile = PROFILES["us-10"]
     target = tmp_path / "batch.pdf"
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **options: object) -> None:
         raise RuntimeError("printer on fire")
 
     monkeypatch.setattr(render_module, "_draw", broken)

@@ -7,9 +7,11 @@ import csv
 import io
 import re
 from pathlib import Path
+from uuid import uuid4
 
 from flask import Flask
 from flask.testing import FlaskClient
+from rq import Worker
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
@@ -218,10 +220,12 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
     assert "The render is queued." in text(started)
     assert 'id="render-progress"' in text(started) and "/static/batch-progress.js" in text(started)
     assert "Render the print files" not in text(started)
+    # Nobody listens on the private queue yet: the page and its progress say so.
     assert _progress(client, batch_id) == {
         "status": "rendering", "files_done": 0, "files_total": 0, "pieces_done": 0, "pieces_total": 5,
-        "done": False, "error": None,
+        "done": False, "error": None, "workers": 0,
     }
+    assert re.search(r'data-role="no-worker">No render worker is listening on the queue', text(started))
     again = post(client, f"/batches/{batch_id}/render", follow_redirects=True)
     assert "This batch cannot be rendered now" in text(again)
     assert len(render_site.queue) == 1
@@ -230,7 +234,7 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
 
     assert _progress(client, batch_id) == {
         "status": "rendered", "files_done": 3, "files_total": 3, "pieces_done": 5, "pieces_total": 5,
-        "done": True, "error": None,
+        "done": True, "error": None, "workers": None,
     }
     page = text(client.get(f"/batches/{batch_id}"))
     assert 'id="render-progress"' not in page
@@ -259,6 +263,20 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
             ("marketing@example.com", str(batch_id), f"batch-{batch_id}-0002.pdf"),
             ("marketing@example.com", str(batch_id), "manifest.csv"),
         ]
+
+
+def test_a_listening_worker_hides_the_warning(render_site: RenderSite) -> None:
+    batch_id = make_batch(render_site.app, 2, base=US_ROW, profile="us-10")
+    client = render_site.client()
+    worker = Worker([render_site.queue], connection=render_site.queue.connection, name=f"test-{uuid4().hex[:8]}")
+    worker.register_birth()
+    try:
+        started = post(client, f"/batches/{batch_id}/render", follow_redirects=True)
+        assert _progress(client, batch_id)["workers"] == 1
+    finally:
+        worker.register_death()
+    assert re.search(r'data-role="no-worker" hidden>', text(started))
+    assert _progress(client, batch_id)["workers"] == 0
 
 
 def test_a_refused_render_is_shown_on_the_page_and_holding_the_unfit_pieces_renders_the_rest(
