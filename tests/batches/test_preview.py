@@ -49,7 +49,7 @@ def test_the_preview_counts_what_creating_selects_and_stores_nothing(session: Se
     assert preview.pieces == 3
     assert preview.left_out == {
         "filter": 1, "deceased": 1, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "already_in_campaign": 0,
-        "household": 0,
+        "household": 0, "unverifiable": 0,
     }
     assert [(row.key, row.pieces) for row in preview.regions] == [("浙江省", 2), ("上海市", 1)]
     # Bundles come in presort order: by postal code.
