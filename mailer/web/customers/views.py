@@ -16,11 +16,13 @@ from typing import Any
 from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from mailer.audit.service import record
 from mailer.auth.models import Role
 from mailer.customers.service import customer_detail, list_customers
 from mailer.db import db
-from mailer.web.access import allow
+from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.customers import bp
+from mailer.web.customers.actions import action_context
 from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
 from mailer.web.explanations import explanation_line
 from mailer.web.numbers import row_id
@@ -81,4 +83,10 @@ def show(customer_id: int) -> str:
     detail = customer_detail(db.session, customer_id=customer_id)
     if detail is None:
         abort(404)
-    return render_template("customers/show.html", detail=detail, customer=detail.customer)
+    # Who looked at whom: every opening of a customer's page is in the audit log.
+    record(db.session, actor=actor_name(current_staff()), action="customer.view", object_type="customer",
+           object_id=detail.customer.customer_no)
+    return render_template(
+        "customers/show.html", detail=detail, customer=detail.customer,
+        **action_context(detail.customer, detail.address),
+    )
