@@ -98,7 +98,9 @@ def set_consent(
     return decision
 
 
-def withdraw_everything(session: Session, *, customer: Customer, source: ConsentSource, actor: str, note: str) -> None:
+def withdraw_everything(
+    session: Session, *, customer: Customer, source: ConsentSource, actor: str, note: str | None
+) -> None:
     """Withdraw consent on every channel (an erasure), whatever was decided before."""
     for channel in ConsentChannel:
         set_consent(session, customer=customer, channel=channel, granted=False, source=source, actor=actor, note=note)
