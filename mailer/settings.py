@@ -75,6 +75,8 @@ class Settings:
     # The largest file the import page takes; larger files are imported on the command line.
     max_upload_mb: int
     address_link_rate_limit: str
+    # Customers with no order and no mail for this many years are erased by `customers retention`; 0: never.
+    privacy_retention_years: int
 
     @classmethod
     def from_environment(
@@ -126,6 +128,7 @@ class Settings:
             max_upload_mb=env.integer("MAX_UPLOAD_MB", 16, minimum=1),
             # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
             address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
+            privacy_retention_years=env.integer("PRIVACY_RETENTION_YEARS", 0, minimum=0, maximum=100),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -154,6 +157,7 @@ class Settings:
             "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
+            "PRIVACY_RETENTION_YEARS": self.privacy_retention_years,
         }
 
 

@@ -138,3 +138,44 @@ def erase_command(customer_no: str, yes: bool, no_vacuum: bool, as_json: bool) -
     for duplicate in duplicates:
         click.echo(f"  likely the same person: {duplicate.customer_no} ({duplicate.why}); "
                    f"erase with: customers erase {duplicate.customer_no} --yes")
+
+
+@customers_cli.command("retention")
+@click.option("--years", type=click.IntRange(1, 100),
+              help="The limit in years (default: the PRIVACY_RETENTION_YEARS setting).")
+@click.option("--dry-run", is_flag=True, help="Only count and name the customers the limit reaches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON object.")
+def retention_command(years: int | None, dry_run: bool, as_json: bool) -> None:
+    """Erase customers with no order and no mail for N years (added before then), keeping their figures.
+
+    Run with --dry-run first: it names who would be erased and changes nothing. Exit 2 when no
+    limit is set.
+    """
+    from datetime import date
+
+    from flask import current_app
+
+    from mailer.cli import ProgressBar
+    from mailer.customers.erasure import purge_freed_space
+    from mailer.customers.retention import apply_retention
+    from mailer.db import db
+
+    limit = years or int(current_app.config.get("PRIVACY_RETENTION_YEARS") or 0)
+    if not limit:
+        click.echo("error: no retention limit: set PRIVACY_RETENTION_YEARS or give --years", err=True)
+        sys.exit(2)
+    bar = ProgressBar("Erasing customers past the limit")
+    with command_transaction(commit=not dry_run, bar=bar) as session:
+        report = apply_retention(session, years=limit, actor=cli_actor(), today=date.today(), dry_run=dry_run,
+                                 progress=bar)
+    if not dry_run and report.count:
+        purge_freed_space(db.engine, vacuum=True)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    verb = "would erase" if dry_run else "erased"
+    click.echo(f"{verb} {report.count} customers with no order and no mail since {report.cutoff.isoformat()}")
+    for customer_no in report.customer_nos:
+        click.echo(f"  {customer_no}")
+    if report.count > len(report.customer_nos):
+        click.echo(f"  … and {report.count - len(report.customer_nos)} more")

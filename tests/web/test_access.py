@@ -60,6 +60,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "admin.new_token": ADMIN_ONLY,
     "admin.revoke_token": ADMIN_ONLY,
     "admin.audit": ADMIN_ONLY,
+    "admin.looks": ADMIN_ONLY,
     "returns_api.record": frozenset({Role.MAILROOM}),
     "mailroom.scan": frozenset({Role.MAILROOM}),
     "mailroom.reason_card": frozenset({Role.MAILROOM}),

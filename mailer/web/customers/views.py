@@ -71,6 +71,9 @@ def search() -> Response:
         session.pop(SEARCH_KEY, None)
     else:
         session[SEARCH_KEY] = term
+        # Who looked at whom: a search is a look at everyone it finds.
+        record(db.session, actor=actor_name(current_staff()), action="customer.search", object_type="customer_list",
+               detail={"term": term})
     # As a mapping of Any, so the checker does not match the filters to url_for's own keywords.
     filter_args: Mapping[str, Any] = FilterForm(formdata=request.form).query_args()
     return redirect(url_for("customers.index", **filter_args))
