@@ -261,13 +261,14 @@ def _scrub_audit(session: Session, *, old_number: str, pseudonym: str, needles: 
     return changed
 
 
-def purge_freed_space(engine: Engine, *, vacuum: bool) -> bool:
+def purge_freed_space(engine: Engine, *, vacuum: bool, wait_ms: int = CHECKPOINT_WAIT_MS) -> bool:
     """Clear an SQLite database's freed pages and write-ahead log of what was overwritten (nothing to do elsewhere).
 
     ``secure_delete`` (set on every connection) zeroes freed space as rows change; VACUUM rebuilds
     the file from the live rows only; the TRUNCATE checkpoint empties the write-ahead log, whose old
     frames would otherwise keep earlier copies of the pages. Both need the other connections to be
-    done: after a short wait, return False and leave it to the next erasure (or a VACUUM).
+    done: after waiting ``wait_ms`` (0 while the web app serves others: a waiting checkpoint holds
+    up their writes), return False and leave it to the next erasure (or a VACUUM).
     """
     if engine.dialect.name != "sqlite":
         return True
@@ -275,7 +276,7 @@ def purge_freed_space(engine: Engine, *, vacuum: bool) -> bool:
     raw = engine.raw_connection()
     cursor = raw.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
         if vacuum:
             cursor.execute("VACUUM")
         busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

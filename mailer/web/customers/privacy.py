@@ -110,7 +110,7 @@ def erase(customer_id: int) -> BaseResponse | str | tuple[str, int]:
             response = redirect(url_for("customers.show", customer_id=customer_id))
             # Once the request has committed: empty SQLite's write-ahead log of the overwritten pages.
             engine = db.engine
-            response.call_on_close(lambda: purge_freed_space(engine, vacuum=False))
+            response.call_on_close(lambda: purge_freed_space(engine, vacuum=False, wait_ms=0))
             return response
     page = render_template("customers/erase.html", customer=customer, form=form, duplicates=duplicates)
     return (page, 400) if form.errors else page
