@@ -6,7 +6,7 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.login_sessions import LoginSession
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
-from mailer.customers.models import Customer
+from mailer.customers.models import Consent, Customer, CustomerNote
 from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.orders.models import Order
 from returns.models import MailReturn
@@ -19,8 +19,10 @@ __all__ = [
     "Batch",
     "BatchFile",
     "Campaign",
+    "Consent",
     "Customer",
     "CustomerMerge",
+    "CustomerNote",
     "DismissedPair",
     "LoginSession",
     "MailPiece",

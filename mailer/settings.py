@@ -82,6 +82,8 @@ class Settings:
     reference_data_path: str
     # Whether `batch create` leaves out addresses the reference data cannot verify, unless told otherwise.
     exclude_unverifiable: bool
+    # Customers with no order and no mail for this many years are erased by `customers retention`; 0: never.
+    privacy_retention_years: int
     # The Postal Service's Mailer ID and service type ID for the Intelligent Mail barcode on US
     # envelopes; None (USPS_MAILER_ID unset): US envelopes carry no IMb.
     imb_ids: ImbIds | None = None
@@ -139,6 +141,7 @@ class Settings:
             imb_ids=_imb_ids(env),
             reference_data_path=env.text("REFERENCE_DATA_PATH", str(instance / "reference" / "reference.json.gz")),
             exclude_unverifiable=env.flag("EXCLUDE_UNVERIFIABLE"),
+            privacy_retention_years=env.integer("PRIVACY_RETENTION_YEARS", 0, minimum=0, maximum=100),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -170,6 +173,7 @@ class Settings:
             "USPS_IMB_IDS": self.imb_ids,
             "REFERENCE_DATA_PATH": self.reference_data_path,
             "EXCLUDE_UNVERIFIABLE": self.exclude_unverifiable,
+            "PRIVACY_RETENTION_YEARS": self.privacy_retention_years,
         }
 
 

@@ -23,6 +23,7 @@ from mailer.addresses import lifecycle
 from mailer.addresses.models import Address
 from mailer.audit.service import record_many
 from mailer.batches.models import Batch, MailPiece
+from mailer.customers.consent import StatusChange, follow_refusals
 from mailer.customers.models import Customer
 from mailer.db import update_by_id
 from returns.catalog import REASONS, BatchEffect
@@ -209,6 +210,12 @@ class _Chunk:
                 }
                 for customer, old, new, why in effects.status_changes
             ],
+        )
+        # A refused return withdraws mail consent (and its correction takes that back).
+        follow_refusals(
+            session,
+            [StatusChange(customer.id, old, new, why) for customer, old, new, why in effects.status_changes],
+            actor=self.settings.actor, now=now,
         )
         self._expire(
             [(Customer, c.id) for c in changed_customers]

@@ -18,6 +18,7 @@ Nothing here commits: the caller owns the transaction.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -386,3 +387,47 @@ def insert_events(session: Session, rows: Iterable[dict[str, Any]], *, new_addre
             event["address_id"] = new_address_ids[event["customer_id"]]
     if events:
         session.execute(insert(AddressEvent.__table__), events)
+
+
+# --- erasure: the customer's right to have their data removed ------------------------------------
+
+ERASED = "[erased]"
+# History values kept through an erasure: states, not the address itself.
+_KEPT_CHANGES = frozenset({"validity", "is_current", "confirmed_at"})
+
+
+def _erased_change(name: str, pair: list[Any]) -> list[Any]:
+    if name in _KEPT_CHANGES:
+        return pair
+    return [None if value is None else ERASED for value in pair]
+
+
+def erase_addresses(session: Session, *, customer_id: int) -> int:
+    """Overwrite every address of a customer, and the values and notes of its history, beyond recovery.
+
+    The rows stay (returns and pieces point at them) with their validity and country, so counts by
+    validity and country still add up; nothing is current any more, so nothing can be mailed. The
+    keys are random: the erased address can never match or join a household again. Return how many
+    addresses were erased.
+    """
+    addresses = list(session.scalars(select(Address).where(Address.customer_id == customer_id)))
+    for address in addresses:
+        if address.is_current:
+            address.is_current = False
+    session.flush()
+    for address in addresses:
+        address.line1 = ERASED
+        address.line2 = None
+        address.city = ERASED
+        address.region = None
+        address.postal_code = ""
+        address.normalized = ""
+        address.fingerprint = secrets.token_hex(16)
+        address.household_key = secrets.token_hex(16)
+    events = session.scalars(select(AddressEvent).where(AddressEvent.customer_id == customer_id))
+    for event in events:
+        event.changes = {name: _erased_change(name, pair) for name, pair in event.changes.items()}
+        event.note = None
+        event.note_phrase = None
+    session.flush()
+    return len(addresses)

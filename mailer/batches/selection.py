@@ -17,7 +17,7 @@ from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
 from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, BatchStatus, Campaign, MailPiece
 from mailer.batches.piece_codes import new_piece_codes
-from mailer.customers.models import Customer, CustomerStatus
+from mailer.customers.models import Consent, ConsentChannel, Customer, CustomerStatus
 from mailer.envelopes.profiles import PROFILES
 from mailer.messages import Message, join
 from mailer.orders.models import Order
@@ -242,6 +242,10 @@ def _select(
         if row.status in _STATUS_REASON:
             left_out[_STATUS_REASON[row.status]] += 1
             continue
+        # Mail consent withdrawn: mailer.customers.consent decides, and the do_not_mail status above mirrors it.
+        if row.mail_withdrawn:
+            left_out["do_not_mail"] += 1
+            continue
         if row.validity in _UNMAILABLE:
             left_out["undeliverable"] += 1
             continue
@@ -311,9 +315,15 @@ def _customer_rows(session: Session, *, campaign_id: int | None) -> Iterable[Any
             Address.postal_code, Address.country, Address.validity, Address.normalized, Address.household_key,
             Address.verification,
             (false() if campaign_id is None else _already_in_campaign(campaign_id)).label("already_in_campaign"),
+            Consent.id.is_not(None).label("mail_withdrawn"),
         )
         .join(Address, (Address.customer_id == Customer.id) & Address.is_current)
         .outerjoin(value, value.c.customer_id == Customer.id)
+        .outerjoin(
+            Consent,
+            (Consent.customer_id == Customer.id) & (Consent.channel == ConsentChannel.MAIL) & Consent.is_current
+            & Consent.granted.is_(False),
+        )
         .execution_options(yield_per=10_000)
     )
     return session.execute(statement)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Connection, ForeignKey, Index, String, event, inspect
+from sqlalchemy import BigInteger, Connection, ForeignKey, Index, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from mailer.column_types import CreatedAt, IntPK, UpdatedAt
@@ -56,6 +56,8 @@ class Customer(Base):
     churn_spent_cents: Mapped[int | None] = mapped_column(BigInteger)
     # Churn risk × total spend, in whole cents, as of the last refresh: what the retention list sorts by.
     churn_value_at_risk_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # When the customer's personal data was erased on request: kept only under a pseudonym, never mailed.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
@@ -105,3 +107,68 @@ def _index_changed_customer(mapper: Mapper[Customer], connection: Connection, cu
         value for value in (*state.attrs.merged_into_id.history.deleted, customer.merged_into_id) if value is not None
     }
     sync_search_terms(connection, [customer.id, *survivors])
+
+
+class ConsentChannel(StrEnum):
+    """A way of reaching a customer with marketing."""
+
+    MAIL = "mail"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class ConsentSource(StrEnum):
+    """Where a consent decision came from."""
+
+    IMPORT = "import"
+    # Carried over from the single do-not-mail status that came before consent was kept per channel.
+    LEGACY = "legacy"
+    STAFF = "staff"
+    CUSTOMER_PAGE = "customer_page"
+    RETURN_REFUSED = "return_refused"
+    ERASURE = "erasure"
+
+
+class Consent(Base):
+    """One decision on marketing through one channel: granted or withdrawn, from where, when, to what wording.
+
+    Decisions are kept, never overwritten: the newest of a customer's channel is current. A channel
+    without any decision is mailable as before consent was recorded (the catalog relationship).
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        # One current decision per customer and channel; batch selection joins on it.
+        Index(
+            "uq_consents_current_per_channel",
+            "customer_id",
+            "channel",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[IntPK]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[ConsentChannel]
+    granted: Mapped[bool]
+    source: Mapped[ConsentSource]
+    # The text the customer agreed to (or the reason for a withdrawal), as shown to them.
+    wording: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[CreatedAt]
+    is_current: Mapped[bool] = mapped_column(default=True)
+
+
+class CustomerNote(Base):
+    """A note staff wrote on a customer."""
+
+    __tablename__ = "customer_notes"
+
+    id: Mapped[IntPK]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[CreatedAt]

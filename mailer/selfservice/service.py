@@ -43,7 +43,8 @@ from mailer.audit.service import record
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code
 from mailer.batches.tokens import make_token, split_token
-from mailer.customers.models import Customer
+from mailer.customers.consent import CUSTOMER_PAGE_WITHDRAWAL, set_consent
+from mailer.customers.models import ConsentChannel, ConsentSource, Customer
 from mailer.db import utcnow
 from mailer.envelopes.profiles import PROFILES
 from mailer.messages import Message
@@ -296,6 +297,16 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
     session.flush()
     log.info("piece %s: the customer confirmed address %s", piece.id, address.id)
     return address
+
+
+def withdraw_mail_consent(session: Session, *, piece: MailPiece, actor: str = CUSTOMER_ACTOR) -> None:
+    """Record the customer's wish to get no more catalogs by post, through their letter's link."""
+    customer = session.get_one(Customer, piece.customer_id)
+    set_consent(
+        session, customer=customer, channel=ConsentChannel.MAIL, granted=False, source=ConsentSource.CUSTOMER_PAGE,
+        actor=actor, wording=CUSTOMER_PAGE_WITHDRAWAL, note=_note(piece),
+    )
+    log.info("piece %s: the customer withdrew mail consent", piece.id)
 
 
 def _note(piece: MailPiece) -> Message:

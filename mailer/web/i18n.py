@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from mailer.addresses.models import AddressEventKind, AddressValidity, AddressVerification, ChangeSource
 from mailer.auth.models import Role
-from mailer.customers.models import CustomerStatus
+from mailer.customers.models import ConsentChannel, ConsentSource, CustomerStatus
 from mailer.customers.service import RiskBand
 from mailer.messages import Message
 from mailer.web.access import logged_in_user
@@ -75,6 +75,19 @@ _LABELS: dict[type[StrEnum], dict[StrEnum, object]] = {
         AddressVerification.CORRECTED: _l("verified, standard form suggested"),
         AddressVerification.MISMATCH: _l("does not match the reference data"),
         AddressVerification.UNVERIFIABLE: _l("not verifiable"),
+    },
+    ConsentChannel: {
+        ConsentChannel.MAIL: _l("mail"),
+        ConsentChannel.EMAIL: _l("email"),
+        ConsentChannel.PHONE: _l("phone"),
+    },
+    ConsentSource: {
+        ConsentSource.IMPORT: _l("customer import"),
+        ConsentSource.LEGACY: _l("earlier do-not-mail flag"),
+        ConsentSource.STAFF: _l("staff"),
+        ConsentSource.CUSTOMER_PAGE: _l("the customers' page"),
+        ConsentSource.RETURN_REFUSED: _l("a return marked refused"),
+        ConsentSource.ERASURE: _l("erasure"),
     },
     RiskBand: {
         RiskBand.LOW: _l("low"),

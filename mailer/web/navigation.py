@@ -35,7 +35,7 @@ MENU = (
     MenuEntry("mailroom.scan", _l("Mailroom"), ("mailroom.",)),
     MenuEntry("admin.users", _l("Users"), ("admin.users", "admin.new_user", "admin.update_user")),
     MenuEntry("admin.tokens", _l("API tokens"), ("admin.tokens", "admin.new_token", "admin.revoke_token")),
-    MenuEntry("admin.audit", _l("Audit log"), ("admin.audit",)),
+    MenuEntry("admin.audit", _l("Audit log"), ("admin.audit", "admin.looks")),
 )
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from mailer.web.admin import views  # noqa: E402,F401  (attaches the routes)
+from mailer.web.admin import looks, views  # noqa: E402,F401  (attach the routes)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
-from mailer.web.customers import views  # noqa: E402,F401  (attaches the routes)
+from mailer.web.customers import actions, privacy, views  # noqa: E402,F401  (attach the routes)

@@ -19,11 +19,13 @@ from werkzeug.wrappers import Response
 
 from mailer.addresses.lifecycle import SuggestionRefused, accept_suggestion
 from mailer.addresses.service import current_address
+from mailer.audit.service import record
 from mailer.auth.models import Role
 from mailer.customers.service import customer_detail, list_customers
 from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.customers import bp
+from mailer.web.customers.actions import action_context
 from mailer.web.customers.forms import SEARCH_MAX_LENGTH, AcceptSuggestionForm, FilterForm, SearchForm
 from mailer.web.explanations import explanation_line
 from mailer.web.i18n import say
@@ -74,6 +76,9 @@ def search() -> Response:
         session.pop(SEARCH_KEY, None)
     else:
         session[SEARCH_KEY] = term
+        # Who looked at whom: a search is a look at everyone it finds.
+        record(db.session, actor=actor_name(current_staff()), action="customer.search", object_type="customer_list",
+               detail={"term": term})
     # As a mapping of Any, so the checker does not match the filters to url_for's own keywords.
     filter_args: Mapping[str, Any] = FilterForm(formdata=request.form).query_args()
     return redirect(url_for("customers.index", **filter_args))
@@ -86,8 +91,12 @@ def show(customer_id: int) -> str:
     detail = customer_detail(db.session, customer_id=customer_id)
     if detail is None:
         abort(404)
+    # Who looked at whom: every opening of a customer's page is in the audit log.
+    record(db.session, actor=actor_name(current_staff()), action="customer.view", object_type="customer",
+           object_id=detail.customer.customer_no)
     return render_template(
-        "customers/show.html", detail=detail, customer=detail.customer, accept_form=AcceptSuggestionForm()
+        "customers/show.html", detail=detail, customer=detail.customer, accept_form=AcceptSuggestionForm(),
+        **action_context(detail.customer, detail.address),
     )
 
 

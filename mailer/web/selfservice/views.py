@@ -30,6 +30,7 @@ from mailer.selfservice.service import (
     letter_language,
     masked_view,
     update_address,
+    withdraw_mail_consent,
 )
 from mailer.web.access import public
 from mailer.web.extensions import csrf, limiter
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 DONE_KEY = "selfservice_done"
 UPDATED = "updated"
 CONFIRMED = "confirmed"
+WITHDRAWN = "withdrawn"
 
 POSTAL_CODE_HINTS = {
     "CN": _l("A postal code in China has six digits, like 310012."),
@@ -117,6 +119,10 @@ def update(token: str) -> Response | str | tuple[str, int]:
                 try:
                     if "confirm" in request.form:
                         confirm_address(db.session, piece=piece)
+                    elif "stop_mail" in request.form:
+                        withdraw_mail_consent(db.session, piece=piece)
+                        session[DONE_KEY] = {"outcome": WITHDRAWN, "language": language}
+                        return redirect(url_for("selfservice.thanks"), code=303)
                     else:
                         update_address(db.session, piece=piece, values={f: form[f].data for f in FORM_FIELDS})
                 except LinkError as error:
@@ -140,7 +146,7 @@ def update(token: str) -> Response | str | tuple[str, int]:
 def thanks() -> str | tuple[str, int]:
     """Thank the customer for the address they just sent or confirmed."""
     done = session.get(DONE_KEY)
-    if not isinstance(done, dict) or done.get("outcome") not in (UPDATED, CONFIRMED):
+    if not isinstance(done, dict) or done.get("outcome") not in (UPDATED, CONFIRMED, WITHDRAWN):
         with force_locale(_language(DEFAULT_LOCALE)):
             return render_template("selfservice/error.html", status=404), 404
     with force_locale(_language(str(done.get("language") or DEFAULT_LOCALE))):

@@ -17,6 +17,8 @@ from mailer.addresses.service import current_address
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
+from mailer.customers.consent import current_consents
+from mailer.customers.models import ConsentChannel, ConsentSource
 from mailer.web.extensions import limiter
 from tests.selfservice.letters import CN_ROW, Letter, mail_letter
 from tests.web.conftest import CSRF_PATTERN, data
@@ -315,3 +317,22 @@ def test_a_customer_opening_their_own_page_again_and_again_is_not_held_up(
     app.config["ADDRESS_LINK_RATE_LIMIT"] = "3 per minute"
 
     assert [client.get(f"/u/{letter.token}").status_code for _ in range(6)] == [200] * 6
+
+
+# --- "stop sending me catalogs" -------------------------------------------------------------------
+
+
+def test_stop_sending_withdraws_mail_consent_from_the_customers_page(
+    app: Flask, client: FlaskClient, letter: Letter
+) -> None:
+    response = _send(client, letter, {"stop_mail": "1"}, headers=ENGLISH)
+
+    assert response.status_code == 303 and response.location == "/u/thanks"
+    assert "no more catalogs by post" in _page(client.get("/u/thanks", headers=ENGLISH))
+    with data(app) as session:
+        mail = current_consents(session, customer_id=letter.customer_id)[ConsentChannel.MAIL]
+        assert (mail.granted, mail.source, mail.actor) == (False, ConsentSource.CUSTOMER_PAGE, "customer")
+        assert mail.wording == "Stop sending me catalogs by post."
+    assert len(_audit(app, "customer.consent")) == 1
+    # The address is left alone: withdrawing consent says nothing of its validity.
+    assert _current(app, letter.customer_id).id == letter.address_id
