@@ -194,7 +194,9 @@ same run: the same notices as our own returns CSV through the same `returns impo
 Target: {NOTICES:,} ACS notices under {TARGET_SECONDS:.0f} s — {met} in wall time, \
 {"met" if first["cpu_seconds"] < TARGET_SECONDS else "NOT met"} in CPU time ({first['cpu_seconds']:.1f} s). The load \
 average at the start of the ACS import was {first['load']:.1f} on {os.cpu_count()} cores: wall time here is mostly \
-waiting for a core, so compare the CPU seconds and the ratios.
+waiting for a core, so compare the CPU seconds and the ratios. What the ACS file adds to our own CSV is reading
+the 700-character records and matching serials to pieces; the rest is the recording both share
+(`returns/recording.py`), whose CPU time for our CSV alone is the baseline's.
 """
     print(section)
     if args.write_readme:

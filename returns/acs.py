@@ -210,6 +210,8 @@ def detect_layout(path: Path) -> AcsLayout | None:
         return None
     if cells and cells[0] == "H" and len(cells) == len(HEADER_FIELDS):
         return AcsLayout.CSV
+    if cells and _is_title_row(cells):
+        return AcsLayout.CSV
     if cells and cells[0] == "D" and len(cells) == len(DETAIL_FIELDS):
         return AcsLayout.CSV
     if "record_type" in cells and "keyline_serial" in cells and "deliverability_code" in cells:
@@ -255,12 +257,20 @@ def _fixed_records(handle: io.TextIOBase) -> Iterator[AcsRecord]:
             yield AcsRecord(row, values)
 
 
+def _is_title_row(cells: list[str]) -> bool:
+    # A row of column titles ("Record Type", ...) over the fields in the layout's order: read by position.
+    title = cells[0].strip().lower().replace(" ", "_")
+    return title == "record_type" and len(cells) in (len(HEADER_FIELDS), len(DETAIL_FIELDS))
+
+
 def _csv_records(handle: io.TextIOBase, *, named: bool) -> Iterator[AcsRecord]:
     reader = csv.reader(handle)
     names: list[str] | None = None
     for cells in reader:
         row = reader.line_num
         if not any(cell.strip() for cell in cells):
+            continue
+        if not named and row == 1 and _is_title_row(cells):
             continue
         if named and names is None:
             names = cells

@@ -118,9 +118,18 @@ def import_acs(
 
 def _detail_count(path: Path, layout: AcsLayout) -> int:
     with path.open("rb") as handle:
-        lines = sum(1 for line in handle if line.strip())
-    # The header record (or our rejects file's row of names) is no notice.
-    return max(lines - 1, 0)
+        if layout is AcsLayout.NAMED_CSV:
+            # Every row but the one of names is a notice.
+            return max(sum(1 for line in handle if line.strip()) - 1, 0)
+        # Every record but the header (and a CSV's row of column titles) is a notice, or a rejected one.
+        count = 0
+        for number, line in enumerate(handle):
+            if not line.strip() or line.startswith((b"H", b'"H"')):
+                continue
+            if number == 0 and line.lstrip(b'"').lower().startswith(b"record"):
+                continue
+            count += 1
+        return count
 
 
 def _apply(

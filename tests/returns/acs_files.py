@@ -77,10 +77,15 @@ def write_fixed(path: Path, details: Sequence[Mapping[str, str]], *, head: Mappi
     return path
 
 
-def write_csv_layout(path: Path, details: Sequence[Mapping[str, str]]) -> Path:
-    """Write the same notices in the CSV layout: every field in the order of the fixed-length layout."""
+def write_csv_layout(path: Path, details: Sequence[Mapping[str, str]], *, titles: bool = False) -> Path:
+    """Write the same notices in the CSV layout: every field in the order of the fixed-length layout.
+
+    ``titles`` puts a row of column titles ("Record Type", ...) first.
+    """
     with path.open("w", encoding="ascii", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
+        if titles:
+            writer.writerow([name.replace("_", " ").title() for name in DETAIL_NAMES])
         head = header(details)
         writer.writerow([head.get(name, "") for name in HEADER_NAMES])
         for values in details:
