@@ -173,6 +173,7 @@ def test_a_clerk_scans_three_returns_with_the_keyboard_only(
     assert [recent.nth(i).get_attribute("data-tone") for i in range(4)] == ["good", "good", "bad", "good"]
     assert "Recorded · Pat C3" in recent.first.inner_text()
     page.wait_for_function("() => !document.querySelector('.reason-key.picked')")  # the key's flash is over
+    page.wait_for_function("() => !document.getAnimations().length")  # and the window's
     page.screenshot(path=str(screenshots / "mailroom.png"), full_page=True)
 
     # The same piece and reason again: already recorded, in amber, nothing changes.
@@ -693,7 +694,7 @@ def test_a_chinese_piece_shows_its_address_lines_as_printed(
 
 @pytest.mark.usefixtures("clerk")
 def test_a_move_takes_its_forwarding_address_inline_and_falls_back_only_when_skipped(
-    live_server: LiveServer, browser, screenshots: Path  # type: ignore[no-untyped-def]
+    live_server: LiveServer, browser  # type: ignore[no-untyped-def]
 ) -> None:
     # The refused address is a 422 answer, which Chromium reports as a console error: allow exactly that.
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
@@ -704,13 +705,13 @@ def test_a_move_takes_its_forwarding_address_inline_and_falls_back_only_when_ski
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
         clerk_logs_in(page, live_server)
-        _move_with_the_keyboard(live_server, page, screenshots)
+        _move_with_the_keyboard(live_server, page)
     finally:
         context.close()
     assert len(errors) == 1 and "status of 422 " in errors[0], errors
 
 
-def _move_with_the_keyboard(live_server: LiveServer, page, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+def _move_with_the_keyboard(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from mailer.addresses.models import Address, AddressEvent, ChangeSource
@@ -744,7 +745,6 @@ def _move_with_the_keyboard(live_server: LiveServer, page, screenshots: Path) ->
     scanner_scans(page, m2)
     assert page.input_value("#move-form [name=postal_code]") == "60601"
     assert "A scan went into the address" in page.inner_text("#move-form [data-role=move-problem]")
-    page.screenshot(path=str(screenshots / "mailroom-move.png"), full_page=True)
     page.keyboard.press("Enter")
     page.wait_for_selector("#move-form", state="hidden")
     page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
