@@ -779,7 +779,7 @@
     if (upper === UNDO_KEY) {
       clearField();
       undoLast();
-    } else if (upper === TRAY_KEY && !armed) {
+    } else if (upper === TRAY_KEY) {
       clearField();
       if (tray || askingTrayReason) {
         endTray();

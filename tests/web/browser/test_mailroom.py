@@ -817,6 +817,17 @@ def test_a_tray_takes_one_reason_for_a_run_of_scans_and_an_undo_is_a_correction(
     scan(page, pieces["C604"].code)
     assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(pieces['C604'].code)}: press its reason key."
     assert current_return(live_server, pieces["C604"].code) is None
+    # T while a piece waits: the tray's reason is the waiting piece's too.
+    human_pause(page)
+    page.keyboard.press("T")
+    page.wait_for_function("() => document.querySelector('#scan-prompt').dataset.state === 'tray-ask'")
+    human_pause(page)
+    page.keyboard.press("8")
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.tray === 'TA'")
+    wait_for_answer(page, 4)
+    assert current_return(live_server, pieces["C604"].code) == ("TA", True)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#tray-banner", state="hidden")
 
     office = open_page()
     log_in(office, live_server, Role.MARKETING)
