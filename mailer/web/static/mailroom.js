@@ -652,8 +652,10 @@
     if (!scannerGaps.length) {
       return keyWait;
     }
-    var slowest = Math.max.apply(null, scannerGaps);
-    return Math.min(keyWait, Math.max(MIN_KEY_WAIT, Math.ceil(slowest * 3)));
+    // The median of the recent scans: one scan slowed by a busy machine must not slow every answer.
+    var sorted = scannerGaps.slice().sort(function (a, b) { return a - b; });
+    var usual = sorted[Math.floor(sorted.length / 2)];
+    return Math.min(keyWait, Math.max(MIN_KEY_WAIT, Math.ceil(usual * 3)));
   }
 
   function learn(times, suffixAt, run) {
