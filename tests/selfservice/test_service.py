@@ -16,6 +16,7 @@ from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import SIGNATURE_LENGTH
+from mailer.customers.models import Customer
 from mailer.messages import Message
 from mailer.selfservice.service import (
     AddressProblem,
@@ -198,12 +199,38 @@ def test_unknown_validation_messages_name_no_field() -> None:
     assert other.problem is AddressProblem.OTHER and other.fields == ()
 
 
-def test_the_country_is_always_the_letters(session: Session, letter: Letter) -> None:
+def test_without_a_country_the_address_is_in_the_letters(session: Session, letter: Letter) -> None:
     piece = _find(session, letter.token)
     with pytest.raises(AddressRejected) as caught:
-        update_address(session, piece=piece, values={**NEW_CN, "country": "CN"})
-    # A Chinese postal code is no US ZIP code: the country typed is ignored.
+        update_address(session, piece=piece, values={**NEW_CN, "country": ""})
+    # A Chinese postal code is no US ZIP code: the letter's country (US) holds.
     assert caught.value.problem is AddressProblem.POSTAL_CODE
+
+
+def test_a_customer_moving_abroad_names_the_country(session: Session, letter: Letter) -> None:
+    piece = _find(session, letter.token)
+    new = update_address(session, piece=piece, values={**NEW_CN, "country": "中国"})
+    assert (new.country, new.postal_code) == ("CN", NEW_CN["postal_code"])
+
+
+def test_an_unknown_country_is_refused_not_replaced(session: Session, letter: Letter) -> None:
+    piece = _find(session, letter.token)
+    with pytest.raises(AddressRejected) as caught:
+        update_address(session, piece=piece, values={**NEW_US, "country": "Atlantis"})
+    assert (caught.value.problem, caught.value.fields) == (AddressProblem.COUNTRY, ("country",))
+    assert piece.address_updated_at is None
+
+
+def test_an_update_re_scores_the_customer_at_once(session: Session, letter: Letter) -> None:
+    customer = session.get_one(Customer, letter.customer_id)
+    customer.churn_risk = 0.5
+    session.flush()
+    piece = _find(session, letter.token)
+    update_address(session, piece=piece, values=NEW_US)
+    session.refresh(customer)
+    assert customer.churn_risk is not None and customer.churn_risk < 0.5
+    assert customer.churn_explanation is not None
+    assert any("address" in str(line.get("text", "")) for line in customer.churn_explanation)
 
 
 def test_a_new_address_is_applied_with_history_and_audit(session: Session, letter: Letter) -> None:
