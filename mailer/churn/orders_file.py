@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,13 +40,14 @@ class OrdersFile:
 def read_orders_csv(path: Path) -> OrdersFile:
     """Read every order of the file, or raise OrdersFileError at the first bad row.
 
-    The header is row 1; blank rows are skipped; columns beyond the three required are ignored.
+    The header is row 1; blank rows are skipped; columns beyond the three required are ignored. A
+    name ending in ``.gz`` is read through gzip.
     """
     customer_nos: list[str] = []
     order_days: list[int] = []
     amounts: list[float] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with _open_text(path) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
@@ -66,11 +69,19 @@ def read_orders_csv(path: Path) -> OrdersFile:
         raise OrdersFileError(f"the file is not valid UTF-8 (byte {error.start})") from error
     except csv.Error as error:
         raise OrdersFileError(f"the file is not valid CSV: {error}") from error
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise OrdersFileError(f"the file is not valid gzip: {error}") from error
     return OrdersFile(
         customer_nos=np.array(customer_nos, dtype=np.str_),
         order_days=np.array(order_days, dtype=np.int64),
         amounts=np.array(amounts, dtype=np.float64),
     )
+
+
+def _open_text(path: Path) -> TextIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
 
 
 def _column_positions(header: list[str]) -> dict[str, int]:

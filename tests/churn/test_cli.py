@@ -394,3 +394,20 @@ def test_fit_says_error_like_the_other_commands(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
+
+
+CDNOW_SAMPLE = Path(__file__).parent / "data" / "cdnow_sample.csv.gz"
+
+
+def test_fit_reproduces_the_bg_nbd_papers_estimates_on_the_cdnow_sample() -> None:
+    # Fader, Hardie & Lee (2005), table 1: r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = -9582.4,
+    # on 39 weeks of calibration (to 1997-09-30), read straight from the gzip file.
+    result = CliRunner().invoke(churn_cli, ["fit", "--orders", str(CDNOW_SAMPLE), "--as-of", "1997-09-30", "--json"])
+
+    assert result.exit_code == 0, result.output
+    fitted = json.loads(result.stdout)
+    assert fitted["r"] == pytest.approx(0.243, abs=5e-4)
+    assert fitted["alpha"] == pytest.approx(4.414, abs=5e-4)
+    assert fitted["a"] == pytest.approx(0.793, abs=5e-4)
+    assert fitted["b"] == pytest.approx(2.426, abs=5e-4)
+    assert fitted["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
