@@ -1,8 +1,13 @@
-"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) on NumPy arrays.
+"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) and its MBG/NBD variant on NumPy arrays.
 
 A customer buys as a Poisson process with rate λ ~ gamma(r, α) while alive; after each repeat purchase
 they leave for good with probability p ~ beta(a, b). Per customer we only need x (repeat purchase days),
 t_x (time of the last purchase) and T (age), both measured from the first purchase.
+
+MBG/NBD (Batislam, Denizel & Filiztekin 2007) lets the customer leave right after the first purchase
+too, so a one-time buyer is not certainly alive: the same four parameters, each customer's dropout
+chances counted from x + 1 purchases instead of x. ``Model`` names the two; fitting, P(alive), the
+chance of no purchase within a horizon and the expected purchases take it.
 
 Every function here takes whole arrays: a million customers is one call, not a million.
 """
@@ -49,6 +54,18 @@ def day_numbers(values: ArrayLike | date) -> IntArray:
     if np.issubdtype(array.dtype, np.integer):
         return array.astype(np.int64)
     raise TypeError(f"expected dates, datetime64 or integer day numbers, not {array.dtype}")
+
+
+class Model(StrEnum):
+    """Which purchase model: whether a customer may leave right after their first purchase."""
+
+    BG_NBD = "bg/nbd"
+    MBG_NBD = "mbg/nbd"
+
+    @property
+    def first_purchase_dropout(self) -> int:
+        """Return 1 where the first purchase is a chance to leave (MBG/NBD), else 0."""
+        return 1 if self is Model.MBG_NBD else 0
 
 
 @dataclass(frozen=True)
@@ -203,13 +220,16 @@ class _Prepared:
     x_counts: FloatArray
     x: FloatArray
     T: FloatArray
-    # The customers with a repeat purchase, who carry the second likelihood term.
+    # The customers who carry the second likelihood term (a chance to have left after their last
+    # purchase): those with a repeat purchase under BG/NBD, everyone under MBG/NBD.
     repeat: NDArray[np.bool_]
+    # 0 for BG/NBD, 1 for MBG/NBD: added to x wherever the dropout chances are counted.
+    k: float
     x_repeat: FloatArray
     t_x_repeat: FloatArray
 
 
-def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
+def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, model: Model = Model.BG_NBD) -> _Prepared:
     x_arr = np.asarray(x)
     t_x_arr = np.asarray(t_x, dtype=np.float64)
     T_arr = np.asarray(T, dtype=np.float64)
@@ -227,7 +247,8 @@ def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
         raise ValueError("every t_x must lie between 0 and T")
     counts = np.bincount(x_int) if x_int.size else np.zeros(0, dtype=np.int64)
     present = np.flatnonzero(counts)
-    repeat = x_int > 0
+    k = Model(model).first_purchase_dropout
+    repeat = (x_int > 0) | bool(k)
     x_float = x_int.astype(np.float64)
     return _Prepared(
         n=int(x_int.size),
@@ -238,24 +259,26 @@ def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
         repeat=repeat,
         x_repeat=x_float[repeat],
         t_x_repeat=t_x_arr[repeat],
+        k=float(k),
     )
 
 
 def _log_likelihood_and_gradient(theta: FloatArray, data: _Prepared) -> tuple[float, FloatArray]:
     """Return the total log-likelihood and its gradient with respect to (r, α, a, b)."""
     r, alpha, a, b = (float(v) for v in theta)
-    xv, nv, n = data.x_values, data.x_counts, data.n
+    xv, nv, n, k = data.x_values, data.x_counts, data.n, data.k
 
     # Terms that depend on x alone, summed over the distinct x values.
-    per_x = special.gammaln(r + xv) - special.gammaln(r) + special.betaln(a, b + xv) - special.betaln(a, b)
+    per_x = special.gammaln(r + xv) - special.gammaln(r) + special.betaln(a, b + xv + k) - special.betaln(a, b)
     total = float(nv @ per_x) + n * r * math.log(alpha)
 
     # L = A(x) · [ (α+T)^-(r+x) + [x>0] · a/(b+x-1) · (α+t_x)^-(r+x) ]; the bracket via log-sum-exp.
+    # (MBG/NBD: every customer has the second term, with a/(b+x).)
     log_alpha_T = np.log(alpha + data.T)
     log_first = -(r + data.x) * log_alpha_T
     xr = data.x_repeat
     log_alpha_tx = np.log(alpha + data.t_x_repeat)
-    log_second = math.log(a) - np.log(b + xr - 1.0) - (r + xr) * log_alpha_tx
+    log_second = math.log(a) - np.log(b + xr - 1.0 + k) - (r + xr) * log_alpha_tx
     log_first_repeat = log_first[data.repeat]
     log_bracket = np.logaddexp(log_first_repeat, log_second)
     total += float(log_first.sum() - log_first_repeat.sum() + log_bracket.sum())
@@ -276,10 +299,10 @@ def _log_likelihood_and_gradient(theta: FloatArray, data: _Prepared) -> tuple[fl
         - float(w2 @ ((r + xr) / (alpha + data.t_x_repeat)))
     )
     psi_ab = special.digamma(a + b)
-    psi_abx = special.digamma(a + b + xv)
+    psi_abx = special.digamma(a + b + xv + k)
     d_a = float(nv @ (psi_ab - psi_abx)) + float(w2.sum()) / a
-    d_b = float(nv @ (special.digamma(b + xv) - psi_abx - special.digamma(b) + psi_ab)) - float(
-        w2 @ (1.0 / (b + xr - 1.0))
+    d_b = float(nv @ (special.digamma(b + xv + k) - psi_abx - special.digamma(b) + psi_ab)) - float(
+        w2 @ (1.0 / (b + xr - 1.0 + k))
     )
     return total, np.array([d_r, d_alpha, d_a, d_b])
 
@@ -291,9 +314,11 @@ def _objective(log_theta: FloatArray, data: _Prepared) -> tuple[float, FloatArra
     return -total / data.n, -gradient * theta / data.n
 
 
-def log_likelihood(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> float:
-    """Return the BG/NBD log-likelihood of the customers' (x, t_x, T)."""
-    data = _prepare(x, t_x, T)
+def log_likelihood(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> float:
+    """Return the model's log-likelihood of the customers' (x, t_x, T)."""
+    data = _prepare(x, t_x, T, model)
     return _log_likelihood_and_gradient(params.as_array(), data)[0]
 
 
@@ -311,12 +336,13 @@ def fit(
     *,
     initial: BgNbdParams | None = None,
     max_iterations: int = 1000,
+    model: Model = Model.BG_NBD,
 ) -> FitResult:
-    """Fit the BG/NBD parameters by maximum likelihood."""
-    data = _prepare(x, t_x, T)
+    """Fit the model's parameters (BG/NBD unless told) by maximum likelihood."""
+    data = _prepare(x, t_x, T, model)
     if data.n == 0:
         raise ValueError("there are no customers to fit the model on")
-    if not data.repeat.any():
+    if not np.any(data.x > 0):
         raise ValueError("no customer has a repeat purchase, so the model cannot be fitted")
     start = initial if initial is not None else _initial_guess(data)
     # Imported here: scipy.optimize adds about 25 MB to every process that loads the app, and only
@@ -345,27 +371,112 @@ def fit(
     )
 
 
-def churn_log_odds(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
-    """Return log(P(left) / P(alive)) per customer; -inf where x = 0 (the model never loses them)."""
+def churn_log_odds(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> FloatArray:
+    """Return log(P(left) / P(alive)) per customer; under BG/NBD -inf where x = 0 (it never loses them)."""
+    k = Model(model).first_purchase_dropout
     x_arr = np.asarray(x, dtype=np.float64)
     t_x_arr = np.asarray(t_x, dtype=np.float64)
     T_arr = np.asarray(T, dtype=np.float64)
-    # log a - log(b + x - 1) + (r + x) · log((α + T) / (α + t_x)), evaluated in place: a million
-    # customers take a handful of passes. x >= 1 keeps b + x - 1 positive; x = 0 is masked below.
-    xs = np.maximum(x_arr, 1.0)
+    # log a - log(b + x - 1 + k) + (r + x) · log((α + T) / (α + t_x)), evaluated in place: a million
+    # customers take a handful of passes. Under BG/NBD x >= 1 keeps b + x - 1 positive; x = 0 is
+    # masked below.
+    xs = x_arr.copy() if k else np.maximum(x_arr, 1.0)
     log_odds = T_arr - t_x_arr
     log_odds /= t_x_arr + params.alpha
     np.log1p(log_odds, out=log_odds)
     log_odds *= xs + params.r
-    xs += params.b - 1.0
+    xs += params.b - 1.0 + k
     log_odds -= np.log(xs, out=xs)
     log_odds += math.log(params.a)
-    log_odds[x_arr <= 0] = -np.inf
+    if not k:
+        log_odds[x_arr <= 0] = -np.inf
     return log_odds
 
 
-def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+def p_alive(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> FloatArray:
     """Return P(alive | x, t_x, T) per customer."""
     # P(alive) is the logistic function of minus the log-odds of having left.
-    log_odds = churn_log_odds(params, x, t_x, T)
+    log_odds = churn_log_odds(params, x, t_x, T, model=model)
     return special.expit(np.negative(log_odds, out=log_odds), out=log_odds)
+
+
+def no_purchase_log_odds(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return the log-odds of no purchase in (T, T + horizon] per customer, the horizon in the unit of T.
+
+    A customer alive at T keeps buying as a Poisson process and can only leave right after a
+    purchase, so "no purchase in the horizon" means "left already, or alive and bought nothing". Alive
+    at T, the posterior of λ is gamma(r + x, α + T) (the dropout chances factor out of the
+    likelihood), so P(0 purchases | alive) = ((α + T) / (α + T + h))^(r + x) =: q, and
+
+        P(none) = 1 − P(alive) · (1 − q),   odds(none) = (odds(left) + q) / (1 − q),
+
+    the odds from P(alive) = 1 / (1 + odds(left)). In log space this stays exact for risks
+    near 0 or 1, where the customers who matter most sit.
+    """
+    if not (math.isfinite(horizon) and horizon > 0):
+        raise ValueError(f"the horizon must be a positive number, not {horizon}")
+    x_arr = np.asarray(x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    left = churn_log_odds(params, x_arr, t_x, T_arr, model=model)
+    # log q = -(r + x) · log1p(h / (α + T))
+    log_q = -(params.r + x_arr) * np.log1p(horizon / (params.alpha + T_arr))
+    log_one_minus_q = np.log(-np.expm1(log_q))
+    return np.logaddexp(left, log_q) - log_one_minus_q
+
+
+def p_no_purchase(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return P(no purchase in (T, T + horizon]) per customer, the horizon in the unit of T."""
+    log_odds = no_purchase_log_odds(params, x, t_x, T, horizon=horizon, model=model)
+    return special.expit(log_odds, out=log_odds)
+
+
+def expected_purchases(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return the expected purchase days in (T, T + horizon] per customer (the conditional expectation).
+
+    BG/NBD (Fader, Hardie & Lee 2005, eq. 10) and MBG/NBD (Batislam et al. 2007):
+    E = P(alive) · (a + b + x − 1 + k) / (a − 1) · [1 − ((α + T)/(α + T + h))^(r + x) ·
+    ₂F₁(r + x, b + x + k; a + b + x − 1 + k; h / (α + T + h))], with k = 1 for MBG/NBD.
+    """
+    if not (math.isfinite(horizon) and horizon > 0):
+        raise ValueError(f"the horizon must be a positive number, not {horizon}")
+    k = Model(model).first_purchase_dropout
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    x_arr = np.asarray(x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    alive = p_alive(params, x_arr, t_x, T_arr, model=model)
+    if abs(a - 1.0) < 1e-6:
+        # The closed form divides by a - 1; a hair away from 1 gives the same expectation to many digits.
+        a = 1.0 + 1e-6
+    z = horizon / (alpha + T_arr + horizon)
+    hyper: FloatArray = special.hyp2f1(r + x_arr, b + x_arr + k, a + b + x_arr - 1.0 + k, z)
+    bracket = 1.0 - np.exp(-(r + x_arr) * np.log1p(horizon / (alpha + T_arr))) * hyper
+    expected: FloatArray = alive * (a + b + x_arr - 1.0 + k) / (a - 1.0) * bracket
+    return np.maximum(expected, 0.0)
