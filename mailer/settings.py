@@ -7,6 +7,7 @@ writes a file: ``python -m mailer init`` creates the secret key file (``create_s
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,6 +76,10 @@ class Settings:
     # The largest file the import page takes; larger files are imported on the command line.
     max_upload_mb: int
     address_link_rate_limit: str
+    # Churn risk is the chance of no order within this many days (churn refresh's default horizon).
+    churn_horizon_days: int
+    # The ISO 4217 code of the currency the stored orders' amounts are in.
+    currency: str
 
     @classmethod
     def from_environment(
@@ -126,6 +131,8 @@ class Settings:
             max_upload_mb=env.integer("MAX_UPLOAD_MB", 16, minimum=1),
             # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
             address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
+            churn_horizon_days=env.integer("CHURN_HORIZON_DAYS", 365, minimum=1, maximum=3650),
+            currency=env.currency("MAILER_CURRENCY", "USD"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -154,6 +161,8 @@ class Settings:
             "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
+            "CHURN_HORIZON_DAYS": self.churn_horizon_days,
+            "CURRENCY": self.currency,
         }
 
 
@@ -181,6 +190,12 @@ class _Environment:
         if value < minimum or (maximum is not None and value > maximum):
             bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
             raise SettingsError(f"{name}={raw!r} is out of range: give a whole number {bounds}")
+        return value
+
+    def currency(self, name: str, default: str) -> str:
+        value = self.text(name, default).upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise SettingsError(f"{name}={value!r} is not a currency code: give three letters, like USD or CNY")
         return value
 
     def number(self, name: str, default: float) -> float:

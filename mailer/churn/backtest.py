@@ -28,10 +28,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from mailer.churn import bgnbd
-from mailer.churn.bgnbd import BgNbdParams, FitResult, Model, TimeUnit
+from mailer.churn.bgnbd import CHURN_MODEL, BgNbdParams, FitResult, Model, TimeUnit
 
-# The purchase model the churn risk uses, picked by the holdout comparison in README.md ("Churn").
-CHOSEN_MODEL: Final = Model.MBG_NBD
 DECILES: Final = 10
 # The fewest customers with a repeat purchase a model is fitted on (as the refresh requires).
 MIN_REPEAT_CUSTOMERS: Final = 20
@@ -168,7 +166,7 @@ def run_backtest(
     calibration_end_day: int,
     horizon_days: int,
     unit: TimeUnit = TimeUnit.WEEK,
-    model: Model = CHOSEN_MODEL,
+    model: Model = CHURN_MODEL,
 ) -> Backtest:
     """Fit on the orders up to the calibration end and score the churn risk on the holdout that follows."""
     if horizon_days < 1:

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -66,6 +67,11 @@ class Model(StrEnum):
     def first_purchase_dropout(self) -> int:
         """Return 1 where the first purchase is a chance to leave (MBG/NBD), else 0."""
         return 1 if self is Model.MBG_NBD else 0
+
+
+# The model the churn risk is scored with, picked by holdout fit on CDNOW (README.md, "Churn"):
+# it ranks customers better than BG/NBD, whose one-time buyers are all certainly alive.
+CHURN_MODEL: Final = Model.MBG_NBD
 
 
 @dataclass(frozen=True)

@@ -254,23 +254,35 @@ def backtest_lines(result: Backtest) -> list[str]:
     show_default=True,
     help="Days after which a piece of evidence has half its effect on the odds of churn.",
 )
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(min=1, max=3650),
+    help="Churn risk is the chance of no order within this many days.  [default: CHURN_HORIZON_DAYS, 365]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON object.")
-def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as_json: bool) -> None:
+def refresh_command(
+    as_of: datetime | None, unit: str, half_life_days: float, horizon_days: int | None, as_json: bool
+) -> None:
     """Fit the model on the stored orders and rescore every customer.
 
     \b
-    Each customer's risk starts from the BG/NBD model's figure (or the
-    stated prior where the purchase history is too thin) and is moved by
-    dated evidence: current returned mail, weighted by its reason in the
-    catalog, and the customer's own address updates, each fading with the
-    half-life. A deceased customer scores 100%. Every risk is stored with
-    its explanation; a merged customer's history counts for the customer
-    it was merged into, and the merged record keeps no risk of its own.
+    Each customer's risk is the chance of no order within the horizon
+    after the as-of day, from the MBG/NBD purchase model (the stated prior
+    for customers without orders), moved by dated evidence: current
+    returned mail, weighted by its reason in the catalog, and the
+    customer's own address updates, each fading with the half-life. A
+    deceased customer scores 100%. Every risk is stored with its
+    explanation; a merged customer's history counts for the customer it
+    was merged into, and the merged record keeps no risk of its own.
 
     Exit codes: 0 scored; 1 the fit did not converge (nothing written).
     """
+    from flask import current_app
+
     from mailer.churn.bgnbd import TimeUnit
     from mailer.churn.service import FitDidNotConverge, refresh_churn
+
+    horizon = horizon_days if horizon_days is not None else int(current_app.config["CHURN_HORIZON_DAYS"])
 
     bar = ProgressBar("Refreshing churn risk")
     with command_transaction(refused=FitDidNotConverge, exit_code=1, outcome="nothing was written", bar=bar) as session:
@@ -280,6 +292,7 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
             actor=cli_actor(),
             unit=TimeUnit(unit),
             half_life_days=half_life_days,
+            horizon_days=horizon,
             progress=bar,
         )
     if as_json:
@@ -293,8 +306,9 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
     from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS
 
     lines = [
-        f"Scored {report.scored:,} customers as of {report.as_of}: {report.from_model:,} by the model, "
-        f"{report.from_prior:,} on the stated prior (too little history), {report.without_orders:,} without orders."
+        f"Scored {report.scored:,} customers as of {report.as_of}: churn risk = chance of no order within "
+        f"{report.horizon_days} days; {report.from_model:,} by the model, {report.from_prior:,} with orders on the "
+        f"stated prior (no model fitted), {report.without_orders:,} without orders (stated prior)."
     ]
     fit = report.fit
     if fit is None:
@@ -305,7 +319,7 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
     else:
         p = fit.params
         lines.append(
-            f"BG/NBD on {fit.n_customers:,} customers ({report.orders_used:,} orders, time unit {report.unit}): "
+            f"MBG/NBD on {fit.n_customers:,} customers ({report.orders_used:,} orders, time unit {report.unit}): "
             f"r={p.r:.4f} alpha={p.alpha:.4f} a={p.a:.4f} b={p.b:.4f}, log-likelihood {fit.log_likelihood:.2f}."
         )
     returns = sum(report.returns_used.values())

@@ -50,12 +50,17 @@ class Explanations:
     rule: HistoryRule
     as_of: date
     half_life_days: float
+    horizon_days: int
+    # The days between orders customers like each one usually take (quartiles), nan on the prior.
+    interval_days: tuple[NDArray[np.float64], NDArray[np.float64]]
 
     def __post_init__(self) -> None:
         order = np.argsort(self.items.customer, kind="stable")
         self._order = order
         self._item_customer = self.items.customer[order]
-        self._templates = explanation.BaseOnlyExplanations(unit=self.history.unit, rule=self.rule)
+        self._templates = explanation.BaseOnlyExplanations(
+            unit=self.history.unit, rule=self.rule, horizon_days=self.horizon_days
+        )
 
     def for_range(self, chunk: slice) -> list[str]:
         """Return the explanations of the positions in ``chunk``."""
@@ -63,7 +68,7 @@ class Explanations:
         history = self.history
         texts = self._templates.render(
             self.base[chunk], self.from_prior[chunk], history.x[chunk], history.t_x[chunk], history.T[chunk],
-            history.has_orders[chunk],
+            history.has_orders[chunk], (self.interval_days[0][chunk], self.interval_days[1][chunk]),
         )
         first = np.searchsorted(self._item_customer, chunk.start)
         last = np.searchsorted(self._item_customer, chunk.stop)
@@ -87,6 +92,10 @@ class Explanations:
             unit=history.unit,
             rule=self.rule,
             has_orders=bool(history.has_orders[position]),
+            horizon_days=self.horizon_days,
+            interval_days=None
+            if self.from_prior[position]
+            else (float(self.interval_days[0][position]), float(self.interval_days[1][position])),
         )
         items = [
             Evidence(

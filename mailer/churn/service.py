@@ -40,9 +40,9 @@ from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
 from mailer.churn import bgnbd, evidence
-from mailer.churn.bgnbd import FitResult, TimeUnit
+from mailer.churn.bgnbd import CHURN_MODEL, FitResult, TimeUnit
 from mailer.churn.columns import epoch_day, read_int_columns
-from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RULE, HistoryRule
+from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_RULE, HistoryRule
 from mailer.churn.population import EPOCH, History, read_customers, read_evidence
 from mailer.churn.score_writing import Explanations, timed, write_scores
 from mailer.customers.models import Customer
@@ -67,7 +67,7 @@ class FitDidNotConverge(RefreshError):
     """The model fit did not converge, so its risks are not trusted; nothing was written."""
 
     def __init__(self, fit: FitResult) -> None:
-        super().__init__(f"the BG/NBD fit did not converge: {fit.message}")
+        super().__init__(f"the {CHURN_MODEL.value.upper()} fit did not converge: {fit.message}")
         self.fit = fit
 
 
@@ -78,6 +78,8 @@ class RefreshReport:
     as_of: date
     unit: TimeUnit
     half_life_days: float
+    # The churn risk is the chance of no order within this many days after as_of.
+    horizon_days: int
     # None when fewer than MIN_REPEAT_CUSTOMERS have a repeat purchase: then everyone stands on the stated prior.
     fit: FitResult | None
     scored: int
@@ -105,6 +107,8 @@ class RefreshReport:
             "as_of": self.as_of.isoformat(),
             "unit": self.unit.value,
             "half_life_days": self.half_life_days,
+            "horizon_days": self.horizon_days,
+            "model": CHURN_MODEL.value,
             "params": None
             if fit is None
             else {"r": fit.params.r, "alpha": fit.params.alpha, "a": fit.params.a, "b": fit.params.b},
@@ -136,12 +140,17 @@ def refresh_churn(
     actor: str,
     unit: TimeUnit = TimeUnit.WEEK,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
     rule: HistoryRule = DEFAULT_RULE,
     progress: ProgressCallback | None = None,
 ) -> RefreshReport:
-    """Fit the model on the stored orders and write every customer's churn risk and explanation."""
+    """Fit the model on the stored orders and write every customer's churn risk and explanation.
+
+    The churn risk is the chance of no order within ``horizon_days`` after ``as_of``.
+    """
     unit = TimeUnit(unit)
     evidence.decay(0.0, half_life_days)  # refuses a bad half-life before any work
+    evidence.check_horizon(horizon_days)
     as_of_day = (as_of - EPOCH).days
     seconds: dict[str, float] = {}
     customers_total = session.scalar(select(func.count()).select_from(Customer)) or 0
@@ -166,7 +175,8 @@ def refresh_churn(
     with timed(seconds, "fit"):
         fit = _fit(history, people.scored)
     with timed(seconds, "score"):
-        base, from_prior = history.base_log_odds(fit, rule=rule)
+        base, from_prior = history.base_log_odds(fit, rule=rule, horizon_days=horizon_days)
+        interval_days = history.order_intervals(fit)
     with timed(seconds, "read_evidence"):
         items = read_evidence(session, people=people, as_of_day=as_of_day)
     with timed(seconds, "score"):
@@ -179,7 +189,7 @@ def refresh_churn(
         )
     explanations = Explanations(
         items=items, history=history, base=base, from_prior=from_prior, rule=rule, as_of=as_of,
-        half_life_days=half_life_days,
+        half_life_days=half_life_days, horizon_days=horizon_days, interval_days=interval_days,
     )
     write_scores(
         session, people=people, risk=risk, history=history, explanations=explanations, seconds=seconds, tick=tick
@@ -190,6 +200,7 @@ def refresh_churn(
         as_of=as_of,
         unit=unit,
         half_life_days=float(half_life_days),
+        horizon_days=horizon_days,
         fit=fit,
         scored=int(scored.sum()),
         from_model=int((scored & ~from_prior).sum()),
@@ -220,13 +231,13 @@ def refresh_churn(
 
 
 def _fit(history: History, scored: NDArray[np.bool_]) -> FitResult | None:
-    """Fit BG/NBD on the scored customers with orders; None when too few have a repeat purchase."""
+    """Fit the purchase model on the scored customers with orders; None when too few have a repeat purchase."""
     fitted = history.has_orders & scored
     if np.count_nonzero(history.x[fitted] > 0) < MIN_REPEAT_CUSTOMERS:
         # Everyone stands on the prior: a handful of repeat buyers gives a fit that calls everybody
         # gone (two customers with two days each fitted b = 0), precision the data does not have.
         return None
-    fit = bgnbd.fit(history.x[fitted], history.t_x[fitted], history.T[fitted])
+    fit = bgnbd.fit(history.x[fitted], history.t_x[fitted], history.T[fitted], model=CHURN_MODEL)
     if not fit.converged:
         raise FitDidNotConverge(fit)
     return fit

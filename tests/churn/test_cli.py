@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -243,7 +244,8 @@ def test_refresh_scores_the_stored_customers_and_commits(runner: FlaskCliRunner,
     assert "Evidence for 1 customers: 1 returns, 0 self-service address updates (half-life 365 days)." in (
         result.stdout
     )
-    assert "BG/NBD on 151 customers" in result.stdout
+    assert "MBG/NBD on 151 customers" in result.stdout
+    assert "churn risk = chance of no order within 365 days" in result.stdout
     session.expire_all()
     assert None not in session.scalars(select(Customer.churn_risk)).all()
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "churn.refresh")).one()
@@ -263,6 +265,30 @@ def test_refresh_prints_json_and_takes_the_half_life(runner: FlaskCliRunner, ses
     assert (report["as_of"], report["unit"], report["half_life_days"]) == ("2026-06-30", "day", 90)
     assert report["scored"] == 80
     assert set(report["params"]) == {"r", "alpha", "a", "b"}
+    assert (report["horizon_days"], report["model"]) == (365, "mbg/nbd")
+
+
+def test_refresh_takes_the_horizon_from_the_option_or_the_setting(
+    runner: FlaskCliRunner, session: Session, app: Flask
+) -> None:
+    add_population(session, 80)
+    app.config["CHURN_HORIZON_DAYS"] = 120
+
+    by_setting = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat(), "--json"])
+    by_option = runner.invoke(
+        args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat(), "--horizon-days", "30", "--json"]
+    )
+    refused = runner.invoke(args=["churn", "refresh", "--horizon-days", "0"])
+
+    assert json.loads(by_setting.stdout)["horizon_days"] == 120
+    assert json.loads(by_option.stdout)["horizon_days"] == 30
+    assert refused.exit_code == 2
+
+
+def test_the_help_defaults_match_the_library() -> None:
+    from mailer.churn import cli, evidence
+
+    assert cli.DEFAULT_HORIZON_DAYS == evidence.DEFAULT_HORIZON_DAYS
 
 
 def test_refresh_that_does_not_converge_exits_1_and_writes_nothing(
@@ -281,7 +307,7 @@ def test_refresh_that_does_not_converge_exits_1_and_writes_nothing(
     result = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat()])
 
     assert result.exit_code == 1
-    assert "the BG/NBD fit did not converge: ABNORMAL; nothing was written" in result.stderr
+    assert "the MBG/NBD fit did not converge: ABNORMAL; nothing was written" in result.stderr
     risks = session.scalars(select(Customer.churn_risk)).all()
     assert len(risks) == 80 and set(risks) == {None}
 

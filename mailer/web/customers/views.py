@@ -17,6 +17,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
+from mailer.churn.stored_risk import horizon_of
 from mailer.customers.service import customer_detail, list_customers
 from mailer.db import db
 from mailer.web.access import allow
@@ -30,7 +31,7 @@ SEARCH_KEY = "customer_search"
 
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"explanation_line": explanation_line}
+    return {"explanation_line": explanation_line, "risk_horizon": horizon_of}
 
 
 def _cursor(name: str) -> int | None:

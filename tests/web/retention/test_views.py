@@ -229,7 +229,7 @@ def _explained(app: Flask, tmp_path: Path) -> tuple[int, int]:
     moved, quiet = import_demo_customers(app, tmp_path, 2)
     _score(app, {moved: (0.9, 50_000), quiet: (0.8, 10_000)})
     base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
-                               unit=TimeUnit.WEEK)
+                               unit=TimeUnit.WEEK, interval_days=(30.0, 90.0))
     reason = REASONS["MLNA"]
     returned = evidence.Evidence(reason.evidence_label, reason.churn_weight, date.today() - timedelta(days=3))
     stories = {moved: [returned], quiet: []}
