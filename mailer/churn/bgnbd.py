@@ -482,7 +482,14 @@ def expected_purchases(
         # The closed form divides by a - 1; a hair away from 1 gives the same expectation to many digits.
         a = 1.0 + 1e-6
     z = horizon / (alpha + T_arr + horizon)
-    hyper: FloatArray = special.hyp2f1(r + x_arr, b + x_arr + k, a + b + x_arr - 1.0 + k, z)
-    bracket = 1.0 - np.exp(-(r + x_arr) * np.log1p(horizon / (alpha + T_arr))) * hyper
-    expected: FloatArray = alive * (a + b + x_arr - 1.0 + k) / (a - 1.0) * bracket
+    with np.errstate(invalid="ignore", over="ignore"):
+        hyper: FloatArray = special.hyp2f1(r + x_arr, b + x_arr + k, a + b + x_arr - 1.0 + k, z)
+        bracket = 1.0 - np.exp(-(r + x_arr) * np.log1p(horizon / (alpha + T_arr))) * hyper
+        expected: FloatArray = alive * (a + b + x_arr - 1.0 + k) / (a - 1.0) * bracket
+    # A degenerate fit (a few customers of one rhythm drive r and α to millions) leaves the
+    # hypergeometric series out of reach; there the purchases a customer still alive would make at
+    # their posterior mean rate stand in, an upper bound that ignores leaving later.
+    unreachable = ~np.isfinite(expected)
+    if unreachable.any():
+        expected[unreachable] = (alive * (r + x_arr) / (alpha + T_arr) * horizon)[unreachable]
     return np.maximum(expected, 0.0)

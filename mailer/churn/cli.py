@@ -293,6 +293,7 @@ def refresh_command(
             unit=TimeUnit(unit),
             half_life_days=half_life_days,
             horizon_days=horizon,
+            currency=str(current_app.config["CURRENCY"]),
             progress=bar,
         )
     if as_json:
@@ -334,6 +335,17 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
         )
     if report.unknown_reasons:
         lines.append(f"Skipped {report.unknown_reasons:,} returns with a reason not in the catalog.")
+    if report.backtest is not None:
+        test = report.backtest
+        best = test.best_baseline
+        lines.append(
+            f"Backtest on the stored orders (fitted to {test.as_dict()['calibration_end']}, the next "
+            f"{test.horizon_days} days held out, {test.customers:,} customers): AUC {test.risk.auc:.3f} "
+            f"(best baseline, {best.name}: {best.auc:.3f}), Brier {test.risk.brier or 0:.4f} "
+            f"(base rate's {test.base_rate_brier:.4f}), worst decile gap {test.worst_bin.gap:+.3f}."
+        )
+    elif report.backtest_note:
+        lines.append(f"Backtest: {report.backtest_note}.")
     lines.append(
         f"Deceased: {report.deceased:,} (risk 100%). Merged, not scored: {report.merged:,}. "
         f"High risk ({HIGH_RISK:.0%} or more): {report.high_risk:,}."
@@ -361,12 +373,15 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     """List the customers to win back: churn risk at least --min-risk, most spend at stake first.
 
     \b
-    Ordered by churn risk x monetary as the last refresh stored it.
+    Ordered by churn risk x expected spend as the last refresh stored it.
     Columns: customer_no, name, recency_days (since the last order),
     frequency (purchase days), monetary (total spend; frequency and
-    monetary as of the last refresh), churn_risk, top_reason (what raised
-    the risk most: a piece of evidence, or the model or prior),
-    address_validity and status.
+    monetary as of the last refresh), churn_risk (the chance of no order
+    within churn_horizon_days), expected_spend (within the horizon),
+    value_at_risk (churn_risk x expected_spend), currency (of every amount:
+    the refresh's, MAILER_CURRENCY), top_reason (what raised the risk most:
+    a piece of evidence, or the model or prior), address_validity and
+    status.
 
     Active and do-not-mail customers are listed: do-not-mail customers
     cannot be sent a catalog but may be called or emailed, so they are
@@ -374,14 +389,18 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     Deceased and merged customers are never listed. Customers not scored
     yet are not listed: run `churn refresh` first.
     """
-    from mailer.churn.retention import RetentionFilters, export_retention_csv, retention_list
+    from mailer.churn.retention import RetentionFilters, export_retention_csv, last_run, retention_list
     from mailer.db import db
 
     session = db.session
     if csv_path is None:
         rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
         count = _print_rows(rows)
-        click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}.", err=True)
+        run = last_run(session)
+        meaning = (
+            "" if run is None else f" (chance of no order within {run.horizon_days} days; amounts in {run.currency})"
+        )
+        click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}{meaning}.", err=True)
         return
     filters = RetentionFilters(min_risk=min_risk, include_do_not_mail=not exclude_do_not_mail)
     # A path that cannot be written is refused (exit 2) before anything is read or audited.
@@ -399,8 +418,8 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
 def _print_rows(rows: Iterable[RetentionRow]) -> int:
     from mailer.churn.wording import format_risk
 
-    header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'risk':>9}  " + (
-        f"{'validity':<13} {'status':<11} top_reason"
+    header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'expected':>11} " + (
+        f"{'risk':>9}  {'validity':<13} {'status':<11} top_reason"
     )
     click.echo(header)
     count = 0
@@ -409,7 +428,8 @@ def _print_rows(rows: Iterable[RetentionRow]) -> int:
         validity = "" if row.address_validity is None else row.address_validity.value
         click.echo(
             f"{row.customer_no:<12} {row.name[:24]:<24} {recency:>7} {row.frequency:>4} {row.monetary:>11,.2f} "
-            f"{format_risk(row.churn_risk):>9}  {validity:<13} {row.status.value:<11} {row.top_reason}"
+            f"{row.expected_spend:>11,.2f} {format_risk(row.churn_risk):>9}  {validity:<13} {row.status.value:<11} "
+            f"{row.top_reason}"
         )
         count += 1
     return count

@@ -114,15 +114,16 @@ def write_scores(
     people: Customers,
     risk: NDArray[np.float64],
     history: History,
+    expected_spend_cents: IntArray,
     explanations: Explanations,
     seconds: dict[str, float],
     tick: Callable[[int], None] | None,
 ) -> None:
-    """Write every customer's risk, explanation, purchase history and spend at stake, a chunk at a time."""
+    """Write every customer's risk, explanation, purchase history, expected spend and spend at stake, by chunks."""
     writer = _ScoreWriter(session, scored_at=utcnow())
     scored = people.scored
     purchase_days = history.purchase_days
-    value_at_risk = np.rint(risk * history.spent_cents).astype(np.int64)
+    value_at_risk = np.rint(risk * expected_spend_cents).astype(np.int64)
     # Every score moves an entry of the churn_risk index; with SQLite's default 2 MB cache those index
     # pages are read and written again and again (measured: the write takes half as long).
     with larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
@@ -141,6 +142,7 @@ def write_scores(
                     last_ordered_on=_iso_days(history.last_day[kept]),
                     purchase_days=purchase_days[kept].tolist(),
                     spent_cents=history.spent_cents[kept].tolist(),
+                    expected_spend_cents=expected_spend_cents[kept].tolist(),
                     value_at_risk_cents=value_at_risk[kept].tolist(),
                 )
                 writer.clear(ids[~keep].tolist())
@@ -180,6 +182,7 @@ class _ScoreWriter:
                 churn_last_ordered_on=bindparam("b_last_ordered_on"),
                 churn_purchase_days=bindparam("b_purchase_days"),
                 churn_spent_cents=bindparam("b_spent_cents"),
+                churn_expected_spend_cents=bindparam("b_expected_spend_cents"),
                 churn_value_at_risk_cents=bindparam("b_value_at_risk_cents"),
                 updated_at=table.c.updated_at,
             )
@@ -195,7 +198,8 @@ class _ScoreWriter:
             .where(table.c.id.in_(bindparam("b_ids", expanding=True)))
             .values(
                 churn_risk=None, churn_explanation=None, churn_scored_at=None, churn_last_ordered_on=None,
-                churn_purchase_days=None, churn_spent_cents=None, churn_value_at_risk_cents=None,
+                churn_purchase_days=None, churn_spent_cents=None, churn_expected_spend_cents=None,
+                churn_value_at_risk_cents=None,
                 updated_at=table.c.updated_at,
             )
         )
@@ -209,6 +213,7 @@ class _ScoreWriter:
         last_ordered_on: list[str | None],
         purchase_days: list[int],
         spent_cents: list[int],
+        expected_spend_cents: list[int],
         value_at_risk_cents: list[int],
     ) -> None:
         """Store each customer's risk, explanation (JSON text), purchase history, spend at stake and scoring time."""
@@ -222,6 +227,7 @@ class _ScoreWriter:
             "b_last_ordered_on": last_ordered_on,
             "b_purchase_days": purchase_days,
             "b_spent_cents": spent_cents,
+            "b_expected_spend_cents": expected_spend_cents,
             "b_value_at_risk_cents": value_at_risk_cents,
         }
         if self.names is not None:

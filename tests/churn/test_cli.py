@@ -329,10 +329,12 @@ def test_list_prints_the_retention_list(runner: FlaskCliRunner, session: Session
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == [
-        "customer_no", "name", "recency", "freq", "monetary", "risk", "validity", "status", "top_reason",
+        "customer_no", "name", "recency", "freq", "monetary", "expected", "risk", "validity", "status", "top_reason",
     ]
     assert len(lines) == 4
-    assert "3 customers with churn risk at least 0%." in result.stderr
+    assert "3 customers with churn risk at least 0% (chance of no order within 365 days; amounts in USD)." in (
+        result.stderr
+    )
     everyone = runner.invoke(args=["churn", "list", "--min-risk", "0"])
     assert "W1" in everyone.stdout and "W3" not in everyone.stdout
     assert "Returned mail: Moved, left no address" in everyone.stdout
@@ -352,9 +354,13 @@ def test_list_exports_csv_with_its_columns_and_audits_the_export(
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
-        "customer_no", "name", "recency_days", "frequency", "monetary", "churn_risk", "top_reason",
-        "address_validity", "status",
+        "customer_no", "name", "recency_days", "frequency", "monetary", "churn_risk", "churn_horizon_days",
+        "expected_spend", "value_at_risk", "currency", "top_reason", "address_validity", "status",
     ]
+    # Every row says what its risk means and which currency its amounts are in.
+    assert {(row["churn_horizon_days"], row["currency"]) for row in rows} == {("365", "USD")}
+    values = [float(row["value_at_risk"]) for row in rows]
+    assert values == sorted(values, reverse=True)
     by_number = {row["customer_no"]: row for row in rows}
     assert "W3" not in by_number  # deceased
     assert len(rows) == 82

@@ -91,3 +91,16 @@ def test_mbg_nbd_fit_recovers_the_parameters_customers_were_drawn_from() -> None
     assert fit.params.alpha == pytest.approx(PARAMS.alpha, rel=0.2)
     assert fit.params.a == pytest.approx(PARAMS.a, rel=0.35)
     assert fit.params.b == pytest.approx(PARAMS.b, rel=0.35)
+
+
+def test_a_degenerate_fit_still_gives_finite_expected_purchases() -> None:
+    # What 30 customers with one rhythm fit to: a rate known to millions of purchases' precision.
+    params = BgNbdParams(r=1.1e7, alpha=1.5e8, a=0.001, b=3.0e4)
+
+    expected = bgnbd.expected_purchases(
+        params, [1, 1], [8.0, 5.0], [12.9, 12.9], horizon=52.0, model=Model.MBG_NBD
+    )
+
+    rate = params.r / params.alpha
+    assert np.all(np.isfinite(expected))
+    assert expected == pytest.approx(52.0 * rate, rel=0.01)

@@ -19,6 +19,7 @@ from mailer.churn import bgnbd, evidence
 from mailer.churn.bgnbd import Model, TimeUnit
 from mailer.churn.evidence import Evidence
 from mailer.churn.explanation import LineKind, explain
+from mailer.churn.models import ChurnRun
 from mailer.churn.service import MIN_REPEAT_CUSTOMERS, FitDidNotConverge, refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
@@ -141,11 +142,12 @@ def test_the_purchase_history_scored_and_the_spend_at_stake_are_stored(session: 
     assert (stored.churn_last_ordered_on, stored.churn_purchase_days, stored.churn_spent_cents) == (
         AS_OF - timedelta(days=40), 2, 12_501,
     )
-    assert stored.churn_risk is not None
-    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * 12_501)
+    assert stored.churn_risk is not None and stored.churn_expected_spend_cents is not None
+    assert stored.churn_expected_spend_cents > 0
+    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * stored.churn_expected_spend_cents)
     without = _stored(session, never)
     assert (without.churn_last_ordered_on, without.churn_purchase_days, without.churn_spent_cents) == (None, 0, 0)
-    assert without.churn_value_at_risk_cents == 0
+    assert (without.churn_expected_spend_cents, without.churn_value_at_risk_cents) == (0, 0)
     # Every scored customer has a spend at stake; the population's totals are its orders' (none after AS_OF).
     totals = dict(
         session.execute(
@@ -153,11 +155,12 @@ def test_the_purchase_history_scored_and_the_spend_at_stake_are_stored(session: 
             .group_by(Order.customer_id)
         ).all()
     )
-    for customer_id, spent, value, risk in session.execute(
-        select(Customer.id, Customer.churn_spent_cents, Customer.churn_value_at_risk_cents, Customer.churn_risk)
+    for customer_id, spent, expected, value, risk in session.execute(
+        select(Customer.id, Customer.churn_spent_cents, Customer.churn_expected_spend_cents,
+               Customer.churn_value_at_risk_cents, Customer.churn_risk)
     ):
         assert spent == totals.get(customer_id, 0)
-        assert value == round(risk * spent)
+        assert value == round(risk * expected)
 
 
 def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_prior(session: Session) -> None:
@@ -450,3 +453,55 @@ def test_a_shorter_horizon_raises_every_modelled_risk(session: Session) -> None:
     assert all((month[no] or 0) > (year[no] or 0) for no in year)
     lines = _stored(session, session.scalars(select(Customer)).first()).churn_explanation or []  # type: ignore[arg-type]
     assert lines[-1]["text"].startswith("Churn risk (no order within 30 days): ")
+
+
+def test_the_refresh_is_kept_with_its_backtest_horizon_and_currency(session: Session) -> None:
+    add_population(session, 400)
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=180, currency="CNY")
+
+    run = session.scalars(select(ChurnRun)).one()
+    assert (run.as_of, run.horizon_days, run.model, run.currency) == (AS_OF, 180, "mbg/nbd", "CNY")
+    assert run.params is not None and set(run.params) == {"r", "alpha", "a", "b"}
+    # Fitted on the orders to one horizon before the as-of day, scored on that horizon.
+    assert run.backtest is not None and run.backtest_note is None
+    assert run.backtest["calibration_end"] == str(AS_OF - timedelta(days=180))
+    assert run.backtest["horizon_days"] == 180
+    assert len(run.backtest["calibration"]) == 10
+    assert {b["name"] for b in run.backtest["baselines"]} >= {"recency", "frequency", "bg/nbd 1 - p_alive"}
+    assert 0.5 < run.backtest["auc"] <= 1
+    assert report.backtest is not None and report.as_dict()["backtest"]["auc"] == run.backtest["auc"]
+    assert report.spend_fit is not None and report.spend_fit.converged
+
+
+def test_a_backtest_that_cannot_be_run_is_noted_and_the_scores_still_written(session: Session) -> None:
+    # Every order in the last 100 days: nothing to fit on a year before.
+    for number in range(30):
+        customer = add_customer(session, f"Y{number}", line1=f"{number} Young Road")
+        add_orders(session, customer, [AS_OF - timedelta(days=90), AS_OF - timedelta(days=30 + number)])
+
+    refresh_churn(session, as_of=AS_OF, actor="t")
+
+    run = session.scalars(select(ChurnRun)).one()
+    assert run.backtest is None
+    assert run.backtest_note == (
+        f"no backtest with orders up to {AS_OF - timedelta(days=365)}: no orders on or before the calibration end"
+    )
+    assert None not in session.scalars(select(Customer.churn_risk)).all()
+
+
+def test_the_spend_at_stake_ranks_by_risk_times_the_spend_expected_within_the_horizon(session: Session) -> None:
+    add_population(session)
+    # Two customers with the same history, one spending ten times as much per order.
+    small = regular_buyer(session, "S1")
+    large = add_customer(session, "S2", line1="2 Large Road")
+    days = session.scalars(select(Order.ordered_on).where(Order.customer_id == small.id)).all()
+    add_orders(session, large, list(days), cents=25_000)
+
+    refresh_churn(session, as_of=AS_OF, actor="t")
+
+    low, high = _stored(session, small), _stored(session, large)
+    assert low.churn_risk == pytest.approx(high.churn_risk)
+    # The spend model pulls a customer's amounts towards everyone's (all 25.00 here), but not all the way.
+    assert (high.churn_expected_spend_cents or 0) > (low.churn_expected_spend_cents or 0) > 0
+    assert (high.churn_value_at_risk_cents or 0) > (low.churn_value_at_risk_cents or 0)
