@@ -17,6 +17,7 @@ from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
+from mailer.churn.retention import last_run
 from mailer.churn.stored_risk import horizon_of
 from mailer.customers.service import customer_detail, list_customers
 from mailer.db import db
@@ -57,6 +58,7 @@ def index() -> str:
         search_form=SearchForm(q=search),
         search=search,
         filter_args=filter_form.query_args(),
+        churn_run=last_run(db.session),
     )
 
 

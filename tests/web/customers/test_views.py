@@ -339,3 +339,15 @@ def test_the_customer_page_says_what_the_risk_means_and_how_it_is_computed(
 
 def test_an_unknown_customer_is_not_found(marketing: FlaskClient) -> None:
     assert marketing.get("/customers/999999").status_code == 404
+
+
+def test_the_customer_list_says_what_its_churn_risk_means(app: Flask, marketing: FlaskClient) -> None:
+    from mailer.churn.models import ChurnRun
+
+    with data(app) as session:
+        add_customer(session, "R1", churn_risk=0.42)
+        session.add(ChurnRun(as_of=SCORED_ON, horizon_days=200, model="mbg/nbd", params=None, currency="USD"))
+
+    page = html.unescape(marketing.get("/customers").get_data(as_text=True))
+
+    assert "Churn risk: the chance of no order within 200 days of Jun 30, 2026." in page
