@@ -224,8 +224,12 @@ class _Prepared:
     # Distinct x values and how many customers have each: the gamma/beta terms depend on x only.
     x_values: FloatArray
     x_counts: FloatArray
+    # One entry per distinct (x, t_x, T): customers with the same history share one likelihood term,
+    # counted ``weight`` times (most one-time buyers of a cohort share a handful of ages).
     x: FloatArray
     T: FloatArray
+    weight: FloatArray
+    weight_repeat: FloatArray
     # The customers who carry the second likelihood term (a chance to have left after their last
     # purchase): those with a repeat purchase under BG/NBD, everyone under MBG/NBD.
     repeat: NDArray[np.bool_]
@@ -254,14 +258,21 @@ def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, model: Model = Model.BG
     counts = np.bincount(x_int) if x_int.size else np.zeros(0, dtype=np.int64)
     present = np.flatnonzero(counts)
     k = Model(model).first_purchase_dropout
-    repeat = (x_int > 0) | bool(k)
     x_float = x_int.astype(np.float64)
+    if x_int.size:
+        rows, weight = np.unique(np.stack((x_float, t_x_arr, T_arr), axis=1), axis=0, return_counts=True)
+        x_float, t_x_arr, T_arr = rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy()
+    else:
+        weight = np.zeros(0, dtype=np.int64)
+    repeat = (x_float > 0) | bool(k)
     return _Prepared(
         n=int(x_int.size),
         x_values=present.astype(np.float64),
         x_counts=counts[present].astype(np.float64),
         x=x_float,
         T=T_arr,
+        weight=weight.astype(np.float64),
+        weight_repeat=weight[repeat].astype(np.float64),
         repeat=repeat,
         x_repeat=x_float[repeat],
         t_x_repeat=t_x_arr[repeat],
@@ -287,21 +298,23 @@ def _log_likelihood_and_gradient(theta: FloatArray, data: _Prepared) -> tuple[fl
     log_second = math.log(a) - np.log(b + xr - 1.0 + k) - (r + xr) * log_alpha_tx
     log_first_repeat = log_first[data.repeat]
     log_bracket = np.logaddexp(log_first_repeat, log_second)
-    total += float(log_first.sum() - log_first_repeat.sum() + log_bracket.sum())
+    w, w_repeat = data.weight, data.weight_repeat
+    total += float(w @ log_first - w_repeat @ log_first_repeat + w_repeat @ log_bracket)
 
-    # Share of the bracket carried by the second term (0 for customers without a repeat purchase).
-    w2 = np.exp(log_second - log_bracket)
+    # Share of the bracket carried by the second term (0 for customers without a repeat purchase),
+    # times how many customers share the history.
+    w2 = np.exp(log_second - log_bracket) * w_repeat
 
     d_r = (
         float(nv @ (special.digamma(r + xv) - special.digamma(r)))
         + n * math.log(alpha)
-        - float(log_alpha_T.sum() - log_alpha_T[data.repeat] @ w2)
+        - float(w @ log_alpha_T - log_alpha_T[data.repeat] @ w2)
         - float(w2 @ log_alpha_tx)
     )
     scaled_first = (r + data.x) / (alpha + data.T)
     d_alpha = (
         n * r / alpha
-        - float(scaled_first.sum() - scaled_first[data.repeat] @ w2)
+        - float(w @ scaled_first - scaled_first[data.repeat] @ w2)
         - float(w2 @ ((r + xr) / (alpha + data.t_x_repeat)))
     )
     psi_ab = special.digamma(a + b)
@@ -330,7 +343,7 @@ def log_likelihood(
 
 def _initial_guess(data: _Prepared) -> BgNbdParams:
     """Start from a purchase rate matching the data's repeat purchases per unit of age."""
-    age = float(data.T.sum())
+    age = float(data.weight @ data.T)
     repeats = float(data.x_counts @ data.x_values)
     return BgNbdParams(r=1.0, alpha=max(age / repeats, 1e-3), a=1.0, b=1.0)
 

@@ -443,3 +443,18 @@ def test_fit_reproduces_the_bg_nbd_papers_estimates_on_the_cdnow_sample() -> Non
     assert fitted["a"] == pytest.approx(0.793, abs=5e-4)
     assert fitted["b"] == pytest.approx(2.426, abs=5e-4)
     assert fitted["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+
+
+def test_a_clean_file_is_read_a_column_at_a_time_to_the_same_orders(tmp_path: Path, simulated_rows: list[str]) -> None:
+    from mailer.churn.orders_file import read_orders_csv
+
+    clean = _write(tmp_path, HEADER + "".join(simulated_rows[:500]))
+    # A blank row sends the file down the row-by-row path, which skips it.
+    other = tmp_path / "with-blank.csv"
+    other.write_text(HEADER + "".join(simulated_rows[:250]) + "\n" + "".join(simulated_rows[250:500]), encoding="utf-8")
+
+    fast, slow = read_orders_csv(clean), read_orders_csv(other)
+
+    assert fast.customer_nos.tolist() == slow.customer_nos.tolist()
+    assert fast.order_days.tolist() == slow.order_days.tolist()
+    assert fast.amounts.tolist() == slow.amounts.tolist()
