@@ -420,8 +420,10 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         f"{counts['orders']:,} orders simulated from BG/NBD (5% of customers without orders), "
         f"{counts['returns']:,} returned pieces over four batches, {counts['self_updates']:,} self-service address "
         "updates among a million import events.\n"
-        "- Timed: `refresh_churn` and the commit, as `churn refresh` runs them, on a fresh copy of the file "
-        "(every risk NULL before); then a second refresh one day later over the stored risks.\n"
+        "- Timed: `refresh_churn` and the commit, as `churn refresh` runs them (MBG/NBD fit, risk = chance of "
+        "no order within 365 days, Gamma-Gamma expected spend, and the backtest on the stored orders with its "
+        "two fits), on a fresh copy of the file (every risk NULL before); then a second refresh one day later "
+        "over the stored risks.\n"
         f"- Baseline, same run: the per-customer way on {baseline['sample']:,} random active customers "
         "(orders, returns and updates loaded as ORM objects per customer chunk, the purchase summary in "
         "Python, `evidence.base_figure` and `explanation.explain` one customer at a time), "
@@ -435,8 +437,17 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         f"process {peak_mb:.0f} MB (imports and the 256 MiB SQLite page cache included). "
         f"The baseline's risks equal the stored ones (relative 1e-9) for all but {differ} sampled customers, "
         "survivors of merges whose merged histories the baseline does not fold in. "
-        f"Fit: r={fit.params.r:.3f}, α={fit.params.alpha:.3f}, a={fit.params.a:.3f}, b={fit.params.b:.3f} "
-        f"(simulated from r={TRUE_PARAMS.r}, α={TRUE_PARAMS.alpha}, a={TRUE_PARAMS.a}, b={TRUE_PARAMS.b}).",
+        f"MBG/NBD fit: r={fit.params.r:.3f}, α={fit.params.alpha:.3f}, a={fit.params.a:.3f}, b={fit.params.b:.3f} "
+        f"(orders simulated from BG/NBD with r={TRUE_PARAMS.r}, α={TRUE_PARAMS.alpha}, a={TRUE_PARAMS.a}, "
+        f"b={TRUE_PARAMS.b})."
+        + (
+            ""
+            if first.backtest is None
+            else f" Backtest on the stored orders: {first.backtest.customers:,} customers, AUC "
+            f"{first.backtest.risk.auc:.3f} (best baseline, {first.backtest.best_baseline.name}: "
+            f"{first.backtest.best_baseline.auc:.3f}), Brier {first.backtest.risk.brier or 0:.4f} against "
+            f"{first.backtest.base_rate_brier:.4f} for the base rate."
+        ),
         "Where the time goes: SQLite's own work dominates the write (each new risk moves an entry of the "
         "`churn_risk` index; the refresh gives the connection a 256 MiB page cache meanwhile, which halves "
         "it), so the write goes through the driver's `executemany` with the statement compiled once; reading "
