@@ -475,17 +475,15 @@ def test_the_refresh_is_kept_with_its_backtest_horizon_and_currency(session: Ses
 
 
 def test_a_backtest_that_cannot_be_run_is_noted_and_the_scores_still_written(session: Session) -> None:
-    # Every order in the last 100 days: nothing to fit on a year before.
-    for number in range(30):
-        customer = add_customer(session, f"Y{number}", line1=f"{number} Young Road")
-        add_orders(session, customer, [AS_OF - timedelta(days=90), AS_OF - timedelta(days=30 + number)])
+    # A horizon longer than the order history: nothing to fit on one horizon before the as-of day.
+    add_population(session)
 
-    refresh_churn(session, as_of=AS_OF, actor="t")
+    refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=3000)
 
     run = session.scalars(select(ChurnRun)).one()
     assert run.backtest is None
     assert run.backtest_note == (
-        f"no backtest with orders up to {AS_OF - timedelta(days=365)}: no orders on or before the calibration end"
+        f"no backtest with orders up to {AS_OF - timedelta(days=3000)}: no orders on or before the calibration end"
     )
     assert None not in session.scalars(select(Customer.churn_risk)).all()
 
