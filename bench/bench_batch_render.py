@@ -212,7 +212,9 @@ def end_to_end(*, customers: int, baseline_pieces: int, write_readme: bool) -> N
         "`.venv/bin/python bench/bench_batch_render.py --end-to-end --write-readme`.",
     ]
     # Prose paragraphs wrapped as the other sections are; table rows stay whole.
-    text = "\n".join(line if line.startswith("|") else textwrap.fill(line, 110, break_on_hyphens=False) for line in lines)
+    text = "\n".join(
+        line if line.startswith("|") else textwrap.fill(line, 110, break_on_hyphens=False) for line in lines
+    )
     print(text)
     if write_readme:
         write_section(END_TO_END_SECTION, text + "\n")
