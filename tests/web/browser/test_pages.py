@@ -110,7 +110,7 @@ def test_staff_log_in_import_files_and_read_a_customer(
     score_customers(live_server, seed=11)
 
     page.goto(live_server.url + "/dashboard")
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator("svg.chart").count() == 4  # statuses, validity, share verified, churn risk
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
 
     page.goto(live_server.url + "/customers")
