@@ -9,7 +9,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mailer.addresses.lifecycle import replace_address
-from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.models import (
+    Address,
+    AddressEvent,
+    AddressEventKind,
+    AddressValidity,
+    AddressVerification,
+    ChangeSource,
+)
 from mailer.addresses.service import clean_address, current_address
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
@@ -239,6 +246,8 @@ def test_a_new_address_is_applied_with_history_and_audit(session: Session, lette
 
     assert new.is_current and new.validity is AddressValidity.DELIVERABLE
     assert (new.line1, new.city, new.postal_code, new.country) == ("500 Elm Avenue", "Chicago", "60601-1234", "US")
+    # Checked against the postal reference data, apart from the validity the customer's word gives.
+    assert (new.verification, new.verification_reason) == (AddressVerification.VERIFIED, "ZIP 60601 is Chicago, IL")
     assert new.confirmed_via is ChangeSource.CUSTOMER and new.confirmed_at is not None
     old = session.get_one(Address, letter.address_id)
     assert not old.is_current and old.validity is AddressValidity.SUPERSEDED

@@ -136,8 +136,8 @@ def _return_rate_bar(stats: CampaignStats) -> Bar:
 
 
 def _verified_bar(found: CountryVerification) -> Bar:
-    text = _("%(share)s of %(total)s", share=format_percent(found.share, "#,##0.0%"), total=format_decimal(found.total))
-    return Bar(found.country, round(found.share * 10_000), text, VERIFIED_COLOR)
+    name = f"{found.country} ({format_decimal(found.total)})"
+    return Bar(name, round(found.share * 10_000), format_percent(found.share, "#,##0.0%"), VERIFIED_COLOR)
 
 
 @bp.route("")

@@ -99,8 +99,8 @@ def test_staff_log_in_import_files_and_read_a_customer(
     score_customers(live_server, seed=11, as_of=date(2026, 11, 1))
 
     page.goto(live_server.url + "/dashboard")
-    # Status, validity, churn risk, and how well the risk predicted on these customers' own orders.
-    assert page.locator("svg.chart").count() == 4
+    # Status, validity, share verified, churn risk, and how well the risk predicted on these customers' own orders.
+    assert page.locator("svg.chart").count() == 5
     assert "How well the churn risk predicts" in page.inner_text("main")
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
 
