@@ -26,6 +26,11 @@ def get_customer(session: Session, *, customer_no: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.customer_no == customer_no))
 
 
+def customer_number(session: Session, *, customer_id: int) -> str | None:
+    """Return the customer number of the customer with this internal id, or None."""
+    return session.scalar(select(Customer.customer_no).where(Customer.id == customer_id))
+
+
 def customer_summary(session: Session, *, customer_no: str) -> dict[str, Any] | None:
     """Return a customer with their current address as plain data, or None if unknown."""
     customer = get_customer(session, customer_no=customer_no)
