@@ -80,9 +80,9 @@ def column_chart(
         body.append(
             f'<rect x="{x + slot * 0.12:.1f}" y="{baseline - column}" width="{slot * 0.76:.1f}" '
             f'height="{column}" fill="{escape(bar.color)}" rx="2"/>'
-            f'<text x="{center:.1f}" y="{baseline - column - 6}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline - column - 6}" text-anchor="middle" font-size="13" '
             f'fill="{TEXT_COLOR}">{escape(bar.text)}</text>'
-            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED_COLOR}">{escape(bar.label)}</text>'
         )
     if axis_label:
@@ -146,9 +146,9 @@ def stacked_columns(
                 "</title></rect>"
             )
         body.append(
-            f'<text x="{center:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="13" '
             f'fill="{TEXT_COLOR}">{escape(format_value(total))}</text>'
-            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED_COLOR}">{escape(label)}</text>'
         )
     if axis_label:
