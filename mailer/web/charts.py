@@ -87,7 +87,7 @@ def column_chart(
         )
     if axis_label:
         body.append(
-            f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" font-size="13" '
+            f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" font-size="14" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
     return _svg(width, height, title, body)
@@ -153,7 +153,7 @@ def stacked_columns(
         )
     if axis_label:
         body.append(
-            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="13" '
+            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="14" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
     legend_top = height + 8
