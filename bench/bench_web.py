@@ -497,9 +497,9 @@ machine; absolute numbers vary).
 Baseline, in the same run: the customer list {deep:,} customers deep with OFFSET instead of a keyset cursor,
 through the same view and template. SQLite plans without ANALYZE statistics, as the app never gathers them;
 the search reads the `customer_search_terms` index of migration 5e4fc4a1b2c3 (see "Customer search") and the
-region filter the `addresses.region` index of migration 75264a062ab5. The retention list pages walk the `(churn_value_at_risk_cents, id)` index of migration
-caa5b0a17af4 from the cursor, checking risk and status row by row; the dashboard's returns chart groups the
-current returns of the last 12 weeks by reason and day in SQL.
+region filter the `addresses.region` index of migration 75264a062ab5. The retention list pages walk the
+`(churn_value_at_risk_cents, id)` index of migration caa5b0a17af4 from the cursor, checking risk and status
+row by row; the dashboard's returns chart groups the current returns of the last 12 weeks by reason and day in SQL.
 
 | page | ms (median) | time / OFFSET baseline |
 |---|---:|---:|
