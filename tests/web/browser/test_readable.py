@@ -104,7 +104,7 @@ def test_wide_tables_on_a_tablet_say_that_they_scroll(seeded: LiveServer, open_p
     assert page.locator(".scroll-hint:visible").count() == 0
 
 
-def test_chart_labels_stay_readable_on_a_tablet(seeded: LiveServer, open_page, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+def test_chart_labels_stay_readable_on_a_tablet(seeded: LiveServer, open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page(width=TABLET, height=1024)
     log_in(page, seeded, Role.MARKETING, then="/dashboard")
     sizes = page.evaluate(
@@ -113,10 +113,9 @@ def test_chart_labels_stay_readable_on_a_tablet(seeded: LiveServer, open_page, s
     )
     assert sizes and min(sizes) >= READABLE_PX, sorted(sizes)[:5]
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET
-    page.screenshot(path=str(screenshots / "dashboard-tablet.png"), full_page=True)
 
 
-def test_marketing_searches_customers_as_people_type_them(seeded: LiveServer, open_page, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+def test_marketing_searches_customers_as_people_type_them(seeded: LiveServer, open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page()
     log_in(page, seeded, Role.MARKETING, then="/customers")
 
@@ -135,7 +134,6 @@ def test_marketing_searches_customers_as_people_type_them(seeded: LiveServer, op
     assert "王小明" in search("310012")  # a postcode, shared with others
     # The term stays in the field and out of the address bar.
     assert page.input_value("input[name=q]") == "310012" and "310012" not in page.url
-    page.screenshot(path=str(screenshots / "customers-search.png"), full_page=False)
     page.click("button:has-text('Clear search')")
     page.wait_for_load_state()
     assert page.locator("tbody tr").count() == 50  # a full page again
