@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, intersect, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
@@ -176,6 +176,9 @@ RARE_WORD = 5000
 # of it: when the least common of them has at most this many rows, the customers having all the
 # words are looked up from its rows first.
 DRIVING_WORD = 20_000
+# ... and when each of the other words has at most this many rows, all of them are read in index
+# order and intersected, rather than looked up once per row of the least common one.
+INTERSECTED_WORD = 60_000
 _DIGIT = re.compile(r"\d")
 
 
@@ -243,13 +246,22 @@ def _shared_ids(session: Session, words: list[tuple[str, str]]) -> set[int] | No
     if not usable:
         return None
     driving = min(usable)[1]
-    term = aliased(CustomerSearchTerm)
-    others = [_has_word(term.customer_id, *word) for word in words if word != driving]
-    found = _rows_up_to(
-        session,
-        select(term.customer_id).distinct().where(_starting_with(term.term, driving[0]), *others),
-        RARE_WORD,
-    )
+    others = [word for word in words if word != driving]
+    if all(_postcode(typed) is None for _, typed in others) and all(
+        _count_up_to(session, _term_ids(folded), INTERSECTED_WORD) <= INTERSECTED_WORD for folded, _ in others
+    ):
+        # Every word's rows read in index order and intersected: cheaper than a lookup per driving row.
+        intersected = intersect(*(_term_ids(folded) for folded, _ in words)).subquery()
+        found = _rows_up_to(session, select(intersected.c[0]), RARE_WORD)
+    else:
+        term = aliased(CustomerSearchTerm)
+        found = _rows_up_to(
+            session,
+            select(term.customer_id).distinct().where(
+                _starting_with(term.term, driving[0]), *(_has_word(term.customer_id, *word) for word in others)
+            ),
+            RARE_WORD,
+        )
     return None if found is None else set(found)
 
 

@@ -102,17 +102,19 @@ def customers(session: Session) -> None:
     ],
 )
 @pytest.mark.parametrize(
-    ("rare_word", "driving_word"),
-    [(5000, 20_000), (0, 0), (0, 100)],
-    ids=["rare words read from the index", "common words checked while walking", "common words joined"],
+    ("rare_word", "driving_word", "intersected_word"),
+    [(5000, 20_000, 60_000), (0, 0, 0), (0, 100, 0), (0, 100, 100)],
+    ids=["rare words read from the index", "common words checked while walking", "common words joined",
+         "common words intersected"],
 )
 def test_search_finds_customers_as_people_type_them(
     session: Session, monkeypatch: pytest.MonkeyPatch, typed: str, found: list[str], rare_word: int,
-    driving_word: int,
+    driving_word: int, intersected_word: int,
 ) -> None:
     # Each way of finding the customers gives the same answer; small thresholds make every word common.
     monkeypatch.setattr(search, "RARE_WORD", rare_word)
     monkeypatch.setattr(search, "DRIVING_WORD", driving_word)
+    monkeypatch.setattr(search, "INTERSECTED_WORD", intersected_word)
     assert _found(session, typed) == found
 
 
