@@ -39,6 +39,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "retention.export": MARKETING,
     "imports.upload": MARKETING,
     "batches.campaigns": MARKETING,
+    "batches.campaign_results": MARKETING,
     "batches.new_batch": MARKETING,
     "batches.show": MARKETING,
     "batches.render": MARKETING,
@@ -54,6 +55,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "admin.new_token": ADMIN_ONLY,
     "admin.revoke_token": ADMIN_ONLY,
     "admin.audit": ADMIN_ONLY,
+    "admin.audit_customer": ADMIN_ONLY,
     "returns_api.record": frozenset({Role.MAILROOM}),
     "mailroom.scan": frozenset({Role.MAILROOM}),
     "mailroom.reason_card": frozenset({Role.MAILROOM}),
@@ -101,6 +103,7 @@ def test_each_role_gets_exactly_what_the_table_allows(
     arguments = {
         "customer_id": customer_id, "user_id": staff[Role.MAILROOM].id, "token_id": token_id,
         "filename": "mailer.css", "batch_id": 999_999, "file_no": 1,  # no such batch: nothing is queued
+        "campaign_id": 999_999,  # no such campaign: a 404 for those who may ask
         "token": "NOT-A-LINK",  # an address-update link no envelope carries: the plain error page
     }
     if role is not None:
