@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import os
 import platform
 import statistics
 import sys
@@ -162,7 +163,7 @@ def searches(session: Session, customers: int) -> list[tuple[str, str]]:
     ]
 
 
-def render_section(results: list[dict[str, Any]], *, customers: int, backend: str) -> str:
+def render_section(results: list[dict[str, Any]], *, customers: int, backend: str, load: float) -> str:
     """Return the bench/README.md section for these results."""
     machine = f"{cpu_name()}, {platform.system()}, Python {platform.python_version()}"
     lines = [
@@ -173,6 +174,7 @@ def render_section(results: list[dict[str, Any]], *, customers: int, backend: st
         "median of the repeats, against the same page found by a `lower(column) LIKE '%term%'` scan of name,",
         "customer number, email, phone and postcode in the same run. The search reads the",
         "`customer_search_terms` index (a prefix range per word) and the addresses' postcode index.",
+        f"Load average when the timing started: {load:.1f} on {os.cpu_count()} cores (other jobs shared the machine).",
         "",
         "| typed | rows | search | LIKE scan | scan ÷ search |",
         "|---|---:|---:|---:|---:|",
@@ -225,6 +227,7 @@ def main() -> None:
             with engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
         results = []
+        load = os.getloadavg()[0]
         with Session(engine) as session:
             for what, typed in searches(session, args.customers):
                 rows = searched_page(session, typed)
@@ -236,7 +239,7 @@ def main() -> None:
                       f"  scan {scan_ms:8.1f} ms", flush=True)
         engine.dispose()
     backend = "PostgreSQL" if args.postgresql else "SQLite"
-    section = render_section(results, customers=args.customers, backend=backend)
+    section = render_section(results, customers=args.customers, backend=backend, load=load)
     print(section)
     if args.write_readme:
         write_section(SECTION if not args.postgresql else SECTION + " (PostgreSQL)", section.replace(
