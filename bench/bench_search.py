@@ -28,8 +28,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +197,19 @@ def render_section(results: list[dict[str, Any]], *, customers: int, backend: st
     return "\n".join(lines) + "\n"
 
 
+@contextmanager
+def _scratch_postgres_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database for this run, yield its URL, drop it afterwards."""
+    from tests.databases import create_postgres_database, drop_postgres_database
+
+    name = f"mailer_bench_search_{os.getpid()}"
+    url = create_postgres_database(name)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -207,13 +220,9 @@ def main() -> None:
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
 
-    scratch: AbstractContextManager[str]
-    if args.postgresql:
-        from tests.databases import postgres_database
-
-        scratch = postgres_database("bench_search")
-    else:
-        scratch = nullcontext(f"sqlite:///{args.db}")
+    scratch: AbstractContextManager[str] = (
+        _scratch_postgres_database() if args.postgresql else nullcontext(f"sqlite:///{args.db}")
+    )
     with scratch as url:
         engine = make_engine(url)
         if not database_is_ready(engine, args.customers):
