@@ -190,7 +190,8 @@ def render_section(results: list[dict[str, Any]], *, customers: int, backend: st
         f"Slowest search {slowest:.1f} ms (budget {BUDGET_MS} ms). A word with at most 5,000 index rows is read",
         "from the index and only its customers are listed; a more common one is checked customer by",
         "customer while the list is walked in id order; common words that may be rare together (\"zhang",
-        "wei\") are joined from the least common one's rows first. The scan finds the first 50 of a common word",
+        "wei\") are joined from the least common one's rows, or intersected in index order.",
+        "The scan finds the first 50 of a common word",
         "quickly, because they come early in id order, but reads every customer for a rare one; it also",
         "finds words inside words (\"ang\" in \"Wang\") and knows no pinyin, so its rows differ.",
     ]
