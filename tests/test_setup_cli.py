@@ -57,7 +57,7 @@ def test_demo_loads_customers_orders_and_renders_a_batch_per_profile(tmp_path: P
     manifests = sorted((tmp_path / "instance" / "demo" / "batches").glob("*/manifest.csv"))
     assert [m.parent.name.split("-", 2)[2] for m in manifests] == ["cn-dl", "us-10"]
     for manifest in manifests:
-        rows = manifest.read_text(encoding="utf-8").splitlines()
+        rows = manifest.read_text(encoding="utf-8-sig").splitlines()
         assert rows[0] == '"piece_code","customer_no","postal_code","bundle","file","page"' and len(rows) > 20
         assert list(manifest.parent.glob("*.pdf"))
     with app.app_context():

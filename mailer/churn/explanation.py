@@ -277,19 +277,28 @@ class BaseOnlyExplanations:
             values = _history_values(xi, txi, Ti, unit, (fast, slow))
             template, slots = templates[_history_wording(xi, values["since_days"])]
             risk = risk_of(lo)
+            interval = tuple(values["interval_days"])
+            # The JSON of the percent and of the interval, built once per distinct figure like the words.
+            percent_text = format_risk(risk)
+            percent = words.get(("percent", percent_text))
+            if percent is None:
+                percent = words[("percent", percent_text)] = json.dumps(percent_text)[1:-1]
+            interval_json = words.get(("interval_value", interval))
+            if interval_json is None:
+                interval_json = words[("interval_value", interval)] = json.dumps(values["interval_days"])
             fill = {
                 "risk": repr(risk),
-                "percent": json.dumps(format_risk(risk))[1:-1],
+                "percent": percent,
                 "orders_value": values["orders"],
                 "span_value": values["span_days"],
                 "since_value": values["since_days"],
-                "interval_value": json.dumps(values["interval_days"]),
+                "interval_value": interval_json,
             }
             for name in _WORD_SLOTS:
                 if name not in slots:
                     continue
                 value = values[name]
-                cache_key = (name, value if name != "interval_days" else tuple(value))
+                cache_key = (name, value if name != "interval_days" else interval)
                 word = words.get(cache_key)
                 if word is None:
                     word = words[cache_key] = json.dumps(say_values({name: value})[0][name])[1:-1]
