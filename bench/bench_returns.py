@@ -109,8 +109,8 @@ def build_database(path: Path, *, seed: int) -> list[list[str]]:
                 "updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)", rows)
         for rows in _chunks(address_rows):
             run("INSERT INTO addresses (id, customer_id, line1, city, region, postal_code, country, normalized, "
-                "fingerprint, household_key, validity, is_current, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", rows)
+                "fingerprint, household_key, validity, verification, is_current, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unverifiable', 1, ?, ?)", rows)
         run("INSERT INTO campaigns (id, name, created_at, created_by) VALUES (1, 'Bench catalog', ?, 'bench')",
             (STAMP,))
         run("INSERT INTO batches (id, campaign_id, profile, status, filters, left_out, piece_count, "
