@@ -13,7 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, create_engine, event, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    Insert,
+    MetaData,
+    Table,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    update,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -200,8 +213,73 @@ class Database:
 db = Database()
 
 
-# Rows of one by-id update above which it is compiled afresh rather than taken from the cache.
-FRESH_COMPILE_ROWS = 50
+# Rows of one bulk statement above which it is compiled once for the driver rather than run through
+# SQLAlchemy row by row (a few rows: the statement cache serves them best).
+DRIVER_ROWS = 50
+
+
+def execute_rows(session: Session, statement: Insert | Update, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an insert or update for many rows, each a dict of its bound values (the first row's keys for all).
+
+    SQLAlchemy maps and converts every row's values one by one, which for thousands of rows costs as
+    much as the database's own work. Past a few rows the statement is compiled once and run through
+    the driver's executemany: each column's conversion runs once per distinct value (the rows of a
+    bulk write share their timestamps, states and flags), and the Python-side defaults of columns the
+    rows leave out are computed per row, as SQLAlchemy computes them.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if len(rows) <= DRIVER_ROWS:
+        connection.execute(statement, list(rows))
+        return
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    defaults = {
+        column.key: column.default if column in compiled.insert_prefetch else column.onupdate
+        for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
+    }
+    if any(default is None or not (default.is_scalar or default.is_callable) for default in defaults.values()):
+        connection.execute(statement, list(rows))
+        return
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    columns = [_RowValue(name, compiled.binds[name].type, dialect, defaults.get(name)) for name in names]
+    if compiled.positional:
+        params: list[Any] = [tuple([column.value(row) for column in columns]) for row in rows]
+    else:
+        params = [{column.name: column.value(row) for column in columns} for row in rows]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+class _RowValue:
+    """One bound value of ``execute_rows``: taken from the row (or its default), converted as its type says."""
+
+    __slots__ = ("convert", "converted", "default", "name")
+
+    def __init__(self, name: str, type_: Any, dialect: Dialect, default: Any) -> None:
+        self.name = name
+        self.convert = type_.dialect_impl(dialect).bind_processor(dialect)
+        # Keyed by type as well: True and 1 are equal keys but may convert differently.
+        self.converted: dict[tuple[type, Any], Any] = {}
+        self.default = default
+
+    def value(self, row: Mapping[str, Any]) -> Any:
+        if self.default is None or self.name in row:
+            value = row[self.name]
+        elif self.default.is_scalar:
+            value = self.default.arg
+        else:
+            value = self.default.arg(None)
+        if self.convert is None:
+            return value
+        if isinstance(value, (dict, list)):
+            return self.convert(value)
+        key = (type(value), value)
+        try:
+            return self.converted[key]
+        except KeyError:
+            converted = self.converted[key] = self.convert(value)
+            return converted
 
 
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
@@ -211,8 +289,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
         by_columns[tuple(name for name in row if name != "id")].append(row)
     table = model.__table__
     for columns, group in by_columns.items():
-        # A Core statement: the ORM's bulk path costs more than the database here. Rows in id order
-        # walk the table and its indexes page after page rather than at random.
+        # Rows in id order walk the table and its indexes page after page rather than at random.
         statement = update(table).where(table.c.id == bindparam("row_id")).values(
             {name: bindparam(name) for name in columns}
         )
@@ -220,12 +297,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
             ({"row_id": row["id"], **{name: row[name] for name in columns}} for row in group),
             key=lambda params: params["row_id"],
         )
-        connection = session.connection()
-        if len(params) > FRESH_COMPILE_ROWS:
-            # Taken from the statement cache, SQLAlchemy maps the cached statement's parameters to
-            # this one's again for every row; past a few rows, compiling afresh once costs less.
-            connection = connection.execution_options(compiled_cache=None)
-        connection.execute(statement, params)
+        execute_rows(session, statement, params)
 
 
 @contextmanager
