@@ -243,43 +243,40 @@ def execute_rows(session: Session, statement: Insert | Update, rows: Sequence[Ma
         connection.execute(statement, list(rows))
         return
     names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
-    columns = [_RowValue(name, compiled.binds[name].type, dialect, defaults.get(name)) for name in names]
+    # Column by column: one conversion function per column rather than one call per value.
+    columns = [_bound_values(rows, name, compiled.binds[name].type, dialect, defaults.get(name)) for name in names]
     if compiled.positional:
-        params: list[Any] = [tuple([column.value(row) for column in columns]) for row in rows]
+        params: list[Any] = list(zip(*columns, strict=True))
     else:
-        params = [{column.name: column.value(row) for column in columns} for row in rows]
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     connection.exec_driver_sql(str(compiled), params)
 
 
-class _RowValue:
-    """One bound value of ``execute_rows``: taken from the row (or its default), converted as its type says."""
-
-    __slots__ = ("convert", "converted", "default", "name")
-
-    def __init__(self, name: str, type_: Any, dialect: Dialect, default: Any) -> None:
-        self.name = name
-        self.convert = type_.dialect_impl(dialect).bind_processor(dialect)
-        # Keyed by type as well: True and 1 are equal keys but may convert differently.
-        self.converted: dict[tuple[type, Any], Any] = {}
-        self.default = default
-
-    def value(self, row: Mapping[str, Any]) -> Any:
-        if self.default is None or self.name in row:
-            value = row[self.name]
-        elif self.default.is_scalar:
-            value = self.default.arg
-        else:
-            value = self.default.arg(None)
-        if self.convert is None:
-            return value
+def _bound_values(
+    rows: Sequence[Mapping[str, Any]], name: str, type_: Any, dialect: Dialect, default: Any
+) -> list[Any]:
+    """Return one bound value of every row: from the row (or its default), converted as its type says."""
+    if default is None:
+        values = [row[name] for row in rows]
+    elif default.is_scalar:
+        values = [row.get(name, default.arg) for row in rows]
+    else:
+        values = [row[name] if name in row else default.arg(None) for row in rows]
+    convert = type_.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return values
+    # Keyed by type as well: True and 1 are equal keys but may convert differently.
+    converted: dict[tuple[type, Any], Any] = {}
+    result = []
+    for value in values:
         if isinstance(value, (dict, list)):
-            return self.convert(value)
+            result.append(convert(value))
+            continue
         key = (type(value), value)
-        try:
-            return self.converted[key]
-        except KeyError:
-            converted = self.converted[key] = self.convert(value)
-            return converted
+        if key not in converted:
+            converted[key] = convert(value)
+        result.append(converted[key])
+    return result
 
 
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
