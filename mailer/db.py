@@ -13,7 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, bindparam, create_engine, event, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    Insert,
+    MetaData,
+    Table,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    update,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -200,8 +213,70 @@ class Database:
 db = Database()
 
 
-# Rows of one by-id update above which it is compiled afresh rather than taken from the cache.
-FRESH_COMPILE_ROWS = 50
+# Rows of one bulk statement above which it is compiled once for the driver rather than run through
+# SQLAlchemy row by row (a few rows: the statement cache serves them best).
+DRIVER_ROWS = 50
+
+
+def execute_rows(session: Session, statement: Insert | Update, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an insert or update for many rows, each a dict of its bound values (the first row's keys for all).
+
+    SQLAlchemy maps and converts every row's values one by one, which for thousands of rows costs as
+    much as the database's own work. Past a few rows the statement is compiled once and run through
+    the driver's executemany: each column's conversion runs once per distinct value (the rows of a
+    bulk write share their timestamps, states and flags), and the Python-side defaults of columns the
+    rows leave out are computed per row, as SQLAlchemy computes them.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if len(rows) <= DRIVER_ROWS:
+        connection.execute(statement, list(rows))
+        return
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    defaults = {
+        column.key: column.default if column in compiled.insert_prefetch else column.onupdate
+        for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
+    }
+    if any(default is None or not (default.is_scalar or default.is_callable) for default in defaults.values()):
+        connection.execute(statement, list(rows))
+        return
+    names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
+    # Column by column: one conversion function per column rather than one call per value.
+    columns = [_bound_values(rows, name, compiled.binds[name].type, dialect, defaults.get(name)) for name in names]
+    if compiled.positional:
+        params: list[Any] = list(zip(*columns, strict=True))
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def _bound_values(
+    rows: Sequence[Mapping[str, Any]], name: str, type_: Any, dialect: Dialect, default: Any
+) -> list[Any]:
+    """Return one bound value of every row: from the row (or its default), converted as its type says."""
+    if default is None:
+        values = [row[name] for row in rows]
+    elif default.is_scalar:
+        values = [row.get(name, default.arg) for row in rows]
+    else:
+        values = [row[name] if name in row else default.arg(None) for row in rows]
+    convert = type_.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return values
+    # Keyed by type as well: True and 1 are equal keys but may convert differently.
+    converted: dict[tuple[type, Any], Any] = {}
+    result = []
+    for value in values:
+        if isinstance(value, (dict, list)):
+            result.append(convert(value))
+            continue
+        key = (type(value), value)
+        if key not in converted:
+            converted[key] = convert(value)
+        result.append(converted[key])
+    return result
 
 
 def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
@@ -211,8 +286,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
         by_columns[tuple(name for name in row if name != "id")].append(row)
     table = model.__table__
     for columns, group in by_columns.items():
-        # A Core statement: the ORM's bulk path costs more than the database here. Rows in id order
-        # walk the table and its indexes page after page rather than at random.
+        # Rows in id order walk the table and its indexes page after page rather than at random.
         statement = update(table).where(table.c.id == bindparam("row_id")).values(
             {name: bindparam(name) for name in columns}
         )
@@ -220,12 +294,7 @@ def update_by_id(session: Session, model: type[Base], rows: Sequence[Mapping[str
             ({"row_id": row["id"], **{name: row[name] for name in columns}} for row in group),
             key=lambda params: params["row_id"],
         )
-        connection = session.connection()
-        if len(params) > FRESH_COMPILE_ROWS:
-            # Taken from the statement cache, SQLAlchemy maps the cached statement's parameters to
-            # this one's again for every row; past a few rows, compiling afresh once costs less.
-            connection = connection.execution_options(compiled_cache=None)
-        connection.execute(statement, params)
+        execute_rows(session, statement, params)
 
 
 @contextmanager

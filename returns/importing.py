@@ -34,7 +34,7 @@ from returns.service import (
 )
 
 # SQLite page cache while a file is imported, in KiB: the chunks' updates by id touch index pages all over.
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 256 * 1024
 NEW_ADDRESS_PREFIX = "new_"
 NEW_ADDRESS_COLUMNS = tuple(NEW_ADDRESS_PREFIX + f for f in ADDRESS_FIELDS)
 REQUIRED_COLUMNS = ("piece_code", "reason", "returned_at")

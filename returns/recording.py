@@ -25,7 +25,7 @@ from mailer.audit.service import record_many
 from mailer.batches.models import Batch, MailPiece
 from mailer.customers.consent import StatusChange, follow_refusals
 from mailer.customers.models import Customer
-from mailer.db import update_by_id
+from mailer.db import execute_rows, update_by_id
 from returns.catalog import REASONS, BatchEffect
 from returns.decide import (
     SOFT_REASONS,
@@ -186,7 +186,7 @@ class _Chunk:
             effects.new_returns[position]["new_address_id"] = new_address_ids[customer_id]
         if effects.new_returns:
             effects.new_returns.sort(key=lambda row: row["customer_id"])
-            session.execute(insert(MailReturn.__table__), effects.new_returns)
+            execute_rows(session, insert(MailReturn.__table__), effects.new_returns)
         lifecycle.insert_events(session, effects.events, new_address_ids=new_address_ids)
         # Read in id order, so already sorted.
         changed_customers = [c for c in self.state.customers.values() if c.changed]

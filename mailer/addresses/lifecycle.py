@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address, current_address
-from mailer.db import update_by_id, utcnow
+from mailer.db import execute_rows, update_by_id, utcnow
 from mailer.messages import Message, stored
 
 # --- the rules: what each transition changes ------------------------------------------------------
@@ -369,7 +369,7 @@ def insert_addresses(session: Session, rows: Sequence[Mapping[str, Any]]) -> dic
         return {}
     # Core statements on the tables, as for the updates; no RETURNING: with it, SQLite falls back
     # to one statement per row to keep the order.
-    session.execute(insert(Address.__table__), list(rows))
+    execute_rows(session, insert(Address.__table__), rows)
     return dict(
         session.execute(
             select(Address.customer_id, Address.id).where(
@@ -386,7 +386,7 @@ def insert_events(session: Session, rows: Iterable[dict[str, Any]], *, new_addre
         if event["address_id"] is None:
             event["address_id"] = new_address_ids[event["customer_id"]]
     if events:
-        session.execute(insert(AddressEvent.__table__), events)
+        execute_rows(session, insert(AddressEvent.__table__), events)
 
 
 # --- erasure: the customer's right to have their data removed ------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
-from mailer.db import utcnow
+from mailer.db import execute_rows, utcnow
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
 
@@ -36,7 +36,8 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
     if entries:
         now = utcnow()
         # A Core statement on the table: the ORM's bulk path costs more than the database here.
-        session.execute(
+        execute_rows(
+            session,
             insert(AuditEntry.__table__),
             [{"object_id": None, "detail": {}, "created_at": now, **entry} for entry in entries],
         )

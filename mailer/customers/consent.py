@@ -156,25 +156,43 @@ def follow_refusals(session: Session, changes: Iterable[StatusChange], *, actor:
     ``return_refused``; its correction (``do_not_mail`` back to ``active``) takes that withdrawal
     back, making the decision before it current again. The returns wrote the status themselves.
     """
+    changes = list(changes)
+    if not changes:
+        return
+    # A chunk of returns changes hundreds of statuses: read their current mail decisions at once and
+    # write the withdrawals in one flush (the old decisions stop being current first: the unit of work
+    # updates a table before inserting into it).
+    current: dict[int, Consent | None] = dict.fromkeys(sorted({change.customer_id for change in changes}))
+    for decision in session.scalars(
+        select(Consent).where(
+            Consent.customer_id.in_(list(current)), Consent.channel == ConsentChannel.MAIL, Consent.is_current
+        )
+    ):
+        current[decision.customer_id] = decision
     for change in changes:
-        current = current_consents(session, customer_id=change.customer_id).get(ConsentChannel.MAIL)
+        before = current[change.customer_id]
         if change.after is CustomerStatus.DO_NOT_MAIL:
-            if current is None or current.granted:
-                _write(
-                    session, customer_id=change.customer_id, channel=ConsentChannel.MAIL, granted=False,
-                    source=ConsentSource.RETURN_REFUSED, actor=actor, wording=None, note=change.why, now=now,
-                    before=current,
+            if before is None or before.granted:
+                if before is not None:
+                    before.is_current = False
+                withdrawal = Consent(
+                    customer_id=change.customer_id, channel=ConsentChannel.MAIL, granted=False,
+                    source=ConsentSource.RETURN_REFUSED, wording=None, actor=actor, note=change.why, decided_at=now,
+                    is_current=True,
                 )
+                session.add(withdrawal)
+                current[change.customer_id] = withdrawal
         elif (
             change.before is CustomerStatus.DO_NOT_MAIL
             and change.after is CustomerStatus.ACTIVE
-            and current is not None
-            and current.source is ConsentSource.RETURN_REFUSED
+            and before is not None
+            and before.source is ConsentSource.RETURN_REFUSED
         ):
-            _take_back(session, current)
+            current[change.customer_id] = _take_back(session, before)
+    session.flush()
 
 
-def _take_back(session: Session, withdrawal: Consent) -> None:
+def _take_back(session: Session, withdrawal: Consent) -> Consent | None:
     withdrawal.is_current = False
     session.flush()
     earlier = session.scalar(
@@ -189,3 +207,4 @@ def _take_back(session: Session, withdrawal: Consent) -> None:
     if earlier is not None:
         earlier.is_current = True
     session.flush()
+    return earlier
