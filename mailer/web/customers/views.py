@@ -26,6 +26,7 @@ from mailer.web.customers.actions import action_context
 from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
 from mailer.web.explanations import explanation_line
 from mailer.web.numbers import row_id
+from mailer.web.transaction import writes
 
 SEARCH_KEY = "customer_search"
 
@@ -81,6 +82,7 @@ def search() -> Response:
 
 @bp.route("/<int:customer_id>")
 @allow(Role.MARKETING)
+@writes
 def show(customer_id: int) -> str:
     """Show a customer: current address, address history, orders and churn risk."""
     detail = customer_detail(db.session, customer_id=customer_id)
