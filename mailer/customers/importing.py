@@ -17,6 +17,7 @@ from mailer.addresses import lifecycle
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
 from mailer.addresses.service import CleanAddress, clean_address
 from mailer.audit.service import record
+from mailer.customers.erasure import erased_numbers_among
 from mailer.customers.models import Customer
 from mailer.customers.names import is_incomplete_name
 from mailer.db import utcnow
@@ -101,6 +102,7 @@ def import_customers(
     duplicates = _rows_by_duplicated_customer_no(source.rows())
 
     chunk: list[CustomerRecord] = []
+    chunk_values: dict[int, dict[str, str]] = {}
     for row, values in source.rows():
         parsed = parse_customer_row(row, values)
         if isinstance(parsed, CustomerRecord) and parsed.customer_no in duplicates:
@@ -112,16 +114,31 @@ def import_customers(
             report.rejected.append(Rejection(row=row, reason=parsed, values=values))
         else:
             chunk.append(parsed)
+            chunk_values[row] = values
         if len(chunk) >= CHUNK_SIZE:
-            _store_chunk(session, chunk, report=report, actor=actor)
-            chunk = []
+            _store_chunk(session, _without_erased(session, chunk, chunk_values, report), report=report, actor=actor)
+            chunk, chunk_values = [], {}
         if progress:
             progress(1, report.total)
     if chunk:
-        _store_chunk(session, chunk, report=report, actor=actor)
+        _store_chunk(session, _without_erased(session, chunk, chunk_values, report), report=report, actor=actor)
+    report.rejected.sort(key=lambda rejection: rejection.row)
 
     finish_import(session, report, columns=source.columns, action="customers.import", actor=actor)
     return report
+
+
+def _without_erased(
+    session: Session, records: list[CustomerRecord], values: dict[int, dict[str, str]], report: ImportReport
+) -> list[CustomerRecord]:
+    """Reject the rows of customers erased on request: they are never stored (nor mailed) again."""
+    erased = erased_numbers_among(session, [r.customer_no for r in records])
+    for r in records:
+        if r.customer_no in erased:
+            reason = Message("customer %(customer_no)s was erased on request and is not imported again",
+                             customer_no=r.customer_no)
+            report.rejected.append(Rejection(row=r.row, reason=reason, values=values[r.row]))
+    return [r for r in records if r.customer_no not in erased]
 
 
 def _rows_by_duplicated_customer_no(rows: Iterable[tuple[int, dict[str, str]]]) -> dict[str, list[int]]:
