@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer.audit.service import record
+from mailer.audit.service import record, record_many
 from mailer.customers.models import Consent, ConsentChannel, ConsentSource, Customer, CustomerStatus
 from mailer.db import utcnow
 from mailer.messages import Message
@@ -189,3 +189,62 @@ def _take_back(session: Session, withdrawal: Consent) -> None:
     if earlier is not None:
         earlier.is_current = True
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedDecision:
+    """A consent a customer file states for one customer and channel."""
+
+    customer_id: int
+    customer_no: str
+    channel: ConsentChannel
+    granted: bool
+    wording: str | None
+
+
+def record_imported(session: Session, decisions: Iterable[ImportedDecision], *, actor: str, now: datetime) -> int:
+    """Record the consents a customer file states (source ``import``) where they differ from the current ones.
+
+    Written in a few statements per chunk: the decisions replaced stop being current first, then the
+    new ones go in. Erased customers are left alone; the mail decision sets the status mirror.
+    Audited per change; return how many decisions were recorded.
+    """
+    decisions = list(decisions)
+    if not decisions:
+        return 0
+    ids = sorted({d.customer_id for d in decisions})
+    current = {
+        (row.customer_id, row.channel): row
+        for row in session.scalars(select(Consent).where(Consent.customer_id.in_(ids), Consent.is_current))
+    }
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    changes: dict[tuple[int, ConsentChannel], tuple[ImportedDecision, Consent | None]] = {}
+    for decision in decisions:
+        key = (decision.customer_id, decision.channel)
+        before = current.get(key)
+        if customers[decision.customer_id].erased_at is None and (before is None or before.granted != decision.granted):
+            changes[key] = (decision, before)
+    for _, before in changes.values():
+        if before is not None:
+            before.is_current = False
+    # One current decision each: the old ones stop being current before the new ones are written.
+    session.flush()
+    session.add_all(
+        Consent(customer_id=d.customer_id, channel=d.channel, granted=d.granted, source=ConsentSource.IMPORT,
+                wording=d.wording, actor=actor, decided_at=now, is_current=True)
+        for d, _ in changes.values()
+    )
+    for decision, _ in changes.values():
+        if decision.channel is ConsentChannel.MAIL:
+            _mirror_status(customers[decision.customer_id], granted=decision.granted)
+    record_many(
+        session,
+        [
+            {"actor": actor, "action": "customer.consent", "object_type": "customer", "object_id": d.customer_no,
+             "detail": {"channel": d.channel.value, "granted": [None if before is None else before.granted, d.granted],
+                        "source": ConsentSource.IMPORT.value}}
+            for d, before in changes.values()
+        ],
+    )
+    session.flush()
+    return len(changes)
