@@ -31,6 +31,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
+    from mailer.reference.store import configure
+
+    # Where an updated reference file lives; verification reads it wherever addresses are written.
+    configure(app.config["REFERENCE_DATA_PATH"])
+
     from mailer.cli import register_commands
 
     register_commands(app)

@@ -40,6 +40,7 @@ COMMANDS: Mapping[str, str] = {
     "batch": "mailer.batches.cli:batch_cli",
     "churn": "mailer.churn.cli:churn_cli",
     "dedupe": "mailer.dedupe.cli:dedupe_cli",
+    "reference": "mailer.reference.cli:reference_cli",
     "returns": "returns.cli:returns_cli",
     "users": "mailer.auth.cli:users_cli",
     "backup": "mailer.backup.cli:backup_command",

@@ -8,6 +8,11 @@ quote gets one more, so taking one leading quote off any text cell that has one 
 what was written (``unescape_cell``). Numbers (amounts, scores, counts, page numbers) are written as
 numbers: pass them as int, float or Decimal (``Decimal(f"{score:.1f}")`` keeps a chosen number of
 digits), not as formatted text.
+
+Every file starts with a UTF-8 byte-order mark: without it Excel on Windows reads the file in the
+machine's legacy code page and garbles Chinese names and addresses. Readers that expect plain
+UTF-8 open the files with ``utf-8-sig`` (as mailer's own imports do); a stream that is no file for
+people (a pipe) can leave the mark out with ``bom=False``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TextIO
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
 _ESCAPED_STARTS = (*FORMULA_STARTS, ESCAPE)
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def escape_cell(value: object) -> object:
@@ -39,7 +45,9 @@ def unescape_cell(text: str) -> str:
 class CsvWriter:
     """A CSV writer that quotes and escapes every text cell and writes numbers as numbers."""
 
-    def __init__(self, handle: TextIO, header: Sequence[str]) -> None:
+    def __init__(self, handle: TextIO, header: Sequence[str], *, bom: bool = True) -> None:
+        if bom:
+            handle.write(BYTE_ORDER_MARK)
         # QUOTE_NONNUMERIC quotes every str and writes int, float and Decimal bare.
         self._writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC)
         self.writerow(header)
@@ -53,6 +61,8 @@ class CsvWriter:
         self._writer.writerows([escape_cell(value) for value in row] for row in rows)
 
 
-def write_csv(handle: TextIO, header: Sequence[str], rows: Iterable[Iterable[object]]) -> None:
-    """Write a header and rows, every text cell quoted and escaped, numbers as numbers."""
-    CsvWriter(handle, header).writerows(rows)
+def write_csv(
+    handle: TextIO, header: Sequence[str], rows: Iterable[Iterable[object]], *, bom: bool = True
+) -> None:
+    """Write a byte-order mark, a header and rows, every text cell quoted and escaped, numbers as numbers."""
+    CsvWriter(handle, header, bom=bom).writerows(rows)

@@ -11,10 +11,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+
+if TYPE_CHECKING:
+    from mailer.envelopes.imb import ImbIds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -75,8 +78,15 @@ class Settings:
     # The largest file the import page takes; larger files are imported on the command line.
     max_upload_mb: int
     address_link_rate_limit: str
+    # Where `reference update` puts a newer postal reference file; the bundled one is used until then.
+    reference_data_path: str
+    # Whether `batch create` leaves out addresses the reference data cannot verify, unless told otherwise.
+    exclude_unverifiable: bool
     # Customers with no order and no mail for this many years are erased by `customers retention`; 0: never.
     privacy_retention_years: int
+    # The Postal Service's Mailer ID and service type ID for the Intelligent Mail barcode on US
+    # envelopes; None (USPS_MAILER_ID unset): US envelopes carry no IMb.
+    imb_ids: ImbIds | None = None
 
     @classmethod
     def from_environment(
@@ -128,6 +138,9 @@ class Settings:
             max_upload_mb=env.integer("MAX_UPLOAD_MB", 16, minimum=1),
             # Links refused (wrong, tampered, expired, used) per IP address on the customers' page.
             address_link_rate_limit=env.rate_limit("ADDRESS_LINK_RATE_LIMIT", "20 per minute;200 per hour"),
+            imb_ids=_imb_ids(env),
+            reference_data_path=env.text("REFERENCE_DATA_PATH", str(instance / "reference" / "reference.json.gz")),
+            exclude_unverifiable=env.flag("EXCLUDE_UNVERIFIABLE"),
             privacy_retention_years=env.integer("PRIVACY_RETENTION_YEARS", 0, minimum=0, maximum=100),
         )
 
@@ -157,8 +170,30 @@ class Settings:
             "DEDUPE_AUTO_MERGE_SCORE": self.dedupe_auto_merge_score,
             "MAX_UPLOAD_MB": self.max_upload_mb,
             "ADDRESS_LINK_RATE_LIMIT": self.address_link_rate_limit,
+            "USPS_IMB_IDS": self.imb_ids,
+            "REFERENCE_DATA_PATH": self.reference_data_path,
+            "EXCLUDE_UNVERIFIABLE": self.exclude_unverifiable,
             "PRIVACY_RETENTION_YEARS": self.privacy_retention_years,
         }
+
+
+def _imb_ids(env: _Environment) -> ImbIds | None:
+    # Imported here: the barcode module loads the PDF library.
+    from mailer.envelopes.imb import ImbError, ImbIds
+
+    mailer_id = env.text("USPS_MAILER_ID", None)
+    service_type_id = env.text("USPS_SERVICE_TYPE_ID", None)
+    if mailer_id is None and service_type_id is None:
+        return None
+    if mailer_id is None or service_type_id is None:
+        missing = "USPS_MAILER_ID" if mailer_id is None else "USPS_SERVICE_TYPE_ID"
+        raise SettingsError(f"{missing} is not set: the Intelligent Mail barcode needs both USPS_MAILER_ID and "
+                            "USPS_SERVICE_TYPE_ID")
+    try:
+        return ImbIds(mailer_id=mailer_id, service_type_id=service_type_id,
+                      barcode_id=env.text("USPS_BARCODE_ID", "00"))
+    except ImbError as exc:
+        raise SettingsError(f"USPS_MAILER_ID, USPS_SERVICE_TYPE_ID or USPS_BARCODE_ID: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from mailer.imports import (
     open_csv,
     row_shape_problem,
 )
+from returns.acs import detect_layout
 from returns.models import ReturnSource
 from returns.service import (
     CHUNK_SIZE,
@@ -65,18 +66,26 @@ def import_returns(
     progress: ProgressCallback | None = None,
     window_days: int = DEFAULT_SOFT_RETURN_WINDOW_DAYS,
 ) -> ImportReport:
-    """Import a returns CSV: apply good rows, reject bad ones into a rejects file beside it.
+    """Import a returns CSV, or a USPS ACS file in either of its layouts: apply good rows, reject bad ones.
+
+    Rejected rows go to a rejects file beside the input.
 
     A row already recorded (same piece and reason, or the same reason and date in the piece's
     history) counts as unchanged, so importing a file twice changes nothing the second time; a row
     that corrects an earlier reason counts as updated.
     """
+    # The Postal Service's own ACS files (fixed-length or CSV) are recognised by their records.
+    layout = detect_layout(path) if path.is_file() else None
+    if layout is not None:
+        from returns.acs_importing import import_acs
+
+        return import_acs(session, path=path, layout=layout, actor=actor, window_days=window_days, progress=progress)
     source = open_csv(path, required=REQUIRED_COLUMNS, optional=NEW_ADDRESS_COLUMNS)
     report = ImportReport(path=path, total=source.row_count)
     now = utcnow()
     pending: list[tuple[int, dict[str, str], ReturnRequest]] = []
     # The chunks update customers, addresses and pieces by id all over their tables and indexes.
-    with _cycle_collection_paused(), larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
+    with cycle_collection_paused(), larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
         for row, values in source.rows():
             parsed = parse_return_row(values, now=now)
             if isinstance(parsed, str):
@@ -116,12 +125,13 @@ def _apply(
         if isinstance(result, ReturnError):
             report.rejected.append(Rejection(row=row, reason=str(result), values=values))
         else:
-            _count(report, result)
+            count_outcome(report, result)
     if progress:
         progress(len(pending), report.total)
 
 
-def _count(report: ImportReport, outcome: ReturnOutcome) -> None:
+def count_outcome(report: ImportReport, outcome: ReturnOutcome) -> None:
+    """Count a recorded return as created, updated (a corrected reason) or unchanged (already recorded)."""
     if outcome.already_recorded:
         report.unchanged += 1
     elif outcome.corrected:
@@ -131,7 +141,7 @@ def _count(report: ImportReport, outcome: ReturnOutcome) -> None:
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
+def cycle_collection_paused() -> Iterator[None]:
     # Each chunk holds some 100,000 small containers until it is written, and the cyclic collector
     # would walk every object of the process again and again while they pile up (a third of the
     # import's time). Reference counting frees every chunk (the import makes next to no cycles);

@@ -86,7 +86,11 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
     """Build an app whose sessions run inside the test's transaction (commits become savepoints)."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+        # An updated reference file goes to the test's own folder, never the instance folder.
+        "REFERENCE_DATA_PATH": str(tmp_path / "reference" / "reference.json.gz"),
+    })
     state = app.extensions["mailer.db"]
     state.engine.dispose()
     state.sessionmaker = sessionmaker(

@@ -6,14 +6,17 @@ import csv
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.addresses.normalize import normalize_address
+from mailer.addresses.verification import verify_address
 from mailer.customers.importing import CUSTOMER_COLUMNS
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
+from mailer.reference.store import reference_in_use
 
 CN_ROW = {
     "customer_no": "C001", "name": "王磊", "line1": "文三路478号华星时代广场A座1201室", "line2": "",
@@ -42,8 +45,8 @@ def write_csv(path: Path, rows: Iterable[dict[str, str]], columns: Sequence[str]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    """Read a CSV file into a list of rows."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    """Read a CSV file into a list of rows (the byte-order mark mailer writes left out)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -76,12 +79,23 @@ def add_customer(
             region=row.get("region") or None, postal_code=row["postal_code"], country=row["country"],
             normalized=normalized.text, fingerprint=normalized.fingerprint,
             household_key=normalized.household_key, validity=validity, is_current=True,
+            **_verification_columns(row),
         )
     )
     for index, cents in enumerate(order_cents):
         session.add(Order(customer_id=customer.id, ordered_on=date(2026, 1, 1 + index), amount_cents=cents))
     session.flush()
     return customer
+
+
+def _verification_columns(row: dict[str, str]) -> dict[str, Any]:
+    # As the services store it: what the postal reference data says about the address.
+    fields = {name: row.get(name) or None for name in ("line1", "line2", "city", "region", "postal_code", "country")}
+    found = verify_address(fields, reference_in_use())
+    return {
+        "verification": found.status, "verification_reason": found.reason,
+        "verification_suggestion": found.suggestion or None,
+    }
 
 
 def fix_rows(path: Path, **fixes: str) -> Path:

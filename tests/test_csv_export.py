@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_the_writer_quotes_every_text_cell_and_writes_numbers_bare() -> None:
     write_csv(buffer, ["customer_no", "name", "amount", "page"], [["+1", "=HYPERLINK(\"x\")", Decimal("-12.50"), 3]])
 
     header, row = buffer.getvalue().splitlines()
-    assert header == '"customer_no","name","amount","page"'
+    assert header == '\ufeff"customer_no","name","amount","page"'
     assert row == '"\'+1","\'=HYPERLINK(""x"")",-12.50,3'
     assert list(csv.reader(io.StringIO(buffer.getvalue())))[1] == ["'+1", "'=HYPERLINK(\"x\")", "-12.50", "3"]
 
@@ -59,4 +60,23 @@ def test_rows_written_one_at_a_time_are_escaped_as_well() -> None:
     writer.writerow(["@C1", Decimal("91.5")])
     writer.writerow(["C2", 90])
 
-    assert buffer.getvalue().splitlines() == ['"customer_no","score"', '"\'@C1",91.5', '"C2",90']
+    assert buffer.getvalue().splitlines() == ['\ufeff"customer_no","score"', '"\'@C1",91.5', '"C2",90']
+
+
+def test_every_file_starts_with_a_byte_order_mark_so_excel_reads_utf_8(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_csv(handle, ["name"], [["王磊"]])
+
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf\"name\"")
+    assert data.count(b"\xef\xbb\xbf") == 1
+    assert data.decode("utf-8-sig").splitlines() == ['"name"', '"王磊"']
+
+
+def test_a_stream_for_another_program_can_leave_the_mark_out() -> None:
+    buffer = io.StringIO()
+
+    write_csv(buffer, ["name"], [["王磊"]], bom=False)
+
+    assert buffer.getvalue().splitlines() == ['"name"', '"王磊"']

@@ -61,7 +61,7 @@ def test_rejects_are_sorted_by_row_and_a_clean_run_removes_stale_ones(tmp_path: 
     report = ImportReport(path=path, rejected=[Rejection(5, "late", {"a": "5"}), Rejection(3, "early", {"a": "3"})])
 
     write_rejects(report, columns=("a",))
-    written = rejects_path_for(path).read_text(encoding="utf-8").splitlines()
+    written = rejects_path_for(path).read_text(encoding="utf-8-sig").splitlines()
     # The rejected rows are personal data: readable by their owner only.
     assert file_mode(rejects_path_for(path)) == PRIVATE_FILE_MODE
     write_rejects(ImportReport(path=path), columns=("a",))
@@ -224,7 +224,7 @@ def test_a_rejects_file_read_again_leaves_out_its_own_columns_and_escapes(tmp_pa
     assert source.header == ("rejected_row", "rejected_reason", "reason", "row")
     assert source.columns == ("reason", "row")
     assert rows == [(2, {"reason": formula, "row": "+1"})]
-    assert rejects_path_for(rejects).read_text(encoding="utf-8").splitlines() == [
+    assert rejects_path_for(rejects).read_text(encoding="utf-8-sig").splitlines() == [
         '"rejected_row","rejected_reason","reason","row"',
         f'2,"still no good","\'{formula.replace(chr(34), chr(34) * 2)}","\'+1"',
     ]

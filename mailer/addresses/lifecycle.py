@@ -27,9 +27,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
-from mailer.addresses.service import CleanAddress, current_address
+from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address, current_address
 from mailer.db import update_by_id, utcnow
-from mailer.messages import stored
+from mailer.messages import Message, stored
 
 # --- the rules: what each transition changes ------------------------------------------------------
 
@@ -111,6 +111,7 @@ def address_row(
     return {
         "customer_id": customer_id, **address.fields, "normalized": address.normalized,
         "fingerprint": address.fingerprint, "household_key": address.household_key, "validity": validity,
+        **address.verification_columns(),
         "is_current": True, "confirmed_at": now if confirmed else None, "confirmed_via": source if confirmed else None,
         "created_at": now, "updated_at": now,
     }
@@ -200,6 +201,42 @@ def replace_address(
     return new
 
 
+class SuggestionRefused(ValueError):
+    """A suggestion that cannot be accepted: there is none, or the address changed since."""
+
+
+def accept_suggestion(
+    session: Session, *, address: Address, expected: dict[str, Any] | None, actor: str
+) -> dict[str, Any]:
+    """Apply the standard form the reference data suggested for an address, with a history row; return the changes.
+
+    ``expected`` is the suggestion the person saw: if the address was checked again since and the
+    suggestion differs, nothing is applied.
+    """
+    suggestion = address.verification_suggestion
+    if not suggestion or suggestion != expected:
+        raise SuggestionRefused(Message("the reference data suggests nothing else for this address now"))
+    values = {field: getattr(address, field) or "" for field in ADDRESS_FIELDS} | suggestion
+    cleaned = clean_address(values)
+    if isinstance(cleaned, str):
+        raise SuggestionRefused(cleaned)
+    before = {field: getattr(address, field) for field in ADDRESS_FIELDS}
+    changes = edited_changes(before, cleaned)
+    for field, value in cleaned.fields.items():
+        setattr(address, field, value)
+    address.normalized = cleaned.normalized
+    address.fingerprint = cleaned.fingerprint
+    address.household_key = cleaned.household_key
+    for column, found in cleaned.verification_columns().items():
+        setattr(address, column, found)
+    record_event(
+        session, address=address, kind=AddressEventKind.EDITED, changes=changes, source=ChangeSource.REFERENCE_DATA,
+        actor=actor, note=Message("accepted the standard form the postal reference data suggests"),
+    )
+    session.flush()
+    return changes
+
+
 def retire_for_merge(session: Session, *, address: Address, actor: str, note: str) -> AddressValidity:
     """Move a merged customer's current address into history; return its validity before."""
     before = address.validity
@@ -244,7 +281,7 @@ def edit_in_place(
     changes = edited_changes(before, after)
     if not changes:
         return None
-    update_row = {"id": address_id, **after.fields, "updated_at": now}
+    update_row = {"id": address_id, **after.fields, **after.verification_columns(), "updated_at": now}
     return update_row, event_row(
         address_id=address_id, customer_id=customer_id, kind=AddressEventKind.EDITED, changes=changes,
         source=source, actor=actor, note=note, created_at=now,

@@ -27,6 +27,15 @@ class AddressValidity(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class AddressVerification(StrEnum):
+    """What the postal reference data says about an address, before anything is mailed to it."""
+
+    VERIFIED = "verified"
+    CORRECTED = "corrected"
+    MISMATCH = "mismatch"
+    UNVERIFIABLE = "unverifiable"
+
+
 class ChangeSource(StrEnum):
     """Why an address or its validity changed."""
 
@@ -37,6 +46,7 @@ class ChangeSource(StrEnum):
     STAFF = "staff"
     ORDER = "order"
     MERGE = "merge"
+    REFERENCE_DATA = "reference_data"
 
 
 class AddressEventKind(StrEnum):
@@ -79,6 +89,11 @@ class Address(Base):
     # Hash of the delivery point: customers sharing it form one household.
     household_key: Mapped[str] = mapped_column(String(32), index=True)
     validity: Mapped[AddressValidity] = mapped_column(default=AddressValidity.UNVERIFIED, index=True)
+    # Checked against the postal reference data when the address is written; apart from validity.
+    verification: Mapped[AddressVerification] = mapped_column(default=AddressVerification.UNVERIFIABLE, index=True)
+    verification_reason: Mapped[str | None] = mapped_column(Text)
+    # The standard form the reference data suggests ({field: value}); applied only when staff accept it.
+    verification_suggestion: Mapped[dict[str, Any] | None]
     is_current: Mapped[bool] = mapped_column(default=True)
     confirmed_at: Mapped[datetime | None]
     confirmed_via: Mapped[ChangeSource | None]
@@ -100,6 +115,8 @@ class Address(Base):
             "postal_code": self.postal_code,
             "country": self.country,
             "validity": self.validity.value,
+            "verification": self.verification.value,
+            "verification_reason": self.verification_reason or "",
         }
 
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from mailer.addresses.countries import canonical_country, canonical_postal_code, postal_code_problem, uses_postal_codes
 from mailer.addresses.models import Address
 from mailer.addresses.normalize import normalize_address
+from mailer.addresses.verification import Verification, verify_address
 from mailer.imports import control_character_problem
 from mailer.messages import Message, shortened
+from mailer.reference.store import reference_in_use
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
 # The postal code is required too, where the country has postal codes (required_address_fields).
@@ -28,6 +30,16 @@ class CleanAddress:
     normalized: str
     fingerprint: str
     household_key: str
+    # What the postal reference data says about it; kept apart from validity.
+    verification: Verification
+
+    def verification_columns(self) -> dict[str, object]:
+        """Return the address's verification as the columns store it."""
+        return {
+            "verification": self.verification.status,
+            "verification_reason": self.verification.reason,
+            "verification_suggestion": self.verification.suggestion or None,
+        }
 
 
 def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddress | Message:
@@ -54,18 +66,20 @@ def clean_address(values: Mapping[str, str], *, prefix: str = "") -> CleanAddres
         line1=get["line1"], line2=get["line2"], city=get["city"], region=get["region"],
         postal_code=postal_code, country=country,
     )
+    fields: dict[str, str | None] = {
+        "line1": get["line1"],
+        "line2": get["line2"] or None,
+        "city": get["city"],
+        "region": get["region"] or None,
+        "postal_code": postal_code,
+        "country": country,
+    }
     return CleanAddress(
-        fields={
-            "line1": get["line1"],
-            "line2": get["line2"] or None,
-            "city": get["city"],
-            "region": get["region"] or None,
-            "postal_code": postal_code,
-            "country": country,
-        },
+        fields=fields,
         normalized=normalized.text,
         fingerprint=normalized.fingerprint,
         household_key=normalized.household_key,
+        verification=verify_address(fields, reference_in_use()),
     )
 
 

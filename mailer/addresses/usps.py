@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from mailer.folding import fold_text
 
 # USPS Publication 28, Appendix C1: standard suffix abbreviation and the spellings it replaces.
@@ -301,8 +304,50 @@ _US_STATES: dict[str, str] = {
     "armed forces europe": "ae", "armed forces pacific": "ap",
 }
 
+# Folded two-letter codes of the states, territories and military "states"; the freely associated
+# states keep their own codes in USPS addresses.
+US_STATE_CODES = frozenset({*_US_STATES.values(), "fm", "mh", "pw"})
+
 
 def us_state(region: str) -> str:
     """Return a US state or territory as its two-letter code, folded; other text folded as it is."""
     folded = fold_text(region)
     return _US_STATES.get(folded, folded)
+
+
+_DELIVERY_SEPARATORS = re.compile(r"[,;]")
+# A period ends an abbreviation ("St.", "N.W."), except between digits ("3.5").
+_ABBREVIATION_PERIOD = re.compile(r"\.(?!\d)|(?<!\d)\.")
+
+
+def standard_delivery_line(line: str) -> str:
+    """Return a US delivery line in USPS Publication 28 form: capitals, standard abbreviations, no periods.
+
+    "123 North Main Street Apartment 4" -> "123 N MAIN ST APT 4". A directional that is the street's
+    name ("North Ave") and a suffix word that is part of it ("Park Ave") stay as written.
+    """
+    # "N.W." is NW, "St." is St; commas and semicolons only separate words.
+    words = _DELIVERY_SEPARATORS.sub(" ", _ABBREVIATION_PERIOD.sub("", unicodedata.normalize("NFKC", line))).split()
+    # A unit after the street, or a second line that is only a unit ("Apartment 4"; "Flat Rock Rd" is a street).
+    first = 0 if len(words) <= 2 else 1
+    unit_at = next(
+        (i for i in range(first, len(words)) if words[i].startswith("#") or words[i].casefold() in UNIT_DESIGNATOR_OF),
+        len(words),
+    )
+    street, unit = words[:unit_at], words[unit_at:]
+    folded = [word.casefold() for word in street]
+    # The house number, then the name: a directional before it or after the suffix, one suffix at its end.
+    start = 1 if folded and folded[0][:1].isdigit() else 0
+    end = len(street)
+    if end - start >= 3 and folded[end - 1] in _DIRECTIONAL_OF and folded[end - 2] in _SUFFIX_OF:
+        street[end - 1] = _DIRECTIONAL_OF[folded[end - 1]]
+        end -= 1
+    if end - start >= 2 and folded[end - 1] in _SUFFIX_OF:
+        street[end - 1] = _SUFFIX_OF[folded[end - 1]]
+    elif end - start >= 2 and folded[end - 2] in NUMBERED_ROADS | set(_SUFFIX_OF) and folded[end - 1].isdigit():
+        street[end - 2] = _SUFFIX_OF.get(folded[end - 2], folded[end - 2])  # "Highway 61" -> "HWY 61"
+    if end - start >= 3 and folded[start] in _DIRECTIONAL_OF:
+        street[start] = _DIRECTIONAL_OF[folded[start]]
+    if unit and not unit[0].startswith("#"):
+        unit[0] = UNIT_DESIGNATOR_OF[unit[0].casefold()]
+    return " ".join(street + unit).upper()

@@ -21,9 +21,10 @@ from typing import Any
 
 from flask import current_app
 from redis import Redis
-from rq import Callback, Queue, get_current_job
+from rq import Callback, Queue, Worker, get_current_job
 from rq.job import Job, JobStatus
 from rq.types import JobDependencyType
+from rq.worker_registration import clean_worker_registry
 from sqlalchemy.orm import Session
 
 from mailer.batches.rendering import (
@@ -74,6 +75,7 @@ def render_settings(out_dir: Path) -> RenderSettings:
         secret_key=require_secret_key(current_app.config, current_app.instance_path),
         public_base_url=current_app.config["PUBLIC_BASE_URL"],
         senders=current_app.config.get("SENDERS"),
+        imb_ids=current_app.config.get("USPS_IMB_IDS"),
     )
 
 
@@ -81,17 +83,43 @@ class JobFailed(RuntimeError):
     """A queued job failed; its error is in the message."""
 
 
+def workers_listening(queue: Queue) -> int:
+    """Count the RQ workers registered on the queue now, leaving out those that died without signing off."""
+    clean_worker_registry(queue)
+    return Worker.count(connection=queue.connection, queue=queue)
+
+
+def no_worker_notice(queue: Queue) -> Message:
+    """Say plainly that nothing will happen until a worker listens on the queue, and how to start one."""
+    return Message(
+        "no render worker is listening on the queue '%(queue)s': nothing is rendered until one starts "
+        "(`rq worker %(queue)s`, with the same REDIS_URL, DATABASE_URL and SECRET_KEY)",
+        queue=queue.name,
+    )
+
+
 def wait_for_jobs(
     queue: Queue,
     job_ids: Sequence[str],
     *,
     progress: Callable[[int], None] | None = None,
+    files_done: Callable[[int, int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
     poll_seconds: float = 0.5,
+    worker_check_seconds: float = 5.0,
     timeout_seconds: float = 3600,
 ) -> None:
-    """Block until every job has finished, reporting each finished job's result to ``progress``."""
+    """Block until every job has finished, reporting each finished job's result to ``progress``.
+
+    ``files_done`` hears (jobs finished, jobs in all) as they finish; ``notice`` hears, at once and
+    again whenever it changes, that no worker is listening on the queue or that one is now. The
+    timeout counts only the time a worker was listening: a render nobody started never timed out.
+    """
     waiting = set(job_ids)
-    deadline = time.monotonic() + timeout_seconds
+    total = len(waiting)
+    listening_seconds = 0.0
+    workers: int | None = None
+    next_check = time.monotonic()
     while waiting:
         for job in Job.fetch_many(list(waiting), connection=queue.connection):
             if job is None:
@@ -101,12 +129,27 @@ def wait_for_jobs(
                 waiting.discard(job.id)
                 if progress:
                     progress(int(job.return_value() or 0))
+                if files_done:
+                    files_done(total - len(waiting), total)
             elif status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                 raise JobFailed(f"job {job.id} {status.value}: {job.exc_info or ''}".strip())
-        if waiting:
-            if time.monotonic() > deadline:
+        if not waiting:
+            break
+        now = time.monotonic()
+        if now >= next_check:
+            found = workers_listening(queue)
+            if notice and (workers is None or (found == 0) != (workers == 0)):
+                if found == 0:
+                    notice(str(no_worker_notice(queue)))
+                elif workers == 0:
+                    notice(f"{found} worker(s) now listening on '{queue.name}'")
+            workers = found
+            next_check = now + worker_check_seconds
+        if workers:
+            listening_seconds += poll_seconds
+            if listening_seconds > timeout_seconds:
                 raise JobFailed(f"{len(waiting)} job(s) still running after {timeout_seconds:.0f} s")
-            time.sleep(poll_seconds)
+        time.sleep(poll_seconds)
 
 
 def enqueue_render(

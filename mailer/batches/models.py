@@ -66,6 +66,8 @@ class Batch(Base):
     # already_in_campaign, household.
     left_out: Mapped[dict[str, Any]] = mapped_column(default=dict)
     piece_count: Mapped[int] = mapped_column(default=0)
+    # Pieces going to addresses the postal reference data could not verify (mismatch or unverifiable).
+    unverifiable_pieces: Mapped[int] = mapped_column(default=0, server_default="0")
     # The address-update links printed on this batch's envelopes work until this day.
     update_expires_on: Mapped[date]
     # Set when a return says our printing was illegible.
@@ -85,7 +87,10 @@ class MailPiece(Base):
     """One envelope: who it goes to, the address exactly as printed, and its scannable code."""
 
     __tablename__ = "mail_pieces"
-    __table_args__ = (UniqueConstraint("batch_id", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "sequence"),
+        Index("ix_mail_pieces_imb", "imb_mailer_id", "imb_serial"),
+    )
 
     id: Mapped[IntPK]
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
@@ -108,6 +113,20 @@ class MailPiece(Base):
     hold_reason_phrase: Mapped[dict[str, Any] | None]
     # When the customer gave a new address through this piece's update link: it changes an address once.
     address_updated_at: Mapped[datetime | None]
+    # The Intelligent Mail barcode printed on a US piece: the Mailer ID and serial number that
+    # identify it in the Postal Service's ACS notices, and every digit the bars encode.
+    imb_mailer_id: Mapped[str | None] = mapped_column(String(9))
+    imb_serial: Mapped[int | None]
+    imb_digits: Mapped[str | None] = mapped_column(String(31))
+
+
+class ImbSerialCounter(Base):
+    """The next Intelligent Mail barcode serial number to give out under one Mailer ID."""
+
+    __tablename__ = "imb_serial_counters"
+
+    mailer_id: Mapped[str] = mapped_column(String(9), primary_key=True)
+    next_serial: Mapped[int]
 
 
 class BatchFile(Base):

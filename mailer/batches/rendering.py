@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import mailer.models  # noqa: F401  (a worker process must know every mapper before it queries)
 from mailer.audit.service import record
+from mailer.batches.imb_serials import SerialsInUse, allocate_imb_serials
 from mailer.batches.models import Batch, BatchFile, BatchStatus, FileStatus, MailPiece, PieceStatus
 from mailer.batches.piece_codes import display_piece_code
 from mailer.batches.senders import sender_for
@@ -42,6 +43,7 @@ from mailer.envelopes import (
     reasons_for,
     render_envelopes,
 )
+from mailer.envelopes.imb import ImbIds
 from mailer.files import open_private
 from mailer.messages import Message, join, stored
 from mailer.settings import MissingSecretKey, Settings
@@ -87,6 +89,8 @@ class RenderSettings:
     secret_key: str
     public_base_url: str
     senders: dict[str, object] | None = None
+    # The Intelligent Mail barcode's Mailer ID and service type ID; None: no IMb on US envelopes.
+    imb_ids: ImbIds | None = None
 
     def without_secrets(self) -> RenderSettings:
         """Return these settings without the database URL and secret key, for a job stored in Redis."""
@@ -109,6 +113,7 @@ class PrintedPiece(Protocol):
     piece_code: str
     lines: list[str]
     postal_code: str
+    imb_digits: str | None
 
 
 def envelope_piece(piece: PrintedPiece, *, secret: str, base_url: str, expires_on: date) -> EnvelopePiece:
@@ -123,6 +128,7 @@ def envelope_piece(piece: PrintedPiece, *, secret: str, base_url: str, expires_o
         short_url=url.split("://", 1)[-1],
         # Scanners read the plain code from the bars; people read and type the grouped one.
         readable_code=display_piece_code(piece.piece_code),
+        imb_digits=piece.imb_digits,
     )
 
 
@@ -190,12 +196,22 @@ def prepare_render(
     files = list(session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.file_no)))
     if not files:
         _hold_or_refuse(session, batch=batch, settings=settings, hold_unfit=hold_unfit)
+        _allocate_imb_serials(session, batch=batch, settings=settings)
         files = _plan_files(session, batch=batch, pieces_per_file=pieces_per_file)
     batch.status = BatchStatus.RENDERING
     record(session, actor=actor, action="batch.render", object_type="batch", object_id=str(batch_id),
            detail={"files": len(files)})
     session.flush()
     return [f for f in files if f.status is FileStatus.PENDING or not (out_dir / f.file_name).exists()]
+
+
+def _allocate_imb_serials(session: Session, *, batch: Batch, settings: RenderSettings) -> None:
+    if PROFILES[batch.profile].imb is None or settings.imb_ids is None:
+        return
+    try:
+        allocate_imb_serials(session, batch_id=batch.id, ids=settings.imb_ids, now=utcnow())
+    except SerialsInUse as exc:
+        raise RenderError(exc.args[0]) from None
 
 
 def _unwritable(folder: Path, error: OSError) -> RenderError:
@@ -211,7 +227,7 @@ def _hold_or_refuse(session: Session, *, batch: Batch, settings: RenderSettings,
     held: dict[int, Message] = {}
     # Plain rows, not ORM objects: a million pieces must not pile up in the session.
     pieces = session.execute(
-        select(MailPiece.id, MailPiece.piece_code, MailPiece.lines, MailPiece.postal_code)
+        select(MailPiece.id, MailPiece.piece_code, MailPiece.lines, MailPiece.postal_code, MailPiece.imb_digits)
         .where(MailPiece.batch_id == batch.id, MailPiece.status == PieceStatus.READY)
         .execution_options(yield_per=5000)
     )

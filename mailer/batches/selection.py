@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.countries import ALPHA2_CODES
-from mailer.addresses.models import Address, AddressValidity
+from mailer.addresses.models import Address, AddressValidity, AddressVerification
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
 from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH, Batch, BatchStatus, Campaign, MailPiece
@@ -24,7 +24,9 @@ from mailer.orders.models import Order
 
 # The order in which a left-out customer's reason is counted: a customer outside the
 # selection is not "saved" by hygiene, so the filter comes first.
-LEFT_OUT_REASONS = ("filter", "deceased", "do_not_mail", "merged", "undeliverable", "already_in_campaign", "household")
+LEFT_OUT_REASONS = (
+    "filter", "deceased", "do_not_mail", "merged", "undeliverable", "unverifiable", "already_in_campaign", "household",
+)
 RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.7), "high": (0.7, 1.0)}
 BUNDLE_PREFIX_LENGTH = 3  # postal-code prefix of a sort bundle (China's and the US's 3-digit areas)
 UPDATE_LINK_DAYS = 365
@@ -35,6 +37,8 @@ _STATUS_REASON = {
     CustomerStatus.MERGED: "merged",
 }
 _UNMAILABLE = {AddressValidity.UNDELIVERABLE, AddressValidity.SUPERSEDED}
+# What the reference data could not confirm: counted in every batch, left out only when asked.
+_UNVERIFIED = {AddressVerification.MISMATCH, AddressVerification.UNVERIFIABLE}
 # The names of the reasons, in the batch page and in the message refusing an empty batch.
 LEFT_OUT_LABELS = {
     "filter": Message("outside the filters"),
@@ -42,6 +46,7 @@ LEFT_OUT_LABELS = {
     "do_not_mail": Message("do not mail"),
     "merged": Message("merged into another customer"),
     "undeliverable": Message("undeliverable address"),
+    "unverifiable": Message("address not verified by the postal reference data"),
     "already_in_campaign": Message("already in a batch of this campaign"),
     "household": Message("same household as another piece"),
 }
@@ -59,6 +64,8 @@ class BatchFilters:
     regions: tuple[str, ...] = ()
     postal_prefixes: tuple[str, ...] = ()
     risk_bands: tuple[str, ...] = ()
+    # Leave out addresses the postal reference data could not verify (they are mailed otherwise).
+    exclude_unverifiable: bool = False
 
     def __post_init__(self) -> None:
         unknown = [band for band in self.risk_bands if band not in RISK_BANDS]
@@ -99,6 +106,7 @@ class _Candidate:
     normalized: str
     household_key: str
     household_size: int = field(default=1)
+    unverified: bool = False
 
 
 def create_batch(
@@ -126,8 +134,7 @@ def create_batch(
     campaign_name = _checked_campaign_name(campaign_name)
     filters = _checked_filters(filters, profile=profile)
     campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
-    mailed = _Mailed() if campaign is None or remail else _already_in_campaign(session, campaign_id=campaign.id)
-    pieces, left_out = _select(session, filters, mailed=mailed)
+    pieces, left_out = _select(session, filters, campaign_id=None if campaign is None or remail else campaign.id)
     if not pieces:
         raise BatchError(_nobody_matches(left_out))
 
@@ -141,6 +148,7 @@ def create_batch(
         filters=asdict(filters),
         left_out=dict(left_out),
         piece_count=len(pieces),
+        unverifiable_pieces=sum(piece.unverified for piece in pieces),
         update_expires_on=(today or date.today()) + timedelta(days=UPDATE_LINK_DAYS),
         created_by=actor,
     )
@@ -190,42 +198,42 @@ def _checked_filters(filters: BatchFilters, *, profile: str) -> BatchFilters:
         # Postal codes are stored uppercased: a prefix typed in lower case would match nothing.
         postal_prefixes=tuple(prefix.strip().upper() for prefix in filters.postal_prefixes if prefix.strip()),
         risk_bands=filters.risk_bands,
+        exclude_unverifiable=filters.exclude_unverifiable,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Mailed:
-    """Who already holds a piece in a campaign: customers, and the delivery points (households) mailed."""
+def _already_in_campaign(campaign_id: int) -> ColumnElement[bool]:
+    """Return whether the row's customer, or anyone at its delivery point, holds a piece of the campaign.
 
-    customer_ids: frozenset[int] = frozenset()
-    household_keys: frozenset[str] = frozenset()
-
-    def holds(self, *, customer_id: int, household_key: str) -> bool:
-        return customer_id in self.customer_ids or household_key in self.household_keys
-
-
-def _already_in_campaign(session: Session, *, campaign_id: int) -> _Mailed:
-    """Return who holds a piece in a batch of the campaign that was not cancelled."""
-    rows = session.execute(
-        select(MailPiece.customer_id, Address.household_key)
-        .join(Batch, Batch.id == MailPiece.batch_id)
-        .join(Address, Address.id == MailPiece.address_id)
-        .where(Batch.campaign_id == campaign_id, Batch.status != BatchStatus.CANCELLED)
-        .execution_options(yield_per=10_000)
+    Two correlated EXISTS the database answers through the pieces' customer index and the addresses'
+    household index, instead of loading every piece of the campaign into memory. Cancelled batches
+    do not count.
+    """
+    live_batch = (Batch.id == MailPiece.batch_id) & (Batch.campaign_id == campaign_id) & (
+        Batch.status != BatchStatus.CANCELLED
     )
-    customer_ids: set[int] = set()
-    household_keys: set[str] = set()
-    for customer_id, household_key in rows:
-        customer_ids.add(customer_id)
-        household_keys.add(household_key)
-    return _Mailed(frozenset(customer_ids), frozenset(household_keys))
+    customer_holds = (
+        select(MailPiece.id).join(Batch, live_batch).where(MailPiece.customer_id == Customer.id).exists()
+    )
+    mailed_address = aliased(Address)
+    # The household's piece may have gone to another member: nobody at that delivery point is mailed again.
+    household_holds = (
+        select(MailPiece.id)
+        .join(Batch, live_batch)
+        .join(mailed_address, mailed_address.id == MailPiece.address_id)
+        .where(mailed_address.household_key == Address.household_key)
+        .exists()
+    )
+    return or_(customer_holds, household_holds)
 
 
-def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tuple[list[_Candidate], Counter[str]]:
+def _select(
+    session: Session, filters: BatchFilters, *, campaign_id: int | None
+) -> tuple[list[_Candidate], Counter[str]]:
     """Return the pieces in presort order (one per household) and the customers left out, by reason."""
     left_out: Counter[str] = Counter({reason: 0 for reason in LEFT_OUT_REASONS})
     households: dict[str, _Candidate] = {}
-    for row in _customer_rows(session):
+    for row in _customer_rows(session, campaign_id=campaign_id):
         if not filters.admits(
             country=row.country, region=row.region, postal_code=row.postal_code, risk=row.churn_risk
         ):
@@ -241,8 +249,11 @@ def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tupl
         if row.validity in _UNMAILABLE:
             left_out["undeliverable"] += 1
             continue
-        # The household's piece may have gone to another member: nobody at that delivery point is mailed again.
-        if mailed.holds(customer_id=row.customer_id, household_key=row.household_key):
+        unverified = row.verification in _UNVERIFIED
+        if unverified and filters.exclude_unverifiable:
+            left_out["unverifiable"] += 1
+            continue
+        if row.already_in_campaign:
             left_out["already_in_campaign"] += 1
             continue
         candidate = _Candidate(
@@ -254,6 +265,7 @@ def _select(session: Session, filters: BatchFilters, *, mailed: _Mailed) -> tupl
             address_id=row.address_id,
             normalized=row.normalized,
             household_key=row.household_key,
+            unverified=unverified,
         )
         holder = households.get(row.household_key)
         if holder is None:
@@ -288,7 +300,8 @@ def _more_valuable(candidate: _Candidate, holder: _Candidate) -> bool:
     return (candidate.value_cents, holder.customer_no) > (holder.value_cents, candidate.customer_no)
 
 
-def _customer_rows(session: Session) -> Iterable[Any]:
+def _customer_rows(session: Session, *, campaign_id: int | None) -> Iterable[Any]:
+    """Return every customer with a current address, and whether the campaign already holds them (None: never)."""
     value = (
         select(Order.customer_id, func.sum(Order.amount_cents).label("value_cents"))
         .group_by(Order.customer_id)
@@ -300,6 +313,8 @@ def _customer_rows(session: Session) -> Iterable[Any]:
             Customer.churn_risk, func.coalesce(value.c.value_cents, 0).label("value_cents"),
             Address.id.label("address_id"), Address.line1, Address.line2, Address.city, Address.region,
             Address.postal_code, Address.country, Address.validity, Address.normalized, Address.household_key,
+            Address.verification,
+            (false() if campaign_id is None else _already_in_campaign(campaign_id)).label("already_in_campaign"),
             Consent.id.is_not(None).label("mail_withdrawn"),
         )
         .join(Address, (Address.customer_id == Customer.id) & Address.is_current)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -43,9 +43,12 @@ from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import MAX_ROW_ID
 from mailer.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# The contact columns, so whoever works the list can call, write or mail the customer from the file.
+CONTACT_COLUMNS: Final = ("phone", "email", "line1", "line2", "city", "region", "postal_code", "country")
 RETENTION_COLUMNS: Final = (
     "customer_no",
     "name",
+    *CONTACT_COLUMNS,
     "recency_days",
     "frequency",
     "monetary",
@@ -123,6 +126,8 @@ class RetentionRow:
     address_validity: AddressValidity | None
     # Churn risk × monetary in whole cents, as the last refresh stored it: the list's order.
     value_at_risk_cents: int
+    # How to reach the customer: phone, email and the current address's lines (None where missing).
+    contact: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def value_at_risk(self) -> Decimal:
@@ -139,6 +144,7 @@ class RetentionRow:
         return {
             "customer_no": self.customer_no,
             "name": self.name,
+            **{column: self.contact.get(column) or "" for column in CONTACT_COLUMNS},
             "recency_days": "" if self.recency_days is None else self.recency_days,
             "frequency": self.frequency,
             "monetary": Decimal(f"{self.monetary:.2f}"),
@@ -226,6 +232,14 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[*tupl
             Customer.churn_spent_cents,
             _VALUE,
             Address.validity,
+            Customer.phone,
+            Customer.email,
+            Address.line1,
+            Address.line2,
+            Address.city,
+            Address.region,
+            Address.postal_code,
+            Address.country,
         )
         .outerjoin(Address, (Address.customer_id == Customer.id) & Address.is_current)
         .where(*_listed(filters, walk=walk))
@@ -233,7 +247,8 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[*tupl
 
 
 def _row(row: Row[*tuple[Any, ...]], day: date) -> RetentionRow:
-    (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity) = row
+    (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity,
+     *contact) = row
     recency = None if last_on is None else (day - last_on).days
     reason = top_reason_words(explanation, recency_days=recency)
     return RetentionRow(
@@ -249,6 +264,7 @@ def _row(row: Row[*tuple[Any, ...]], day: date) -> RetentionRow:
         top_reason_words=reason,
         address_validity=validity,
         value_at_risk_cents=int(value),
+        contact=dict(zip(CONTACT_COLUMNS, contact, strict=True)),
     )
 
 

@@ -58,9 +58,22 @@ def show_command(customer_no: str, as_json: bool) -> None:
         click.echo(f"  {address['line1']} {address['line2']}".rstrip())
         click.echo(f"  {address['postal_code']} {address['city']} {address['region']} {address['country']}")
         click.echo(f"  address validity: {address['validity']}")
+        click.echo(f"  verification: {address['verification']} ({address['verification_reason']})")
     click.echo(f"  churn risk: {'not scored yet' if risk is None else f'{risk:.0%}'}")
 
 
+@customers_cli.command("verify")
+@click.option("--all", "every", is_flag=True, help="Check every current address, not only those never checked.")
+def verify_command(every: bool) -> None:
+    """Check current addresses against the postal reference data in use and store what it says."""
+    from mailer.addresses.reverify import reverify_addresses
+    from mailer.cli import ProgressBar, command_transaction
+
+    bar = ProgressBar("Verifying addresses")
+    with command_transaction(bar=bar) as session:
+        outcomes = reverify_addresses(session, only_unchecked=not every, progress=bar)
+    total = sum(outcomes.values())
+    click.echo(f"{total} addresses checked: " + ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
 @customers_cli.command("export")
 @click.argument("customer_no")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),

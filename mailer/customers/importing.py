@@ -19,8 +19,9 @@ from mailer.addresses.service import CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.customers.consent import WORDING_MAX_LENGTH, ImportedDecision, record_imported
 from mailer.customers.erasure import erased_numbers_among
-from mailer.customers.models import ConsentChannel, Customer
+from mailer.customers.models import SEARCHED_FIELDS, ConsentChannel, Customer
 from mailer.customers.names import is_incomplete_name
+from mailer.customers.search import add_search_terms, sync_search_terms
 from mailer.db import utcnow
 from mailer.imports import (
     ImportReport,
@@ -304,16 +305,28 @@ def _insert_customers(session: Session, records: Sequence[CustomerRecord], *, no
         ],
         execution_options=ONE_STATEMENT,
     )
-    return dict(
+    ids: dict[str, int] = dict(
         session.execute(
             select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_([r.customer_no for r in records]))
         ).all()
     )
+    # A bulk INSERT runs no ORM events: the search terms are written here, in the same multi-row way.
+    add_search_terms(
+        session,
+        (
+            {"id": ids[r.customer_no], "customer_no": r.customer_no, "name": r.name, "phone": r.phone,
+             "email": r.email}
+            for r in records
+        ),
+    )
+    return ids
 
 
 def _write(session: Session, writes: _ChunkWrites, *, actor: str) -> None:
     if writes.customer_updates:
         session.execute(update(Customer), writes.customer_updates)
+        searched = [row["id"] for row in writes.customer_updates if SEARCHED_FIELDS & row.keys()]
+        sync_search_terms(session, [int(str(id_)) for id_ in searched])
     # Superseded addresses stop being current before the new ones are inserted (one current each).
     lifecycle.update_addresses(session, writes.address_updates)
     new_address_ids = lifecycle.insert_addresses(session, writes.new_addresses)

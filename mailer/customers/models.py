@@ -6,8 +6,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, Connection, ForeignKey, Index, String, Text, event, inspect, text
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from mailer.column_types import CreatedAt, IntPK, UpdatedAt
 from mailer.db import Base
@@ -67,6 +67,46 @@ class Customer(Base):
 
     def __repr__(self) -> str:
         return f"<Customer {self.customer_no}>"
+
+
+# Compared bytewise on PostgreSQL too, as on SQLite: a prefix then spans one range of the index
+# under any database collation.
+SEARCH_TERM_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
+class CustomerSearchTerm(Base):
+    """One folded word a customer is found by (see mailer/customers/search.py)."""
+
+    __tablename__ = "customer_search_terms"
+    __table_args__ = (Index("ix_customer_search_terms_term", "term", "customer_id"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(SEARCH_TERM_TYPE, primary_key=True)
+
+
+# The fields a customer is searched by, and the merge that lends them to another customer.
+SEARCHED_FIELDS = frozenset({"customer_no", "name", "phone", "email", "merged_into_id"})
+
+
+@event.listens_for(Customer, "after_insert")
+def _index_new_customer(mapper: Mapper[Customer], connection: Connection, customer: Customer) -> None:
+    from mailer.customers.search import sync_search_terms
+
+    sync_search_terms(connection, [customer.id])
+
+
+@event.listens_for(Customer, "after_update")
+def _index_changed_customer(mapper: Mapper[Customer], connection: Connection, customer: Customer) -> None:
+    """Write the terms again when a searched field changes; a merge or its undo also rewrites the survivor's."""
+    state = inspect(customer)
+    if not any(state.attrs[name].history.has_changes() for name in SEARCHED_FIELDS):
+        return
+    from mailer.customers.search import sync_search_terms
+
+    survivors = {
+        value for value in (*state.attrs.merged_into_id.history.deleted, customer.merged_into_id) if value is not None
+    }
+    sync_search_terms(connection, [customer.id, *survivors])
 
 
 class ConsentChannel(StrEnum):

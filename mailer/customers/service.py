@@ -8,13 +8,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, union_all
+from sqlalchemy.orm import Session
 
-from mailer.addresses.models import Address, AddressEvent, AddressValidity
+from mailer.addresses.models import Address, AddressEvent, AddressValidity, AddressVerification
 from mailer.addresses.service import current_address
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.customers.search import search_matches
 from mailer.orders.models import Order
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from returns.models import MailReturn
@@ -97,7 +98,8 @@ class CustomerFilters:
     validity: AddressValidity | None = None
     region: str | None = None
     risk_band: RiskBand | None = None
-    # A customer number (matched exactly) or the beginning of a name (case-sensitive).
+    # Words each found as the beginning of a name's word (or its pinyin), customer number, email,
+    # phone or postcode, in any case (see mailer/customers/search.py).
     search: str | None = None
 
 
@@ -121,10 +123,6 @@ class CustomerListRow:
         return risk_band(self.churn_risk)
 
 
-# Above every other character: [prefix, prefix + this) holds exactly the strings starting with prefix.
-_LAST_CHARACTER = "\U0010ffff"
-
-
 def customer_list_query(filters: CustomerFilters) -> Select[*tuple[Any, ...]]:
     """Return the unordered query of the customer list under these filters."""
     query = select(
@@ -139,21 +137,9 @@ def customer_list_query(filters: CustomerFilters) -> Select[*tuple[Any, ...]]:
         query = query.where(Address.region == filters.region)
     if filters.risk_band is not None:
         query = query.where(_risk_band_condition(filters.risk_band))
-    if filters.search:
-        query = query.where(Customer.id.in_(_search_matches(filters.search.strip())))
+    if filters.search and (matches := search_matches(filters.search)) is not None:
+        query = query.where(Customer.id.in_(matches))
     return query
-
-
-def _search_matches(term: str) -> CompoundSelect[*tuple[Any, ...]]:
-    # Two index lookups whose ids the list then pages through: an OR in the list's own WHERE
-    # would make the database scan every customer when the term is rare.
-    found = aliased(Customer)
-    by_number = select(found.id).where(found.customer_no == term)
-    # The range lets the name index find the prefix; LIKE keeps it exact under any collation.
-    by_name = select(found.id).where(
-        found.name >= term, found.name < term + _LAST_CHARACTER, found.name.startswith(term, autoescape=True)
-    )
-    return union_all(by_number, by_name)
 
 
 def list_customers(
@@ -303,6 +289,31 @@ def addresses_by_validity(session: Session) -> dict[AddressValidity, int]:
     """Return how many addresses, current and superseded, have each validity (zero included)."""
     counts = dict(session.execute(select(Address.validity, func.count()).group_by(Address.validity)).all())
     return {validity: counts.get(validity, 0) for validity in AddressValidity}
+
+
+@dataclass(frozen=True, slots=True)
+class CountryVerification:
+    """How many current addresses of a country the postal reference data verified, of how many."""
+
+    country: str
+    verified: int
+    total: int
+
+    @property
+    def share(self) -> float:
+        return self.verified / self.total if self.total else 0.0
+
+
+def verified_share_by_country(session: Session) -> list[CountryVerification]:
+    """Return, per country with current addresses (most addresses first), how many are verified or corrected."""
+    verified = Address.verification.in_([AddressVerification.VERIFIED, AddressVerification.CORRECTED])
+    rows = session.execute(
+        select(Address.country, func.count(), func.count().filter(verified))
+        .where(Address.is_current)
+        .group_by(Address.country)
+    ).all()
+    found = [CountryVerification(country, checked, total) for country, total, checked in rows]
+    return sorted(found, key=lambda c: (-c.total, c.country))
 
 
 @dataclass(frozen=True, slots=True)

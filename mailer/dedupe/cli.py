@@ -84,7 +84,8 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
         )
         return
     if out is None:
-        _write_pairs(sys.stdout, search)
+        # A pipe to another program, not a file for a spreadsheet: no byte-order mark.
+        _write_pairs(sys.stdout, search, bom=False)
     stats = search.stats
     click.echo(
         f"{stats.customers} customers compared ({search.without_address} without a current address "
@@ -98,7 +99,7 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
         click.echo(f"pairs written to {out}", err=True)
 
 
-def _write_pairs(handle: TextIO, search: DuplicateSearch) -> None:
+def _write_pairs(handle: TextIO, search: DuplicateSearch, *, bom: bool = True) -> None:
     from decimal import Decimal
 
     from mailer.csv_export import write_csv
@@ -108,7 +109,7 @@ def _write_pairs(handle: TextIO, search: DuplicateSearch) -> None:
         [pair.customer_no_a, pair.customer_no_b, Decimal(f"{pair.score:.1f}"), Decimal(f"{pair.name_score:.1f}"),
          Decimal(f"{pair.address_score:.1f}")]
         for pair in search.pairs
-    ))
+    ), bom=bom)
     handle.flush()
 
 

@@ -1,9 +1,13 @@
 """Names, addresses, phones and emails of demo customers in China and the US, drawn a chunk at a time."""
 
+from functools import cache
+
 import numpy as np
 
 from mailer.demo import data
 from mailer.demo.drawing import flags, log_uniform, probabilities, uniform, weighted
+from mailer.reference.model import city_key
+from mailer.reference.store import reference_in_use
 
 HONORIFIC_NAME_RATE = 0.01
 
@@ -26,6 +30,20 @@ _US_DIGITS_P = probabilities([0.04, 0.16, 0.36, 0.4, 0.04])  # house numbers of 
 _US_FIRST_SLUGS = tuple(name.lower() for name in data.US_FIRST_NAMES)
 _US_LAST_SLUGS = tuple("".join(c for c in name.lower() if c.isalnum()) for name, _ in data.US_LAST_NAMES)
 _LETTERS = "ABCD"
+
+
+@cache
+def _real_zips(city: data.UsCity) -> tuple[str, ...]:
+    """Return the ZIP codes in use of a demo city, from the postal reference data (within its prefixes)."""
+    reference = reference_in_use()
+    name = city_key(city.name)
+    zips = tuple(
+        zip_code for zip_code, entry in sorted(reference.us_zips.items())
+        if entry.state == city.state and name in entry.city_keys and zip_code[:3] in city.zip_prefixes
+    )
+    if not zips:
+        raise ValueError(f"the reference data has no ZIP code of {city.name}, {city.state}")
+    return zips
 
 
 class CnDraws:
@@ -82,8 +100,11 @@ class CnDraws:
 
         city = data.CN_CITIES[self.city[i]]
         head, tail = self._street(i)
-        if city.districts and self.with_district[i]:
-            head = city.districts[self.district[i] % len(city.districts)] + head
+        if city.districts:
+            # Every address names its district (the postal reference data needs it); about half write
+            # the whole address into line 1, city first, as customers often do.
+            district = city.districts[self.district[i] % len(city.districts)]
+            head = district + head if self.with_district[i] else city.name + district + head
         line1, line2 = (head, tail) if self.room_on_line2[i] else (head + tail, "")
 
         phone = ""
@@ -152,6 +173,7 @@ class UsDraws:
         self.honorific_kind = uniform(rng, 0, len(data.US_HONORIFICS) - 1, size)
         self.city = weighted(rng, _US_CITY_P, size)
         self.zip_prefix = uniform(rng, 0, 9999, size)
+        # No longer used (ZIPs come from the reference data), still drawn so a seed's other draws stay as they were.
         self.zip_rest = uniform(rng, 1, 99, size)
         self.with_zip4 = flags(rng, 0.25, size)
         self.zip4 = uniform(rng, 1, 9999, size)
@@ -192,7 +214,8 @@ class UsDraws:
             name = f"{first} {last}"
 
         city = data.US_CITIES[self.city[i]]
-        zip_code = f"{city.zip_prefixes[self.zip_prefix[i] % len(city.zip_prefixes)]}{self.zip_rest[i]:02d}"
+        zips = _real_zips(city)
+        zip_code = zips[self.zip_prefix[i] % len(zips)]
         if self.with_zip4[i]:
             zip_code += f"-{self.zip4[i]:04d}"
 

@@ -20,7 +20,7 @@ from mailer.envelopes.codes import (
 )
 from mailer.envelopes.fonts import FontStack, font_stack
 from mailer.envelopes.pieces import EnvelopePiece, Sender
-from mailer.envelopes.profiles import MM, AddressBlock, EnvelopeProfile
+from mailer.envelopes.profiles import MM, AddressBlock, Box, EnvelopeProfile, TextSlot
 from mailer.messages import Message
 
 _SIZE_STEP = 0.25  # address sizes are chosen on a quarter-point grid
@@ -219,6 +219,24 @@ def plan_piece(piece: EnvelopePiece, profile: EnvelopeProfile) -> tuple[PiecePla
     if problems:
         return None, problems
     return PiecePlan(piece, size, pattern), []
+
+
+# Printed across the top margin of both sides of every proof envelope, so a proof cannot pass for mail.
+PROOF_MARK = "PROOF · NOT FOR MAILING · 校样 · 请勿投递"
+_PROOF_MARK_SIZE = 9.0
+_PROOF_MARK_BASELINE = 5 * MM  # below the top edge: above the postcode boxes, stamp and return address
+
+
+def proof_mark_slot(profile: EnvelopeProfile) -> TextSlot:
+    """Return where the proof mark is set: centred in the top margin of the page."""
+    return TextSlot(profile.width / 2, profile.height - _PROOF_MARK_BASELINE, _PROOF_MARK_SIZE, "centre")
+
+
+def proof_mark_area(profile: EnvelopeProfile) -> Box:
+    """Return the rectangle the proof mark's ink may cover (ascent and descent included)."""
+    slot = proof_mark_slot(profile)
+    width = font_stack().width(PROOF_MARK, slot.size)
+    return Box(slot.x - width / 2, slot.y - 0.3 * slot.size, width, 1.3 * slot.size)
 
 
 def check_layout(piece: EnvelopePiece, profile: EnvelopeProfile) -> list[LayoutProblem]:

@@ -16,6 +16,8 @@ class EnvelopePiece:
     short_url: str  # the same link, short enough to type, printed under the QR code
     # The code as people read it under the barcode (e.g. grouped with a hyphen); None prints the code as encoded.
     readable_code: str | None = None
+    # The Intelligent Mail barcode's tracking and routing digits (20 to 31), where the profile prints one.
+    imb_digits: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
+from mailer.envelopes.imb import ImbGeometry
 from returns.catalog import REASONS
 
 MM = 72 / 25.4
@@ -132,6 +134,26 @@ class BarcodeSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class ImbSlot:
+    """The Intelligent Mail barcode: the first bar's left edge at ``x``, the tracker centred on ``y``."""
+
+    x: float
+    y: float
+    geometry: ImbGeometry
+
+    @property
+    def area(self) -> Box:
+        """Return the bars with their clear zone: nothing else may be printed there."""
+        g = self.geometry
+        return Box(
+            self.x - g.clear_horizontal,
+            self.y - g.full_height / 2 - g.clear_vertical,
+            g.length + 2 * g.clear_horizontal,
+            g.full_height + 2 * g.clear_vertical,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class QrSlot:
     """A square for the QR code, its quiet zone included."""
 
@@ -163,6 +185,19 @@ class BackLayout:
 
 
 @dataclass(frozen=True, slots=True)
+class Postage:
+    """What mailing one envelope of a profile costs, for the estimate before a batch is created."""
+
+    per_piece: Decimal  # in the currency's main unit, e.g. 1.20
+    currency: str  # ISO 4217 code
+    basis: str  # which tariff the rate is, so the estimate can be checked and updated
+
+    def total(self, pieces: int) -> Decimal:
+        """Return the postage of ``pieces`` envelopes."""
+        return self.per_piece * pieces
+
+
+@dataclass(frozen=True, slots=True)
 class EnvelopeProfile:
     """Everything that differs between two kinds of envelope."""
 
@@ -177,12 +212,18 @@ class EnvelopeProfile:
     barcode: BarcodeSlot
     back: BackLayout
     reason_codes: tuple[str, ...]
+    postage: Postage
     captions: tuple[Caption, ...] = ()
     postcode_boxes: PostcodeBoxes | None = None
     postcode_pattern: str | None = None  # regular expression the recipient postcode must match
     sender_postcode: Caption | None = None  # its text is a format with {postal_code}
     stamp: StampBox | None = None
     clear_zones: tuple[Box, ...] = ()  # left blank for the postal service's own printing
+    # The ancillary service endorsement printed under the return address (USPS: DMM 507.1.5).
+    endorsement: Caption | None = None
+    # The piece code as the ACS keyline, printed between # signs above the delivery address.
+    keyline: TextSlot | None = None
+    imb: ImbSlot | None = None
 
     @property
     def page(self) -> Box:
@@ -252,10 +293,25 @@ CN_DL = EnvelopeProfile(
         short_url=_mm_slot(15, 20, 11, max_width=135),
     ),
     reason_codes=("ANK", "IA", "NSN", "MLNA", "REF", "UNC", "DEC", "ORG", "OTH"),
+    postage=Postage(Decimal("1.20"), "CNY", "China Post domestic letter up to 20 g, out of town"),
+)
+
+# Intelligent Mail barcode dimensions at their nominal values (USPS-B-3200 section 3): 22 bars
+# per inch, bars 0.020 in wide, full bars 0.145 in and the tracker 0.048 in high, a clear zone of
+# 0.125 in either side and 0.028 in above and below.
+IMB_NOMINAL = ImbGeometry(
+    pitch=INCH / 22,
+    bar_width=0.020 * INCH,
+    full_height=0.145 * INCH,
+    tracker_height=0.048 * INCH,
+    clear_horizontal=0.125 * INCH,
+    clear_vertical=0.028 * INCH,
 )
 
 # #10 business envelope, 9.5 x 4.125 in: return address top left with the ancillary
-# service endorsement under it, the delivery address in the OCR read area, and the
+# service endorsement under it, the delivery address in the OCR read area with the ACS
+# keyline above it and the Intelligent Mail barcode below its last line (DMM 202.5: in the
+# address block, inside the OCR read area, clear of the barcode clear zone), and the
 # USPS barcode clear zone (bottom 5/8 in, right 4.75 in) left blank.
 US_10 = EnvelopeProfile(
     key="us-10",
@@ -267,7 +323,9 @@ US_10 = EnvelopeProfile(
     return_address=AddressBlock(
         box=Box.inch(0.375, 2.95, 3.5, 0.8), max_lines=5, font_size=9, min_font_size=7, leading=1.2
     ),
-    captions=(Caption("RETURN SERVICE REQUESTED", _in_slot(0.375, 2.7, 9)),),
+    endorsement=Caption("ADDRESS SERVICE REQUESTED", _in_slot(0.375, 2.7, 9)),
+    keyline=_in_slot(3.75, 2.42, 8),
+    imb=ImbSlot(x=3.75 * INCH, y=0.8 * INCH, geometry=IMB_NOMINAL),
     stamp=StampBox(box=Box.inch(8.25, 2.9, 0.875, 0.975), label="POSTAGE", label_size=7),
     recipient=AddressBlock(box=Box.inch(3.75, 1.0, 5.0, 1.35), max_lines=6, font_size=11, min_font_size=8, leading=1.2),
     barcode=BarcodeSlot(
@@ -302,6 +360,7 @@ US_10 = EnvelopeProfile(
         short_url=_in_slot(0.5, 0.7, 11, max_width=6.3),
     ),
     reason_codes=("ANK", "IA", "NSN", "VAC", "MLNA", "REF", "UNC", "DEC", "TA"),
+    postage=Postage(Decimal("0.78"), "USD", "USPS First-Class Mail letter up to 1 oz, stamped (July 2025)"),
 )
 
 PROFILES: Mapping[str, EnvelopeProfile] = MappingProxyType({profile.key: profile for profile in (CN_DL, US_10)})

@@ -8,6 +8,7 @@ from flask import Flask, current_app, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from mailer.batches.piece_codes import display_piece_code
 from mailer.settings import require_secret_key
 from mailer.web.access import check_access, may_open
 from mailer.web.errors import register_error_handlers
@@ -123,6 +124,8 @@ def init_web(app: Flask) -> None:
         # Amounts as stored, in the shop's currency (orders carry none of their own).
         money=lambda value: format_decimal(value, format="#,##0.00"),
         percent=lambda value, format="#,##0%": "" if value is None else format_percent(value, format),
+        # Piece codes as printed under the barcode ("NGYM-ZMNP"), never as stored.
+        piece_code=display_piece_code,
     )
 
     from mailer.web.returns.api import bp as returns_api_bp

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mailer.addresses.models import AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.models import AddressEventKind, AddressValidity, AddressVerification, ChangeSource
 from mailer.auth.models import Role
 from mailer.customers.models import ConsentChannel, ConsentSource, CustomerStatus
 from mailer.customers.service import RiskBand
@@ -68,6 +68,13 @@ _LABELS: dict[type[StrEnum], dict[StrEnum, object]] = {
         ChangeSource.STAFF: _l("staff"),
         ChangeSource.ORDER: _l("an order"),
         ChangeSource.MERGE: _l("merge of customers"),
+        ChangeSource.REFERENCE_DATA: _l("postal reference data"),
+    },
+    AddressVerification: {
+        AddressVerification.VERIFIED: _l("verified"),
+        AddressVerification.CORRECTED: _l("verified, standard form suggested"),
+        AddressVerification.MISMATCH: _l("does not match the reference data"),
+        AddressVerification.UNVERIFIABLE: _l("not verifiable"),
     },
     ConsentChannel: {
         ConsentChannel.MAIL: _l("mail"),

@@ -36,3 +36,11 @@ def test_us_blocks_are_capitals_with_city_state_zip_last() -> None:
     assert format_address_block(name="John Smith", address=address) == (
         "JOHN SMITH", "12 OAK ST", "APT 4", "SPRINGFIELD IL 62704-1234",
     )
+
+
+def test_us_delivery_lines_are_printed_in_publication_28_form() -> None:
+    address = {"country": "US", "region": "Illinois", "city": "Springfield", "line1": "12 North Oak Street",
+               "line2": "Apartment 4", "postal_code": "62704"}
+    assert format_address_block(name="John Smith", address=address) == (
+        "JOHN SMITH", "12 N OAK ST", "APT 4", "SPRINGFIELD IL 62704",
+    )

@@ -50,7 +50,7 @@ def make_batch(app: Flask, count: int, *, base: dict[str, str] = CN_ROW, profile
 
 
 def manifest_rows(out: Path) -> list[dict[str, str]]:
-    with (out / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+    with (out / "manifest.csv").open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -161,7 +161,7 @@ def test_an_address_that_does_not_fit_is_refused_by_piece_or_held(committed_app:
     assert not list((tmp_path / "a").glob("*.pdf"))
     assert held.exit_code == 0, held.output
     assert len(manifest_rows(tmp_path / "b")) == 2
-    with (tmp_path / "b" / "held.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "b" / "held.csv").open(encoding="utf-8-sig") as handle:
         (hold,) = list(csv.DictReader(handle))
     assert hold["customer_no"] == "C999" and "mm wide" in hold["reason"]
     assert hold["piece_code"] in refused.stderr
@@ -350,11 +350,11 @@ def test_manifest_and_held_pieces_escape_formula_cells_and_keep_piece_codes_exac
     assert piece["customer_no"] == "'+1"
     assert piece["piece_code"] == codes[PieceStatus.READY]
     assert (piece["postal_code"], piece["bundle"], piece["page"]) == ("310012", "310", "1")
-    with (out / "held.csv").open(encoding="utf-8", newline="") as handle:
+    with (out / "held.csv").open(encoding="utf-8-sig", newline="") as handle:
         (hold,) = list(csv.DictReader(handle))
     assert hold["customer_no"] == "'@2" and hold["piece_code"] == codes[PieceStatus.HELD]
     # Text cells are quoted, the page number is written as a number.
-    last_line = (out / "manifest.csv").read_text(encoding="utf-8").splitlines()[-1]
+    last_line = (out / "manifest.csv").read_text(encoding="utf-8-sig").splitlines()[-1]
     assert last_line.startswith(f'"{codes[PieceStatus.READY]}","\'+1",') and last_line.endswith(",1")
     # Like the PDFs, the lists of who gets which piece are readable by their owner only.
     written = sorted(path.name for path in out.iterdir())

@@ -36,8 +36,8 @@ def test_bad_addresses_and_customers_are_left_out_and_counted(session: Session) 
 
     assert batch.piece_count == 2
     assert batch.left_out == {
-        "filter": 1, "deceased": 1, "do_not_mail": 1, "merged": 1, "undeliverable": 1, "already_in_campaign": 0,
-        "household": 0,
+        "filter": 1, "deceased": 1, "do_not_mail": 1, "merged": 1, "undeliverable": 1, "unverifiable": 0,
+        "already_in_campaign": 0, "household": 0,
     }
     pieces = pieces_of(session, batch)
     assert [p.sequence for p in pieces] == [1, 2]
@@ -117,8 +117,8 @@ def test_cli_batch_create_prints_json(runner: FlaskCliRunner, session: Session) 
     shown = json.loads(result.stdout)
     assert shown["pieces"] == 1 and isinstance(shown["batch_id"], int)
     assert shown["left_out"] == {
-        "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "already_in_campaign": 0,
-        "household": 0,
+        "filter": 0, "deceased": 0, "do_not_mail": 0, "merged": 0, "undeliverable": 1, "unverifiable": 0,
+        "already_in_campaign": 0, "household": 0,
     }
 
 
@@ -286,3 +286,28 @@ def test_cli_batch_create_remail_includes_customers_already_in_the_campaign(
     assert remailed.exit_code == 0, remailed.output
     shown = json.loads(remailed.stdout)
     assert shown["pieces"] == 1 and shown["left_out"]["already_in_campaign"] == 0
+
+
+def test_unverifiable_addresses_are_mailed_and_counted_unless_left_out(
+    session: Session, runner: FlaskCliRunner
+) -> None:
+    add_customer(session, "C1", base=CN_ROW, line1="西湖区文三路478号")  # verified
+    add_customer(session, "C2", base=CN_ROW, line1="西湖区文三路480号", postal_code="100805")  # mismatch
+    add_customer(session, "C3", base=CN_ROW, line1="文三路482号")  # no district: unverifiable
+
+    mailed = create_batch(session, campaign_name="A", profile="cn-dl", filters=BatchFilters(), actor="t")
+    left_out = create_batch(
+        session, campaign_name="B", profile="cn-dl", filters=BatchFilters(exclude_unverifiable=True), actor="t"
+    )
+    shown = runner.invoke(args=["batch", "create", "--campaign", "C", "--profile", "cn-dl", "--json"])
+    shown_excluding = runner.invoke(
+        args=["batch", "create", "--campaign", "D", "--profile", "cn-dl", "--exclude-unverifiable", "--json"]
+    )
+
+    assert (mailed.piece_count, mailed.unverifiable_pieces, mailed.left_out["unverifiable"]) == (3, 2, 0)
+    assert (left_out.piece_count, left_out.unverifiable_pieces, left_out.left_out["unverifiable"]) == (1, 0, 2)
+    assert left_out.filters["exclude_unverifiable"] is True
+    result = json.loads(shown.stdout)
+    assert (result["pieces"], result["unverifiable"], result["unverifiable_mailed"]) == (3, 2, 2)
+    excluding = json.loads(shown_excluding.stdout)
+    assert (excluding["pieces"], excluding["unverifiable"], excluding["left_out"]["unverifiable"]) == (1, 2, 2)

@@ -323,11 +323,11 @@ def test_list_exports_csv_with_its_columns_and_audits_the_export(
 
     assert result.exit_code == 0, result.output
     assert file_mode(path) == PRIVATE_FILE_MODE
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
-        "customer_no", "name", "recency_days", "frequency", "monetary", "churn_risk", "top_reason",
-        "address_validity", "status",
+        "customer_no", "name", "phone", "email", "line1", "line2", "city", "region", "postal_code", "country",
+        "recency_days", "frequency", "monetary", "churn_risk", "top_reason", "address_validity", "status",
     ]
     by_number = {row["customer_no"]: row for row in rows}
     assert "W3" not in by_number  # deceased

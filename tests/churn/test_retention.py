@@ -242,14 +242,19 @@ def test_an_export_is_audited_before_any_row_is_read_and_holds_the_list(session:
         "rows": 2, "min_risk": 0.7, "limit": None, "include_do_not_mail": False, "file": "retention.csv",
         "columns": list(RETENTION_COLUMNS),
     }
-    rows = list(csv.DictReader(io.StringIO("".join(export.chunks))))
+    rows = list(csv.DictReader(io.StringIO("".join(export.chunks).removeprefix("\ufeff"))))
     assert export.rows == 2
+    contact = {"phone": "(217) 555-0100", "email": "john.smith@example.com", "line2": "Apt 4",
+               "city": "Springfield", "region": "IL", "postal_code": "62704", "country": "US"}
     assert rows == [
-        {"customer_no": "E2", "name": "John Smith", "recency_days": "60", "frequency": "1", "monetary": "205.00",
-         "churn_risk": "0.800000", "top_reason": "", "address_validity": "deliverable", "status": "active"},
-        {"customer_no": "E1", "name": "John Smith", "recency_days": "30", "frequency": "1", "monetary": "100.00",
-         "churn_risk": "0.900000", "top_reason": "", "address_validity": "deliverable", "status": "active"},
+        {"customer_no": "E2", "name": "John Smith", **contact, "line1": "E2 Main St", "recency_days": "60",
+         "frequency": "1", "monetary": "205.00", "churn_risk": "0.800000", "top_reason": "",
+         "address_validity": "deliverable", "status": "active"},
+        {"customer_no": "E1", "name": "John Smith", **contact, "line1": "E1 Main St", "recency_days": "30",
+         "frequency": "1", "monetary": "100.00", "churn_risk": "0.900000", "top_reason": "",
+         "address_validity": "deliverable", "status": "active"},
     ]
+    assert list(rows[0]) == list(RETENTION_COLUMNS)
 
 
 def test_an_export_keeps_a_spreadsheet_from_running_what_customers_typed(session: Session) -> None:
@@ -259,7 +264,7 @@ def test_an_export_keeps_a_spreadsheet_from_running_what_customers_typed(session
 
     text = "".join(export_retention_csv(session, filters=RetentionFilters(), actor="t", file_name="r.csv").chunks)
 
-    row = next(csv.DictReader(io.StringIO(text)))
+    row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert (row["customer_no"], row["name"]) == ("'+1", "'=HYPERLINK(\"http://evil.example\",\"Click\")")
     # Numbers stay numbers a spreadsheet can sum.
     assert (row["monetary"], row["churn_risk"], row["frequency"]) == ("100.00", "0.900000", "1")
@@ -302,3 +307,14 @@ def test_a_page_walks_the_spend_at_stake_index_on_sqlite(session: Session) -> No
     statement, parameters = statements[0]
     plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
     assert "USING INDEX ix_customers_churn_value_at_risk" in plan and "TEMP B-TREE" not in plan
+
+
+def test_the_export_leaves_contact_cells_empty_where_the_customer_gave_none(session: Session) -> None:
+    customer = _scored(session, "N1", 0.9, cents=[10_000], days_ago=[30])
+    customer.phone = customer.email = None
+    session.flush()
+
+    text = "".join(export_retention_csv(session, filters=RetentionFilters(), actor="t", file_name="r.csv").chunks)
+
+    row = next(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert (row["phone"], row["email"], row["line1"], row["postal_code"]) == ("", "", "N1 Main St", "62704")

@@ -25,7 +25,9 @@ NAME = "Zbigniew Quarrington"
 PERSON = {**US_ROW, "name": NAME, "line1": "77 Quarry Lane", "email": "zq@example.org", "phone": "(217) 555-0177"}
 MOVED = {"line1": "9 Birchwood Court", "line2": "", "city": "Peoria", "region": "IL", "postal_code": "61602",
          "country": "US"}
-PERSONAL = (NAME, "Quarry Lane", "Birchwood", "zq@example.org", "555-0177", "C1")
+# The customer number has letters a pseudonym's hex digits never hold.
+NUMBER = "ZQ-77"
+PERSONAL = (NAME, "Quarry Lane", "Birchwood", "zq@example.org", "555-0177", NUMBER)
 
 
 def _everything_about(session: Session, customer: Customer) -> str:
@@ -33,7 +35,7 @@ def _everything_about(session: Session, customer: Customer) -> str:
 
 
 def _mailed_customer(session: Session) -> Customer:
-    person = add_customer(session, "C1", base=PERSON, order_cents=[2500, 4000])
+    person = add_customer(session, NUMBER, base=PERSON, order_cents=[2500, 4000])
     correct_address(session, customer=person, values=MOVED, reason=f"{NAME} phoned: moved to Birchwood",
                     actor="ann@example.com")
     add_note(session, customer=person, text=f"{NAME} prefers email", actor="ann@example.com")

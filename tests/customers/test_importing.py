@@ -225,6 +225,9 @@ def test_show_prints_customer_as_json(runner: FlaskCliRunner, session: Session, 
     assert shown["address"] == {
         "line1": CN_ROW["line1"], "line2": "", "city": "杭州市", "region": "浙江省",
         "postal_code": "310012", "country": "CN", "validity": "unverified",
+        # The line names no district of 杭州市, so the reference data cannot place it.
+        "verification": "unverifiable",
+        "verification_reason": "no district: 杭州市 has 13 districts and counties and the address names none",
     }
     assert missing.exit_code == 1 and "no customer C404" in missing.stderr
 

@@ -56,7 +56,7 @@ def test_find_writes_the_pairs_file(runner: FlaskCliRunner, customers: None, tmp
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert file_mode(out) == PRIVATE_FILE_MODE
-    with out.open(encoding="utf-8", newline="") as handle:
+    with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == COLUMNS
     assert [(row["customer_no_a"], row["customer_no_b"], row["score"]) for row in rows] == [
@@ -77,7 +77,7 @@ def test_group_options_work_without_the_find_subcommand(
     assert data["pairs"][0]["customer_no_a"] == "C001"
     assert data["summary"]["customers"] == 4
     assert {"pairs_compared", "pairs_per_second", "blocks", "seconds"} <= set(data["summary"])
-    assert next(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))) == COLUMNS
+    assert next(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")))) == COLUMNS
 
 
 def test_a_bad_threshold_is_a_usage_error(runner: FlaskCliRunner) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.addresses.verification import verify_address
 from mailer.demo import data
 from mailer.demo.generate import (
     CUSTOMER_COLUMNS,
@@ -20,6 +21,7 @@ from mailer.demo.generate import (
 )
 from mailer.demo.people import HONORIFIC_NAME_RATE
 from mailer.files import PRIVATE_FILE_MODE
+from mailer.reference.store import reference_in_use
 from tests.conftest import file_mode
 
 AS_OF = datetime.date(2026, 11, 1)
@@ -266,3 +268,9 @@ def test_write_csv_keeps_only_the_given_columns(orders: list[dict[str, str]], tm
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "customer_no,amount"
     assert lines[1] == f"{orders[0]['customer_no']},{orders[0]['amount']}"
+
+
+def test_every_address_agrees_with_the_postal_reference_data(customers: list[dict[str, str]]) -> None:
+    reference = reference_in_use()
+    flagged = [(row, found.reason) for row in customers if (found := verify_address(row, reference)).flagged]
+    assert not flagged, flagged[:3]

@@ -53,6 +53,8 @@ def us_piece(number: int = 1, **changes: object) -> EnvelopePiece:
         "postal_code": "62704",
         "update_url": f"https://mailer.example.com/u/{code}-Q4ZP7N2KWT",
         "short_url": f"mailer.example.com/u/{code}-Q4ZP7N2KWT",
+        # Barcode ID 00, service type 270, Mailer ID 123456, serial = number, ZIP+4 62704-1234.
+        "imb_digits": f"00270123456{number:09d}627041234",
     }
     values.update(changes)
     return EnvelopePiece(**values)  # type: ignore[arg-type]

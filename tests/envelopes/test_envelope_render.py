@@ -103,7 +103,8 @@ def test_chinese_text_extracts_as_text(rendered_cn: RenderedFile) -> None:
 def test_us_text(rendered_us: RenderedFile) -> None:
     reader = PdfReader(rendered_us.path)
     front, back = reader.pages[0].extract_text(), reader.pages[1].extract_text()
-    assert "RETURN SERVICE REQUESTED" in front
+    assert "ADDRESS SERVICE REQUESTED" in front
+    assert "#U7K3 M901#" in front  # the ACS keyline
     assert "SPRINGFIELD IL 62704-1234" in front
     assert "Northwind Books" in front
     for label, code in reasons_for(rendered_us.profile):
@@ -213,7 +214,7 @@ def test_failure_while_drawing_leaves_no_file(tmp_path: Path, monkeypatch: pytes
     profile = PROFILES["us-10"]
     target = tmp_path / "batch.pdf"
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **options: object) -> None:
         raise RuntimeError("printer on fire")
 
     monkeypatch.setattr(render_module, "_draw", broken)

@@ -29,6 +29,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "customers.index": MARKETING,
     "customers.search": MARKETING,
     "customers.show": MARKETING,
+    "customers.accept_address_suggestion": MARKETING,
     "customers.correct": MARKETING,
     "customers.consent": MARKETING,
     "customers.note": MARKETING,
@@ -49,6 +50,8 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "batches.show": MARKETING,
     "batches.render": MARKETING,
     "batches.cancel": MARKETING,
+    "batches.proof": MARKETING,
+    "batches.campaign_results": MARKETING,
     "batches.progress": MARKETING,
     "batches.download_file": MARKETING,
     "batches.download_manifest": MARKETING,
@@ -107,7 +110,8 @@ def test_each_role_gets_exactly_what_the_table_allows(
         token_id = api_token.id
     arguments = {
         "customer_id": customer_id, "user_id": staff[Role.MAILROOM].id, "token_id": token_id,
-        "filename": "mailer.css", "batch_id": 999_999, "file_no": 1,  # no such batch: nothing is queued
+        # No such batch: nothing is queued.
+        "filename": "mailer.css", "batch_id": 999_999, "campaign_id": 999_999, "file_no": 1,
         "token": "NOT-A-LINK",  # an address-update link no envelope carries: the plain error page
     }
     if role is not None:

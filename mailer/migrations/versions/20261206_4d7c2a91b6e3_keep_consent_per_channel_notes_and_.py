@@ -4,7 +4,7 @@ Every customer stored as do_not_mail gets a withdrawn mail consent with source "
 table becomes where do-not-mail is decided, and the status only mirrors it.
 
 Revision ID: 4d7c2a91b6e3
-Revises: e2fd5ed035a1
+Revises: 5e4fc4a1b2c3
 Create Date: 2026-12-06 07:01:53.603178
 
 """
@@ -18,7 +18,7 @@ import mailer.db
 
 # revision identifiers, used by Alembic.
 revision: str = '4d7c2a91b6e3'
-down_revision: Union[str, Sequence[str], None] = 'e2fd5ed035a1'
+down_revision: Union[str, Sequence[str], None] = '5e4fc4a1b2c3'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -6,12 +6,13 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mailer.addresses.countries import ALPHA2_CODES
 from mailer.batches.models import CAMPAIGN_NAME_MAX_LENGTH
+from mailer.batches.proof import DEFAULT_PROOF_PIECES, MAX_PROOF_PIECES
 from mailer.batches.selection import RISK_BANDS, BatchFilters
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.fields import stripped
@@ -68,6 +69,11 @@ class BatchForm(FlaskForm):
         description=_l("Left out by default, so that nobody gets the same mailing twice."),
     )
 
+    exclude_unverifiable = BooleanField(
+        _l("Leave out addresses the postal reference data could not verify"),
+        description=_l("Otherwise they are mailed and counted in the batch."),
+    )
+
     def validate_countries(self, field: StringField) -> None:
         codes = [code.upper() for code in _words(field.data)]
         if any(not _COUNTRY.fullmatch(code) for code in codes):
@@ -86,6 +92,7 @@ class BatchForm(FlaskForm):
             regions=_items(self.regions.data),
             postal_prefixes=_words(self.postal_prefixes.data),
             risk_bands=tuple(self.risk_bands.data or ()),
+            exclude_unverifiable=bool(self.exclude_unverifiable.data),
         )
 
 
@@ -93,6 +100,19 @@ class RenderForm(FlaskForm):
     """Start (or resume) the render of a batch."""
 
     hold_unfit = BooleanField(_l("Hold pieces that do not fit their envelope and render the rest"))
+
+
+class ProofForm(FlaskForm):
+    """A proof PDF of a batch not yet rendered: its first envelopes, or one customer's."""
+
+    first = IntegerField(
+        _l("Envelopes"), default=DEFAULT_PROOF_PIECES,
+        validators=[Optional(), NumberRange(min=1, max=MAX_PROOF_PIECES)],
+    )
+    customer = StringField(
+        _l("Or one customer"), validators=[Optional(), Length(max=64)], filters=[stripped],
+        description=_l("Customer number; empty: the first envelopes in presort order."),
+    )
 
 
 class CancelForm(FlaskForm):

@@ -7,6 +7,7 @@ batch's folder under BATCH_OUTPUT_DIR, which render workers write to.
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
-from mailer.batches.jobs import enqueue_render, render_queue, render_settings
+from mailer.batches.jobs import enqueue_render, render_queue, render_settings, workers_listening
 from mailer.batches.models import BatchStatus, FileStatus
+from mailer.batches.preview import preview_batch
+from mailer.batches.proof import DEFAULT_PROOF_PIECES, ProofError, proof_of_batch, render_proof
 from mailer.batches.rendering import HOLDS_NAME, MANIFEST_NAME, RenderError, is_test_link_address
+from mailer.batches.results import batch_file_name, export_campaign_results, get_campaign, results_file_name
 from mailer.batches.selection import BatchError, create_batch
 from mailer.batches.service import (
     BatchNotFound,
@@ -38,7 +42,7 @@ from mailer.db import db
 from mailer.envelopes.profiles import PROFILES
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.batches import bp
-from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, CancelForm, RenderForm
+from mailer.web.batches.forms import RISK_BAND_LABELS, BatchForm, CancelForm, ProofForm, RenderForm
 from mailer.web.batches.labels import left_out_label, state_label, state_tone
 from mailer.web.i18n import say
 from mailer.web.numbers import row_id
@@ -48,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # The batch page lists this many held pieces; held.csv lists them all.
 HELD_SHOWN = 100
+# The preview lists this many regions and bundles; `batch create --dry-run` lists them all.
+PREVIEW_ROWS = 20
 
 
 @bp.context_processor
@@ -70,14 +76,42 @@ def campaigns() -> str:
     return render_template("batches/campaigns.html", campaigns=list_campaigns_with_stats(db.session))
 
 
+@bp.route("/campaigns/<int:campaign_id>/results.csv")
+@allow(Role.MARKETING)
+def campaign_results(campaign_id: int) -> Response:
+    """Download a campaign's results per batch: mailed, returned by reason, updated by customers."""
+    campaign = get_campaign(db.session, campaign_id=campaign_id)
+    if campaign is None:
+        abort(404)
+    name = results_file_name(campaign.name)
+    text = io.StringIO()
+    export_campaign_results(db.session, campaign=campaign, handle=text, actor=actor_name(current_staff()),
+                            file_name=name)
+    # send_file writes a name in any script the way browsers read it (RFC 6266's filename*).
+    return send_file(io.BytesIO(text.getvalue().encode()), mimetype="text/csv", as_attachment=True,
+                     download_name=name, max_age=0)
+
+
 @bp.route("/batches/new", methods=["GET", "POST"])
 @allow(Role.MARKETING)
 def new_batch() -> str | tuple[str, int] | Response:
-    """Show the batch form; select the recipients of a new batch and show it."""
-    form = BatchForm(campaign=request.args.get("campaign", ""))
+    """Show the batch form; preview its audience ("Preview": nothing is created), or create the batch and show it."""
+    form = BatchForm(
+        campaign=request.args.get("campaign", ""), exclude_unverifiable=current_app.config["EXCLUDE_UNVERIFIABLE"]
+    )
     if not form.validate_on_submit():
         return render_template("batches/new.html", form=form), 400 if request.method == "POST" else 200
     user = current_staff()
+    if "preview" in request.form:
+        try:
+            # The preview runs in a savepoint it rolls back itself: the request commits nothing of it.
+            preview = preview_batch(
+                db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
+                filters=form.filters(), remail=bool(form.remail.data), actor=actor_name(user),
+            )
+        except BatchError as exc:
+            return render_template("batches/new.html", form=form, error=say(exc)), 400
+        return render_template("batches/new.html", form=form, preview=preview, shown=PREVIEW_ROWS)
     try:
         batch = create_batch(
             db.session, campaign_name=form.campaign.data or "", profile=form.profile.data or "",
@@ -109,8 +143,10 @@ def show(batch_id: int) -> str:
         ),
         held=held_pieces(db.session, batch_id=batch_id, limit=HELD_SHOWN) if summary.held else [],
         progress=render_progress(db.session, batch_id=batch_id),
+        listening=_listening() if summary.rendering else None,
         render_form=RenderForm(),
         cancel_form=CancelForm(),
+        proof_form=ProofForm(),
         available={
             f.file_no for f in summary.files if f.status is FileStatus.DONE and (folder / f.file_name).is_file()
         },
@@ -159,6 +195,36 @@ def render(batch_id: int) -> Response:
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 
+@bp.route("/batches/<int:batch_id>/proof", methods=["POST"])
+@allow(Role.MARKETING)
+def proof(batch_id: int) -> Response:
+    """Send a proof PDF of a batch not yet rendered: marked PROOF, with proof codes that are never piece codes."""
+    form = ProofForm()
+    if not form.validate_on_submit():
+        flash(_("A proof holds 1 to 100 envelopes."), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id, _anchor="proof"))
+    user = current_staff()
+    pdf = io.BytesIO()
+    try:
+        with attempt() as session:
+            found = proof_of_batch(
+                session, batch_id=batch_id, first=form.first.data or DEFAULT_PROOF_PIECES,
+                customer_no=form.customer.data or None,
+            )
+            envelopes = render_proof(
+                session, found, settings=render_settings(_folder(batch_id)), out=pdf, actor=actor_name(user)
+            )
+    except ProofError as exc:
+        if get_batch(db.session, batch_id=batch_id) is None:
+            abort(404)
+        flash(say(exc), "error")
+        return redirect(url_for("batches.show", batch_id=batch_id, _anchor="proof"))
+    log.info("user %s made a proof of %s envelopes of batch %s", user.id, envelopes, batch_id)
+    pdf.seek(0)
+    return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"batch-{batch_id}-proof.pdf")
+
+
 @bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
 @allow(Role.MARKETING)
 def cancel(batch_id: int) -> Response:
@@ -179,14 +245,25 @@ def cancel(batch_id: int) -> Response:
     return redirect(url_for("batches.show", batch_id=batch_id))
 
 
+def _listening() -> int | None:
+    """Count the workers listening on the render queue, or None when the queue cannot be reached."""
+    try:
+        return workers_listening(render_queue())
+    except RedisError as exc:
+        log.warning("cannot count the workers of the render queue: %s", exc)
+        return None
+
+
 @bp.route("/batches/<int:batch_id>/progress")
 @allow(Role.MARKETING)
 def progress(batch_id: int) -> Response:
-    """Answer how far the render has come, as JSON for the batch page's script."""
+    """Answer how far the render has come, and how many workers listen on the queue, as JSON for the page's script."""
     found = render_progress(db.session, batch_id=batch_id)
     if found is None:
         abort(404)
-    return jsonify(found.as_json())
+    answer = found.as_json()
+    answer["workers"] = _listening() if found.status is BatchStatus.RENDERING and not found.error else None
+    return jsonify(answer)
 
 
 def _send(batch_id: int, name: str, mimetype: str) -> Response:
@@ -194,10 +271,17 @@ def _send(batch_id: int, name: str, mimetype: str) -> Response:
     path = _folder(batch_id) / name
     if not path.is_file():
         abort(404)
+    batch = get_batch(db.session, batch_id=batch_id)
+    if batch is None:
+        abort(404)
     user = current_staff()
     record_download(db.session, batch_id=batch_id, file_name=name, actor=actor_name(user))
     log.info("user %s downloaded %s of batch %s", user.id, name, batch_id)
-    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+    # Named after the campaign and batch, so a folder of downloads says which mailing each file is.
+    shown = batch_file_name(
+        campaign_name=batch.campaign.name, batch_id=batch_id, name=name.removeprefix(f"batch-{batch_id}-")
+    )
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=shown)
 
 
 @bp.route("/batches/<int:batch_id>/files/<int:file_no>")

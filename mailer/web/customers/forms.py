@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from mailer.addresses.models import AddressValidity
 from mailer.customers.models import CustomerStatus
@@ -71,6 +72,21 @@ def _member(members: type[E], field: SelectField) -> E | None:
 
 
 class SearchForm(FlaskForm):
-    """A customer number or the beginning of a name, sent by POST."""
+    """Words of a name, a customer number, email, phone or postcode, sent by POST."""
 
-    q = StringField(_l("Customer number or name"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    q = StringField(_l("Search customers"), validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+
+
+class AcceptSuggestionForm(FlaskForm):
+    """Accept the standard form the postal reference data suggests for the current address."""
+
+    # The suggestion as shown, so a newer one is never accepted unseen.
+    suggestion = HiddenField(validators=[InputRequired(), Length(max=2000)])
+
+    def shown_suggestion(self) -> dict[str, Any] | None:
+        """Return the suggestion the page showed, or None if the field holds no JSON object."""
+        try:
+            value = json.loads(self.suggestion.data or "")
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None

@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from mailer.addresses.lifecycle import SuggestionRefused, accept_suggestion
+from mailer.addresses.service import current_address
 from mailer.audit.service import record
 from mailer.auth.models import Role
 from mailer.customers.service import customer_detail, list_customers
@@ -23,10 +26,11 @@ from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.customers import bp
 from mailer.web.customers.actions import action_context
-from mailer.web.customers.forms import SEARCH_MAX_LENGTH, FilterForm, SearchForm
+from mailer.web.customers.forms import SEARCH_MAX_LENGTH, AcceptSuggestionForm, FilterForm, SearchForm
 from mailer.web.explanations import explanation_line
+from mailer.web.i18n import say
 from mailer.web.numbers import row_id
-from mailer.web.transaction import writes
+from mailer.web.transaction import attempt, writes
 
 SEARCH_KEY = "customer_search"
 
@@ -92,6 +96,28 @@ def show(customer_id: int) -> str:
     record(db.session, actor=actor_name(current_staff()), action="customer.view", object_type="customer",
            object_id=detail.customer.customer_no)
     return render_template(
-        "customers/show.html", detail=detail, customer=detail.customer,
+        "customers/show.html", detail=detail, customer=detail.customer, accept_form=AcceptSuggestionForm(),
         **action_context(detail.customer, detail.address),
     )
+
+
+@bp.route("/<int:customer_id>/accept-suggestion", methods=["POST"])
+@allow(Role.MARKETING)
+def accept_address_suggestion(customer_id: int) -> Response:
+    """Apply the standard form the postal reference data suggests to the current address, with a history row."""
+    form = AcceptSuggestionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    address = current_address(db.session, customer_id=customer_id)
+    if address is None:
+        abort(404)
+    try:
+        with attempt() as session:
+            accept_suggestion(
+                session, address=address, expected=form.shown_suggestion(), actor=actor_name(current_staff())
+            )
+    except SuggestionRefused as exc:
+        flash(_("The address was not changed: %(reason)s.", reason=say(exc)), "error")
+    else:
+        flash(_("The address now has the standard form the postal reference data suggests."), "success")
+    return redirect(url_for("customers.show", customer_id=customer_id))

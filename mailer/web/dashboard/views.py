@@ -12,7 +12,13 @@ from mailer.addresses.models import AddressValidity
 from mailer.auth.models import Role
 from mailer.batches.service import CampaignStats, list_campaigns_with_stats
 from mailer.customers.models import CustomerStatus
-from mailer.customers.service import addresses_by_validity, churn_risk_histogram, customers_by_status
+from mailer.customers.service import (
+    CountryVerification,
+    addresses_by_validity,
+    churn_risk_histogram,
+    customers_by_status,
+    verified_share_by_country,
+)
 from mailer.db import db, utcnow
 from mailer.web.access import allow
 from mailer.web.charts import DEFAULT_COLOR, Bar, Series, column_chart, horizontal_bars, stacked_columns
@@ -39,6 +45,9 @@ RISK_COLORS = (
 )
 
 RETURN_RATE_COLOR = "#c05621"
+VERIFIED_COLOR = "#2f7d4f"
+# Countries drawn on the verified-share chart, those with the most addresses first.
+VERIFIED_COUNTRIES = 8
 # The newest campaigns with mailed pieces drawn on the return-rate chart.
 RETURN_RATE_CAMPAIGNS = 12
 CAMPAIGN_NAME_SHOWN = 22
@@ -77,6 +86,11 @@ def _return_rate_bar(stats: CampaignStats) -> Bar:
     return Bar(short, round(rate * 10_000), format_percent(rate, "#,##0.0%"), RETURN_RATE_COLOR)
 
 
+def _verified_bar(found: CountryVerification) -> Bar:
+    text = _("%(share)s of %(total)s", share=format_percent(found.share, "#,##0.0%"), total=format_decimal(found.total))
+    return Bar(found.country, round(found.share * 10_000), text, VERIFIED_COLOR)
+
+
 @bp.route("")
 @allow(Role.MARKETING)
 def index() -> str:
@@ -101,6 +115,12 @@ def index() -> str:
         axis_label=_("churn risk"),
         width=960,
     )
+    countries = verified_share_by_country(db.session)[:VERIFIED_COUNTRIES]
+    verified_chart = (
+        horizontal_bars([_verified_bar(c) for c in countries], title=_("Current addresses verified, by country"))
+        if countries
+        else None
+    )
     mailed = [c for c in list_campaigns_with_stats(db.session) if c.mailed][:RETURN_RATE_CAMPAIGNS]
     return_chart = (
         horizontal_bars([_return_rate_bar(c) for c in mailed], title=_("Return rate per campaign"), width=960)
@@ -114,6 +134,7 @@ def index() -> str:
         unscored=histogram.unscored,
         status_chart=status_chart,
         validity_chart=validity_chart,
+        verified_chart=verified_chart,
         risk_chart=risk_chart,
         return_chart=return_chart,
         returns_per_week_chart=_returns_per_week_chart(),

@@ -11,6 +11,7 @@
   var url = box.getAttribute("data-progress-url");
   var text = box.querySelector("[data-role=text]");
   var bar = box.querySelector("progress");
+  var noWorker = box.querySelector("[data-role=no-worker]");
   var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
   var quickly = 2000;
   var delay = quickly;
@@ -22,6 +23,10 @@
   }
 
   function show(progress) {
+    // Said plainly while no worker listens on the queue; null (the queue unreachable) says nothing new.
+    if (noWorker && progress.workers !== null && progress.workers !== undefined) {
+      noWorker.hidden = progress.workers !== 0;
+    }
     if (progress.files_total > 0) {
       bar.max = progress.pieces_total || 1;
       bar.value = progress.pieces_done;

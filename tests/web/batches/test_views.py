@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from pathlib import Path
+from uuid import uuid4
 
 from flask import Flask
 from flask.testing import FlaskClient
+from rq import Worker
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
@@ -135,6 +138,39 @@ def test_the_campaign_list_and_the_dashboard_show_return_rates(app: Flask, logge
     assert "Autumn 2027" not in chart.group(0)  # nothing mailed: no rate to draw
 
 
+def test_the_campaign_list_downloads_a_campaigns_results_named_after_it(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    with data(app) as session:
+        batch = new_batch(session, range(1, 6), campaign="春季目录 2027")
+        mark_rendered(session, batch, held=1)
+        first, second = pieces_of(session, batch)[1:3]
+        returned(session, first, "NSN", corrects=returned(session, first, "VAC"))
+        returned(session, second, "UNC")
+        campaign_id = batch.campaign_id
+    client = logged_in(Role.MARKETING)
+
+    page = text(client.get("/campaigns"))
+    response = client.get(f"/campaigns/{campaign_id}/results.csv")
+
+    assert f'href="/campaigns/{campaign_id}/results.csv"' in page
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    # A name in any script, as browsers read it (RFC 6266).
+    assert "filename*=UTF-8''%E6%98%A5%E5%AD%A3%E7%9B%AE%E5%BD%95-2027-results.csv" in (
+        response.headers["Content-Disposition"]
+    )
+    assert response.data.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [row["batch"] for row in rows] == [str(batch.id), "total"]
+    assert (rows[0]["mailed"], rows[0]["returned"], rows[0]["returned_NSN"], rows[0]["returned_UNC"]) == (
+        "4", "2", "1", "1"
+    )
+    assert rows[0]["returned_VAC"] == "0"  # corrected to NSN
+    assert rows[1]["return_rate"] == "0.5000" and rows[1]["campaign"] == "春季目录 2027"
+    assert client.get(f"/campaigns/{campaign_id + 1}/results.csv").status_code == 404
+    with data(app) as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign.export")).one()
+        assert entry.detail == {"campaign": "春季目录 2027", "batches": 1, "file": "春季目录-2027-results.csv"}
+
+
 def test_the_campaign_list_starts_empty_and_the_dashboard_says_so(logged_in) -> None:  # type: ignore[no-untyped-def]
     client = logged_in(Role.MARKETING)
     assert "No campaign yet." in text(client.get("/campaigns"))
@@ -184,10 +220,12 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
     assert "The render is queued." in text(started)
     assert 'id="render-progress"' in text(started) and "/static/batch-progress.js" in text(started)
     assert "Render the print files" not in text(started)
+    # Nobody listens on the private queue yet: the page and its progress say so.
     assert _progress(client, batch_id) == {
         "status": "rendering", "files_done": 0, "files_total": 0, "pieces_done": 0, "pieces_total": 5,
-        "done": False, "error": None,
+        "done": False, "error": None, "workers": 0,
     }
+    assert re.search(r'data-role="no-worker">No render worker is listening on the queue', text(started))
     again = post(client, f"/batches/{batch_id}/render", follow_redirects=True)
     assert "This batch cannot be rendered now" in text(again)
     assert len(render_site.queue) == 1
@@ -196,7 +234,7 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
 
     assert _progress(client, batch_id) == {
         "status": "rendered", "files_done": 3, "files_total": 3, "pieces_done": 5, "pieces_total": 5,
-        "done": True, "error": None,
+        "done": True, "error": None, "workers": None,
     }
     page = text(client.get(f"/batches/{batch_id}"))
     assert 'id="render-progress"' not in page
@@ -210,9 +248,12 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
     folder = Path(render_site.app.config["BATCH_OUTPUT_DIR"]) / str(batch_id)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.data.startswith(b"%PDF") and pdf.data == (folder / f"batch-{batch_id}-0002.pdf").read_bytes()
-    assert pdf.headers["Content-Disposition"] == f"attachment; filename=batch-{batch_id}-0002.pdf"
+    # Named after the campaign and the batch.
+    assert pdf.headers["Content-Disposition"] == f"attachment; filename=spring-batch-{batch_id}-0002.pdf"
+    assert manifest.headers["Content-Disposition"] == f"attachment; filename=spring-batch-{batch_id}-manifest.csv"
+    assert manifest.data.startswith(codecs.BOM_UTF8)
     assert pdf.headers["Cache-Control"] == "no-store"
-    rows = list(csv.DictReader(io.StringIO(manifest.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(manifest.get_data().decode("utf-8-sig"))))
     assert manifest.status_code == 200 and len(rows) == 5 and rows[2]["file"] == f"batch-{batch_id}-0002.pdf"
     assert client.get(f"/batches/{batch_id}/held.csv").status_code == 404
     assert client.get(f"/batches/{batch_id}/files/4").status_code == 404
@@ -222,6 +263,20 @@ def test_a_render_runs_on_the_queue_and_its_files_download_with_an_audit_row(ren
             ("marketing@example.com", str(batch_id), f"batch-{batch_id}-0002.pdf"),
             ("marketing@example.com", str(batch_id), "manifest.csv"),
         ]
+
+
+def test_a_listening_worker_hides_the_warning(render_site: RenderSite) -> None:
+    batch_id = make_batch(render_site.app, 2, base=US_ROW, profile="us-10")
+    client = render_site.client()
+    worker = Worker([render_site.queue], connection=render_site.queue.connection, name=f"test-{uuid4().hex[:8]}")
+    worker.register_birth()
+    try:
+        started = post(client, f"/batches/{batch_id}/render", follow_redirects=True)
+        assert _progress(client, batch_id)["workers"] == 1
+    finally:
+        worker.register_death()
+    assert re.search(r'data-role="no-worker" hidden>', text(started))
+    assert _progress(client, batch_id)["workers"] == 0
 
 
 def test_a_refused_render_is_shown_on_the_page_and_holding_the_unfit_pieces_renders_the_rest(

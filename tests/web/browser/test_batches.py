@@ -1,4 +1,4 @@
-"""Campaigns and batches in a real headless Chromium: create a batch, render it on the queue, download a PDF."""
+"""Campaigns and batches in a real headless Chromium: preview and create a batch, proof it, render it on the queue."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zxingcpp
 from flask import Flask
 from playwright.sync_api import expect
+from pypdf import PdfReader
 from rq import Queue
 from sqlalchemy import select
 
 from mailer import PROJECT_ROOT
 from mailer.auth.models import Role
-from mailer.batches.models import MailPiece
+from mailer.batches.models import Campaign, MailPiece
+from mailer.batches.proof import proof_piece_code
 from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
 from mailer.db import db
 from mailer.demo.generate import generate_customers
 from tests.batches.test_jobs import TEST_REDIS_URL, private_render_queue
 from tests.batches.test_service import returned
+from tests.envelopes.helpers import rasterize
 from tests.factories import write_csv
 from tests.web.browser.conftest import LiveServer
 from tests.web.browser.test_pages import log_in
@@ -83,6 +87,9 @@ def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
     page.click("button:has-text('Render the print files')")
     page.wait_for_selector("#render-progress")
     assert "Waiting for a worker" in page.inner_text("#render-progress")
+    # No worker listens on the test's queue yet: the page says so plainly instead of waiting in silence.
+    expect(page.locator("[data-role=no-worker]")).to_be_visible()
+    expect(page.locator("[data-role=no-worker]")).to_contain_text(f"queue “{render_queue.name}”")
     # The page keeps polling while a worker on another process renders the files.
     burst_worker(render_queue, live_server.app)
     page.wait_for_selector("a:has-text('Manifest (CSV)')", timeout=30_000)
@@ -150,3 +157,51 @@ def test_marketing_cancels_a_batch_and_selects_its_campaign_again(
     assert f"created: {pieces} pieces" in again and re.search(r"already in a batch of this campaign\s+0", again)
     remailed = select_recipients(remail=True)
     assert f"created: {pieces} pieces" in remailed
+
+
+def test_marketing_previews_a_batch_then_proofs_it_before_rendering(
+    live_server: LiveServer, open_page, screenshots: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    with live_server.app.app_context():
+        import_customers(
+            db.session, path=write_csv(tmp_path / "customers.csv", list(generate_customers(60, seed=23)),
+                                       CUSTOMER_COLUMNS),
+            actor="test",
+        )
+        db.session.commit()
+    page = open_page()
+    log_in(page, live_server, Role.MARKETING, then="/batches/new")
+    page.fill("input[name=campaign]", "Autumn catalog 2027")
+    page.select_option("select[name=profile]", "us-10")
+    page.click("button:has-text('Preview')")
+
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("Preview: nothing created yet")
+    pieces = int(preview.locator("[data-role=pieces]").inner_text().replace(",", ""))
+    assert pieces > 0
+    assert preview.locator("[data-role=postage]").inner_text() == f"{pieces * 0.78:.2f} USD"
+    assert preview.locator("#preview-regions tbody tr").count() > 0
+    bundle_pieces = sum(int(cell.replace(",", "")) for cell in
+                        preview.locator("#preview-bundles tbody td.num").all_inner_texts())
+    assert bundle_pieces == pieces or "more bundles" in preview.inner_text()
+    page.screenshot(path=str(screenshots / "batch-preview.png"), full_page=True)
+    with live_server.app.app_context():
+        assert db.session.scalar(select(Campaign).where(Campaign.name == "Autumn catalog 2027")) is None
+
+    # The form kept what was typed: creating the batch gives the pieces the preview counted.
+    page.click("button:has-text('Select recipients')")
+    page.wait_for_selector("h1:has-text('Batch')")
+    assert f"created: {pieces} pieces" in page.inner_text("main")
+
+    page.fill("#proof input[name=first]", "3")
+    with page.expect_download() as download:
+        page.click("#proof button:has-text('Proof PDF')")
+    assert download.value.suggested_filename.endswith("-proof.pdf")
+    pdf = tmp_path / "proof.pdf"
+    download.value.save_as(pdf)
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 6 and all("PROOF" in p.extract_text() for p in reader.pages)
+    scanned = zxingcpp.read_barcodes(rasterize(pdf, 1, 300), formats=zxingcpp.BarcodeFormat.Code128)
+    assert [barcode.text for barcode in scanned] == [proof_piece_code(1)]
+    # Nothing changed on the batch: still waiting for its render.
+    assert page.locator("button:has-text('Render the print files')").count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -169,7 +170,9 @@ def test_the_download_holds_the_whole_list_and_is_audited(
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == f'attachment; filename="retention-{date.today()}.csv"'
     assert response.headers["Cache-Control"] == "no-store"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    # A byte-order mark first, so Excel on Windows reads the names as UTF-8.
+    assert response.get_data().startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert list(rows[0]) == list(RETENTION_COLUMNS)
     assert len(rows) == 69 and all(row["status"] == "active" for row in rows)
     with data(app) as session:
@@ -195,7 +198,7 @@ def test_the_download_button_posts_the_filters_of_the_page(app: Flask, marketing
     response = marketing.post("/retention/export.csv", data=fields)
 
     assert fields["min_risk"] == "80" and "csrf_token" in fields
-    assert len(list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))) == 2
+    assert len(list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))) == 2
 
 
 def test_the_download_needs_the_csrf_token_and_writes_nothing_without_it(
@@ -259,7 +262,9 @@ def test_the_main_reason_is_said_in_the_staff_members_language_and_the_csv_stays
     english = _reasons(marketing.get("/retention").get_data(as_text=True))
     post(marketing, "/profile", {"locale": "zh"})
     chinese = _reasons(marketing.get("/retention").get_data(as_text=True))
-    exported = list(csv.DictReader(io.StringIO(post(marketing, "/retention/export.csv").get_data(as_text=True))))
+    exported = list(
+        csv.DictReader(io.StringIO(post(marketing, "/retention/export.csv").get_data().decode("utf-8-sig")))
+    )
 
     assert english == {
         moved: f"Returned mail: Moved, left no address ({returned_on})", quiet: "model: no purchase for 20 weeks",

@@ -1,0 +1,199 @@
+"""Checking an address against the postal reference data before anything is mailed to it.
+
+The outcome is kept apart from validity (which returns drive): ``verified`` when postcode, city and
+region agree; ``corrected`` when they agree and the reference data has a standard form to suggest
+(a Chinese address gains its province); ``mismatch`` when parts disagree or do not exist;
+``unverifiable`` when a required part is missing or the country has no reference data. The reason
+says in words what was found. Suggestions are never applied here: accepting one is a history row.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mailer.addresses.models import AddressVerification
+from mailer.addresses.usps import US_STATE_CODES, us_state
+from mailer.reference.model import Division, Reference, city_key
+
+_CN_MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
+# How far into the line a district name is looked for, after any province and city written there.
+_DISTRICT_SEARCH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What the reference data says about an address, and the standard form it suggests."""
+
+    status: AddressVerification
+    reason: str
+    suggestion: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        """Tell whether the address needs a person's look before it is mailed."""
+        return self.status in (AddressVerification.MISMATCH, AddressVerification.UNVERIFIABLE)
+
+
+def _listed(suggestion: Mapping[str, str]) -> str:
+    return ", ".join(f"{field} {value}" for field, value in suggestion.items())
+
+
+def _mismatch(reason: str) -> Verification:
+    return Verification(AddressVerification.MISMATCH, reason)
+
+
+def verify_address(fields: Mapping[str, str | None], reference: Reference) -> Verification:
+    """Check an address's postcode, city and region against each other and the reference data."""
+    country = fields.get("country") or ""
+    if country == "US":
+        return _verify_us(fields, reference)
+    if country == "CN":
+        return _verify_cn(fields, reference)
+    return Verification(AddressVerification.UNVERIFIABLE, f"no reference data for addresses in {country or '?'}")
+
+
+# --- the US: ZIP -> city and state ---------------------------------------------------------------
+
+
+def _verify_us(fields: Mapping[str, str | None], reference: Reference) -> Verification:
+    postal_code = fields.get("postal_code") or ""
+    zip_code = postal_code[:5]
+    entry = reference.us_zips.get(zip_code)
+    if entry is None:
+        return _mismatch(f"ZIP {zip_code} is not a ZIP code in use")
+    place = f"{entry.city}, {entry.state}"
+    region = fields.get("region") or ""
+    city = fields.get("city") or ""
+    suggestion: dict[str, str] = {}
+    if region:
+        state = us_state(region)
+        if state not in US_STATE_CODES:
+            return _mismatch(f"ZIP {zip_code} is {place}; the state says {region}, which is no US state")
+        if state != entry.state.lower():
+            return _mismatch(f"ZIP {zip_code} is {place}; the state says {region}")
+        if region != entry.state:
+            suggestion["region"] = entry.state
+    else:
+        suggestion["region"] = entry.state
+    if city_key(city) not in entry.city_keys:
+        return _mismatch(f"ZIP {zip_code} is {place}; the city says {city}")
+    if suggestion:
+        return Verification(
+            AddressVerification.CORRECTED, f"ZIP {zip_code} is {place}; suggested: {_listed(suggestion)}", suggestion
+        )
+    return Verification(AddressVerification.VERIFIED, f"ZIP {zip_code} is {place}")
+
+
+# --- China: postcode -> province and city; city -> province; district within the city ------------
+
+
+def _compact(text: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def _strip_prefix(text: str, names: tuple[str, ...]) -> str:
+    for name in names:
+        if name and text.startswith(name) and len(text) > len(name):
+            return text[len(name):]
+    return text
+
+
+def _postcode_place(postal_code: str, reference: Reference) -> str:
+    cities = reference.cities_by_prefix3.get(postal_code[:3])
+    if cities:
+        return " or ".join(sorted(reference.divisions[code].name for code in cities))
+    provinces = reference.provinces_by_prefix2.get(postal_code[:2])
+    if provinces:
+        return " or ".join(sorted(reference.divisions[code].name for code in provinces))
+    return "in no area the reference data knows"
+
+
+def _pick(codes: list[str], reference: Reference, *, province: str | None, postal_code: str) -> str | None:
+    if len(codes) == 1:
+        return codes[0]
+    if province is not None:
+        matching = [code for code in codes if reference.divisions[code].province_code == province]
+    else:
+        provinces = reference.provinces_by_prefix2.get(postal_code[:2], frozenset())
+        matching = [code for code in codes if reference.divisions[code].province_code in provinces]
+    return matching[0] if len(matching) == 1 else None
+
+
+def _verify_cn(fields: Mapping[str, str | None], reference: Reference) -> Verification:
+    postal_code = fields.get("postal_code") or ""
+    region = _compact(fields.get("region"))
+    city_text = _compact(fields.get("city"))
+    province_code: str | None = None
+    if region:
+        province_code = reference.provinces_by_name.get(region)
+        if province_code is None:
+            if region in reference.cities_by_name:
+                return _mismatch(f"the region says {region}, which is a city, not a province")
+            return _mismatch(f"the region says {region}, which is no province")
+    province_names = tuple(
+        name for name in (region, reference.divisions[province_code].name if province_code else "") if name
+    )
+    if city_text not in reference.cities_by_name:
+        # "江苏省南京市" in the city field; but 吉林市 is a city of 吉林省, not 吉林 + 市.
+        city_text = _strip_prefix(city_text, province_names)
+    district: Division | None = None
+    city_codes = reference.cities_by_name.get(city_text) or reference.cities_by_name.get(city_text + "市")
+    city_code = _pick(city_codes, reference, province=province_code, postal_code=postal_code) if city_codes else None
+    if city_code is None and (county_codes := reference.counties_by_name.get(city_text)):
+        # A county-level city or a district written as the city: "昆山市", "朝阳区".
+        county_code = _pick(county_codes, reference, province=province_code, postal_code=postal_code)
+        if county_code is not None:
+            district = reference.divisions[county_code]
+            city_code = district.city_code
+    if city_code is None:
+        if city_text in reference.provinces_by_name:
+            return _mismatch(f"the city says {city_text}, which is a province; the region says {region or 'nothing'}")
+        return _mismatch(f"the city says {city_text}, which is no city in the reference data")
+    city = reference.divisions[city_code]
+    province = reference.divisions[city.province_code]
+    if province_code is not None and province_code != city.province_code:
+        return _mismatch(f"{city.name} is in {province.name}; the region says {region}")
+
+    if city.province_code not in reference.provinces_by_prefix2.get(postal_code[:2], frozenset()):
+        return _mismatch(
+            f"postcode {postal_code} is {_postcode_place(postal_code, reference)}; the city says {city.name}"
+        )
+    if city.code not in reference.cities_by_prefix3.get(postal_code[:3], frozenset()):
+        return _mismatch(
+            f"postcode {postal_code} is {_postcode_place(postal_code, reference)}; the city says {city.name}"
+        )
+
+    counties = reference.counties_by_city.get(city.code, [])
+    if district is None:
+        line = _compact(fields.get("line1")) + _compact(fields.get("line2"))
+        if not line.startswith(city.name):
+            line = _strip_prefix(line, (province.name, region))
+        line = _strip_prefix(line, (city.name,))
+        window = line[:_DISTRICT_SEARCH]
+        district = next((county for county in counties if county.name in window), None)
+        if district is None and city.code != city.province_code and city.is_county:
+            district = city  # a county-level city a province runs directly is its own district
+    if district is None and counties and any(county.code != city.code for county in counties):
+        return Verification(
+            AddressVerification.UNVERIFIABLE,
+            f"no district: {city.name} has {len(counties)} districts and counties and the address names none",
+        )
+    # Outside the city the fourth digit names a county's own post office.
+    own_office = district.own_office_prefix if district is not None else None
+    if district is not None and own_office is not None and postal_code[:4] != own_office:
+        return _mismatch(f"postcode {postal_code} is not {district.name}'s; {district.name} has {own_office}xx")
+
+    suggestion: dict[str, str] = {}
+    if city.code not in _CN_MUNICIPALITIES and region != province.name:
+        suggestion["region"] = province.name
+    if city_text != city.name and (district is None or city_text != district.name):
+        suggestion["city"] = city.name
+    place = f"{province.name}{city.name if city.name != province.name else ''}{district.name if district else ''}"
+    if suggestion:
+        return Verification(
+            AddressVerification.CORRECTED, f"postcode {postal_code} is {place}; suggested: {_listed(suggestion)}",
+            suggestion,
+        )
+    return Verification(AddressVerification.VERIFIED, f"postcode {postal_code} is {place}")

@@ -1,0 +1,1 @@
+"""Postal reference data: US ZIP codes and Chinese divisions with their postcodes, bundled and updatable."""
