@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def end_to_end(*, customers: int, baseline_pieces: int, write_readme: bool) -> N
         f"`bench/bench_batch_render.py --end-to-end`: {customers:,} generated customers in China imported into "
         f"SQLite, one cn-dl batch of {pieces:,} pieces, then `python -m mailer batch render --workers 1` timed "
         f"as a whole process: start-up, layout check and token signing of every piece, {files} PDFs of at most "
-        "5,000 pieces, database writes and the manifest. Baseline, in the same run on the same core: the plain "
+        "5,000 pieces, database writes and the manifest. Baseline, in the same run, one process: the plain "
         f"reportlab rendering (bench_render.render_plain) of the batch's first {len(sample):,} pieces, timed "
         "before and after the command and averaged, extrapolated to the batch (rendering only: no start-up, "
         "no database).",
@@ -210,9 +211,13 @@ def end_to_end(*, customers: int, baseline_pieces: int, write_readme: bool) -> N
         f"{platform.python_version()}, reportlab {REPORTLAB_VERSION}, with other work sharing the machine. Run: "
         "`.venv/bin/python bench/bench_batch_render.py --end-to-end --write-readme`.",
     ]
-    print("\n".join(lines))
+    # Prose paragraphs wrapped as the other sections are; table rows stay whole.
+    text = "\n".join(
+        line if line.startswith("|") else textwrap.fill(line, 110, break_on_hyphens=False) for line in lines
+    )
+    print(text)
     if write_readme:
-        write_section(END_TO_END_SECTION, "\n".join(lines) + "\n")
+        write_section(END_TO_END_SECTION, text + "\n")
 
 
 if __name__ == "__main__":

@@ -312,16 +312,20 @@ def figures_table(first: RefreshReport, first_total: float, first_commit: float,
     scale = customers / baseline["sample"]
     write = split.get("write", 0.0) + first_commit
     baseline_load, baseline_loop_s = baseline["load"] * scale, baseline["loop"] * scale
-    baseline_total = baseline_load + baseline_loop_s + split.get("fit", 0.0) + write
+    # The fit, the spend model and the backtest are whole-array work the baseline shares.
+    shared = split.get("fit", 0.0) + split.get("spend", 0.0) + split.get("backtest", 0.0)
+    baseline_total = baseline_load + baseline_loop_s + shared + write
     rows = [
         ("read customers (ids, statuses, merges)", split.get("read_customers", 0.0)),
         (f"read orders ({first.orders_used:,}) into arrays", split.get("read_orders", 0.0)),
         ("summarize orders (x, t_x, T per customer)", split.get("summarize", 0.0)),
-        (f"fit BG/NBD (L-BFGS-B, {first.fit.iterations if first.fit else 0} iterations)", split.get("fit", 0.0)),
+        (f"fit MBG/NBD (L-BFGS-B, {first.fit.iterations if first.fit else 0} iterations)", split.get("fit", 0.0)),
         ("read evidence (returns, self-service updates)", split.get("read_evidence", 0.0)),
         ("score: base figures and evidence → risk", split.get("score", 0.0)),
+        ("spend: Gamma-Gamma fit, expected orders and spend within the horizon", split.get("spend", 0.0)),
         (f"explain ({first.with_evidence:,} with evidence, templates for the rest)", split.get("explain", 0.0)),
         ("write back (executemany UPDATE … WHERE id) and commit", write),
+        ("backtest on the stored orders (two model fits, AUC, Brier, calibration)", split.get("backtest", 0.0)),
     ]
     lines = ["| step | seconds |", "|---|---:|"]
     lines += [f"| {name} | {seconds:.2f} |" for name, seconds in rows]
@@ -332,7 +336,7 @@ def figures_table(first: RefreshReport, first_total: float, first_commit: float,
         "|---|---:|",
         f"| load orders, returns, updates as ORM objects | {baseline_load:.1f} |",
         f"| summarize, `base_figure`, `explain` per customer | {baseline_loop_s:.1f} |",
-        f"| fit and write (the same as above) | {split.get('fit', 0.0) + write:.1f} |",
+        f"| fit, spend, backtest and write (the same as above) | {shared + write:.1f} |",
         f"| **baseline total** | **{baseline_total:.1f}** |",
     ]
     return "\n".join(lines) + "\n\n" + "\n".join(baseline_rows), {
@@ -416,8 +420,10 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         f"{counts['orders']:,} orders simulated from BG/NBD (5% of customers without orders), "
         f"{counts['returns']:,} returned pieces over four batches, {counts['self_updates']:,} self-service address "
         "updates among a million import events.\n"
-        "- Timed: `refresh_churn` and the commit, as `churn refresh` runs them, on a fresh copy of the file "
-        "(every risk NULL before); then a second refresh one day later over the stored risks.\n"
+        "- Timed: `refresh_churn` and the commit, as `churn refresh` runs them (MBG/NBD fit, risk = chance of "
+        "no order within 365 days, Gamma-Gamma expected spend, and the backtest on the stored orders with its "
+        "two fits), on a fresh copy of the file (every risk NULL before); then a second refresh one day later "
+        "over the stored risks.\n"
         f"- Baseline, same run: the per-customer way on {baseline['sample']:,} random active customers "
         "(orders, returns and updates loaded as ORM objects per customer chunk, the purchase summary in "
         "Python, `evidence.base_figure` and `explanation.explain` one customer at a time), "
@@ -431,8 +437,17 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         f"process {peak_mb:.0f} MB (imports and the 256 MiB SQLite page cache included). "
         f"The baseline's risks equal the stored ones (relative 1e-9) for all but {differ} sampled customers, "
         "survivors of merges whose merged histories the baseline does not fold in. "
-        f"Fit: r={fit.params.r:.3f}, α={fit.params.alpha:.3f}, a={fit.params.a:.3f}, b={fit.params.b:.3f} "
-        f"(simulated from r={TRUE_PARAMS.r}, α={TRUE_PARAMS.alpha}, a={TRUE_PARAMS.a}, b={TRUE_PARAMS.b}).",
+        f"MBG/NBD fit: r={fit.params.r:.3f}, α={fit.params.alpha:.3f}, a={fit.params.a:.3f}, b={fit.params.b:.3f} "
+        f"(orders simulated from BG/NBD with r={TRUE_PARAMS.r}, α={TRUE_PARAMS.alpha}, a={TRUE_PARAMS.a}, "
+        f"b={TRUE_PARAMS.b})."
+        + (
+            ""
+            if first.backtest is None
+            else f" Backtest on the stored orders: {first.backtest.customers:,} customers, AUC "
+            f"{first.backtest.risk.auc:.3f} (best baseline, {first.backtest.best_baseline.name}: "
+            f"{first.backtest.best_baseline.auc:.3f}), Brier {first.backtest.risk.brier or 0:.4f} against "
+            f"{first.backtest.base_rate_brier:.4f} for the base rate."
+        ),
         "Where the time goes: SQLite's own work dominates the write (each new risk moves an entry of the "
         "`churn_risk` index; the refresh gives the connection a 256 MiB page cache meanwhile, which halves "
         "it), so the write goes through the driver's `executemany` with the statement compiled once; reading "

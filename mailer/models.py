@@ -6,6 +6,7 @@ from mailer.auth.api_tokens import ApiToken
 from mailer.auth.login_sessions import LoginSession
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
+from mailer.churn.models import ChurnRun
 from mailer.customers.models import Consent, Customer, CustomerNote, ErasedNumber
 from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.orders.models import Order
@@ -19,6 +20,7 @@ __all__ = [
     "Batch",
     "BatchFile",
     "Campaign",
+    "ChurnRun",
     "Consent",
     "Customer",
     "CustomerMerge",

@@ -7,6 +7,7 @@ writes a file: ``python -m mailer init`` creates the secret key file (``create_s
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class Settings:
     exclude_unverifiable: bool
     # Customers with no order and no mail for this many years are erased by `customers retention`; 0: never.
     privacy_retention_years: int
+    # Churn risk is the chance of no order within this many days (churn refresh's default horizon).
+    churn_horizon_days: int
+    # The ISO 4217 code of the currency the stored orders' amounts are in.
+    currency: str
     # The Postal Service's Mailer ID and service type ID for the Intelligent Mail barcode on US
     # envelopes; None (USPS_MAILER_ID unset): US envelopes carry no IMb.
     imb_ids: ImbIds | None = None
@@ -142,6 +147,8 @@ class Settings:
             reference_data_path=env.text("REFERENCE_DATA_PATH", str(instance / "reference" / "reference.json.gz")),
             exclude_unverifiable=env.flag("EXCLUDE_UNVERIFIABLE"),
             privacy_retention_years=env.integer("PRIVACY_RETENTION_YEARS", 0, minimum=0, maximum=100),
+            churn_horizon_days=env.integer("CHURN_HORIZON_DAYS", 365, minimum=1, maximum=3650),
+            currency=env.currency("MAILER_CURRENCY", "USD"),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -174,6 +181,8 @@ class Settings:
             "REFERENCE_DATA_PATH": self.reference_data_path,
             "EXCLUDE_UNVERIFIABLE": self.exclude_unverifiable,
             "PRIVACY_RETENTION_YEARS": self.privacy_retention_years,
+            "CHURN_HORIZON_DAYS": self.churn_horizon_days,
+            "CURRENCY": self.currency,
         }
 
 
@@ -220,6 +229,12 @@ class _Environment:
         if value < minimum or (maximum is not None and value > maximum):
             bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
             raise SettingsError(f"{name}={raw!r} is out of range: give a whole number {bounds}")
+        return value
+
+    def currency(self, name: str, default: str) -> str:
+        value = self.text(name, default).upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise SettingsError(f"{name}={value!r} is not a currency code: give three letters, like USD or CNY")
         return value
 
     def number(self, name: str, default: float) -> float:

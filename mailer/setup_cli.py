@@ -153,7 +153,13 @@ def demo_command(customer_count: int, seed: int, admin_email: str | None, admin_
             )
     click.echo(f"Demo data loaded from {folder}.")
     with command_transaction() as session:
-        churn = refresh_churn(session, as_of=date.today(), actor=cli_actor())
-    click.echo(f"Churn risk scored for {churn.scored} customers ({churn.from_prior} from the stated prior).")
+        churn = refresh_churn(
+            session, as_of=date.today(), actor=cli_actor(), horizon_days=int(current_app.config["CHURN_HORIZON_DAYS"]),
+            currency=str(current_app.config["CURRENCY"]),
+        )
+    click.echo(
+        f"Churn risk (chance of no order within {churn.horizon_days} days) scored for {churn.scored} customers "
+        f"({churn.from_prior + churn.without_orders} from the stated prior)."
+    )
     _render_demo_batches(folder / "batches")
     click.echo(f"Look a customer up: python -m mailer customers show {customers[0]['customer_no']}")

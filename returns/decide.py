@@ -220,6 +220,8 @@ class Decisions:
         history = state.history[piece.id]
         current = next((r for r in history if r.is_current), None)
 
+        if request.undo:
+            return self._undo(request, piece, customer, address, current)
         repeated = current is not None and current.reason == reason.code
         if repeated or any(r.reason == reason.code and r.returned_at == request.returned_at for r in history):
             shown = REASONS.get(current.reason, reason) if current is not None else reason
@@ -285,6 +287,59 @@ class Decisions:
             moved_to=request.new_address.fields if moved and request.new_address else None,
             batch_flagged=flagged, address_note=address_note,
         )
+
+    def _undo(
+        self,
+        request: ReturnRequest,
+        piece: Piece,
+        customer: CustomerState,
+        address: AddressState,
+        current: EarlierReturn | None,
+    ) -> ReturnOutcome:
+        """Take back the piece's current return (scanned by mistake); it stays in the history, corrected."""
+        reason = request.reason
+        code = display_piece_code(piece.code)
+        if current is None or current.reason != reason.code:
+            # Only the return the clerk saw: never one another station recorded or corrected since.
+            raise ReturnConflict(
+                Message(
+                    "Piece %(code)s is not recorded as %(reason)s now: there is nothing of that to undo.",
+                    code=code, reason=reason.code,
+                )
+            )
+        if current.new_address_id is not None:
+            raise ReturnConflict(
+                Message(
+                    "Piece %(code)s brought a new address, which is now the customer's address. Correct the "
+                    "address on the customer's page instead.",
+                    code=code,
+                )
+            )
+        validity_at_start = address.validity
+        self._take_back(current, piece, customer, address)
+        if address.validity is not validity_at_start:
+            self.effects.events.append(
+                lifecycle.validity_event(
+                    address_id=address.id, customer_id=address.customer_id, before=validity_at_start,
+                    after=address.validity, source=self.settings.change_source, actor=self.settings.actor,
+                    now=self.settings.now,
+                    note=Message(
+                        "returned mail undone: %(code)s (%(reason)s), piece %(piece)s",
+                        code=reason.code, reason=reason.label_en, piece=code,
+                    ),
+                )
+            )
+        self.effects.address_audits.append(
+            {
+                "actor": self.settings.actor, "action": "customer.address_return_undone", "object_type": "customer",
+                "object_id": customer.customer_no, "created_at": self.settings.now,
+                "detail": {
+                    "piece_code": piece.code, "reason": reason.code, "source": self.settings.source.value,
+                    "validity": lifecycle.validity_pair(validity_at_start, address.validity),
+                },
+            }
+        )
+        return self._outcome(piece, customer, address, reason, validity_at_start, undone=True)
 
     def _take_back(self, current: EarlierReturn, piece: Piece, customer: CustomerState, address: AddressState) -> None:
         """Undo what an earlier return of this piece did, where nothing has changed it since."""

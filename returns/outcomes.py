@@ -43,6 +43,8 @@ class ReturnRequest:
     new_address: CleanAddress | None = None
     change_address: bool = True
     note: str | None = None
+    # Take back the piece's current return of this reason instead of recording one.
+    undo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class ReturnOutcome:
     batch_flagged: bool = False
     # Why the address was left alone although the reason would change it.
     address_note: str | None = None
+    # The return of this reason was taken back (an undo, kept in the history as corrected).
+    undone: bool = False
 
     @property
     def corrected(self) -> bool:
@@ -83,6 +87,12 @@ class ReturnOutcome:
     def message(self) -> Message:
         """Return one clerk-readable summary."""
         label = f"“{self.reason.label_en} / {self.reason.label_zh}”"
+        if self.undone:
+            head = Message(
+                "Undone: piece %(code)s is no longer recorded as %(reason)s; the history keeps it as corrected.",
+                code=self.display_code, reason=label,
+            )
+            return join(" ", [head, *self._effects()])
         if self.already_recorded:
             return Message(
                 "Already recorded: piece %(code)s came back %(reason)s. Nothing changed.",
@@ -105,8 +115,12 @@ class ReturnOutcome:
         """Return what the recording did as plain data (the API's answer, ``--json``)."""
         reason = self.reason
         return {
-            "status": "already_recorded" if self.already_recorded else "corrected" if self.corrected else "recorded",
+            "status": (
+                "undone" if self.undone else "already_recorded" if self.already_recorded
+                else "corrected" if self.corrected else "recorded"
+            ),
             "already_recorded": self.already_recorded,
+            "undone": self.undone,
             "corrected": self.corrected,
             "corrected_from": self.corrected_from,
             "message": self.message,

@@ -83,6 +83,7 @@ __all__ = [
     "parse_returned_at",
     "prepare_return",
     "record_return",
+    "undo_return",
     "validity_before_returns",
 ]
 
@@ -217,6 +218,35 @@ def record_return(
         "recorded return %s for piece %s of customer %s%s", result.reason.code, result.piece_code,
         result.customer_no, " (already recorded)" if result.already_recorded else "",
     )
+    return result
+
+
+def undo_return(
+    session: Session,
+    *,
+    piece_code: str,
+    reason: str | Reason,
+    source: ReturnSource,
+    actor: str,
+    window_days: int = DEFAULT_SOFT_RETURN_WINDOW_DAYS,
+    now: datetime | None = None,
+) -> ReturnOutcome:
+    """Take back a piece's current return of ``reason`` (scanned by mistake), as a correction.
+
+    Its effects are taken back as a correction takes them back; the return stays in the history,
+    no longer current. Raise ReturnError if the piece's current return is not of that reason.
+    """
+    now = now or utcnow()
+    code = parse_code(piece_code)
+    # The reason as recorded: no fallback here (a MOVED return without its new address is MLNA).
+    resolved = reason if isinstance(reason, Reason) else resolve_reason(reason)
+    if resolved is None:
+        raise UnknownReason(Message("Unknown return reason %(reason)s.", reason=repr(str(reason).strip())))
+    undo = ReturnRequest(piece_code=code, reason=resolved, given_as=resolved.code, returned_at=now, undo=True)
+    (result,) = apply_returns(session, [undo], source=source, actor=actor, window_days=window_days, now=now)
+    if isinstance(result, ReturnError):
+        raise result
+    logger.info("undid return %s of piece %s of customer %s", result.reason.code, result.piece_code, result.customer_no)
     return result
 
 

@@ -136,7 +136,8 @@ def test_an_output_file_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
 
 
 MAILER_COMMANDS = {
-    "backup", "batch", "churn", "customers", "dedupe", "demo", "init", "orders", "restore", "returns", "run", "users",
+    "backup", "batch", "churn", "customers", "dedupe", "demo", "init", "orders", "reference", "restore", "returns",
+    "run", "users",
 }
 # What listing and explaining the commands must not import: Flask, the models, the app's extensions
 # and the numeric, PDF and matching libraries; a command imports them when it runs.

@@ -53,7 +53,7 @@ def test_demo_loads_customers_orders_and_renders_a_batch_per_profile(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "Admin login: admin@example.com / " in result.stdout
     assert "customers.csv: 150 created" in result.stdout
-    assert "Churn risk scored for 150 customers" in result.stdout
+    assert "Churn risk (chance of no order within 365 days) scored for 150 customers" in result.stdout
     manifests = sorted((tmp_path / "instance" / "demo" / "batches").glob("*/manifest.csv"))
     assert [m.parent.name.split("-", 2)[2] for m in manifests] == ["cn-dl", "us-10"]
     for manifest in manifests:

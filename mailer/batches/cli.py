@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 PROFILE_KEYS = ("cn-dl", "us-10")
 RISK_BAND_NAMES = ("high", "low", "medium")
 DEFAULT_PIECES_PER_FILE = 5000
+DEFAULT_PROOF_PIECES = 10  # mailer.batches.proof.DEFAULT_PROOF_PIECES
 
 
 @click.group("batch", cls=AppGroup)
@@ -142,7 +143,7 @@ def _dry_run(campaign_name: str, profile: str, filters: BatchFilters, remail: bo
 @click.argument("batch_id", type=int, required=False)
 @_selection_options(required=False)
 @click.option("--customer", "customer_no", help="Only this customer's envelope (customer number).")
-@click.option("--first", default=10, show_default=True, help="Envelopes in the proof (at most 100).")
+@click.option("--first", default=DEFAULT_PROOF_PIECES, show_default=True, help="Envelopes in the proof (at most 100).")
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The proof PDF to write.")
 def proof_command(
     batch_id: int | None,
@@ -168,8 +169,10 @@ def proof_command(
     from mailer.batches.proof import ProofError, proof_of_batch, proof_of_customer, proof_of_selection, render_proof
     from mailer.batches.selection import BatchError
 
-    if batch_id is not None and (campaign_name or profile):
-        raise click.UsageError("give either BATCH_ID or --campaign and --profile, not both")
+    if batch_id is not None and (campaign_name or profile or countries or regions or postal_prefixes or risk_bands
+                                 or remail):
+        raise click.UsageError("a batch's proof takes its own selection: give BATCH_ID without --campaign, "
+                               "--profile or filters")
     if batch_id is None and not profile:
         raise click.UsageError("give BATCH_ID, or --profile with --campaign or --customer")
     if campaign_name and customer_no:

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.addresses.service import current_address
 from mailer.audit.service import record
 from mailer.batches.address_block import format_address_block
 from mailer.batches.models import Batch, BatchStatus, MailPiece
@@ -150,8 +151,6 @@ def proof_of_customer(session: Session, *, customer_no: str, profile: str) -> Pr
             Message("unknown envelope profile %(profile)s; use %(known)s", profile=repr(profile),
                     known=", ".join(PROFILES))
         )
-    from mailer.addresses.service import current_address
-
     number = customer_no.strip()
     customer = session.scalar(select(Customer).where(Customer.customer_no == number))
     if customer is None:

@@ -15,6 +15,7 @@ DEFAULT_SENDERS: Mapping[str, Sender] = {
         postal_code="200030",
         website="www.evergreen.example.cn",
         hotline="400-820-8888",
+        colour="#2e6b3f",
     ),
     "us-10": Sender(
         name="Evergreen Books",
@@ -22,6 +23,7 @@ DEFAULT_SENDERS: Mapping[str, Sender] = {
         postal_code="62701",
         website="evergreen.example.com",
         hotline="1-800-555-0199",
+        colour="#2e6b3f",
     ),
 }
 
@@ -35,5 +37,6 @@ def sender_for(profile: str, configured: Mapping[str, Any] | None = None) -> Sen
         return Sender(
             name=value["name"], lines=tuple(value["lines"]), postal_code=value["postal_code"],
             website=value["website"], hotline=value["hotline"],
+            colour=value.get("colour", ""), privacy_notice=value.get("privacy_notice", ""),
         )
     return DEFAULT_SENDERS[profile]

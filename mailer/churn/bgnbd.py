@@ -1,8 +1,13 @@
-"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) on NumPy arrays.
+"""The BG/NBD purchase model (Fader, Hardie & Lee 2005) and its MBG/NBD variant on NumPy arrays.
 
 A customer buys as a Poisson process with rate λ ~ gamma(r, α) while alive; after each repeat purchase
 they leave for good with probability p ~ beta(a, b). Per customer we only need x (repeat purchase days),
 t_x (time of the last purchase) and T (age), both measured from the first purchase.
+
+MBG/NBD (Batislam, Denizel & Filiztekin 2007) lets the customer leave right after the first purchase
+too, so a one-time buyer is not certainly alive: the same four parameters, each customer's dropout
+chances counted from x + 1 purchases instead of x. ``Model`` names the two; fitting, P(alive), the
+chance of no purchase within a horizon and the expected purchases take it.
 
 Every function here takes whole arrays: a million customers is one call, not a million.
 """
@@ -13,6 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -49,6 +55,23 @@ def day_numbers(values: ArrayLike | date) -> IntArray:
     if np.issubdtype(array.dtype, np.integer):
         return array.astype(np.int64)
     raise TypeError(f"expected dates, datetime64 or integer day numbers, not {array.dtype}")
+
+
+class Model(StrEnum):
+    """Which purchase model: whether a customer may leave right after their first purchase."""
+
+    BG_NBD = "bg/nbd"
+    MBG_NBD = "mbg/nbd"
+
+    @property
+    def first_purchase_dropout(self) -> int:
+        """Return 1 where the first purchase is a chance to leave (MBG/NBD), else 0."""
+        return 1 if self is Model.MBG_NBD else 0
+
+
+# The model the churn risk is scored with, picked by holdout fit on CDNOW (README.md, "Churn"):
+# it ranks customers better than BG/NBD, whose one-time buyers are all certainly alive.
+CHURN_MODEL: Final = Model.MBG_NBD
 
 
 @dataclass(frozen=True)
@@ -201,15 +224,22 @@ class _Prepared:
     # Distinct x values and how many customers have each: the gamma/beta terms depend on x only.
     x_values: FloatArray
     x_counts: FloatArray
+    # One entry per distinct (x, t_x, T): customers with the same history share one likelihood term,
+    # counted ``weight`` times (most one-time buyers of a cohort share a handful of ages).
     x: FloatArray
     T: FloatArray
-    # The customers with a repeat purchase, who carry the second likelihood term.
+    weight: FloatArray
+    weight_repeat: FloatArray
+    # The customers who carry the second likelihood term (a chance to have left after their last
+    # purchase): those with a repeat purchase under BG/NBD, everyone under MBG/NBD.
     repeat: NDArray[np.bool_]
+    # 0 for BG/NBD, 1 for MBG/NBD: added to x wherever the dropout chances are counted.
+    k: float
     x_repeat: FloatArray
     t_x_repeat: FloatArray
 
 
-def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
+def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, model: Model = Model.BG_NBD) -> _Prepared:
     x_arr = np.asarray(x)
     t_x_arr = np.asarray(t_x, dtype=np.float64)
     T_arr = np.asarray(T, dtype=np.float64)
@@ -227,59 +257,71 @@ def _prepare(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> _Prepared:
         raise ValueError("every t_x must lie between 0 and T")
     counts = np.bincount(x_int) if x_int.size else np.zeros(0, dtype=np.int64)
     present = np.flatnonzero(counts)
-    repeat = x_int > 0
+    k = Model(model).first_purchase_dropout
     x_float = x_int.astype(np.float64)
+    if x_int.size:
+        rows, weight = np.unique(np.stack((x_float, t_x_arr, T_arr), axis=1), axis=0, return_counts=True)
+        x_float, t_x_arr, T_arr = rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy()
+    else:
+        weight = np.zeros(0, dtype=np.int64)
+    repeat = (x_float > 0) | bool(k)
     return _Prepared(
         n=int(x_int.size),
         x_values=present.astype(np.float64),
         x_counts=counts[present].astype(np.float64),
         x=x_float,
         T=T_arr,
+        weight=weight.astype(np.float64),
+        weight_repeat=weight[repeat].astype(np.float64),
         repeat=repeat,
         x_repeat=x_float[repeat],
         t_x_repeat=t_x_arr[repeat],
+        k=float(k),
     )
 
 
 def _log_likelihood_and_gradient(theta: FloatArray, data: _Prepared) -> tuple[float, FloatArray]:
     """Return the total log-likelihood and its gradient with respect to (r, α, a, b)."""
     r, alpha, a, b = (float(v) for v in theta)
-    xv, nv, n = data.x_values, data.x_counts, data.n
+    xv, nv, n, k = data.x_values, data.x_counts, data.n, data.k
 
     # Terms that depend on x alone, summed over the distinct x values.
-    per_x = special.gammaln(r + xv) - special.gammaln(r) + special.betaln(a, b + xv) - special.betaln(a, b)
+    per_x = special.gammaln(r + xv) - special.gammaln(r) + special.betaln(a, b + xv + k) - special.betaln(a, b)
     total = float(nv @ per_x) + n * r * math.log(alpha)
 
     # L = A(x) · [ (α+T)^-(r+x) + [x>0] · a/(b+x-1) · (α+t_x)^-(r+x) ]; the bracket via log-sum-exp.
+    # (MBG/NBD: every customer has the second term, with a/(b+x).)
     log_alpha_T = np.log(alpha + data.T)
     log_first = -(r + data.x) * log_alpha_T
     xr = data.x_repeat
     log_alpha_tx = np.log(alpha + data.t_x_repeat)
-    log_second = math.log(a) - np.log(b + xr - 1.0) - (r + xr) * log_alpha_tx
+    log_second = math.log(a) - np.log(b + xr - 1.0 + k) - (r + xr) * log_alpha_tx
     log_first_repeat = log_first[data.repeat]
     log_bracket = np.logaddexp(log_first_repeat, log_second)
-    total += float(log_first.sum() - log_first_repeat.sum() + log_bracket.sum())
+    w, w_repeat = data.weight, data.weight_repeat
+    total += float(w @ log_first - w_repeat @ log_first_repeat + w_repeat @ log_bracket)
 
-    # Share of the bracket carried by the second term (0 for customers without a repeat purchase).
-    w2 = np.exp(log_second - log_bracket)
+    # Share of the bracket carried by the second term (0 for customers without a repeat purchase),
+    # times how many customers share the history.
+    w2 = np.exp(log_second - log_bracket) * w_repeat
 
     d_r = (
         float(nv @ (special.digamma(r + xv) - special.digamma(r)))
         + n * math.log(alpha)
-        - float(log_alpha_T.sum() - log_alpha_T[data.repeat] @ w2)
+        - float(w @ log_alpha_T - log_alpha_T[data.repeat] @ w2)
         - float(w2 @ log_alpha_tx)
     )
     scaled_first = (r + data.x) / (alpha + data.T)
     d_alpha = (
         n * r / alpha
-        - float(scaled_first.sum() - scaled_first[data.repeat] @ w2)
+        - float(w @ scaled_first - scaled_first[data.repeat] @ w2)
         - float(w2 @ ((r + xr) / (alpha + data.t_x_repeat)))
     )
     psi_ab = special.digamma(a + b)
-    psi_abx = special.digamma(a + b + xv)
+    psi_abx = special.digamma(a + b + xv + k)
     d_a = float(nv @ (psi_ab - psi_abx)) + float(w2.sum()) / a
-    d_b = float(nv @ (special.digamma(b + xv) - psi_abx - special.digamma(b) + psi_ab)) - float(
-        w2 @ (1.0 / (b + xr - 1.0))
+    d_b = float(nv @ (special.digamma(b + xv + k) - psi_abx - special.digamma(b) + psi_ab)) - float(
+        w2 @ (1.0 / (b + xr - 1.0 + k))
     )
     return total, np.array([d_r, d_alpha, d_a, d_b])
 
@@ -291,15 +333,17 @@ def _objective(log_theta: FloatArray, data: _Prepared) -> tuple[float, FloatArra
     return -total / data.n, -gradient * theta / data.n
 
 
-def log_likelihood(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> float:
-    """Return the BG/NBD log-likelihood of the customers' (x, t_x, T)."""
-    data = _prepare(x, t_x, T)
+def log_likelihood(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> float:
+    """Return the model's log-likelihood of the customers' (x, t_x, T)."""
+    data = _prepare(x, t_x, T, model)
     return _log_likelihood_and_gradient(params.as_array(), data)[0]
 
 
 def _initial_guess(data: _Prepared) -> BgNbdParams:
     """Start from a purchase rate matching the data's repeat purchases per unit of age."""
-    age = float(data.T.sum())
+    age = float(data.weight @ data.T)
     repeats = float(data.x_counts @ data.x_values)
     return BgNbdParams(r=1.0, alpha=max(age / repeats, 1e-3), a=1.0, b=1.0)
 
@@ -311,12 +355,13 @@ def fit(
     *,
     initial: BgNbdParams | None = None,
     max_iterations: int = 1000,
+    model: Model = Model.BG_NBD,
 ) -> FitResult:
-    """Fit the BG/NBD parameters by maximum likelihood."""
-    data = _prepare(x, t_x, T)
+    """Fit the model's parameters (BG/NBD unless told) by maximum likelihood."""
+    data = _prepare(x, t_x, T, model)
     if data.n == 0:
         raise ValueError("there are no customers to fit the model on")
-    if not data.repeat.any():
+    if not np.any(data.x > 0):
         raise ValueError("no customer has a repeat purchase, so the model cannot be fitted")
     start = initial if initial is not None else _initial_guess(data)
     # Imported here: scipy.optimize adds about 25 MB to every process that loads the app, and only
@@ -345,27 +390,119 @@ def fit(
     )
 
 
-def churn_log_odds(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
-    """Return log(P(left) / P(alive)) per customer; -inf where x = 0 (the model never loses them)."""
+def churn_log_odds(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> FloatArray:
+    """Return log(P(left) / P(alive)) per customer; under BG/NBD -inf where x = 0 (it never loses them)."""
+    k = Model(model).first_purchase_dropout
     x_arr = np.asarray(x, dtype=np.float64)
     t_x_arr = np.asarray(t_x, dtype=np.float64)
     T_arr = np.asarray(T, dtype=np.float64)
-    # log a - log(b + x - 1) + (r + x) · log((α + T) / (α + t_x)), evaluated in place: a million
-    # customers take a handful of passes. x >= 1 keeps b + x - 1 positive; x = 0 is masked below.
-    xs = np.maximum(x_arr, 1.0)
+    # log a - log(b + x - 1 + k) + (r + x) · log((α + T) / (α + t_x)), evaluated in place: a million
+    # customers take a handful of passes. Under BG/NBD x >= 1 keeps b + x - 1 positive; x = 0 is
+    # masked below.
+    xs = x_arr.copy() if k else np.maximum(x_arr, 1.0)
     log_odds = T_arr - t_x_arr
     log_odds /= t_x_arr + params.alpha
     np.log1p(log_odds, out=log_odds)
     log_odds *= xs + params.r
-    xs += params.b - 1.0
+    xs += params.b - 1.0 + k
     log_odds -= np.log(xs, out=xs)
     log_odds += math.log(params.a)
-    log_odds[x_arr <= 0] = -np.inf
+    if not k:
+        log_odds[x_arr <= 0] = -np.inf
     return log_odds
 
 
-def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+def p_alive(
+    params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *, model: Model = Model.BG_NBD
+) -> FloatArray:
     """Return P(alive | x, t_x, T) per customer."""
     # P(alive) is the logistic function of minus the log-odds of having left.
-    log_odds = churn_log_odds(params, x, t_x, T)
+    log_odds = churn_log_odds(params, x, t_x, T, model=model)
     return special.expit(np.negative(log_odds, out=log_odds), out=log_odds)
+
+
+def no_purchase_log_odds(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return the log-odds of no purchase in (T, T + horizon] per customer, the horizon in the unit of T.
+
+    A customer alive at T keeps buying as a Poisson process and can only leave right after a
+    purchase, so "no purchase in the horizon" means "left already, or alive and bought nothing". Alive
+    at T, the posterior of λ is gamma(r + x, α + T) (the dropout chances factor out of the
+    likelihood), so P(0 purchases | alive) = ((α + T) / (α + T + h))^(r + x) =: q, and
+
+        P(none) = 1 − P(alive) · (1 − q),   odds(none) = (odds(left) + q) / (1 − q),
+
+    the odds from P(alive) = 1 / (1 + odds(left)). In log space this stays exact for risks
+    near 0 or 1, where the customers who matter most sit.
+    """
+    if not (math.isfinite(horizon) and horizon > 0):
+        raise ValueError(f"the horizon must be a positive number, not {horizon}")
+    x_arr = np.asarray(x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    left = churn_log_odds(params, x_arr, t_x, T_arr, model=model)
+    # log q = -(r + x) · log1p(h / (α + T))
+    log_q = -(params.r + x_arr) * np.log1p(horizon / (params.alpha + T_arr))
+    log_one_minus_q = np.log(-np.expm1(log_q))
+    return np.logaddexp(left, log_q) - log_one_minus_q
+
+
+def p_no_purchase(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return P(no purchase in (T, T + horizon]) per customer, the horizon in the unit of T."""
+    log_odds = no_purchase_log_odds(params, x, t_x, T, horizon=horizon, model=model)
+    return special.expit(log_odds, out=log_odds)
+
+
+def expected_purchases(
+    params: BgNbdParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    horizon: float,
+    model: Model = Model.BG_NBD,
+) -> FloatArray:
+    """Return the expected purchase days in (T, T + horizon] per customer (the conditional expectation).
+
+    BG/NBD (Fader, Hardie & Lee 2005, eq. 10) and MBG/NBD (Batislam et al. 2007):
+    E = P(alive) · (a + b + x − 1 + k) / (a − 1) · [1 − ((α + T)/(α + T + h))^(r + x) ·
+    ₂F₁(r + x, b + x + k; a + b + x − 1 + k; h / (α + T + h))], with k = 1 for MBG/NBD.
+    """
+    if not (math.isfinite(horizon) and horizon > 0):
+        raise ValueError(f"the horizon must be a positive number, not {horizon}")
+    k = Model(model).first_purchase_dropout
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    x_arr = np.asarray(x, dtype=np.float64)
+    T_arr = np.asarray(T, dtype=np.float64)
+    alive = p_alive(params, x_arr, t_x, T_arr, model=model)
+    if abs(a - 1.0) < 1e-6:
+        # The closed form divides by a - 1; a hair away from 1 gives the same expectation to many digits.
+        a = 1.0 + 1e-6
+    z = horizon / (alpha + T_arr + horizon)
+    with np.errstate(invalid="ignore", over="ignore"):
+        hyper: FloatArray = special.hyp2f1(r + x_arr, b + x_arr + k, a + b + x_arr - 1.0 + k, z)
+        bracket = 1.0 - np.exp(-(r + x_arr) * np.log1p(horizon / (alpha + T_arr))) * hyper
+        expected: FloatArray = alive * (a + b + x_arr - 1.0 + k) / (a - 1.0) * bracket
+    # A degenerate fit (a few customers of one rhythm drive r and α to millions) leaves the
+    # hypergeometric series out of reach; there the purchases a customer still alive would make at
+    # their posterior mean rate stand in, an upper bound that ignores leaving later.
+    unreachable = ~np.isfinite(expected)
+    if unreachable.any():
+        expected[unreachable] = (alive * (r + x_arr) / (alpha + T_arr) * horizon)[unreachable]
+    return np.maximum(expected, 0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ import click
 from mailer.cli import AppGroup, ProgressBar, UnusableInput, cli_actor, command_transaction, output_file
 
 if TYPE_CHECKING:
+    from mailer.churn.backtest import Backtest
     from mailer.churn.retention import RetentionRow
     from mailer.churn.service import RefreshReport
 
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 TIME_UNITS = ("day", "week")
 DEFAULT_TIME_UNIT = "week"
 DEFAULT_HALF_LIFE_DAYS = 365.0
+DEFAULT_HORIZON_DAYS = 365
+# A file whose last order is more than this many days before the holdout's end has not followed the
+# customers through the holdout: their silence at its end would count as churn.
+HOLDOUT_COVERAGE_SLACK_DAYS = 7
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -134,6 +139,105 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
         raise click.exceptions.Exit(1)
 
 
+@churn_cli.command("backtest", with_appcontext=False)
+@click.option(
+    "--orders",
+    "orders_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Orders CSV (or .csv.gz): customer_no, order_date, amount.",
+)
+@click.option(
+    "--calibration-end",
+    "calibration_end",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Fit on the orders up to this day; the holdout is the horizon after it.",
+)
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(min=1, max=3650),
+    default=DEFAULT_HORIZON_DAYS,
+    show_default=True,
+    help="Churn risk is the chance of no purchase within this many days.",
+)
+@unit_option
+@click.option("--json", "as_json", is_flag=True, help="Print the backtest as a JSON object.")
+def backtest_command(
+    orders_path: Path, calibration_end: datetime, horizon_days: int, unit: str, as_json: bool
+) -> None:
+    """Check how well the churn risk predicts on an orders file.
+
+    \b
+    Fits the purchase model on the orders up to --calibration-end, gives
+    every customer who had bought by then a churn risk (the chance of no
+    purchase within --horizon-days) and compares it with what the holdout
+    orders show: AUC, Brier score, the base rate and calibration by decile,
+    beside baselines of the same run (recency alone, frequency alone,
+    BG/NBD 1 - P(alive), the other purchase model). The file must reach to
+    the holdout's end. The database is neither read nor written.
+
+    Exit codes: 0 done; 2 the file or its data cannot be used.
+    """
+    from mailer.churn.backtest import BacktestError, run_backtest
+    from mailer.churn.bgnbd import TimeUnit
+    from mailer.churn.orders_file import OrdersFileError, read_orders_csv
+
+    end_day = (calibration_end.date() - date(1970, 1, 1)).days
+    try:
+        orders = read_orders_csv(orders_path)
+    except OrdersFileError as error:
+        raise UnusableInput(f"{orders_path}: {error}") from None
+    holdout_end = end_day + horizon_days
+    last_day = int(orders.order_days.max()) if orders.n_orders else end_day
+    if last_day < holdout_end - HOLDOUT_COVERAGE_SLACK_DAYS:
+        raise UnusableInput(
+            f"{orders_path}: the last order is dated {date(1970, 1, 1) + timedelta(days=last_day)}, but the holdout "
+            f"runs to {date(1970, 1, 1) + timedelta(days=holdout_end)}: give an earlier --calibration-end "
+            "or a shorter --horizon-days"
+        )
+    try:
+        result = run_backtest(
+            orders.customer_nos, orders.order_days, calibration_end_day=end_day, horizon_days=horizon_days,
+            unit=TimeUnit(unit),
+        )
+    except BacktestError as error:
+        raise UnusableInput(f"{orders_path}: {error}") from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict()))
+        return
+    for line in backtest_lines(result):
+        click.echo(line)
+
+
+def backtest_lines(result: Backtest) -> list[str]:
+    """Return a backtest as the command prints it: figures, baselines, calibration table."""
+    data = result.as_dict()
+    risk_brier = result.risk.brier or 0.0
+    lines = [
+        f"Backtest: fitted on orders to {data['calibration_end']}, churn = no purchase in the next "
+        f"{result.horizon_days} days; {result.customers:,} customers, base rate {result.base_rate:.1%}.",
+        f"Churn risk ({result.model.value}): AUC {result.risk.auc:.3f}, Brier {risk_brier:.4f} "
+        f"(base rate's Brier {result.base_rate_brier:.4f}, ratio {risk_brier / result.base_rate_brier:.2f}).",
+        f"Repeat purchase days in the holdout: {result.expected_purchases:,.0f} expected, "
+        f"{result.observed_purchases:,} observed.",
+        "Baselines in the same run:",
+    ]
+    for score in result.baselines:
+        brier = "" if score.brier is None else f", Brier {score.brier:.4f}"
+        lines.append(f"  {score.name:<24} AUC {score.auc:.3f}{brier}")
+    lines.append("Calibration by decile of the risk (predicted against observed share of no purchase):")
+    lines.append(f"  {'decile':>6} {'customers':>9} {'predicted':>9} {'observed':>8} {'gap':>6}")
+    for part in result.calibration:
+        lines.append(
+            f"  {part.decile:>6} {part.customers:>9,} {part.predicted:>9.3f} {part.observed:>8.3f} {part.gap:>+6.3f}"
+        )
+    worst = result.worst_bin
+    lines.append(f"Worst gap: decile {worst.decile}, {worst.gap:+.3f}.")
+    return lines
+
+
 @churn_cli.command("refresh")
 @click.option(
     "--as-of",
@@ -150,23 +254,35 @@ def fit_command(orders_path: Path, as_of: datetime, unit: str, as_json: bool) ->
     show_default=True,
     help="Days after which a piece of evidence has half its effect on the odds of churn.",
 )
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(min=1, max=3650),
+    help="Churn risk is the chance of no order within this many days.  [default: CHURN_HORIZON_DAYS, 365]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON object.")
-def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as_json: bool) -> None:
+def refresh_command(
+    as_of: datetime | None, unit: str, half_life_days: float, horizon_days: int | None, as_json: bool
+) -> None:
     """Fit the model on the stored orders and rescore every customer.
 
     \b
-    Each customer's risk starts from the BG/NBD model's figure (or the
-    stated prior where the purchase history is too thin) and is moved by
-    dated evidence: current returned mail, weighted by its reason in the
-    catalog, and the customer's own address updates, each fading with the
-    half-life. A deceased customer scores 100%. Every risk is stored with
-    its explanation; a merged customer's history counts for the customer
-    it was merged into, and the merged record keeps no risk of its own.
+    Each customer's risk is the chance of no order within the horizon
+    after the as-of day, from the MBG/NBD purchase model (the stated prior
+    for customers without orders), moved by dated evidence: current
+    returned mail, weighted by its reason in the catalog, and the
+    customer's own address updates, each fading with the half-life. A
+    deceased customer scores 100%. Every risk is stored with its
+    explanation; a merged customer's history counts for the customer it
+    was merged into, and the merged record keeps no risk of its own.
 
     Exit codes: 0 scored; 1 the fit did not converge (nothing written).
     """
+    from flask import current_app
+
     from mailer.churn.bgnbd import TimeUnit
     from mailer.churn.service import FitDidNotConverge, refresh_churn
+
+    horizon = horizon_days if horizon_days is not None else int(current_app.config["CHURN_HORIZON_DAYS"])
 
     bar = ProgressBar("Refreshing churn risk")
     with command_transaction(refused=FitDidNotConverge, exit_code=1, outcome="nothing was written", bar=bar) as session:
@@ -176,6 +292,8 @@ def refresh_command(as_of: datetime | None, unit: str, half_life_days: float, as
             actor=cli_actor(),
             unit=TimeUnit(unit),
             half_life_days=half_life_days,
+            horizon_days=horizon,
+            currency=str(current_app.config["CURRENCY"]),
             progress=bar,
         )
     if as_json:
@@ -189,8 +307,9 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
     from mailer.churn.service import HIGH_RISK, MIN_REPEAT_CUSTOMERS
 
     lines = [
-        f"Scored {report.scored:,} customers as of {report.as_of}: {report.from_model:,} by the model, "
-        f"{report.from_prior:,} on the stated prior (too little history), {report.without_orders:,} without orders."
+        f"Scored {report.scored:,} customers as of {report.as_of}: churn risk = chance of no order within "
+        f"{report.horizon_days} days; {report.from_model:,} by the model, {report.from_prior:,} with orders on the "
+        f"stated prior (no model fitted), {report.without_orders:,} without orders (stated prior)."
     ]
     fit = report.fit
     if fit is None:
@@ -201,7 +320,7 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
     else:
         p = fit.params
         lines.append(
-            f"BG/NBD on {fit.n_customers:,} customers ({report.orders_used:,} orders, time unit {report.unit}): "
+            f"MBG/NBD on {fit.n_customers:,} customers ({report.orders_used:,} orders, time unit {report.unit}): "
             f"r={p.r:.4f} alpha={p.alpha:.4f} a={p.a:.4f} b={p.b:.4f}, log-likelihood {fit.log_likelihood:.2f}."
         )
     returns = sum(report.returns_used.values())
@@ -216,6 +335,17 @@ def _refresh_summary(report: RefreshReport) -> list[str]:
         )
     if report.unknown_reasons:
         lines.append(f"Skipped {report.unknown_reasons:,} returns with a reason not in the catalog.")
+    if report.backtest is not None:
+        test = report.backtest
+        best = test.best_baseline
+        lines.append(
+            f"Backtest on the stored orders (fitted to {test.as_dict()['calibration_end']}, the next "
+            f"{test.horizon_days} days held out, {test.customers:,} customers): AUC {test.risk.auc:.3f} "
+            f"(best baseline, {best.name}: {best.auc:.3f}), Brier {test.risk.brier or 0:.4f} "
+            f"(base rate's {test.base_rate_brier:.4f}), worst decile gap {test.worst_bin.gap:+.3f}."
+        )
+    elif report.backtest_note:
+        lines.append(f"Backtest: {report.backtest_note}.")
     lines.append(
         f"Deceased: {report.deceased:,} (risk 100%). Merged, not scored: {report.merged:,}. "
         f"High risk ({HIGH_RISK:.0%} or more): {report.high_risk:,}."
@@ -243,12 +373,15 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     """List the customers to win back: churn risk at least --min-risk, most spend at stake first.
 
     \b
-    Ordered by churn risk x monetary as the last refresh stored it.
+    Ordered by churn risk x expected spend as the last refresh stored it.
     Columns: customer_no, name, recency_days (since the last order),
     frequency (purchase days), monetary (total spend; frequency and
-    monetary as of the last refresh), churn_risk, top_reason (what raised
-    the risk most: a piece of evidence, or the model or prior),
-    address_validity and status.
+    monetary as of the last refresh), churn_risk (the chance of no order
+    within churn_horizon_days), expected_spend (within the horizon),
+    value_at_risk (churn_risk x expected_spend), currency (of every amount:
+    the refresh's, MAILER_CURRENCY), top_reason (what raised the risk most:
+    a piece of evidence, or the model or prior), address_validity and
+    status.
 
     Active and do-not-mail customers are listed: do-not-mail customers
     cannot be sent a catalog but may be called or emailed, so they are
@@ -256,14 +389,18 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
     Deceased and merged customers are never listed. Customers not scored
     yet are not listed: run `churn refresh` first.
     """
-    from mailer.churn.retention import RetentionFilters, export_retention_csv, retention_list
+    from mailer.churn.retention import RetentionFilters, export_retention_csv, last_run, retention_list
     from mailer.db import db
 
     session = db.session
     if csv_path is None:
         rows = retention_list(session, min_risk=min_risk, limit=limit, include_do_not_mail=not exclude_do_not_mail)
         count = _print_rows(rows)
-        click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}.", err=True)
+        run = last_run(session)
+        meaning = (
+            "" if run is None else f" (chance of no order within {run.horizon_days} days; amounts in {run.currency})"
+        )
+        click.echo(f"{count:,} customers with churn risk at least {min_risk:.0%}{meaning}.", err=True)
         return
     filters = RetentionFilters(min_risk=min_risk, include_do_not_mail=not exclude_do_not_mail)
     # A path that cannot be written is refused (exit 2) before anything is read or audited.
@@ -281,8 +418,8 @@ def list_command(min_risk: float, limit: int | None, csv_path: Path | None, excl
 def _print_rows(rows: Iterable[RetentionRow]) -> int:
     from mailer.churn.wording import format_risk
 
-    header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'risk':>9}  " + (
-        f"{'validity':<13} {'status':<11} top_reason"
+    header = f"{'customer_no':<12} {'name':<24} {'recency':>7} {'freq':>4} {'monetary':>11} {'expected':>11} " + (
+        f"{'risk':>9}  {'validity':<13} {'status':<11} top_reason"
     )
     click.echo(header)
     count = 0
@@ -291,7 +428,8 @@ def _print_rows(rows: Iterable[RetentionRow]) -> int:
         validity = "" if row.address_validity is None else row.address_validity.value
         click.echo(
             f"{row.customer_no:<12} {row.name[:24]:<24} {recency:>7} {row.frequency:>4} {row.monetary:>11,.2f} "
-            f"{format_risk(row.churn_risk):>9}  {validity:<13} {row.status.value:<11} {row.top_reason}"
+            f"{row.expected_spend:>11,.2f} {format_risk(row.churn_risk):>9}  {validity:<13} {row.status.value:<11} "
+            f"{row.top_reason}"
         )
         count += 1
     return count

@@ -1,6 +1,8 @@
 """Churn risk: the model's base figure moved by dated evidence.
 
-Everything is in log-odds of churn. A piece of evidence with likelihood ratio w, observed d days ago,
+The churn risk is the chance of no purchase within the horizon (365 days unless told) after the
+scoring day; the purchase model (``bgnbd.CHURN_MODEL``) gives the base figure. Everything is in
+log-odds of churn. A piece of evidence with likelihood ratio w, observed d days ago,
 adds log(w) · 0.5^(d / half-life): fresh evidence multiplies the odds of churn by w, and one half-life
 later by √w. A terminal piece (a deceased return, w = ∞) makes the risk exactly 1. Evidence dated after
 the as-of day does not count yet.
@@ -20,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from mailer.churn.bgnbd import BgNbdParams, TimeUnit, churn_log_odds
+from mailer.churn.bgnbd import CHURN_MODEL, BgNbdParams, Model, TimeUnit, no_purchase_log_odds
 from mailer.churn.odds import risk_of
 from mailer.churn.wording import WORDINGS, Wording
 
@@ -33,31 +35,31 @@ SELF_UPDATE_WEIGHT: Final = 0.25
 
 @dataclass(frozen=True)
 class HistoryRule:
-    """When a purchase history is too thin for the model, and the prior churn risk stated instead.
+    """The stated prior: the churn risk of a customer the purchase model cannot score.
 
-    Too little history means fewer than ``min_repeat_days`` repeat purchase days, or a first purchase
-    less than ``min_age_days`` ago. BG/NBD only lets a customer leave right after a repeat purchase, so
-    without one it would call them certainly active: precision the data does not have.
+    That is a customer with no order on record (say, from a rented list), or everyone when too few
+    customers have bought twice for a model to be fitted. Every customer with an order is scored by
+    the model, a one-time buyer too: the purchase model lets them leave, so a one-time buyer from two
+    years ago is riskier than one from last month.
     """
 
-    min_repeat_days: int = 1
-    min_age_days: float = 91.0
     prior_risk: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.min_repeat_days < 1:
-            raise ValueError("min_repeat_days must be at least 1: with none, BG/NBD reports no risk at all")
-        if not (math.isfinite(self.min_age_days) and self.min_age_days >= 0):
-            raise ValueError("min_age_days must be a finite number of days, zero or more")
         if not 0 < self.prior_risk < 1:
             raise ValueError("prior_risk must lie strictly between 0 and 1")
 
-    def too_little_history(self, x: ArrayLike, age_days: ArrayLike) -> NDArray[np.bool_]:
-        """Tell, per customer, whether the stated prior stands in for the model."""
-        return (np.asarray(x) < self.min_repeat_days) | (np.asarray(age_days) < self.min_age_days)
-
 
 DEFAULT_RULE: Final = HistoryRule()
+DEFAULT_HORIZON_DAYS: Final = 365
+# Quartiles of the rate a customer like this buys at (while still buying): "usually every 1-2 weeks".
+_INTERVAL_QUARTILES: Final = (0.25, 0.75)
+
+
+def check_horizon(horizon_days: int) -> None:
+    """Refuse a horizon that is not a whole number of days from 1 to 3650."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or not 1 <= horizon_days <= 3650:
+        raise ValueError(f"horizon_days must be a whole number of days from 1 to 3650, not {horizon_days!r}")
 
 
 def base_log_odds(
@@ -67,13 +69,31 @@ def base_log_odds(
     T: ArrayLike,
     *,
     unit: TimeUnit,
-    rule: HistoryRule = DEFAULT_RULE,
-) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Return each customer's churn log-odds before evidence, and where the stated prior stood in."""
-    age_days = np.asarray(T, dtype=np.float64) * TimeUnit(unit).days
-    from_prior = rule.too_little_history(x, age_days)
-    model = churn_log_odds(params, x, t_x, T)
-    return np.where(from_prior, special.logit(rule.prior_risk), model), from_prior
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    model: Model = CHURN_MODEL,
+) -> FloatArray:
+    """Return each customer's log-odds of no purchase within the horizon, before evidence."""
+    check_horizon(horizon_days)
+    return no_purchase_log_odds(params, x, t_x, T, horizon=horizon_days / TimeUnit(unit).days, model=model)
+
+
+def order_interval_days(
+    params: BgNbdParams, x: ArrayLike, T: ArrayLike, *, unit: TimeUnit
+) -> tuple[FloatArray, FloatArray]:
+    """Return the days between orders that customers like each one usually take: the quartiles, shortest first.
+
+    While still buying, a customer's purchase rate given x repeat purchases in an age T is
+    gamma(r + x, α + T); the interval is its inverse, so the rate's upper quartile gives the short end.
+    """
+    x_arr = np.asarray(x, dtype=np.float64)
+    days_per_unit = TimeUnit(unit).days
+    # The quantiles depend on x alone: one evaluation per distinct x.
+    values, at = np.unique(x_arr, return_inverse=True)
+    low_q, high_q = _INTERVAL_QUARTILES
+    fast = special.gammaincinv(params.r + values, high_q)[at]
+    slow = special.gammaincinv(params.r + values, low_q)[at]
+    scale = (params.alpha + np.asarray(T, dtype=np.float64)) * days_per_unit
+    return scale / fast, scale / slow
 
 
 def check_half_life(half_life_days: float) -> None:
@@ -162,6 +182,9 @@ class BaseFigure:
     rule: HistoryRule = DEFAULT_RULE
     # False for a customer with no order on record at all (say, from a rented list).
     has_orders: bool = True
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    # The days between orders customers like this usually take (quartiles); None on the prior.
+    interval_days: tuple[float, float] | None = None
 
     @property
     def risk(self) -> float:
@@ -176,23 +199,33 @@ def base_figure(
     T: float,
     *,
     unit: TimeUnit,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
     rule: HistoryRule = DEFAULT_RULE,
 ) -> BaseFigure:
     """Return one customer's base figure, exactly as ``base_log_odds`` scores it."""
-    log_odds, from_prior = base_log_odds(params, [x], [t_x], [T], unit=unit, rule=rule)
+    log_odds = base_log_odds(params, [x], [t_x], [T], unit=unit, horizon_days=horizon_days)
+    fast, slow = order_interval_days(params, [x], [T], unit=unit)
     return BaseFigure(
         log_odds=float(log_odds[0]),
-        from_prior=bool(from_prior[0]),
+        from_prior=False,
         x=int(x),
         t_x=float(t_x),
         T=float(T),
         unit=TimeUnit(unit),
         rule=rule,
+        horizon_days=horizon_days,
+        interval_days=(float(fast[0]), float(slow[0])),
     )
 
 
-def base_figure_without_orders(*, unit: TimeUnit, rule: HistoryRule = DEFAULT_RULE) -> BaseFigure:
-    """Return the base figure of a customer with no order on record: the stated prior."""
+def base_figure_on_prior(
+    *,
+    unit: TimeUnit,
+    rule: HistoryRule = DEFAULT_RULE,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    has_orders: bool = False,
+) -> BaseFigure:
+    """Return the base figure of a customer the model does not score: the stated prior."""
     return BaseFigure(
         log_odds=float(special.logit(rule.prior_risk)),
         from_prior=True,
@@ -201,5 +234,13 @@ def base_figure_without_orders(*, unit: TimeUnit, rule: HistoryRule = DEFAULT_RU
         T=0.0,
         unit=TimeUnit(unit),
         rule=rule,
-        has_orders=False,
+        has_orders=has_orders,
+        horizon_days=horizon_days,
     )
+
+
+def base_figure_without_orders(
+    *, unit: TimeUnit, rule: HistoryRule = DEFAULT_RULE, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> BaseFigure:
+    """Return the base figure of a customer with no order on record: the stated prior."""
+    return base_figure_on_prior(unit=unit, rule=rule, horizon_days=horizon_days)

@@ -30,15 +30,11 @@ from mailer.churn.evidence import (
 )
 from mailer.churn.odds import risk_of
 from mailer.churn.wording import (
-    MODEL_TEMPLATE,
-    RESULT_TEMPLATE,
+    RESULT_HORIZON_TEMPLATE,
     WORDINGS,
     Phrase,
     Wording,
-    format_duration,
-    format_repeat_days,
     format_risk,
-    phrase,
     say_values,
     stored_phrase,
 )
@@ -142,7 +138,11 @@ def explain(
 ) -> Assessment:
     """Return the customer's churn risk with the base figure and each piece of evidence explained."""
     lines, risk = evidence_lines(base.log_odds, evidence, as_of=as_of, half_life_days=half_life_days)
-    return Assessment(risk=risk, base_risk=base.risk, lines=(_base_line(base), *lines, result_line(risk)))
+    return Assessment(
+        risk=risk,
+        base_risk=base.risk,
+        lines=(_base_line(base), *lines, result_line(risk, horizon_days=base.horizon_days)),
+    )
 
 
 def evidence_lines(
@@ -214,9 +214,13 @@ def evidence_lines(
     return lines, 1.0 if ended_by is not None else risk_of(log_odds)
 
 
-def result_line(risk: float) -> ExplanationLine:
-    """Return the closing line of an explanation: the churn risk it lands on."""
-    return ExplanationLine.worded(LineKind.RESULT, Wording.RESULT, {}, risk_after=risk)
+def result_line(risk: float, *, horizon_days: int | None = None) -> ExplanationLine:
+    """Return the closing line of an explanation: the churn risk it lands on, and its horizon where known."""
+    if horizon_days is None:
+        return ExplanationLine.worded(LineKind.RESULT, Wording.RESULT, {}, risk_after=risk)
+    return ExplanationLine.worded(
+        LineKind.RESULT, Wording.RESULT_HORIZON, {"horizon_days": horizon_days}, risk_after=risk
+    )
 
 
 class BaseOnlyExplanations:
@@ -224,17 +228,17 @@ class BaseOnlyExplanations:
 
     Each text is exactly ``json.dumps(explain(base, [], ...).to_json())``. Customers on the stated
     prior share a handful of texts, each built once by ``explain`` itself; the model's customers
-    fill one shared template, a few string operations each instead of a full ``explain``. Keep one
-    instance for a whole refresh: what it has built once it reuses.
+    fill one shared template per wording, a few string operations each instead of a full ``explain``.
+    Keep one instance for a whole refresh: what it has built once it reuses.
     """
 
-    def __init__(self, *, unit: TimeUnit, rule: HistoryRule = DEFAULT_RULE) -> None:
+    def __init__(self, *, unit: TimeUnit, horizon_days: int, rule: HistoryRule = DEFAULT_RULE) -> None:
         self.unit = TimeUnit(unit)
         self.rule = rule
-        self._template = _model_json_template(self.unit)
-        # The words and the JSON of each figure, by the figure.
-        self._repeat_days: dict[int, tuple[str, str]] = {}
-        self._durations: dict[float, tuple[str, str]] = {}
+        self.horizon_days = horizon_days
+        self._templates = {wording: _model_json_template(wording, horizon_days) for wording in _HISTORY_WORDINGS}
+        # The words (JSON-escaped) of each figure, by the figure.
+        self._words: dict[tuple[str, Any], str] = {}
         self._shared: dict[tuple[Any, ...], str] = {}
 
     def render(
@@ -245,46 +249,52 @@ class BaseOnlyExplanations:
         t_x: ArrayLike,
         T: ArrayLike,
         has_orders: ArrayLike,
+        interval_days: tuple[ArrayLike, ArrayLike],
     ) -> list[str]:
         """Return each customer's explanation; the arrays hold base figures as ``base_log_odds`` scores them."""
-        unit, rule, template = self.unit, self.rule, self._template
-        if len(self._durations) > _MAX_CACHED:
-            self._durations.clear()
-        repeat_days, durations, shared = self._repeat_days, self._durations, self._shared
+        unit, rule = self.unit, self.rule
+        if len(self._words) > _MAX_CACHED:
+            self._words.clear()
+        words, shared, templates = self._words, self._shared, self._templates
         out: list[str] = []
-        columns = (np.asarray(a).tolist() for a in (log_odds, from_prior, x, t_x, T, has_orders))
-        for lo, prior, xi, txi, Ti, orders in zip(*columns, strict=True):
+        fast_days, slow_days = (np.asarray(a, dtype=np.float64) for a in interval_days)
+        columns = (
+            np.asarray(a).tolist()
+            for a in (log_odds, from_prior, x, t_x, T, has_orders, fast_days, slow_days)
+        )
+        for lo, prior, xi, txi, Ti, orders, fast, slow in zip(*columns, strict=True):
             if prior or not orders:
-                key = (
-                    (lo,)
-                    if not orders
-                    else (lo, min(xi, rule.min_repeat_days), round(Ti, 1), Ti * unit.days < rule.min_age_days)
-                )
+                key = (lo, orders)
                 text = shared.get(key)
                 if text is None:
                     base = BaseFigure(
-                        log_odds=lo, from_prior=True, x=xi, t_x=txi, T=Ti, unit=unit, rule=rule, has_orders=orders
+                        log_odds=lo, from_prior=True, x=xi, t_x=txi, T=Ti, unit=unit, rule=rule, has_orders=orders,
+                        horizon_days=self.horizon_days,
                     )
                     text = shared[key] = json.dumps(explain(base, [], as_of=_UNUSED_DAY).to_json())
                 out.append(text)
                 continue
-            count = repeat_days.get(xi)
-            if count is None:
-                count = repeat_days[xi] = (format_repeat_days(xi), json.dumps(xi))
-            # Keyed by the exact value: t_x and T are whole days in the unit, so few distinct values.
-            last = durations.get(txi)
-            if last is None:
-                last = durations[txi] = (format_duration(txi, unit), json.dumps(round(txi, 1)))
-            age = durations.get(Ti)
-            if age is None:
-                age = durations[Ti] = (format_duration(Ti, unit), json.dumps(round(Ti, 1)))
+            values = _history_values(xi, txi, Ti, unit, (fast, slow))
+            template, slots = templates[_history_wording(xi, values["since_days"])]
             risk = risk_of(lo)
-            percent, risk_json = format_risk(risk), repr(risk)
-            # In the order of _MODEL_SLOTS.
-            out.append(
-                template
-                % (count[0], last[0], age[0], percent, risk_json, count[1], last[1], age[1], percent, risk_json)
-            )
+            fill = {
+                "risk": repr(risk),
+                "percent": json.dumps(format_risk(risk))[1:-1],
+                "orders_value": values["orders"],
+                "span_value": values["span_days"],
+                "since_value": values["since_days"],
+                "interval_value": json.dumps(values["interval_days"]),
+            }
+            for name in _WORD_SLOTS:
+                if name not in slots:
+                    continue
+                value = values[name]
+                cache_key = (name, value if name != "interval_days" else tuple(value))
+                word = words.get(cache_key)
+                if word is None:
+                    word = words[cache_key] = json.dumps(say_values({name: value})[0][name])[1:-1]
+                fill[name] = word
+            out.append(template % tuple(fill[name] for name in slots))
         return out
 
 
@@ -292,65 +302,66 @@ class BaseOnlyExplanations:
 _MAX_CACHED: Final = 100_000
 # Any day will do where there is no evidence to date.
 _UNUSED_DAY: Final = date(1970, 1, 1)
-# Where each customer's figures go in the shared JSON text, in order: the base line's text,
-# risk_after and values, then the result line's text and risk_after.
-_MODEL_SLOTS: Final = ("count", "last", "age", "percent", "risk", "x", "last_value", "age_value", "percent", "risk")
+_HISTORY_WORDINGS: Final = (Wording.HISTORY, Wording.HISTORY_TODAY, Wording.ONE_ORDER, Wording.ONE_ORDER_TODAY)
+# The figures a shared JSON text holds: the words of the base line's figures, its risk_after and
+# values, the result line's percent.
+_WORD_SLOTS: Final = ("orders", "span_days", "since_days", "interval_days")
+_MODEL_SLOTS: Final = (*_WORD_SLOTS, "risk", "orders_value", "span_value", "since_value", "interval_value", "percent")
 _SLOT: Final = re.compile(r"@@(\w+)@@")
 
 
-def _model_json_template(unit: TimeUnit) -> str:
+def _history_values(
+    x: int, t_x: float, T: float, unit: TimeUnit, interval_days: tuple[float, float]
+) -> dict[str, Any]:
+    """Return the base line's values: orders, days from the first to the last, days since, interval."""
+    days = unit.days
+    return {
+        "orders": int(x) + 1,
+        "span_days": round(t_x * days),
+        "since_days": round((T - t_x) * days),
+        "interval_days": [round(interval_days[0], 1), round(interval_days[1], 1)],
+    }
+
+
+def _history_wording(x: int, since_days: int) -> Wording:
+    if x == 0:
+        return Wording.ONE_ORDER_TODAY if since_days == 0 else Wording.ONE_ORDER
+    return Wording.HISTORY_TODAY if since_days == 0 else Wording.HISTORY
+
+
+def _model_json_template(wording: Wording, horizon_days: int) -> tuple[str, tuple[str, ...]]:
     # The JSON of [base line, result line] as explain() writes it, with %s where the figures go.
     # The marks stand in for figures of any type (risk_after is a float), hence the ignores below.
     mark = {name: f"@@{name}@@" for name in _MODEL_SLOTS}
     base = ExplanationLine(
         kind=LineKind.MODEL,
-        text=MODEL_TEMPLATE % {"repeat_days": mark["count"], "last_after": mark["last"], "age": mark["age"],
-                       "risk_after": mark["percent"]},
+        text=WORDINGS[wording] % {name: mark[name] for name in _WORD_SLOTS},
         risk_after=mark["risk"],  # type: ignore[arg-type]
-        words={"wording": Wording.MODEL.value, "values": {"repeat_days": mark["x"], "last_after": mark["last_value"],
-                                                          "age": mark["age_value"], "unit": unit.value}},
+        words={"wording": wording.value, "values": {
+            "orders": mark["orders_value"], "span_days": mark["span_value"], "since_days": mark["since_value"],
+            "interval_days": mark["interval_value"]}},
     ).to_json()
     result = ExplanationLine(
         kind=LineKind.RESULT,
-        text=RESULT_TEMPLATE % {"risk_after": mark["percent"]},
+        text=RESULT_HORIZON_TEMPLATE % {"risk_after": mark["percent"], "horizon_days": horizon_days},
         risk_after=mark["risk"],  # type: ignore[arg-type]
-        words={"wording": Wording.RESULT.value, "values": {}},
+        words={"wording": Wording.RESULT_HORIZON.value, "values": {"horizon_days": horizon_days}},
     ).to_json()
     text = json.dumps([base, result]).replace("%", "%%")
     for slot in mark.values():
         text = text.replace(json.dumps(slot), slot)  # figures go in unquoted
-    if tuple(_SLOT.findall(text)) != _MODEL_SLOTS:
-        raise RuntimeError("the shared explanation's slots are out of the order render() fills them in")
-    return _SLOT.sub("%s", text)
-
-
+    return _SLOT.sub("%s", text), tuple(_SLOT.findall(text))
 
 
 def _base_line(base: BaseFigure) -> ExplanationLine:
-    unit, rule, risk = base.unit, base.rule, base.risk
-    age = round(float(base.T), 1)
+    risk = base.risk
     if not base.has_orders:
-        return ExplanationLine.worded(LineKind.PRIOR, Wording.NO_ORDERS, {}, risk_after=risk)
-    if base.from_prior:
-        if base.T * unit.days < rule.min_age_days:
-            tenure = phrase(Wording.SHORT_TENURE, age=age, unit=unit.value, min_age_days=rule.min_age_days)
-        else:
-            tenure = phrase(Wording.TENURE, age=age, unit=unit.value)
-        if base.x >= rule.min_repeat_days:
-            return ExplanationLine.worded(
-                LineKind.PRIOR, Wording.THIN_HISTORY, {"tenure": tenure}, risk_after=risk
-            )
-        repeat = (
-            phrase(Wording.NO_REPEAT_YET)
-            if base.x == 0
-            else phrase(Wording.FEW_REPEATS, repeat_days=int(base.x), min_repeat_days=rule.min_repeat_days)
-        )
-        return ExplanationLine.worded(
-            LineKind.PRIOR, Wording.THIN_HISTORY_NO_REPEAT, {"repeat": repeat, "tenure": tenure},
-            risk_after=risk,
-        )
-    values = {"repeat_days": int(base.x), "last_after": round(float(base.t_x), 1), "age": age, "unit": unit.value}
-    return ExplanationLine.worded(LineKind.MODEL, Wording.MODEL, values, risk_after=risk)
+        return ExplanationLine.worded(LineKind.PRIOR, Wording.NO_ORDERS_PRIOR, {}, risk_after=risk)
+    if base.from_prior or base.interval_days is None:
+        return ExplanationLine.worded(LineKind.PRIOR, Wording.NO_MODEL, {}, risk_after=risk)
+    values = _history_values(base.x, base.t_x, base.T, base.unit, base.interval_days)
+    wording = _history_wording(base.x, values["since_days"])
+    return ExplanationLine.worded(LineKind.MODEL, wording, values, risk_after=risk)
 
 
 def _evidence_words(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,20 +40,26 @@ class OrdersFile:
 def read_orders_csv(path: Path) -> OrdersFile:
     """Read every order of the file, or raise OrdersFileError at the first bad row.
 
-    The header is row 1; blank rows are skipped; columns beyond the three required are ignored.
+    The header is row 1; blank rows are skipped; columns beyond the three required are ignored. A
+    name ending in ``.gz`` is read through gzip.
     """
     customer_nos: list[str] = []
     order_days: list[int] = []
     amounts: list[float] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with _open_text(path) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
                 raise OrdersFileError("the file is empty: expected a header row customer_no,order_date,amount")
             positions = _column_positions(header)
             width = len(header)
-            for row_no, row in enumerate(reader, start=2):
+            rows = list(reader)
+            fast = _columns_of_clean_rows(rows, positions, width)
+            if fast is not None:
+                return fast
+            # Something in the file is off: read it row by row to name the first bad row and field.
+            for row_no, row in enumerate(rows, start=2):
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) != width:
@@ -66,11 +74,45 @@ def read_orders_csv(path: Path) -> OrdersFile:
         raise OrdersFileError(f"the file is not valid UTF-8 (byte {error.start})") from error
     except csv.Error as error:
         raise OrdersFileError(f"the file is not valid CSV: {error}") from error
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise OrdersFileError(f"the file is not valid gzip: {error}") from error
     return OrdersFile(
         customer_nos=np.array(customer_nos, dtype=np.str_),
         order_days=np.array(order_days, dtype=np.int64),
         amounts=np.array(amounts, dtype=np.float64),
     )
+
+
+def _columns_of_clean_rows(rows: list[list[str]], positions: dict[str, int], width: int) -> OrdersFile | None:
+    """Return the orders of a file with no blank or bad row, checked a column at a time; None for any other file.
+
+    The same checks as the row-by-row reading (a million orders take seconds instead of a minute):
+    every row as wide as the header, a customer number, a YYYY-MM-DD date not before the earliest
+    order date, an amount like 12.50 that is not negative. Timestamps and blank rows, which the
+    row-by-row reading accepts, take that path.
+    """
+    if any(len(row) != width for row in rows):
+        return None
+    customer, day, amount = positions["customer_no"], positions["order_date"], positions["amount"]
+    customer_nos = [row[customer].strip() for row in rows]
+    dates = [row[day].strip() for row in rows]
+    amounts = [row[amount].strip() for row in rows]
+    if not all(customer_nos) or any(len(text) != 10 for text in dates) or not all(map(_AMOUNT.fullmatch, amounts)):
+        return None
+    try:
+        days = np.array(dates, dtype="datetime64[D]").astype(np.int64)
+    except ValueError:
+        return None
+    values = np.array(amounts, dtype=np.float64)
+    if days.size and (days.min() < (EARLIEST_ORDER_DATE - _EPOCH).days or values.min() < 0):
+        return None
+    return OrdersFile(customer_nos=np.array(customer_nos, dtype=np.str_), order_days=days, amounts=values)
+
+
+def _open_text(path: Path) -> TextIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
 
 
 def _column_positions(header: list[str]) -> dict[str, int]:

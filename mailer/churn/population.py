@@ -142,17 +142,30 @@ class History:
         return np.where(self.has_orders, self.x + 1, 0)
 
     def base_log_odds(
-        self, fit: FitResult | None, *, rule: HistoryRule
+        self, fit: FitResult | None, *, rule: HistoryRule, horizon_days: int
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """Return each customer's churn log-odds before evidence, and where the stated prior stands in."""
         base = np.full(self.x.size, special.logit(rule.prior_risk))
         from_prior = np.ones(self.x.size, dtype=bool)
         if fit is not None:
             with_orders = self.has_orders
-            base[with_orders], from_prior[with_orders] = evidence.base_log_odds(
-                fit.params, self.x[with_orders], self.t_x[with_orders], self.T[with_orders], unit=self.unit, rule=rule
+            base[with_orders] = evidence.base_log_odds(
+                fit.params, self.x[with_orders], self.t_x[with_orders], self.T[with_orders], unit=self.unit,
+                horizon_days=horizon_days,
             )
+            from_prior[with_orders] = False
         return base, from_prior
+
+    def order_intervals(self, fit: FitResult | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return the days between orders customers like each one usually take (quartiles); nan on the prior."""
+        fast = np.full(self.x.size, np.nan)
+        slow = np.full(self.x.size, np.nan)
+        if fit is not None:
+            with_orders = self.has_orders
+            fast[with_orders], slow[with_orders] = evidence.order_interval_days(
+                fit.params, self.x[with_orders], self.T[with_orders], unit=self.unit
+            )
+        return fast, slow
 
 
 @dataclass(frozen=True)

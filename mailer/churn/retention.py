@@ -7,7 +7,9 @@ leaves them out); deceased and merged customers never are.
 
 Value is RFM: recency (days since the last order), frequency (purchase days) and monetary (total
 spend), as the last refresh scored them (orders up to its as-of day, a merged customer's orders
-counted for the survivor). The list is ordered by the spend at stake, churn risk × monetary, which
+counted for the survivor), and the spend expected within the churn horizon (purchase model ×
+Gamma-Gamma spend model). Every amount is in the last refresh's currency. The list is ordered by the
+spend at stake, churn risk × expected spend, which
 the refresh stores with an index (``churn_value_at_risk_cents``), then by id: a page starts from an
 index lookup, however deep (keyset pagination on spend at stake and id). The whole list, for an
 export, is read in table order and sorted once, which is faster when every row is read. The churn
@@ -36,6 +38,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.audit.service import record
+from mailer.churn.models import ChurnRun
+from mailer.churn.stored_risk import horizon_of
 from mailer.churn.top_reason import top_reason_words
 from mailer.churn.wording import Phrase, in_english
 from mailer.csv_export import CsvWriter
@@ -53,6 +57,12 @@ RETENTION_COLUMNS: Final = (
     "frequency",
     "monetary",
     "churn_risk",
+    # The churn risk is the chance of no order within this many days of the refresh's as-of day.
+    "churn_horizon_days",
+    "expected_spend",
+    "value_at_risk",
+    # The ISO 4217 code of monetary, expected_spend and value_at_risk.
+    "currency",
     "top_reason",
     "address_validity",
     "status",
@@ -124,10 +134,20 @@ class RetentionRow:
     top_reason_words: Phrase | str
     # The current address's validity; None without a current address.
     address_validity: AddressValidity | None
-    # Churn risk × monetary in whole cents, as the last refresh stored it: the list's order.
+    # Churn risk × the spend expected within the horizon, in whole cents, as the last refresh stored
+    # it: the list's order.
     value_at_risk_cents: int
     # How to reach the customer: phone, email and the current address's lines (None where missing).
     contact: dict[str, str | None] = field(default_factory=dict)
+    expected_spend_cents: int = 0
+    # The horizon the churn risk is for (None for a risk stored without one) and the amounts' currency.
+    horizon_days: int | None = None
+    currency: str = ""
+
+    @property
+    def expected_spend(self) -> Decimal:
+        """Return the spend expected within the horizon in currency units."""
+        return Decimal(self.expected_spend_cents) / 100
 
     @property
     def value_at_risk(self) -> Decimal:
@@ -149,6 +169,10 @@ class RetentionRow:
             "frequency": self.frequency,
             "monetary": Decimal(f"{self.monetary:.2f}"),
             "churn_risk": Decimal(f"{self.churn_risk:.6f}"),
+            "churn_horizon_days": "" if self.horizon_days is None else self.horizon_days,
+            "expected_spend": Decimal(f"{self.expected_spend:.2f}"),
+            "value_at_risk": Decimal(f"{self.value_at_risk:.2f}"),
+            "currency": self.currency,
             "top_reason": self.top_reason,
             "address_validity": "" if self.address_validity is None else self.address_validity.value,
             "status": self.status.value,
@@ -230,6 +254,7 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[*tupl
             Customer.churn_last_ordered_on,
             Customer.churn_purchase_days,
             Customer.churn_spent_cents,
+            Customer.churn_expected_spend_cents,
             _VALUE,
             Address.validity,
             Customer.phone,
@@ -246,9 +271,9 @@ def _list_query(filters: RetentionFilters, *, walk: bool = True) -> Select[*tupl
     )
 
 
-def _row(row: Row[*tuple[Any, ...]], day: date) -> RetentionRow:
-    (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, value, validity,
-     *contact) = row
+def _row(row: Row[*tuple[Any, ...]], day: date, currency: str) -> RetentionRow:
+    (customer_id, customer_no, name, status, risk, explanation, last_on, purchase_days, cents, expected, value,
+     validity, *contact) = row
     recency = None if last_on is None else (day - last_on).days
     reason = top_reason_words(explanation, recency_days=recency)
     return RetentionRow(
@@ -265,7 +290,24 @@ def _row(row: Row[*tuple[Any, ...]], day: date) -> RetentionRow:
         address_validity=validity,
         value_at_risk_cents=int(value),
         contact=dict(zip(CONTACT_COLUMNS, contact, strict=True)),
+        expected_spend_cents=int(expected or 0),
+        horizon_days=horizon_of(explanation),
+        currency=currency,
     )
+
+
+def last_run(session: Session) -> ChurnRun | None:
+    """Return the last churn refresh on record: what the stored risks mean, their currency, its backtest."""
+    return session.scalars(select(ChurnRun).order_by(ChurnRun.id.desc()).limit(1)).first()
+
+
+def list_currency(session: Session) -> str:
+    """Return the currency of the listed amounts: the last churn refresh's ("" before any refresh on record).
+
+    Every amount a refresh stores is in its one currency, so the list never ranks two currencies
+    against each other.
+    """
+    return session.scalar(select(ChurnRun.currency).order_by(ChurnRun.id.desc()).limit(1)) or ""
 
 
 def retention_list(
@@ -290,8 +332,9 @@ def retention_list(
         .limit(limit)
         .execution_options(yield_per=FETCH_ROWS)
     )
+    currency = list_currency(session)
     for row in session.execute(statement):
-        yield _row(row, day)
+        yield _row(row, day, currency)
 
 
 def retention_page(
@@ -316,7 +359,9 @@ def retention_page(
     if cursor is not None:
         query = query.where(_beyond(cursor, later=forward))
     order = (_VALUE.desc(), Customer.id.desc()) if forward else (_VALUE.asc(), Customer.id.asc())
-    rows = [_row(row, day) for row in session.execute(query.order_by(*order).limit(size + 1))]
+    found = session.execute(query.order_by(*order).limit(size + 1)).all()
+    currency = list_currency(session)
+    rows = [_row(row, day, currency) for row in found]
     more = len(rows) > size
     rows = rows[:size]
     if not forward:

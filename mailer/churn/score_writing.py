@@ -50,12 +50,17 @@ class Explanations:
     rule: HistoryRule
     as_of: date
     half_life_days: float
+    horizon_days: int
+    # The days between orders customers like each one usually take (quartiles), nan on the prior.
+    interval_days: tuple[NDArray[np.float64], NDArray[np.float64]]
 
     def __post_init__(self) -> None:
         order = np.argsort(self.items.customer, kind="stable")
         self._order = order
         self._item_customer = self.items.customer[order]
-        self._templates = explanation.BaseOnlyExplanations(unit=self.history.unit, rule=self.rule)
+        self._templates = explanation.BaseOnlyExplanations(
+            unit=self.history.unit, rule=self.rule, horizon_days=self.horizon_days
+        )
 
     def for_range(self, chunk: slice) -> list[str]:
         """Return the explanations of the positions in ``chunk``."""
@@ -63,7 +68,7 @@ class Explanations:
         history = self.history
         texts = self._templates.render(
             self.base[chunk], self.from_prior[chunk], history.x[chunk], history.t_x[chunk], history.T[chunk],
-            history.has_orders[chunk],
+            history.has_orders[chunk], (self.interval_days[0][chunk], self.interval_days[1][chunk]),
         )
         first = np.searchsorted(self._item_customer, chunk.start)
         last = np.searchsorted(self._item_customer, chunk.stop)
@@ -87,6 +92,10 @@ class Explanations:
             unit=history.unit,
             rule=self.rule,
             has_orders=bool(history.has_orders[position]),
+            horizon_days=self.horizon_days,
+            interval_days=None
+            if self.from_prior[position]
+            else (float(self.interval_days[0][position]), float(self.interval_days[1][position])),
         )
         items = [
             Evidence(
@@ -105,15 +114,16 @@ def write_scores(
     people: Customers,
     risk: NDArray[np.float64],
     history: History,
+    expected_spend_cents: IntArray,
     explanations: Explanations,
     seconds: dict[str, float],
     tick: Callable[[int], None] | None,
 ) -> None:
-    """Write every customer's risk, explanation, purchase history and spend at stake, a chunk at a time."""
+    """Write every customer's risk, explanation, purchase history, expected spend and spend at stake, by chunks."""
     writer = _ScoreWriter(session, scored_at=utcnow())
     scored = people.scored
     purchase_days = history.purchase_days
-    value_at_risk = np.rint(risk * history.spent_cents).astype(np.int64)
+    value_at_risk = np.rint(risk * expected_spend_cents).astype(np.int64)
     # Every score moves an entry of the churn_risk index; with SQLite's default 2 MB cache those index
     # pages are read and written again and again (measured: the write takes half as long).
     with larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
@@ -132,6 +142,7 @@ def write_scores(
                     last_ordered_on=_iso_days(history.last_day[kept]),
                     purchase_days=purchase_days[kept].tolist(),
                     spent_cents=history.spent_cents[kept].tolist(),
+                    expected_spend_cents=expected_spend_cents[kept].tolist(),
                     value_at_risk_cents=value_at_risk[kept].tolist(),
                 )
                 writer.clear(ids[~keep].tolist())
@@ -171,6 +182,7 @@ class _ScoreWriter:
                 churn_last_ordered_on=bindparam("b_last_ordered_on"),
                 churn_purchase_days=bindparam("b_purchase_days"),
                 churn_spent_cents=bindparam("b_spent_cents"),
+                churn_expected_spend_cents=bindparam("b_expected_spend_cents"),
                 churn_value_at_risk_cents=bindparam("b_value_at_risk_cents"),
                 updated_at=table.c.updated_at,
             )
@@ -186,7 +198,8 @@ class _ScoreWriter:
             .where(table.c.id.in_(bindparam("b_ids", expanding=True)))
             .values(
                 churn_risk=None, churn_explanation=None, churn_scored_at=None, churn_last_ordered_on=None,
-                churn_purchase_days=None, churn_spent_cents=None, churn_value_at_risk_cents=None,
+                churn_purchase_days=None, churn_spent_cents=None, churn_expected_spend_cents=None,
+                churn_value_at_risk_cents=None,
                 updated_at=table.c.updated_at,
             )
         )
@@ -200,6 +213,7 @@ class _ScoreWriter:
         last_ordered_on: list[str | None],
         purchase_days: list[int],
         spent_cents: list[int],
+        expected_spend_cents: list[int],
         value_at_risk_cents: list[int],
     ) -> None:
         """Store each customer's risk, explanation (JSON text), purchase history, spend at stake and scoring time."""
@@ -213,6 +227,7 @@ class _ScoreWriter:
             "b_last_ordered_on": last_ordered_on,
             "b_purchase_days": purchase_days,
             "b_spent_cents": spent_cents,
+            "b_expected_spend_cents": expected_spend_cents,
             "b_value_at_risk_cents": value_at_risk_cents,
         }
         if self.names is not None:

@@ -1,27 +1,33 @@
 """Refreshing every customer's churn risk from the stored orders, returned mail and address updates.
 
+The churn risk is the chance of no order within the horizon (``horizon_days``) after the as-of day.
 One pass, vectorized with NumPy: the orders are streamed into integer arrays (no ORM objects), the
-BG/NBD model is fitted on them and every customer gets a base figure at once; the evidence is the
+MBG/NBD purchase model is fitted on them and every customer gets a base figure at once; the evidence is the
 current returned-mail rows, weighted by the reason catalog, and the customers' own address updates
 (self-service, ``ChangeSource.CUSTOMER``), both faded by their age at the as-of day. Evidence dated
 after the as-of day does not count. Only the customers with evidence get a full ``explain``; the
 others' explanations come from shared templates. Every customer is written back with one
 ``UPDATE ... WHERE id = ?`` executed for many rows at a time: the risk and its explanation, the
-purchase history scored (last order day, purchase days, total spend) and the spend at stake,
-risk × total spend, which the retention list sorts by.
+purchase history scored (last order day, purchase days, total spend), the spend expected within the
+horizon (purchase model × Gamma-Gamma spend model) and the spend at stake, risk × expected spend,
+which the retention list sorts by. Last, the same risk is backtested on the stored orders (fitted up
+to one horizon before the as-of day, scored on the horizon that followed) and the refresh is kept
+as a ``ChurnRun`` with that backtest, its horizon and its currency.
 
 Decisions:
 
-- Too little history (see ``evidence.HistoryRule``) or no orders at all: the stated prior stands in
-  for the model, and the explanation says so.
+- No orders at all, or too few repeat buyers in the whole file to fit a model: the stated prior
+  (``evidence.HistoryRule``) stands in for the model, and the explanation says so. A one-time buyer
+  is scored by the model like anyone else.
 - Deceased customers score 1.0. A current deceased return is the evidence; a customer whose record
   says deceased without such a return gets the status itself as terminal evidence, dated the as-of day.
 - Merged customers are the same person as the customer they were merged into (followed through
   ``merged_into_id`` to the survivor): their orders and evidence count for the survivor, and the
   merged record keeps no risk of its own (risk, explanation, purchase history, spend at stake and
   scoring time are cleared), so no person is scored or listed twice.
-- The spend at stake is stored in whole cents, rounded, so the retention list pages through exact
-  integer keys.
+- The expected spend and the spend at stake are stored in whole cents of the refresh's currency
+  (the orders carry none of their own), rounded, so the retention list pages through exact integer
+  keys and never ranks amounts of two currencies against each other.
 - Scoring is not an edit of the customer: ``updated_at`` is left as it was.
 """
 
@@ -30,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 import numpy as np
@@ -39,12 +45,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer.audit.service import record
-from mailer.churn import bgnbd, evidence
-from mailer.churn.bgnbd import FitResult, TimeUnit
-from mailer.churn.columns import epoch_day, read_int_columns
-from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, DEFAULT_RULE, HistoryRule
-from mailer.churn.population import EPOCH, History, read_customers, read_evidence
+from mailer.churn import bgnbd, evidence, spend
+from mailer.churn.backtest import Backtest, BacktestError, run_backtest
+from mailer.churn.bgnbd import CHURN_MODEL, FitResult, TimeUnit
+from mailer.churn.columns import IntArray, epoch_day, read_int_columns
+from mailer.churn.evidence import DEFAULT_HALF_LIFE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_RULE, HistoryRule
+from mailer.churn.models import ChurnRun
+from mailer.churn.population import EPOCH, Customers, History, read_customers, read_evidence
 from mailer.churn.score_writing import Explanations, timed, write_scores
+from mailer.churn.spend import SpendFit
 from mailer.customers.models import Customer
 from mailer.customers.service import RISK_BAND_BOUNDS, RiskBand
 from mailer.imports import ProgressCallback
@@ -67,7 +76,7 @@ class FitDidNotConverge(RefreshError):
     """The model fit did not converge, so its risks are not trusted; nothing was written."""
 
     def __init__(self, fit: FitResult) -> None:
-        super().__init__(f"the BG/NBD fit did not converge: {fit.message}")
+        super().__init__(f"the {CHURN_MODEL.value.upper()} fit did not converge: {fit.message}")
         self.fit = fit
 
 
@@ -78,6 +87,8 @@ class RefreshReport:
     as_of: date
     unit: TimeUnit
     half_life_days: float
+    # The churn risk is the chance of no order within this many days after as_of.
+    horizon_days: int
     # None when fewer than MIN_REPEAT_CUSTOMERS have a repeat purchase: then everyone stands on the stated prior.
     fit: FitResult | None
     scored: int
@@ -96,6 +107,12 @@ class RefreshReport:
     evidence_after_as_of: int
     unknown_reasons: int
     high_risk: int
+    # The currency of the stored amounts, the spend model (None: each customer's own mean amount
+    # stands in) and the backtest on the stored orders (None: the note says why not).
+    currency: str = "USD"
+    spend_fit: SpendFit | None = None
+    backtest: Backtest | None = None
+    backtest_note: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,6 +122,8 @@ class RefreshReport:
             "as_of": self.as_of.isoformat(),
             "unit": self.unit.value,
             "half_life_days": self.half_life_days,
+            "horizon_days": self.horizon_days,
+            "model": CHURN_MODEL.value,
             "params": None
             if fit is None
             else {"r": fit.params.r, "alpha": fit.params.alpha, "a": fit.params.a, "b": fit.params.b},
@@ -125,6 +144,21 @@ class RefreshReport:
             "evidence_after_as_of": self.evidence_after_as_of,
             "unknown_reasons": self.unknown_reasons,
             "high_risk": self.high_risk,
+            "currency": self.currency,
+            "spend_params": None
+            if self.spend_fit is None
+            else {"p": self.spend_fit.params.p, "q": self.spend_fit.params.q, "gamma": self.spend_fit.params.gamma},
+            "backtest": None
+            if self.backtest is None
+            else {
+                "calibration_end": self.backtest.as_dict()["calibration_end"],
+                "customers": self.backtest.customers,
+                "auc": self.backtest.risk.auc,
+                "brier": self.backtest.risk.brier,
+                "base_rate": self.backtest.base_rate,
+                "best_baseline": self.backtest.best_baseline.as_dict(),
+            },
+            "backtest_note": self.backtest_note,
             "seconds": {step: round(value, 3) for step, value in self.seconds.items()},
         }
 
@@ -136,12 +170,18 @@ def refresh_churn(
     actor: str,
     unit: TimeUnit = TimeUnit.WEEK,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    currency: str = "USD",
     rule: HistoryRule = DEFAULT_RULE,
     progress: ProgressCallback | None = None,
 ) -> RefreshReport:
-    """Fit the model on the stored orders and write every customer's churn risk and explanation."""
+    """Fit the model on the stored orders and write every customer's churn risk and explanation.
+
+    The churn risk is the chance of no order within ``horizon_days`` after ``as_of``.
+    """
     unit = TimeUnit(unit)
     evidence.decay(0.0, half_life_days)  # refuses a bad half-life before any work
+    evidence.check_horizon(horizon_days)
     as_of_day = (as_of - EPOCH).days
     seconds: dict[str, float] = {}
     customers_total = session.scalar(select(func.count()).select_from(Customer)) or 0
@@ -166,7 +206,8 @@ def refresh_churn(
     with timed(seconds, "fit"):
         fit = _fit(history, people.scored)
     with timed(seconds, "score"):
-        base, from_prior = history.base_log_odds(fit, rule=rule)
+        base, from_prior = history.base_log_odds(fit, rule=rule, horizon_days=horizon_days)
+        interval_days = history.order_intervals(fit)
     with timed(seconds, "read_evidence"):
         items = read_evidence(session, people=people, as_of_day=as_of_day)
     with timed(seconds, "score"):
@@ -177,12 +218,26 @@ def refresh_churn(
             evidence_age_days=as_of_day - items.day,
             half_life_days=half_life_days,
         )
+    with timed(seconds, "spend"):
+        spend_fit, expected_spend_cents = _expected_spend(history, fit, people.scored, horizon_days=horizon_days)
     explanations = Explanations(
         items=items, history=history, base=base, from_prior=from_prior, rule=rule, as_of=as_of,
-        half_life_days=half_life_days,
+        half_life_days=half_life_days, horizon_days=horizon_days, interval_days=interval_days,
     )
     write_scores(
-        session, people=people, risk=risk, history=history, explanations=explanations, seconds=seconds, tick=tick
+        session, people=people, risk=risk, history=history, expected_spend_cents=expected_spend_cents,
+        explanations=explanations, seconds=seconds, tick=tick,
+    )
+    with timed(seconds, "backtest"):
+        backtest, backtest_note = _backtest(
+            people, order_customer, order_day, as_of_day=as_of_day, horizon_days=horizon_days, unit=unit
+        )
+    session.add(
+        ChurnRun(
+            as_of=as_of, horizon_days=horizon_days, model=CHURN_MODEL.value,
+            params=None if fit is None else _params(fit), currency=currency,
+            backtest=None if backtest is None else backtest.as_dict(), backtest_note=backtest_note,
+        )
     )
 
     scored = people.scored
@@ -190,6 +245,7 @@ def refresh_churn(
         as_of=as_of,
         unit=unit,
         half_life_days=float(half_life_days),
+        horizon_days=horizon_days,
         fit=fit,
         scored=int(scored.sum()),
         from_model=int((scored & ~from_prior).sum()),
@@ -205,6 +261,10 @@ def refresh_churn(
         evidence_after_as_of=items.after_as_of,
         unknown_reasons=items.unknown_reasons,
         high_risk=int(np.count_nonzero(scored & (risk >= HIGH_RISK))),
+        currency=currency,
+        spend_fit=spend_fit,
+        backtest=backtest,
+        backtest_note=backtest_note,
         seconds=seconds,
     )
     record(
@@ -220,13 +280,68 @@ def refresh_churn(
 
 
 def _fit(history: History, scored: NDArray[np.bool_]) -> FitResult | None:
-    """Fit BG/NBD on the scored customers with orders; None when too few have a repeat purchase."""
+    """Fit the purchase model on the scored customers with orders; None when too few have a repeat purchase."""
     fitted = history.has_orders & scored
     if np.count_nonzero(history.x[fitted] > 0) < MIN_REPEAT_CUSTOMERS:
         # Everyone stands on the prior: a handful of repeat buyers gives a fit that calls everybody
         # gone (two customers with two days each fitted b = 0), precision the data does not have.
         return None
-    fit = bgnbd.fit(history.x[fitted], history.t_x[fitted], history.T[fitted])
+    fit = bgnbd.fit(history.x[fitted], history.t_x[fitted], history.T[fitted], model=CHURN_MODEL)
     if not fit.converged:
         raise FitDidNotConverge(fit)
     return fit
+
+
+def _params(fit: FitResult) -> dict[str, float]:
+    p = fit.params
+    return {"r": p.r, "alpha": p.alpha, "a": p.a, "b": p.b}
+
+
+def _expected_spend(
+    history: History, fit: FitResult | None, scored: NDArray[np.bool_], *, horizon_days: int
+) -> tuple[SpendFit | None, IntArray]:
+    """Return the spend model and each customer's spend expected within the horizon, in whole cents.
+
+    Expected purchase days (the purchase model) × expected amount per purchase day (Gamma-Gamma).
+    Without a purchase model the total spend so far stands in, as the list ranked before; a spend
+    model that cannot be fitted (or does not converge) leaves each customer's own mean amount.
+    """
+    if fit is None:
+        return None, history.spent_cents.copy()
+    days = history.purchase_days
+    with_orders = history.has_orders & scored
+    mean_amount = np.zeros(days.size)
+    mean_amount[with_orders] = history.spent_cents[with_orders] / days[with_orders] / 100.0
+    spend_fit: SpendFit | None
+    try:
+        spend_fit = spend.fit(days[with_orders], mean_amount[with_orders])
+    except ValueError:
+        spend_fit = None
+    if spend_fit is not None and not spend_fit.converged:
+        spend_fit = None
+    per_order = mean_amount.copy()
+    if spend_fit is not None:
+        per_order[with_orders] = spend.expected_amount(spend_fit.params, days[with_orders], mean_amount[with_orders])
+    purchases = np.zeros(days.size)
+    purchases[with_orders] = bgnbd.expected_purchases(
+        fit.params, history.x[with_orders], history.t_x[with_orders], history.T[with_orders],
+        horizon=horizon_days / history.unit.days, model=CHURN_MODEL,
+    )
+    return spend_fit, np.rint(purchases * per_order * 100.0).astype(np.int64)
+
+
+def _backtest(
+    people: Customers, order_customer: IntArray, order_day: IntArray, *, as_of_day: int, horizon_days: int,
+    unit: TimeUnit,
+) -> tuple[Backtest | None, str | None]:
+    """Backtest the risk on the stored orders: fitted up to one horizon before the as-of day, scored on the last."""
+    owner = people.owner_of(order_customer)
+    kept = owner >= 0
+    end_day = as_of_day - horizon_days
+    try:
+        return run_backtest(
+            owner[kept], order_day[kept], calibration_end_day=end_day, horizon_days=horizon_days, unit=unit
+        ), None
+    except BacktestError as error:
+        end = EPOCH + timedelta(days=end_day)
+        return None, f"no backtest with orders up to {end}: {error}"

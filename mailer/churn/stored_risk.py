@@ -9,7 +9,7 @@ scored starts from the stated prior (``DEFAULT_RULE.prior_risk``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
@@ -47,6 +47,15 @@ def _without_result(explanation: Sequence[dict[str, Any]] | None) -> list[dict[s
     return [dict(line) for line in explanation or [] if line.get("kind") != LineKind.RESULT.value]
 
 
+def horizon_of(explanation: Sequence[Mapping[str, Any]] | None) -> int | None:
+    """Return the horizon a stored risk is for, as its closing line says; None for one stored without."""
+    for line in explanation or []:
+        if line.get("kind") == LineKind.RESULT.value:
+            horizon = (line.get("values") or {}).get("horizon_days")
+            return horizon if isinstance(horizon, int) else None
+    return None
+
+
 def add_evidence(
     risk: float | None,
     explanation: Sequence[dict[str, Any]] | None,
@@ -55,6 +64,7 @@ def add_evidence(
     as_of: date,
 ) -> ChurnUpdate:
     """Return the risk moved by one piece of evidence, and the explanation with its line added."""
+    horizon_days = horizon_of(explanation)
     lines = _without_result(explanation)
     if risk is None:
         prior = DEFAULT_RULE.prior_risk
@@ -64,7 +74,7 @@ def add_evidence(
     # The lines ``explain`` writes after its base line: the stored explanation already tells the base.
     added, new_risk = evidence_lines(_base_log_odds(risk), [item], as_of=as_of)
     lines.extend(line.to_json() for line in added)
-    lines.append(result_line(new_risk).to_json())
+    lines.append(result_line(new_risk, horizon_days=horizon_days).to_json())
     return ChurnUpdate(risk=new_risk, explanation=lines)
 
 
@@ -99,8 +109,9 @@ def withdraw_evidence(
         observed_on=on,
         label=label,
     ).to_json()
+    horizon_days = horizon_of(explanation)
     lines = _without_result(explanation)
     # The closing line as explain() writes it from this risk: through log-odds and back, to the last digit.
-    lines.extend((line, result_line(risk_of(log_odds_of(new_risk))).to_json()))
+    lines.extend((line, result_line(risk_of(log_odds_of(new_risk)), horizon_days=horizon_days).to_json()))
     return ChurnUpdate(risk=new_risk, explanation=lines)
 

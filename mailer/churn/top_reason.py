@@ -44,7 +44,7 @@ def top_reason_words(explanation: Sequence[Mapping[str, Any]] | None, *, recency
 
 
 _PRIOR_WITHOUT_ORDERS: Final = Message("prior: no orders on record")
-_PRIOR_THIN_HISTORY: Final = Message("prior: too little purchase history")
+_PRIOR_THIN_HISTORY: Final = Message("prior: too few repeat buyers for the model")
 _MODEL_READING: Final = Message("model")
 _MODEL_NO_PURCHASE: Final = Message("model: no purchase for %(since)s")
 _ON_DAY: Final = Message("%(label)s (%(observed_on)s)")

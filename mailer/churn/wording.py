@@ -29,6 +29,9 @@ class ValueKind(StrEnum):
     FACTOR = "factor"  # a likelihood ratio
     NUMBER = "number"  # a setting, printed as it is
     REASON = "reason"  # a return reason's English name; its catalog code is the value "code" beside it
+    ORDERS = "orders"  # a count of orders (days with an order)
+    SPAN = "span"  # a whole number of days, said in days, weeks, months or years
+    INTERVAL = "interval"  # [shortest, longest] days between orders, said as a range in one unit
 
 
 # The names of the stored values that hold raw figures, and what each holds. Any other value (a date,
@@ -48,6 +51,11 @@ VALUE_KINDS: Final[Mapping[str, ValueKind]] = MappingProxyType(
         "min_age_days": ValueKind.NUMBER,
         "half_life_days": ValueKind.NUMBER,
         "reason": ValueKind.REASON,
+        "orders": ValueKind.ORDERS,
+        "span_days": ValueKind.SPAN,
+        "since_days": ValueKind.SPAN,
+        "interval_days": ValueKind.INTERVAL,
+        "horizon_days": ValueKind.NUMBER,
     }
 )
 
@@ -55,14 +63,6 @@ VALUE_KINDS: Final[Mapping[str, ValueKind]] = MappingProxyType(
 class Wording(StrEnum):
     """The explanations' own sentences and phrases, by the key a stored phrase names them with."""
 
-    MODEL = "model"
-    NO_ORDERS = "no_orders"
-    THIN_HISTORY = "thin_history"
-    THIN_HISTORY_NO_REPEAT = "thin_history_no_repeat"
-    NO_REPEAT_YET = "no_repeat_yet"
-    FEW_REPEATS = "few_repeats"
-    SHORT_TENURE = "short_tenure"
-    TENURE = "tenure"
     ENDED_BEFORE = "ended_before"
     NOT_YET = "not_yet"
     ENDS = "ends"
@@ -73,6 +73,13 @@ class Wording(StrEnum):
     LOWERS_FADED = "lowers_faded"
     RESULT = "result"
     SELF_UPDATE = "self_update"
+    HISTORY = "history"
+    HISTORY_TODAY = "history_today"
+    ONE_ORDER = "one_order"
+    ONE_ORDER_TODAY = "one_order_today"
+    NO_ORDERS_PRIOR = "no_orders_prior"
+    NO_MODEL = "no_model"
+    RESULT_HORIZON = "result_horizon"
 
 
 class Phrase(TypedDict, total=False):
@@ -161,27 +168,15 @@ def say_values(
 
 # The explanations' own templates; Message marks each for the catalog. A line stores its wording's
 # key with its values, so a page can look the template up and fill in the same figures.
-MODEL_TEMPLATE: Final = Message(
-    "Purchase history: %(repeat_days)s, the last one %(last_after)s after the first; a customer for %(age)s. "
-    "The BG/NBD model puts the churn risk at %(risk_after)s."
-)
 RESULT_TEMPLATE: Final = Message("Churn risk: %(risk_after)s.")
+# The purchase history in a marketer's words; the figure itself is the page's, not repeated here.
+HISTORY_TEMPLATE: Final = Message(
+    "%(orders)s in %(span_days)s, none in the last %(since_days)s; customers like this usually order every "
+    "%(interval_days)s."
+)
+RESULT_HORIZON_TEMPLATE: Final = Message("Churn risk (no order within %(horizon_days)s days): %(risk_after)s.")
 WORDINGS: Final[Mapping[Wording, str]] = MappingProxyType(
     {
-        Wording.MODEL: MODEL_TEMPLATE,
-        Wording.NO_ORDERS: Message("No orders on record: starting from the stated prior churn risk of %(risk_after)s."),
-        Wording.THIN_HISTORY: Message(
-            "Too little purchase history for the model (%(tenure)s): "
-            "starting from the stated prior churn risk of %(risk_after)s."
-        ),
-        Wording.THIN_HISTORY_NO_REPEAT: Message(
-            "Too little purchase history for the model (%(repeat)s; %(tenure)s): "
-            "starting from the stated prior churn risk of %(risk_after)s."
-        ),
-        Wording.NO_REPEAT_YET: Message("no repeat purchase yet"),
-        Wording.FEW_REPEATS: Message("only %(repeat_days)s, under %(min_repeat_days)s"),
-        Wording.SHORT_TENURE: Message("a customer for only %(age)s, under %(min_age_days)s days"),
-        Wording.TENURE: Message("a customer for %(age)s"),
         Wording.ENDED_BEFORE: Message(
             "%(observed_on)s: %(label)s — not counted: the relationship already ended with “%(ended_by)s”."
         ),
@@ -206,12 +201,30 @@ WORDINGS: Final[Mapping[Wording, str]] = MappingProxyType(
         ),
         Wording.RESULT: RESULT_TEMPLATE,
         Wording.SELF_UPDATE: Message("Customer updated their own address"),
+        Wording.HISTORY: HISTORY_TEMPLATE,
+        Wording.HISTORY_TODAY: Message(
+            "%(orders)s in %(span_days)s, the last one today; customers like this usually order every "
+            "%(interval_days)s."
+        ),
+        Wording.ONE_ORDER: Message(
+            "One order, %(since_days)s ago; customers like this usually order every %(interval_days)s."
+        ),
+        Wording.ONE_ORDER_TODAY: Message(
+            "One order, today; customers like this usually order every %(interval_days)s."
+        ),
+        Wording.NO_ORDERS_PRIOR: Message("No orders on record: the stated prior for customers without orders."),
+        Wording.NO_MODEL: Message(
+            "Too few customers have ordered twice to fit the purchase model: the stated prior for everyone."
+        ),
+        Wording.RESULT_HORIZON: RESULT_HORIZON_TEMPLATE,
     }
 )
 _WORDING_OF: Final = {template: wording for wording, template in WORDINGS.items()}
 # Risks too near 0 or 1 to print as a whole percent: words, which a page translates.
 _UNDER_ONE_PERCENT: Final = Message("under 1%")
 _OVER_99_PERCENT: Final = Message("over 99%")
+_OR_LONGER: Final = Message("%(span)s or longer")
+_ABOUT: Final = Message("%(span)s or so")
 
 
 
@@ -261,7 +274,53 @@ def _days(n: int) -> str:
     return _count(n, "day")
 
 
+# Units a span of days is said in, by the fewest days it takes to say it in that unit.
+SPAN_UNITS: Final = (("day", 1.0, 0.0), ("week", 7.0, 14.0), ("month", 30.4375, 70.0), ("year", 365.25, 730.0))
+# Beyond this many years the long end of an interval is said as "or longer".
+LONGEST_YEARS: Final = 20
+
+
+def span_in_unit(days: float) -> tuple[int, str]:
+    """Return a span of days as a whole number of days, weeks, months or years, and that unit."""
+    name, length = next((name, length) for name, length, least in reversed(SPAN_UNITS) if days >= least)
+    return round(days / length), name
+
+
+def interval_in_unit(low_days: float, high_days: float) -> tuple[int, int | None, str]:
+    """Return an interval between orders as (shortest, longest or None for "or longer", unit).
+
+    Both ends are said in the unit the longest calls for, the shortest at least 1.
+    """
+    longest = min(high_days, LONGEST_YEARS * 365.25)
+    name, length = next((name, length) for name, length, least in reversed(SPAN_UNITS) if longest >= least)
+    low = max(1, round(low_days / length))
+    if high_days > LONGEST_YEARS * 365.25:
+        return low, None, name
+    return low, max(low, round(high_days / length)), name
+
+
+def _span(days: float) -> str:
+    amount, unit = span_in_unit(days)
+    return _count(amount, unit)
+
+
+def _interval(days: Any) -> str:
+    low, high, unit = interval_in_unit(float(days[0]), float(days[1]))
+    if high is None:
+        return _OR_LONGER % {"span": _count(low, unit)}
+    if high == low:
+        return _ABOUT % {"span": _count(low, unit)}
+    return f"{low}–{_count(high, unit)}"
+
+
+def _orders(n: int) -> str:
+    return _count(n, "order")
+
+
 _ENGLISH_BY_KIND: Final[dict[ValueKind, Callable[[Any], str]]] = {
+    ValueKind.SPAN: _span,
+    ValueKind.INTERVAL: _interval,
+    ValueKind.ORDERS: _orders,
     ValueKind.PERCENT: _percent,
     ValueKind.REPEAT_DAYS: format_repeat_days,
     ValueKind.DAYS: _days,

@@ -54,7 +54,9 @@ class Customer(Base):
     churn_last_ordered_on: Mapped[date | None]
     churn_purchase_days: Mapped[int | None]
     churn_spent_cents: Mapped[int | None] = mapped_column(BigInteger)
-    # Churn risk × total spend, in whole cents, as of the last refresh: what the retention list sorts by.
+    # The spend expected within the churn horizon (purchase model × Gamma-Gamma spend model), and
+    # churn risk × that, in whole cents of the refresh's currency: what the retention list sorts by.
+    churn_expected_spend_cents: Mapped[int | None] = mapped_column(BigInteger)
     churn_value_at_risk_cents: Mapped[int | None] = mapped_column(BigInteger)
     # When the customer's personal data was erased on request: kept only under a pseudonym, never mailed.
     erased_at: Mapped[datetime | None]

@@ -29,9 +29,14 @@ def code128_pattern(value: str) -> str:
     return pattern
 
 
+# Each element's width in modules: 'A' and 'a' are 1 module, 'D' and 'd' are 4.
+_ELEMENT_WIDTHS = tuple((element, ord(element) & 31) for element in "ABCDabcd")
+
+
 def pattern_modules(pattern: str) -> int:
     """Return the width of a bar/space pattern in modules."""
-    return sum(ord(element) & 31 for element in pattern)
+    # Eight counts in C instead of a Python step per element: every piece's barcode is measured.
+    return sum(pattern.count(element) * width for element, width in _ELEMENT_WIDTHS)
 
 
 def bars_op(pattern: str, x: float, y: float, module: float, height: float) -> str:

@@ -22,13 +22,19 @@ class EnvelopePiece:
 
 @dataclass(frozen=True, slots=True)
 class Sender:
-    """The mailer: return address, postcode, website and hotline."""
+    """The mailer: return address, postcode, website and hotline.
+
+    The colour (``#rrggbb``) and the privacy notice are not printed: the customers' address-update
+    page shows them, so that it is recognisably the sender's. An empty notice shows the standard one.
+    """
 
     name: str
     lines: tuple[str, ...]
     postal_code: str
     website: str
     hotline: str
+    colour: str = ""
+    privacy_notice: str = ""
 
     @property
     def address_lines(self) -> tuple[str, ...]:

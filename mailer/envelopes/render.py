@@ -304,13 +304,22 @@ class _FrontWriter:
                 f" {boxes.y + (boxes.box_height - 0.73 * boxes.digit_size) / 2:.2f} Td"
             )
             self._digit_step = f" {boxes.pitch:.2f} 0 Td "
+        # A digit's operators are the same on every envelope of a document (its glyph keeps its subset
+        # and code once assigned): six postcode digits a piece are worked out once per file, not per piece.
+        self._digit_ops: dict[str, str] = {}
+
+    def _digit_op(self, digit: str, size: float) -> str:
+        found = self._digit_ops.get(digit)
+        if found is None:
+            found = self._digit_ops[digit] = self.fonts.line_ops(self.doc, digit, size)
+        return found
 
     def ops(self, plan: PiecePlan) -> str:
         piece, profile, fonts, doc = plan.piece, self.profile, self.fonts, self.doc
         parts = []
         boxes = profile.postcode_boxes
         if boxes is not None:
-            digits = self._digit_step.join(fonts.line_ops(doc, digit, boxes.digit_size) for digit in piece.postal_code)
+            digits = self._digit_step.join(self._digit_op(digit, boxes.digit_size) for digit in piece.postal_code)
             parts.append(f"{self._digits_at} {digits} ET")
         parts.append(_block_op(doc, fonts, piece.lines, profile.recipient, plan.address_size))
         slot = profile.barcode

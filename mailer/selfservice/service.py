@@ -8,8 +8,9 @@ Decisions:
   Once the address has changed by any route, the letter's link can change nothing: whoever finds
   an old envelope at the old address cannot overwrite the customer's newer address with it.
 - A new address is validated exactly as the import validates it (``clean_address``), in the
-  letter's country. It becomes current as DELIVERABLE, confirmed by the customer: the person who
-  lives there is the best witness that it reaches them. A return later downgrades it as usual.
+  letter's country, or in the country a customer moving abroad names. It becomes current as
+  DELIVERABLE, confirmed by the customer: the person who lives there is the best witness that it
+  reaches them. A return later downgrades it as usual.
 - A link changes an address once: ``MailPiece.address_updated_at`` is claimed with one
   conditional UPDATE, so two submissions racing each other cannot both change it.
 - "This address is still right" marks the address DELIVERABLE and confirmed by the customer. It
@@ -18,9 +19,12 @@ Decisions:
   batch was made is not repeated, so a reloaded page adds no history and no churn evidence.
 - A new address typed the same as the old one (equal fingerprint) is that confirmation.
 - Both acts are AddressEvent rows with source CUSTOMER, which the churn refresh reads as the
-  customer's self-update evidence; the stored churn risk and its explanation are left to that
-  refresh, so the two never disagree. Each act is audited with actor "customer" and the
-  customer number, never the address.
+  customer's self-update evidence. The stored churn risk moves at once by that same evidence
+  (``add_evidence``, as a return moves it), so the staff see the customer re-scored before the
+  next refresh, which then counts the same row. Each act is audited with actor "customer" and
+  the customer number, never the address.
+- The page names the sender of the letter (its profile's sender: name, colour, hotline, website
+  and privacy notice), so that a customer can tell it from a phishing page.
 """
 
 from __future__ import annotations
@@ -36,16 +40,21 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from mailer.addresses.countries import canonical_country
 from mailer.addresses.lifecycle import replace_address, set_validity, validity_pair
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
 from mailer.addresses.service import ADDRESS_MAX_LENGTHS, CleanAddress, clean_address, current_address
 from mailer.audit.service import record
 from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code
+from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, split_token
+from mailer.churn.evidence import self_update
+from mailer.churn.stored_risk import add_evidence
 from mailer.customers.consent import CUSTOMER_PAGE_WITHDRAWAL, set_consent
 from mailer.customers.models import ConsentChannel, ConsentSource, Customer
 from mailer.db import utcnow
+from mailer.envelopes import Sender
 from mailer.envelopes.profiles import PROFILES
 from mailer.messages import Message
 from mailer.selfservice.masking import mask_name, mask_postal_code, mask_street, strip_leading
@@ -53,8 +62,9 @@ from mailer.selfservice.masking import mask_name, mask_postal_code, mask_street,
 log = logging.getLogger(__name__)
 
 CUSTOMER_ACTOR = "customer"
-# The fields a customer types; the country is always the letter's.
+# The fields a customer types; the country is the letter's unless they move abroad (COUNTRY_FIELD).
 FORM_FIELDS = ("line1", "line2", "city", "region", "postal_code")
+COUNTRY_FIELD = "country"
 DEFAULT_LANGUAGE = "en"
 
 
@@ -141,6 +151,9 @@ class MaskedView:
     lines: tuple[str, ...]
     country: str
     language: str
+    # The envelope profile, and who sent the letter as that profile names them.
+    profile: str
+    sender: Sender
 
 
 def find_piece_for_token(session: Session, *, token: str, secret: str, today: date) -> MailPiece:
@@ -183,8 +196,14 @@ def letter_language(session: Session, *, piece: MailPiece) -> str:
     return profile.language if profile is not None else DEFAULT_LANGUAGE
 
 
-def masked_view(session: Session, *, piece: MailPiece) -> MaskedView:
-    """Return the piece's addressee and address with the personal details hidden."""
+def letter_sender(session: Session, *, piece: MailPiece, senders: Mapping[str, Any] | None = None) -> Sender:
+    """Return who sent the piece: its envelope profile's sender, from ``senders`` (the setting) or the default."""
+    batch = session.get_one(Batch, piece.batch_id)
+    return sender_for(batch.profile, senders)
+
+
+def masked_view(session: Session, *, piece: MailPiece, senders: Mapping[str, Any] | None = None) -> MaskedView:
+    """Return the piece's addressee and address with the personal details hidden, and its sender."""
     customer = session.get_one(Customer, piece.customer_id)
     address = address_on_letter(session, piece=piece)
     return MaskedView(
@@ -192,6 +211,8 @@ def masked_view(session: Session, *, piece: MailPiece) -> MaskedView:
         lines=_masked_lines(address),
         country=address.country,
         language=letter_language(session, piece=piece),
+        profile=session.get_one(Batch, piece.batch_id).profile,
+        sender=letter_sender(session, piece=piece, senders=senders),
     )
 
 
@@ -224,13 +245,19 @@ def update_address(
         raise LinkError(LinkProblem.USED, piece=piece)
     old = address_on_letter(session, piece=piece)
     typed = {field: (values.get(field) or "") for field in FORM_FIELDS}
-    cleaned = clean_address({**typed, "country": piece.country})
+    country = piece.country
+    abroad = (values.get(COUNTRY_FIELD) or "").strip()
+    if abroad:
+        # A customer moving abroad names the country; an unknown one is refused, never replaced.
+        country = canonical_country(abroad) or abroad
+    cleaned = clean_address({**typed, "country": country})
     if isinstance(cleaned, str):
         raise AddressRejected(cleaned)
     if cleaned.fingerprint == old.fingerprint:
         return confirm_address(session, piece=piece, actor=actor)
     _claim_link(session, piece=piece)
     new = _replace(session, piece=piece, old=old, cleaned=cleaned, actor=actor)
+    _rescore(session, customer_id=piece.customer_id)
     log.info("piece %s: the customer gave a new address (address %s supersedes %s)", piece.id, new.id, old.id)
     return new
 
@@ -288,6 +315,7 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
         actor=actor, note=_note(piece), confirmed=True,
     )
     customer = session.get_one(Customer, piece.customer_id)
+    _rescore(session, customer_id=customer.id)
     record(
         session, actor=actor, action="customer.address_confirm", object_type="customer",
         object_id=customer.customer_no,
@@ -307,6 +335,17 @@ def withdraw_mail_consent(session: Session, *, piece: MailPiece, actor: str = CU
         actor=actor, wording=CUSTOMER_PAGE_WITHDRAWAL, note=_note(piece),
     )
     log.info("piece %s: the customer withdrew mail consent", piece.id)
+
+
+def _rescore(session: Session, *, customer_id: int) -> None:
+    """Move the customer's stored churn risk by their own update, as the next refresh will count it."""
+    customer = session.get_one(Customer, customer_id)
+    today = utcnow().date()
+    moved = add_evidence(customer.churn_risk, customer.churn_explanation, self_update(today), as_of=today)
+    customer.churn_risk, customer.churn_explanation = moved.risk, moved.explanation
+    if customer.churn_spent_cents is not None:
+        customer.churn_value_at_risk_cents = round(moved.risk * customer.churn_spent_cents)
+    session.flush()
 
 
 def _note(piece: MailPiece) -> Message:

@@ -166,3 +166,67 @@ def stacked_columns(
             f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
         )
     return _svg(width, height + legend_height, title, body)
+
+
+def grouped_columns(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    values: Sequence[Sequence[float]],
+    *,
+    title: str,
+    top: float = 1.0,
+    width: int = 560,
+    height: int = 260,
+    axis_label: str = "",
+    legend_width: int = 240,
+    format_value: Callable[[float], str] = str,
+) -> Markup:
+    """Draw, per label, one column of each series side by side, ``values[series][column]`` high out of ``top``.
+
+    For comparing figures of one scale (a share predicted beside the share observed): the height of
+    every column is its value against ``top``, not against the largest value. Each column carries
+    its value as a tooltip and, above it, as text.
+    """
+    left, right, top_margin = 8, 8, 24
+    per_row = max(1, (width - left - right) // legend_width)
+    legend_height = -(-len(series) // per_row) * 24 + 8
+    label_band = 44 if axis_label else 26
+    plot_height = height - top_margin - label_band
+    slot = (width - left - right) / max(len(labels), 1)
+    column_width = slot * 0.8 / max(len(series), 1)
+    baseline = top_margin + plot_height
+    body = [
+        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
+        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
+    ]
+    for column, label in enumerate(labels):
+        x = left + column * slot + slot * 0.1
+        for index, (part, counts) in enumerate(zip(series, values, strict=True)):
+            value = counts[column]
+            size = round(plot_height * max(0.0, min(value, top)) / top, 1)
+            cx = x + index * column_width
+            body.append(
+                f'<rect x="{cx:.1f}" y="{baseline - size:.1f}" width="{column_width * 0.92:.1f}" height="{size}" '
+                f'fill="{escape(part.color)}"><title>{escape(part.label)}: {escape(format_value(value))}</title></rect>'
+                f'<text x="{cx + column_width * 0.46:.1f}" y="{baseline - size - 4:.1f}" text-anchor="middle" '
+                f'font-size="10" fill="{TEXT_COLOR}">{escape(format_value(value))}</text>'
+            )
+        body.append(
+            f'<text x="{left + column * slot + slot / 2:.1f}" y="{baseline + 17}" text-anchor="middle" '
+            f'font-size="12" fill="{MUTED_COLOR}">{escape(label)}</text>'
+        )
+    if axis_label:
+        body.append(
+            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="13" '
+            f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
+        )
+    legend_top = height + 8
+    for index, part in enumerate(series):
+        x = left + (index % per_row) * legend_width
+        y = legend_top + (index // per_row) * 24
+        body.append(
+            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{escape(part.color)}" rx="2"/>'
+            f'<text x="{x + 20}" y="{y + 7}" dominant-baseline="middle" font-size="13" '
+            f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
+        )
+    return _svg(width, height + legend_height, title, body)

@@ -23,7 +23,9 @@ from mailer.churn.wording import (
     format_factor,
     format_number,
     format_risk,
+    interval_in_unit,
     line_values,
+    span_in_unit,
     template_of,
 )
 from mailer.web.i18n import reason_label, say
@@ -97,6 +99,33 @@ def _weeks(n: float) -> str:
     return cast(str, ngettext("%(count)s week", "%(count)s weeks", _whole(n), count=format_number(n)))
 
 
+def _orders(n: int) -> str:
+    return cast(str, ngettext("%(count)s order", "%(count)s orders", _whole(n), count=format_number(n)))
+
+
+def _in_unit(amount: int, unit: str) -> str:
+    if unit == "month":
+        return cast(str, ngettext("%(count)s month", "%(count)s months", amount, count=amount))
+    if unit == "year":
+        return cast(str, ngettext("%(count)s year", "%(count)s years", amount, count=amount))
+    return {"week": _weeks, "day": _days}[unit](amount)
+
+
+def _span(days: float) -> str:
+    # In the unit the English picks, so both say the same figure.
+    amount, unit = span_in_unit(days)
+    return _in_unit(amount, unit)
+
+
+def _interval(days: Any) -> str:
+    low, high, unit = interval_in_unit(float(days[0]), float(days[1]))
+    if high is None:
+        return cast(str, gettext("%(span)s or longer", span=_in_unit(low, unit)))
+    if high == low:
+        return cast(str, gettext("%(span)s or so", span=_in_unit(low, unit)))
+    return f"{low}–{_in_unit(high, unit)}"
+
+
 def _duration(amount: float, values: Mapping[str, Any]) -> str:
     # As the English prints it: to one decimal, in the unit stored beside it.
     amount = round(amount, 1)
@@ -116,4 +145,7 @@ _IN_WORDS: Final[dict[ValueKind, Callable[[Any, Mapping[str, Any]], str]]] = {
     ValueKind.FACTOR: lambda w, _: format_factor(w),
     ValueKind.NUMBER: lambda n, _: format_number(n),
     ValueKind.REASON: _reason,
+    ValueKind.ORDERS: lambda n, _: _orders(n),
+    ValueKind.SPAN: lambda days, _: _span(days),
+    ValueKind.INTERVAL: lambda days, _: _interval(days),
 }

@@ -152,6 +152,7 @@ def test_cli_batch_proof(runner: FlaskCliRunner, session: Session, tmp_path: Pat
     customer = runner.invoke(args=["batch", "proof", "--profile", "cn-dl", "--customer", "C001",
                                    "--out", str(tmp_path / "c.pdf")])
     neither = runner.invoke(args=["batch", "proof", "--out", str(tmp_path / "n.pdf")])
+    both = runner.invoke(args=["batch", "proof", str(batch.id), "--region", "浙江省", "--out", str(tmp_path / "x.pdf")])
     too_many = runner.invoke(args=["batch", "proof", str(batch.id), "--first", "500", "--out", str(tmp_path / "m.pdf")])
 
     assert of_batch.exit_code == 0, of_batch.output
@@ -160,4 +161,12 @@ def test_cli_batch_proof(runner: FlaskCliRunner, session: Session, tmp_path: Pat
     assert customer.exit_code == 0, customer.output
     assert [len(PdfReader(tmp_path / name).pages) for name in ("b.pdf", "w.pdf", "c.pdf")] == [4, 2, 2]
     assert neither.exit_code == 2 and "BATCH_ID" in neither.output
+    assert both.exit_code == 2 and "without --campaign, --profile or filters" in both.output
     assert too_many.exit_code == 2 and "1 to 100" in too_many.output and not (tmp_path / "m.pdf").exists()
+
+
+def test_the_command_line_default_is_the_services() -> None:
+    from mailer.batches import cli
+    from mailer.batches.proof import DEFAULT_PROOF_PIECES
+
+    assert cli.DEFAULT_PROOF_PIECES == DEFAULT_PROOF_PIECES

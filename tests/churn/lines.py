@@ -35,7 +35,10 @@ def odds(p: float) -> float:
 
 def fixed_base(risk: float = 0.3) -> ev.BaseFigure:
     """Return a model base figure of ``risk`` for a customer with 3 repeat weeks of 52."""
-    return ev.BaseFigure(log_odds=math.log(odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK)
+    return ev.BaseFigure(
+        log_odds=math.log(odds(risk)), from_prior=False, x=3, t_x=20.0, T=52.0, unit=TimeUnit.WEEK,
+        interval_days=(30.0, 90.0),
+    )
 
 
 def returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
@@ -45,7 +48,7 @@ def returned(label: str, weight: float, days_ago: int = 0) -> Evidence:
 
 def stored_lines() -> list[dict[str, Any]]:
     """Return lines of every kind and wording: explain()'s, the fast path's and the returns path's."""
-    rule = HistoryRule(min_repeat_days=2, min_age_days=91, prior_risk=0.4)
+    rule = HistoryRule(prior_risk=0.4)
     week = TimeUnit.WEEK
     stories = [
         explanation.explain(ev.base_figure(PARAMS, 4, 20.0, 52.0, unit=week), [
@@ -60,7 +63,9 @@ def stored_lines() -> list[dict[str, Any]]:
         ], as_of=AS_OF),
         explanation.explain(ev.base_figure(PARAMS, 1, 3.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
         explanation.explain(ev.base_figure(PARAMS, 0, 0.0, 150.5, unit=week, rule=rule), [], as_of=AS_OF),
-        explanation.explain(ev.base_figure(PARAMS, 3, 5.0, 6.0, unit=week, rule=rule), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure(PARAMS, 0, 0.0, 0.0, unit=week, rule=rule), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure(PARAMS, 3, 5.0, 5.0, unit=week, horizon_days=90), [], as_of=AS_OF),
+        explanation.explain(ev.base_figure_on_prior(unit=week, rule=rule, has_orders=True), [], as_of=AS_OF),
         explanation.explain(ev.base_figure(PARAMS.in_unit(week, TimeUnit.DAY), 1, 1.0, 40.0, unit=TimeUnit.DAY), [],
                    as_of=AS_OF),
         explanation.explain(ev.base_figure_without_orders(unit=week), [], as_of=AS_OF),
@@ -69,15 +74,17 @@ def stored_lines() -> list[dict[str, Any]]:
     ]
     lines = [line for story in stories for line in story.to_json()]
     # The fast path of the nightly refresh, one repeat purchase day (singular) among them.
-    fast = explanation.BaseOnlyExplanations(unit=week).render(
+    fast = explanation.BaseOnlyExplanations(unit=week, horizon_days=365).render(
         np.array([-1.0, 2.0]), np.array([False, False]), np.array([1, 7]), np.array([1.0, 30.4]),
-        np.array([40.0, 61.3]), np.array([True, True]),
+        np.array([40.0, 61.3]), np.array([True, True]), (np.array([10.0, 3.0]), np.array([90.0, 12.0])),
     )
     lines += [line for text in fast for line in json.loads(text)]
     # A return recorded between refreshes, for a customer never scored and a scored one, and its correction.
     first = add_evidence(None, None, _label("UNC"), as_of=AS_OF)
     lines += first.explanation
     lines += add_evidence(0.3, [], _label("ANK"), as_of=AS_OF).explanation
+    scored = explanation.explain(fixed_base(0.3), [], as_of=AS_OF).to_json()
+    lines += add_evidence(0.3, scored, _label("ANK"), as_of=AS_OF).explanation[1:]
     lines += withdraw_evidence(
         first.risk, first.explanation, label=REASONS["UNC"].evidence_label, risk_before=0.5, risk_after=first.risk,
         on=AS_OF,

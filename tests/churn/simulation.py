@@ -57,3 +57,43 @@ def simulate_orders(
     time = np.where(position == own_x, own_t_x, rng.uniform(size=customer.size) * own_t_x)
     time[position == 0] = 0.0
     return customer, first[customer] + np.floor(time * days_per_unit).astype(np.int64)
+
+
+def simulate_with_holdout(
+    params: BgNbdParams,
+    n: int,
+    T: ArrayLike,
+    horizon: float,
+    rng: np.random.Generator,
+    *,
+    first_purchase_dropout: bool = False,
+) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
+    """Draw (x, t_x, T) and the purchases in (T, T + horizon] purchase by purchase.
+
+    The customer may leave right after each repeat purchase (BG/NBD), and after the first one too
+    when ``first_purchase_dropout`` (MBG/NBD).
+    """
+    ages = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    rate = rng.gamma(shape=params.r, scale=1.0 / params.alpha, size=n)
+    dropout = rng.beta(params.a, params.b, size=n)
+    alive = np.ones(n, dtype=bool)
+    if first_purchase_dropout:
+        alive &= rng.uniform(size=n) >= dropout
+    now = np.zeros(n)
+    x = np.zeros(n, dtype=np.int64)
+    t_x = np.zeros(n)
+    later = np.zeros(n, dtype=np.int64)
+    end = ages + horizon
+    while True:
+        active = alive & (now < end)
+        if not active.any():
+            break
+        now[active] += rng.exponential(size=int(active.sum())) / rate[active]
+        bought = active & (now <= end)
+        in_calibration = bought & (now <= ages)
+        x[in_calibration] += 1
+        t_x[in_calibration] = now[in_calibration]
+        later[bought & ~in_calibration] += 1
+        alive &= ~(bought & (rng.uniform(size=n) < dropout))
+        alive &= now <= end
+    return x, t_x, ages, later

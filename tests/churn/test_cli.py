@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -243,7 +244,8 @@ def test_refresh_scores_the_stored_customers_and_commits(runner: FlaskCliRunner,
     assert "Evidence for 1 customers: 1 returns, 0 self-service address updates (half-life 365 days)." in (
         result.stdout
     )
-    assert "BG/NBD on 151 customers" in result.stdout
+    assert "MBG/NBD on 151 customers" in result.stdout
+    assert "churn risk = chance of no order within 365 days" in result.stdout
     session.expire_all()
     assert None not in session.scalars(select(Customer.churn_risk)).all()
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "churn.refresh")).one()
@@ -263,6 +265,30 @@ def test_refresh_prints_json_and_takes_the_half_life(runner: FlaskCliRunner, ses
     assert (report["as_of"], report["unit"], report["half_life_days"]) == ("2026-06-30", "day", 90)
     assert report["scored"] == 80
     assert set(report["params"]) == {"r", "alpha", "a", "b"}
+    assert (report["horizon_days"], report["model"]) == (365, "mbg/nbd")
+
+
+def test_refresh_takes_the_horizon_from_the_option_or_the_setting(
+    runner: FlaskCliRunner, session: Session, app: Flask
+) -> None:
+    add_population(session, 80)
+    app.config["CHURN_HORIZON_DAYS"] = 120
+
+    by_setting = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat(), "--json"])
+    by_option = runner.invoke(
+        args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat(), "--horizon-days", "30", "--json"]
+    )
+    refused = runner.invoke(args=["churn", "refresh", "--horizon-days", "0"])
+
+    assert json.loads(by_setting.stdout)["horizon_days"] == 120
+    assert json.loads(by_option.stdout)["horizon_days"] == 30
+    assert refused.exit_code == 2
+
+
+def test_the_help_defaults_match_the_library() -> None:
+    from mailer.churn import cli, evidence
+
+    assert cli.DEFAULT_HORIZON_DAYS == evidence.DEFAULT_HORIZON_DAYS
 
 
 def test_refresh_that_does_not_converge_exits_1_and_writes_nothing(
@@ -281,7 +307,7 @@ def test_refresh_that_does_not_converge_exits_1_and_writes_nothing(
     result = runner.invoke(args=["churn", "refresh", "--as-of", STORED_AS_OF.isoformat()])
 
     assert result.exit_code == 1
-    assert "the BG/NBD fit did not converge: ABNORMAL; nothing was written" in result.stderr
+    assert "the MBG/NBD fit did not converge: ABNORMAL; nothing was written" in result.stderr
     risks = session.scalars(select(Customer.churn_risk)).all()
     assert len(risks) == 80 and set(risks) == {None}
 
@@ -303,10 +329,12 @@ def test_list_prints_the_retention_list(runner: FlaskCliRunner, session: Session
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == [
-        "customer_no", "name", "recency", "freq", "monetary", "risk", "validity", "status", "top_reason",
+        "customer_no", "name", "recency", "freq", "monetary", "expected", "risk", "validity", "status", "top_reason",
     ]
     assert len(lines) == 4
-    assert "3 customers with churn risk at least 0%." in result.stderr
+    assert "3 customers with churn risk at least 0% (chance of no order within 365 days; amounts in USD)." in (
+        result.stderr
+    )
     everyone = runner.invoke(args=["churn", "list", "--min-risk", "0"])
     assert "W1" in everyone.stdout and "W3" not in everyone.stdout
     assert "Returned mail: Moved, left no address" in everyone.stdout
@@ -327,8 +355,13 @@ def test_list_exports_csv_with_its_columns_and_audits_the_export(
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
         "customer_no", "name", "phone", "email", "line1", "line2", "city", "region", "postal_code", "country",
-        "recency_days", "frequency", "monetary", "churn_risk", "top_reason", "address_validity", "status",
+        "recency_days", "frequency", "monetary", "churn_risk", "churn_horizon_days", "expected_spend",
+        "value_at_risk", "currency", "top_reason", "address_validity", "status",
     ]
+    # Every row says what its risk means and which currency its amounts are in.
+    assert {(row["churn_horizon_days"], row["currency"]) for row in rows} == {("365", "USD")}
+    values = [float(row["value_at_risk"]) for row in rows]
+    assert values == sorted(values, reverse=True)
     by_number = {row["customer_no"]: row for row in rows}
     assert "W3" not in by_number  # deceased
     assert len(rows) == 82
@@ -394,3 +427,35 @@ def test_fit_says_error_like_the_other_commands(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
+
+
+CDNOW_SAMPLE = Path(__file__).parent / "data" / "cdnow_sample.csv.gz"
+
+
+def test_fit_reproduces_the_bg_nbd_papers_estimates_on_the_cdnow_sample() -> None:
+    # Fader, Hardie & Lee (2005), table 1: r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = -9582.4,
+    # on 39 weeks of calibration (to 1997-09-30), read straight from the gzip file.
+    result = CliRunner().invoke(churn_cli, ["fit", "--orders", str(CDNOW_SAMPLE), "--as-of", "1997-09-30", "--json"])
+
+    assert result.exit_code == 0, result.output
+    fitted = json.loads(result.stdout)
+    assert fitted["r"] == pytest.approx(0.243, abs=5e-4)
+    assert fitted["alpha"] == pytest.approx(4.414, abs=5e-4)
+    assert fitted["a"] == pytest.approx(0.793, abs=5e-4)
+    assert fitted["b"] == pytest.approx(2.426, abs=5e-4)
+    assert fitted["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
+
+
+def test_a_clean_file_is_read_a_column_at_a_time_to_the_same_orders(tmp_path: Path, simulated_rows: list[str]) -> None:
+    from mailer.churn.orders_file import read_orders_csv
+
+    clean = _write(tmp_path, HEADER + "".join(simulated_rows[:500]))
+    # A blank row sends the file down the row-by-row path, which skips it.
+    other = tmp_path / "with-blank.csv"
+    other.write_text(HEADER + "".join(simulated_rows[:250]) + "\n" + "".join(simulated_rows[250:500]), encoding="utf-8")
+
+    fast, slow = read_orders_csv(clean), read_orders_csv(other)
+
+    assert fast.customer_nos.tolist() == slow.customer_nos.tolist()
+    assert fast.order_days.tolist() == slow.order_days.tolist()
+    assert fast.amounts.tolist() == slow.amounts.tolist()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mailer.churn import evidence as ev
-from mailer.churn.bgnbd import TimeUnit, p_alive
+from mailer.churn.bgnbd import Model, TimeUnit, p_alive
 from mailer.churn.evidence import BaseFigure, Evidence, HistoryRule
 from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS, Reason
@@ -105,7 +105,7 @@ def test_deceased_makes_the_risk_one_whatever_else_is_known() -> None:
     ]
     assert "ends the relationship" in assessment.lines[2].text
     assert "not counted" in assessment.lines[3].text
-    assert assessment.text[-1] == "Churn risk: 100%."
+    assert assessment.text[-1] == "Churn risk (no order within 365 days): 100%."
 
 
 def test_evidence_dated_after_as_of_does_not_count_yet() -> None:
@@ -147,52 +147,44 @@ def test_explain_and_combine_agree_on_every_customer() -> None:
         assert explain(figure, evidence, as_of=AS_OF, half_life_days=200).risk == pytest.approx(risk[i], rel=1e-9)
 
 
-# --- too little history: the stated prior --------------------------------------------------------
+# --- the base figure: no purchase within the horizon, one-time buyers included ------------------
 
 
-def test_a_new_customer_without_repeat_purchase_gets_the_stated_prior() -> None:
-    rule = HistoryRule(min_repeat_days=1, min_age_days=91, prior_risk=0.4)
+def test_a_one_time_buyer_is_scored_by_the_model_and_the_longer_ago_the_riskier() -> None:
+    recent = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
+    long_ago = ev.base_figure(PARAMS, 0, 0.0, 104.0, unit=TimeUnit.WEEK)
 
-    base = ev.base_figure(PARAMS, 0, 0.0, 6.0, unit=TimeUnit.WEEK, rule=rule)
-    assessment = explain(base, [], as_of=AS_OF)
-
-    assert base.from_prior
-    assert assessment.risk == pytest.approx(0.4)
-    assert assessment.lines[0].kind is LineKind.PRIOR
-    assert assessment.text[0] == (
-        "Too little purchase history for the model (no repeat purchase yet; a customer for only 6 weeks, "
-        "under 91 days): starting from the stated prior churn risk of 40%."
-    )
+    assert not recent.from_prior and not long_ago.from_prior
+    assert 0 < recent.risk < long_ago.risk < 1
+    assert explain(recent, [], as_of=AS_OF).lines[0].kind is LineKind.MODEL
 
 
 @pytest.mark.parametrize(
-    ("x", "t_x", "age_weeks", "from_prior", "why"),
-    [
-        (0, 0.0, 6.0, True, "no repeat purchase, new"),
-        # BG/NBD would call this customer certainly active (P(alive) = 1): not a figure to publish.
-        (0, 0.0, 150.0, True, "no repeat purchase, long ago"),
-        (3, 5.0, 8.0, True, "repeat purchases, but a customer for under 91 days"),
-        (3, 5.0, 13.0, False, "repeat purchases, 91 days"),
-        (1, 40.0, 150.0, False, "repeat purchase, long history"),
-    ],
+    ("x", "t_x", "age_weeks"),
+    [(0, 0.0, 6.0), (0, 0.0, 150.0), (3, 5.0, 8.0), (3, 5.0, 13.0), (1, 40.0, 150.0)],
 )
-def test_the_history_rule(x: int, t_x: float, age_weeks: float, from_prior: bool, why: str) -> None:
-    log_odds, prior = ev.base_log_odds(PARAMS, [x], [t_x], [age_weeks], unit=TimeUnit.WEEK)
+def test_the_base_figure_is_the_chance_of_no_purchase_within_the_horizon(x: int, t_x: float, age_weeks: float) -> None:
+    log_odds = ev.base_log_odds(PARAMS, [x], [t_x], [age_weeks], unit=TimeUnit.WEEK, horizon_days=182)
 
-    assert prior.tolist() == [from_prior], why
-    if from_prior:
-        assert log_odds[0] == 0.0  # the default prior: 50% risk
-    else:
-        assert 1 / (1 + math.exp(-log_odds[0])) == pytest.approx(1 - p_alive(PARAMS, [x], [t_x], [age_weeks])[0])
+    alive = p_alive(PARAMS, [x], [t_x], [age_weeks], model=Model.MBG_NBD)[0]
+    none_if_alive = ((PARAMS.alpha + age_weeks) / (PARAMS.alpha + age_weeks + 26.0)) ** (PARAMS.r + x)
+    assert 1 / (1 + math.exp(-log_odds[0])) == pytest.approx(1 - alive * (1 - none_if_alive))
 
 
-def test_the_rule_reads_the_age_in_days_whatever_the_unit() -> None:
-    _, in_weeks = ev.base_log_odds(PARAMS, [2, 2], [1.0, 1.0], [12.9, 13.0], unit=TimeUnit.WEEK)
-    _, in_days = ev.base_log_odds(
-        PARAMS.in_unit(TimeUnit.WEEK, TimeUnit.DAY), [2, 2], [7.0, 7.0], [90.0, 91.0], unit=TimeUnit.DAY
+def test_the_horizon_reads_days_whatever_the_unit() -> None:
+    in_weeks = ev.base_log_odds(PARAMS, [2, 0], [1.0, 0.0], [12.9, 30.0], unit=TimeUnit.WEEK, horizon_days=365)
+    in_days = ev.base_log_odds(
+        PARAMS.in_unit(TimeUnit.WEEK, TimeUnit.DAY), [2, 0], [7.0, 0.0], [90.3, 210.0], unit=TimeUnit.DAY,
+        horizon_days=365,
     )
 
-    assert in_weeks.tolist() == in_days.tolist() == [True, False]
+    assert in_weeks == pytest.approx(in_days)
+
+
+def test_a_longer_horizon_lowers_the_risk() -> None:
+    risks = [ev.base_figure(PARAMS, 3, 20.0, 40.0, unit=TimeUnit.WEEK, horizon_days=h).risk for h in (30, 365, 730)]
+
+    assert risks[0] > risks[1] > risks[2]
 
 
 def test_a_customer_without_orders_gets_the_stated_prior() -> None:
@@ -202,13 +194,13 @@ def test_a_customer_without_orders_gets_the_stated_prior() -> None:
 
     assert assessment.risk == pytest.approx(0.3)
     assert assessment.text == [
-        "No orders on record: starting from the stated prior churn risk of 30%.",
-        "Churn risk: 30%.",
+        "No orders on record: the stated prior for customers without orders.",
+        "Churn risk (no order within 365 days): 30%.",
     ]
 
 
 def test_evidence_moves_the_prior_like_any_base() -> None:
-    base = ev.base_figure(PARAMS, 0, 0.0, 4.0, unit=TimeUnit.WEEK)
+    base = ev.base_figure_without_orders(unit=TimeUnit.WEEK)
 
     assessment = explain(base, [returned("Refused", 8.0)], as_of=AS_OF)
 
@@ -237,9 +229,13 @@ def test_combine_checks_its_arrays() -> None:
         explain(fixed_base(), [], as_of=AS_OF, half_life_days=math.inf)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"min_repeat_days": 0}, {"prior_risk": 1.0}, {"prior_risk": 0.0}, {"min_age_days": -1}]
-)
-def test_history_rule_refuses_settings_that_fake_precision(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
-        HistoryRule(**kwargs)  # type: ignore[arg-type]
+@pytest.mark.parametrize("prior_risk", [1.0, 0.0, -0.1, math.nan])
+def test_the_stated_prior_must_lie_strictly_between_0_and_1(prior_risk: float) -> None:
+    with pytest.raises(ValueError, match="prior_risk"):
+        HistoryRule(prior_risk=prior_risk)
+
+
+@pytest.mark.parametrize("horizon_days", [0, 3651, 30.5, True])
+def test_the_horizon_must_be_whole_days_from_1_to_3650(horizon_days: int) -> None:
+    with pytest.raises(ValueError, match="horizon_days"):
+        ev.base_log_odds(PARAMS, [1], [1.0], [2.0], unit=TimeUnit.WEEK, horizon_days=horizon_days)

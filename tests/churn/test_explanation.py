@@ -11,7 +11,7 @@ import pytest
 
 from mailer.churn import evidence as ev
 from mailer.churn import explanation, wording
-from mailer.churn.bgnbd import TimeUnit, p_alive
+from mailer.churn.bgnbd import Model, TimeUnit, p_no_purchase
 from mailer.churn.evidence import BaseFigure, Evidence
 from mailer.churn.explanation import LineKind, explain
 from returns.catalog import REASONS
@@ -28,12 +28,17 @@ def test_explanation_lists_the_base_figure_and_each_piece_of_evidence_with_its_e
 
     assessment = explain(base, evidence, as_of=AS_OF, half_life_days=365)
 
-    model_risk = 1 - p_alive(PARAMS, [4], [20.0], [52.0])[0]
+    model_risk = p_no_purchase(PARAMS, [4], [20.0], [52.0], horizon=365 / 7, model=Model.MBG_NBD)[0]
     assert assessment.base_risk == pytest.approx(model_risk)
+    # In a marketer's words, without the figure (the page shows it once) and without the model's name.
+    fast, slow = ev.order_interval_days(PARAMS, [4], [52.0], unit=TimeUnit.WEEK)
+    low, high, unit = wording.interval_in_unit(fast[0], slow[0])
     assert assessment.text[0] == (
-        "Purchase history: 4 repeat purchase days, the last one 20 weeks after the first; a customer for "
-        f"52 weeks. The BG/NBD model puts the churn risk at {model_risk:.0%}."
+        f"5 orders in 5 months, none in the last 7 months; customers like this usually order every {low}–{high} "
+        f"{unit}s."
     )
+    assert "%" not in assessment.text[0] and "BG/NBD" not in assessment.text[0]
+    assert assessment.text[-1] == f"Churn risk (no order within 365 days): {assessment.risk:.0%}."
     # Oldest first, each with its date, direction, the risk before and after, and the faded weight.
     moved, updated = assessment.lines[1], assessment.lines[2]
     assert moved.observed_on == AS_OF - timedelta(days=200)
@@ -60,23 +65,30 @@ def test_base_only_explanations_are_exactly_what_explain_writes() -> None:
     x, t_x, _ = simulate(PARAMS, n, T, rng)
     t_x = np.minimum(np.floor(t_x * 7) / 7, T)
     t_x[x == 0] = 0.0
-    log_odds, from_prior = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK)
+    # Some bought last on the scoring day.
+    t_x[100:130] = T[100:130]
+    log_odds = ev.base_log_odds(PARAMS, x, t_x, T, unit=TimeUnit.WEEK, horizon_days=90)
+    fast, slow = ev.order_interval_days(PARAMS, x, T, unit=TimeUnit.WEEK)
     has_orders = rng.uniform(size=n) > 0.1
     log_odds = np.where(has_orders, log_odds, math.log(odds(ev.DEFAULT_RULE.prior_risk)))
-    from_prior |= ~has_orders
+    # No model fitted for some: the stated prior, orders or not.
+    from_prior = ~has_orders | (np.arange(n) % 97 == 0)
     # Extremes print as "under 1%" and "over 99%".
     log_odds[np.flatnonzero(~from_prior)[:2]] = [-9.0, 9.0]
 
-    texts = explanation.BaseOnlyExplanations(unit=TimeUnit.WEEK).render(log_odds, from_prior, x, t_x, T, has_orders)
+    texts = explanation.BaseOnlyExplanations(unit=TimeUnit.WEEK, horizon_days=90).render(
+        log_odds, from_prior, x, t_x, T, has_orders, (fast, slow)
+    )
 
     for i in range(n):
         base = BaseFigure(
             log_odds=float(log_odds[i]), from_prior=bool(from_prior[i]), x=int(x[i]), t_x=float(t_x[i]),
-            T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]),
+            T=float(T[i]), unit=TimeUnit.WEEK, has_orders=bool(has_orders[i]), horizon_days=90,
+            interval_days=None if from_prior[i] else (float(fast[i]), float(slow[i])),
         )
         assert texts[i] == json.dumps(explain(base, [], as_of=AS_OF).to_json()), i
-    kinds = {json.loads(text)[0]["kind"] for text in texts}
-    assert kinds == {"model", "prior"}
+    wordings = {json.loads(text)[0]["wording"] for text in texts}
+    assert wordings == {"history", "history_today", "one_order", "one_order_today", "no_orders_prior", "no_model"}
 
 
 def test_each_evidence_line_carries_its_label() -> None:
@@ -120,8 +132,11 @@ def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
     )
 
     model, moved, result = assessment.to_json()
-    assert model["wording"] == "model"
-    assert model["values"] == {"repeat_days": 4, "last_after": 20.0, "age": 52.0, "unit": "week"}
+    assert model["wording"] == "history"
+    fast, slow = ev.order_interval_days(PARAMS, [4], [52.0], unit=TimeUnit.WEEK)
+    assert model["values"] == {
+        "orders": 5, "span_days": 140, "since_days": 224, "interval_days": [round(fast[0], 1), round(slow[0], 1)],
+    }
     assert moved["wording"] == "raises_faded"
     assert moved["values"] == {
         # The reason's code beside its English name, for a page to name it in its own language.
@@ -136,7 +151,7 @@ def test_a_line_stores_its_wording_and_raw_figures_not_words() -> None:
     }
     # The line's own figures fill the rest: its risk, its day, its label in English.
     assert moved["label"] == "Returned mail: Moved, left no address"
-    assert (result["wording"], result["values"]) == ("result", {})
+    assert (result["wording"], result["values"]) == ("result_horizon", {"horizon_days": 365})
     assert wording.WORDINGS[wording.Wording(moved["wording"])].startswith("%(observed_on)s: %(label)s — raises")
 
 
@@ -148,6 +163,28 @@ def test_labels_keep_their_phrase_and_plain_words_stay_words() -> None:
     assert lines[1]["values"]["label"] == "a note typed by hand"
     assert lines[2]["values"]["label"] == {"wording": "self_update", "values": {}}
     assert lines[2]["label"] == "Customer updated their own address"
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(0, "0 days"), (1, "1 day"), (13, "13 days"), (14, "2 weeks"), (91, "3 months"), (800, "2 years")],
+)
+def test_spans_are_said_in_the_unit_that_suits_them(days: int, words: str) -> None:
+    assert wording.say_values({"since_days": days})[0]["since_days"] == words
+
+
+@pytest.mark.parametrize(
+    ("interval", "words"),
+    [
+        ([5.0, 12.0], "5–12 days"),
+        ([8.0, 15.0], "1–2 weeks"),
+        ([30.0, 90.0], "1–3 months"),
+        ([40.0, 45.0], "6 weeks or so"),
+        ([400.0, 9000.0], "1 year or longer"),
+    ],
+)
+def test_the_usual_interval_between_orders_is_a_range_in_one_unit(interval: list[float], words: str) -> None:
+    assert wording.say_values({"interval_days": interval})[0]["interval_days"] == words
 
 
 def test_risks_near_the_ends_are_words_and_the_rest_whole_percents() -> None:

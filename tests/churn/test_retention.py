@@ -31,15 +31,23 @@ from tests.factories import add_customer
 TODAY = AS_OF + timedelta(days=1)
 
 
-def store_score(session: Session, customer: Customer, risk: float, *, days: list[date], cents: list[int]) -> None:
-    """Store a risk and the purchase history behind it as a churn refresh does (orders given, none after)."""
+def store_score(
+    session: Session, customer: Customer, risk: float, *, days: list[date], cents: list[int],
+    expected_cents: int | None = None,
+) -> None:
+    """Store a risk and the purchase history behind it as a churn refresh does (orders given, none after).
+
+    The spend expected within the horizon is the total spent unless given.
+    """
     spent = sum(cents)
+    expected = spent if expected_cents is None else expected_cents
     session.execute(
         update(Customer)
         .where(Customer.id == customer.id)
         .values(
             churn_risk=risk, churn_last_ordered_on=max(days, default=None), churn_purchase_days=len(set(days)),
-            churn_spent_cents=spent, churn_value_at_risk_cents=round(risk * spent),
+            churn_spent_cents=spent, churn_expected_spend_cents=expected,
+            churn_value_at_risk_cents=round(risk * expected),
         )
     )
 
@@ -95,15 +103,19 @@ def test_the_list_is_ordered_as_a_refresh_stored_it(session: Session) -> None:
 
     rows = list(retention_list(session, min_risk=0.0, today=TODAY))
     stored = session.execute(
-        select(Customer.customer_no, Customer.churn_risk, Customer.churn_spent_cents)
+        select(Customer.customer_no, Customer.churn_risk, Customer.churn_expected_spend_cents)
         .where(Customer.churn_value_at_risk_cents.is_not(None))
     ).all()
 
     assert len(rows) == len(stored) == 150
     values = [row.value_at_risk_cents for row in rows]
     assert values == sorted(values, reverse=True) and values[0] > 0
+    # Risk × the spend expected within the horizon, in the refresh's currency, for a year's horizon.
     expected = {no: round(risk * cents) for no, risk, cents in stored}
     assert {row.customer_no: row.value_at_risk_cents for row in rows} == expected
+    assert {(row.currency, row.horizon_days) for row in rows} == {("USD", 365)}
+    assert all(row.expected_spend_cents >= 0 for row in rows)
+    assert sum(row.expected_spend_cents > 0 for row in rows) > 100
 
 
 def test_deceased_and_merged_customers_are_never_listed_do_not_mail_ones_on_request(session: Session) -> None:
@@ -248,10 +260,12 @@ def test_an_export_is_audited_before_any_row_is_read_and_holds_the_list(session:
                "city": "Springfield", "region": "IL", "postal_code": "62704", "country": "US"}
     assert rows == [
         {"customer_no": "E2", "name": "John Smith", **contact, "line1": "E2 Main St", "recency_days": "60",
-         "frequency": "1", "monetary": "205.00", "churn_risk": "0.800000", "top_reason": "",
+         "frequency": "1", "monetary": "205.00", "churn_risk": "0.800000", "churn_horizon_days": "",
+         "expected_spend": "205.00", "value_at_risk": "164.00", "currency": "", "top_reason": "",
          "address_validity": "deliverable", "status": "active"},
         {"customer_no": "E1", "name": "John Smith", **contact, "line1": "E1 Main St", "recency_days": "30",
-         "frequency": "1", "monetary": "100.00", "churn_risk": "0.900000", "top_reason": "",
+         "frequency": "1", "monetary": "100.00", "churn_risk": "0.900000", "churn_horizon_days": "",
+         "expected_spend": "100.00", "value_at_risk": "90.00", "currency": "", "top_reason": "",
          "address_validity": "deliverable", "status": "active"},
     ]
     assert list(rows[0]) == list(RETENTION_COLUMNS)

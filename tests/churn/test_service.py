@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
 from mailer.churn import bgnbd, evidence
-from mailer.churn.bgnbd import TimeUnit
+from mailer.churn.bgnbd import Model, TimeUnit
 from mailer.churn.evidence import Evidence
 from mailer.churn.explanation import LineKind, explain
+from mailer.churn.models import ChurnRun
 from mailer.churn.service import MIN_REPEAT_CUSTOMERS, FitDidNotConverge, refresh_churn
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.orders.models import Order
@@ -58,23 +59,26 @@ def test_refresh_gives_the_risks_of_the_pure_functions_on_the_same_orders(sessio
     summary = bgnbd.summarize_orders(
         np.array([row[0] for row in orders]), np.array([row[1] for row in orders], dtype="datetime64[D]"), as_of=AS_OF
     )
-    fit = bgnbd.fit(summary.x, summary.t_x, summary.T)
-    base, from_prior = evidence.base_log_odds(fit.params, summary.x, summary.t_x, summary.T, unit=TimeUnit.WEEK)
+    fit = bgnbd.fit(summary.x, summary.t_x, summary.T, model=Model.MBG_NBD)
+    base = evidence.base_log_odds(fit.params, summary.x, summary.t_x, summary.T, unit=TimeUnit.WEEK)
     assert report.fit is not None
     assert report.fit.params.as_array() == pytest.approx(fit.params.as_array(), rel=1e-9)
     assert report.fit.log_likelihood == pytest.approx(fit.log_likelihood, rel=1e-12)
     stored = dict(session.execute(select(Customer.id, Customer.churn_risk)).all())
     assert [stored[int(i)] for i in summary.customer_ids] == pytest.approx(special.expit(base), rel=1e-12)
     assert report.scored == summary.n_customers == 150
-    assert report.from_model == int((~from_prior).sum()) > 0
-    assert report.from_prior == int(from_prior.sum()) > 0
+    # Every customer with an order is scored by the model, one-time buyers too: no flat pile at the prior.
+    assert report.from_model == 150 and report.from_prior == 0
+    assert np.count_nonzero(summary.x == 0) > 0
+    assert len({round(stored[int(i)], 9) for i in summary.customer_ids[summary.x == 0]}) > 1
+    assert (report.horizon_days, report.as_dict()["model"]) == (365, "mbg/nbd")
     assert report.orders_used == len(orders)
 
     # And each explanation is the one explain() tells on the same figures.
     explanations = dict(session.execute(select(Customer.id, Customer.churn_explanation)).all())
     for i in range(0, summary.n_customers, 7):
         figure = evidence.base_figure(
-            fit.params, int(summary.x[i]), float(summary.t_x[i]), float(summary.T[i]), unit=TimeUnit.WEEK
+            fit.params, int(summary.x[i]), float(summary.t_x[i]), float(summary.T[i]), unit=TimeUnit.WEEK,
         )
         expected = explain(figure, [], as_of=AS_OF).to_json()
         stored_lines = explanations[int(summary.customer_ids[i])]
@@ -97,15 +101,16 @@ def test_customers_without_orders_get_the_stated_prior_and_are_told_so(session: 
     assert stored.churn_risk == pytest.approx(prior)
     assert stored.churn_explanation is not None
     assert _kinds(stored.churn_explanation) == ["prior", "result"]
-    assert stored.churn_explanation[0]["text"] == (
-        "No orders on record: starting from the stated prior churn risk of 50%."
-    )
-    thin = _stored(session, one_order)
-    assert thin.churn_risk == pytest.approx(prior)
-    assert thin.churn_explanation is not None
-    assert thin.churn_explanation[0]["text"].startswith(
-        "Too little purchase history for the model (no repeat purchase yet; a customer for 28.6 weeks)"
-    )
+    assert stored.churn_explanation[0]["text"] == "No orders on record: the stated prior for customers without orders."
+    # A one-time buyer is the model's, in words, and riskier than one who bought last month.
+    once = _stored(session, one_order)
+    assert once.churn_risk is not None and once.churn_risk != pytest.approx(prior)
+    assert once.churn_explanation is not None
+    assert once.churn_explanation[0]["text"].startswith("One order, 7 months ago; customers like this usually order")
+    recent = add_customer(session, "N3", line1="3 Elm Street")
+    add_orders(session, recent, [AS_OF - timedelta(days=30)])
+    refresh_churn(session, as_of=AS_OF, actor="t")
+    assert (_stored(session, recent).churn_risk or 0) < (_stored(session, one_order).churn_risk or 0)
     assert report.without_orders == 1
     assert stored.churn_scored_at is not None and stored.churn_scored_at.tzinfo is not None
 
@@ -137,11 +142,12 @@ def test_the_purchase_history_scored_and_the_spend_at_stake_are_stored(session: 
     assert (stored.churn_last_ordered_on, stored.churn_purchase_days, stored.churn_spent_cents) == (
         AS_OF - timedelta(days=40), 2, 12_501,
     )
-    assert stored.churn_risk is not None
-    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * 12_501)
+    assert stored.churn_risk is not None and stored.churn_expected_spend_cents is not None
+    assert stored.churn_expected_spend_cents > 0
+    assert stored.churn_value_at_risk_cents == round(stored.churn_risk * stored.churn_expected_spend_cents)
     without = _stored(session, never)
     assert (without.churn_last_ordered_on, without.churn_purchase_days, without.churn_spent_cents) == (None, 0, 0)
-    assert without.churn_value_at_risk_cents == 0
+    assert (without.churn_expected_spend_cents, without.churn_value_at_risk_cents) == (0, 0)
     # Every scored customer has a spend at stake; the population's totals are its orders' (none after AS_OF).
     totals = dict(
         session.execute(
@@ -149,11 +155,12 @@ def test_the_purchase_history_scored_and_the_spend_at_stake_are_stored(session: 
             .group_by(Order.customer_id)
         ).all()
     )
-    for customer_id, spent, value, risk in session.execute(
-        select(Customer.id, Customer.churn_spent_cents, Customer.churn_value_at_risk_cents, Customer.churn_risk)
+    for customer_id, spent, expected, value, risk in session.execute(
+        select(Customer.id, Customer.churn_spent_cents, Customer.churn_expected_spend_cents,
+               Customer.churn_value_at_risk_cents, Customer.churn_risk)
     ):
         assert spent == totals.get(customer_id, 0)
-        assert value == round(risk * spent)
+        assert value == round(risk * expected)
 
 
 def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_prior(session: Session) -> None:
@@ -166,6 +173,10 @@ def test_without_any_repeat_purchase_no_model_is_fitted_and_everyone_gets_the_pr
     assert report.fit is None
     assert list(_risks(session).values()) == pytest.approx([0.5, 0.5, 0.5])
     assert report.from_prior == 3 and report.from_model == 0
+    lines = _stored(session, customer).churn_explanation or []
+    assert lines[0]["text"] == (
+        "Too few customers have ordered twice to fit the purchase model: the stated prior for everyone."
+    )
 
 
 def test_a_handful_of_repeat_buyers_is_too_few_to_fit_the_model_on(session: Session) -> None:
@@ -291,7 +302,7 @@ def test_the_explanation_lists_the_base_figure_and_each_piece_of_evidence_used(s
     explanation = stored.churn_explanation
     assert explanation is not None
     assert _kinds(explanation) == ["model", "evidence", "evidence", "evidence", "result"]
-    assert explanation[0]["text"].startswith("Purchase history: 4 repeat purchase days, the last one 17.1 weeks")
+    assert explanation[0]["text"].startswith("5 orders in 4 months, none in the last 5 months; customers like this")
     assert [(line["label"], line["observed_on"]) for line in explanation[1:4]] == [
         ("Returned mail: Unclaimed", (AS_OF - timedelta(days=200)).isoformat()),
         ("Returned mail: Moved, left no address", (AS_OF - timedelta(days=100)).isoformat()),
@@ -300,13 +311,14 @@ def test_the_explanation_lists_the_base_figure_and_each_piece_of_evidence_used(s
     assert explanation[2]["odds_factor"] == pytest.approx(6.0 ** (0.5 ** (100 / 365)), rel=1e-12)
     assert "raises churn risk from" in explanation[2]["text"]
     assert explanation[-1]["risk_after"] == pytest.approx(stored.churn_risk, rel=1e-12)
-    assert explanation[-1]["text"] == f"Churn risk: {stored.churn_risk:.0%}."
+    assert explanation[-1]["text"] == f"Churn risk (no order within 365 days): {stored.churn_risk:.0%}."
 
     # The same story explain() tells from the base figure and the evidence.
     base_line = explanation[0]
     figure = evidence.BaseFigure(
         log_odds=float(special.logit(base_line["risk_after"])), from_prior=False, x=4,
         t_x=120 / 7, T=(AS_OF - (AS_OF - timedelta(weeks=20, days=120))).days / 7, unit=TimeUnit.WEEK,
+        interval_days=tuple(base_line["values"]["interval_days"]),
     )
     expected = explain(
         figure,
@@ -345,7 +357,7 @@ def test_a_deceased_customer_scores_one_with_the_reason(session: Session) -> Non
     lines = by_status.churn_explanation or []
     assert _kinds(lines) == [LineKind.MODEL, LineKind.TERMINAL, LineKind.RESULT]
     assert lines[1]["label"] == "Customer record marked deceased"
-    assert lines[-1]["text"] == "Churn risk: 100%."
+    assert lines[-1]["text"] == "Churn risk (no order within 365 days): 100%."
     assert report.deceased == 2
 
 
@@ -375,7 +387,7 @@ def test_a_merged_customers_history_counts_for_the_survivor(session: Session) ->
     )
     lines = kept.churn_explanation or []
     # Both customers' purchase days (the same five days and one more), and the merged one's return.
-    assert lines[0]["text"].startswith("Purchase history: 5 repeat purchase days, the last one 35.1 weeks")
+    assert lines[0]["text"].startswith("6 orders in 8 months, none in the last 2 weeks;")
     assert [line["label"] for line in lines if line["kind"] == "evidence"] == ["Returned mail: Unclaimed"]
     assert kept.churn_risk != _stored(session, twin).churn_risk
     assert report.merged == 1
@@ -425,3 +437,69 @@ def test_an_empty_database_is_refreshed_to_nothing(session: Session) -> None:
 def test_a_bad_half_life_is_refused_before_any_work(session: Session) -> None:
     with pytest.raises(ValueError, match="half_life_days"):
         refresh_churn(session, as_of=date(2026, 1, 1), actor="t", half_life_days=0)
+    with pytest.raises(ValueError, match="horizon_days"):
+        refresh_churn(session, as_of=date(2026, 1, 1), actor="t", horizon_days=0)
+
+
+def test_a_shorter_horizon_raises_every_modelled_risk(session: Session) -> None:
+    add_population(session)
+    refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=365)
+    year = _risks(session)
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=30)
+
+    month = _risks(session)
+    assert report.horizon_days == 30
+    assert all((month[no] or 0) > (year[no] or 0) for no in year)
+    lines = _stored(session, session.scalars(select(Customer)).first()).churn_explanation or []  # type: ignore[arg-type]
+    assert lines[-1]["text"].startswith("Churn risk (no order within 30 days): ")
+
+
+def test_the_refresh_is_kept_with_its_backtest_horizon_and_currency(session: Session) -> None:
+    add_population(session, 400)
+
+    report = refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=180, currency="CNY")
+
+    run = session.scalars(select(ChurnRun)).one()
+    assert (run.as_of, run.horizon_days, run.model, run.currency) == (AS_OF, 180, "mbg/nbd", "CNY")
+    assert run.params is not None and set(run.params) == {"r", "alpha", "a", "b"}
+    # Fitted on the orders to one horizon before the as-of day, scored on that horizon.
+    assert run.backtest is not None and run.backtest_note is None
+    assert run.backtest["calibration_end"] == str(AS_OF - timedelta(days=180))
+    assert run.backtest["horizon_days"] == 180
+    assert len(run.backtest["calibration"]) == 10
+    assert {b["name"] for b in run.backtest["baselines"]} >= {"recency", "frequency", "bg/nbd 1 - p_alive"}
+    assert 0.5 < run.backtest["auc"] <= 1
+    assert report.backtest is not None and report.as_dict()["backtest"]["auc"] == run.backtest["auc"]
+    assert report.spend_fit is not None and report.spend_fit.converged
+
+
+def test_a_backtest_that_cannot_be_run_is_noted_and_the_scores_still_written(session: Session) -> None:
+    # A horizon longer than the order history: nothing to fit on one horizon before the as-of day.
+    add_population(session)
+
+    refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=3000)
+
+    run = session.scalars(select(ChurnRun)).one()
+    assert run.backtest is None
+    assert run.backtest_note == (
+        f"no backtest with orders up to {AS_OF - timedelta(days=3000)}: no orders on or before the calibration end"
+    )
+    assert None not in session.scalars(select(Customer.churn_risk)).all()
+
+
+def test_the_spend_at_stake_ranks_by_risk_times_the_spend_expected_within_the_horizon(session: Session) -> None:
+    add_population(session)
+    # Two customers with the same history, one spending ten times as much per order.
+    small = regular_buyer(session, "S1")
+    large = add_customer(session, "S2", line1="2 Large Road")
+    days = session.scalars(select(Order.ordered_on).where(Order.customer_id == small.id)).all()
+    add_orders(session, large, list(days), cents=25_000)
+
+    refresh_churn(session, as_of=AS_OF, actor="t")
+
+    low, high = _stored(session, small), _stored(session, large)
+    assert low.churn_risk == pytest.approx(high.churn_risk)
+    # The spend model pulls a customer's amounts towards everyone's (all 25.00 here), but not all the way.
+    assert (high.churn_expected_spend_cents or 0) > (low.churn_expected_spend_cents or 0) > 0
+    assert (high.churn_value_at_risk_cents or 0) > (low.churn_value_at_risk_cents or 0)

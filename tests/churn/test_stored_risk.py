@@ -67,22 +67,39 @@ def test_a_return_adds_exactly_the_lines_explain_writes_after_its_base_line(risk
         else BaseFigure(log_odds=log_odds_of(risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK)
     )
 
-    update = add_evidence(risk, [], item, as_of=TODAY)
+    # A scored customer's stored explanation closes with the horizon its risk is for; that line is replaced.
+    stored = [] if risk is None else explain(base, [], as_of=TODAY).to_json()
+
+    update = add_evidence(risk, stored, item, as_of=TODAY)
 
     assessment = explain(base, [item], as_of=TODAY)
-    assert update.explanation[1:] == [line.to_json() for line in assessment.lines[1:]]
+    if risk is None:
+        # Never scored: the prior has no horizon, and the closing line says the risk alone.
+        assert update.explanation[1:-1] == [line.to_json() for line in assessment.lines[1:-1]]
+        assert update.explanation[-1]["wording"] == "result"
+        assert update.explanation[-1]["risk_after"] == assessment.risk
+    else:
+        assert update.explanation == [line.to_json() for line in assessment.lines]
+        assert update.explanation[-1]["text"].startswith("Churn risk (no order within 365 days): ")
     assert update.risk == assessment.risk
 
 
 def test_a_correction_closes_with_the_result_line_explain_writes_for_the_new_risk() -> None:
     # 0.4055 comes back from log-odds as 0.40549999999999997: the closing line keeps explain's figure.
     moved = REASONS["MLNA"]
+    before = BaseFigure(
+        log_odds=log_odds_of(0.782662954378993), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK,
+        horizon_days=180,
+    )
     corrected = withdraw_evidence(
-        0.782662954378993, [], label=moved.evidence_label, risk_before=0.4055, risk_after=0.782662954378993,
-        on=TODAY,
+        0.782662954378993, explain(before, [], as_of=TODAY).to_json(), label=moved.evidence_label,
+        risk_before=0.4055, risk_after=0.782662954378993, on=TODAY,
     )
 
     base = BaseFigure(
-        log_odds=log_odds_of(corrected.risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK
+        log_odds=log_odds_of(corrected.risk), from_prior=True, x=0, t_x=0.0, T=0.0, unit=TimeUnit.WEEK,
+        horizon_days=180,
     )
+    # The closing line keeps the stored risk's horizon.
     assert corrected.explanation[-1] == explain(base, [], as_of=TODAY).lines[-1].to_json()
+    assert corrected.explanation[-1]["values"] == {"horizon_days": 180}

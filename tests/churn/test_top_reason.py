@@ -40,7 +40,7 @@ def _line(kind: str, risk_after: float, **extra: object) -> dict[str, object]:
         ([_line("model", 0.99), _line("terminal", 1.0, label="Returned mail: Deceased", observed_on="2026-04-04"),
           _line("result", 1.0)], 7, "Returned mail: Deceased (2026-04-04)"),
         ([_line("prior", 0.5), _line("result", 0.5)], None, "prior: no orders on record"),
-        ([_line("prior", 0.5), _line("result", 0.5)], 40, "prior: too little purchase history"),
+        ([_line("prior", 0.5), _line("result", 0.5)], 40, "prior: too few repeat buyers for the model"),
         ([_line("model", 0.8), _line("result", 0.8)], 7, "model: no purchase for 1 week"),
         # Explanations stored before lines carried a label: the words before the dash.
         ([_line("model", 0.1), {"kind": "evidence", "text": "2026-05-02: Returned mail (NSN) — raises churn risk",
@@ -57,7 +57,7 @@ def test_top_reason(lines: list[dict[str, object]] | None, recency_days: int | N
     ("lines", "recency_days", "expected"),
     [
         ([_line("prior", 0.5)], None, {"template": "prior: no orders on record", "values": {}}),
-        ([_line("prior", 0.5)], 40, {"template": "prior: too little purchase history", "values": {}}),
+        ([_line("prior", 0.5)], 40, {"template": "prior: too few repeat buyers for the model", "values": {}}),
         ([_line("model", 0.8)], None, {"template": "model", "values": {}}),
         ([_line("model", 0.8)], 7,
          {"template": "model: no purchase for %(since)s", "values": {"since": 1, "unit": "week"}}),

@@ -25,9 +25,8 @@ NAME = "Zbigniew Quarrington"
 PERSON = {**US_ROW, "name": NAME, "line1": "77 Quarry Lane", "email": "zq@example.org", "phone": "(217) 555-0177"}
 MOVED = {"line1": "9 Birchwood Court", "line2": "", "city": "Peoria", "region": "IL", "postal_code": "61602",
          "country": "US"}
-# The customer number has letters a pseudonym's hex digits never hold.
-NUMBER = "ZQ-77"
-PERSONAL = (NAME, "Quarry Lane", "Birchwood", "zq@example.org", "555-0177", NUMBER)
+# The customer number has letters a hexadecimal pseudonym never holds: finding it means it was kept.
+PERSONAL = (NAME, "Quarry Lane", "Birchwood", "zq@example.org", "555-0177", "ZQ-1")
 
 
 def _everything_about(session: Session, customer: Customer) -> str:
@@ -35,7 +34,7 @@ def _everything_about(session: Session, customer: Customer) -> str:
 
 
 def _mailed_customer(session: Session) -> Customer:
-    person = add_customer(session, NUMBER, base=PERSON, order_cents=[2500, 4000])
+    person = add_customer(session, "ZQ-1", base=PERSON, order_cents=[2500, 4000])
     correct_address(session, customer=person, values=MOVED, reason=f"{NAME} phoned: moved to Birchwood",
                     actor="ann@example.com")
     add_note(session, customer=person, text=f"{NAME} prefers email", actor="ann@example.com")
@@ -86,7 +85,7 @@ def test_erasure_removes_the_personal_data_and_keeps_the_figures(session: Sessio
 
 
 def test_an_erased_customer_is_never_mailed_again(session: Session) -> None:
-    person = add_customer(session, "C1", base=PERSON)
+    person = add_customer(session, "ZQ-1", base=PERSON)
     erase_customer(session, customer=person, actor="a")
 
     assert all(not c.granted for c in current_consents(session, customer_id=person.id).values())
@@ -102,7 +101,7 @@ def test_an_erased_customer_is_never_mailed_again(session: Session) -> None:
 
 
 def test_likely_duplicates_are_offered_but_not_pairs_marked_different(session: Session) -> None:
-    person = add_customer(session, "C1", base=PERSON)
+    person = add_customer(session, "ZQ-1", base=PERSON)
     add_customer(session, "C2", base=PERSON, line1="77 QUARRY LN", email="other@example.org", phone="")
     add_customer(session, "C3", base=US_ROW, email="zq@example.org")
     add_customer(session, "C4", base=US_ROW, line1="500 Elm Avenue", postal_code="60601", city="Chicago")

@@ -112,3 +112,25 @@ def test_update_from_the_zipcodes_package_keeps_the_chinese_part(runner: FlaskCl
     reference = reference_in_use()
     assert path_in_use() != BUNDLED_PATH and "+zipcodes-" in reference.version
     assert reference.us_zips["10001"].city == "New York" and reference.divisions["320106"].name == "鼓楼区"
+
+
+def test_build_refuses_sources_that_would_give_an_incomplete_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    divisions = tmp_path / "dist"
+    divisions.mkdir()
+    (divisions / "province.csv").write_text("code,name,province\n320000,江苏省,32\n", encoding="utf-8")
+    (divisions / "city.csv").write_text("code,name,province,city\n320100,南京市,32,01\n", encoding="utf-8")
+    (divisions / "area.csv").write_text("code,name,province,city,area\n320106,鼓楼区,32,01,06\n", encoding="utf-8")
+    postcodes = tmp_path / "region.csv"
+    postcodes.write_text(
+        "province,city,county,longitude,latitude,zipCode\n江苏省,南京市,鼓楼区,118.8,32.1,210009\n", encoding="utf-8"
+    )
+    out = tmp_path / "built.json.gz"
+
+    result = runner.invoke(args=[
+        "reference", "build", "--cn-divisions", str(divisions), "--cn-divisions-version", "1",
+        "--cn-postcodes", str(postcodes), "--cn-postcodes-version", "1", "--out", str(out),
+    ])
+
+    assert result.exit_code == 2
+    assert "cannot build the reference file" in result.stderr and "1 provinces and 1 counties" in result.stderr
+    assert not out.exists()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.addresses.models import Address, AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.models import Address, AddressEventKind, AddressValidity, AddressVerification, ChangeSource
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import display_piece_code
@@ -198,6 +198,7 @@ def test_a_move_with_a_forwarding_address_makes_it_current(session: Session, now
     new = current_address(session, "C1")
     assert (old.validity, old.is_current) == (AddressValidity.SUPERSEDED, False)
     assert (new.line1, new.city, new.validity) == ("500 Elm Avenue", "Chicago", AddressValidity.UNVERIFIED)
+    assert (new.verification, new.verification_reason) == (AddressVerification.VERIFIED, "ZIP 60601 is Chicago, IL")
     assert outcome.moved_to is not None and outcome.moved_to["line1"] == "500 Elm Avenue"
     (row,) = returns_of(session, piece.id)
     assert row.reason == "MOVED" and row.new_address_id == new.id

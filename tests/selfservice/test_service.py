@@ -9,13 +9,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mailer.addresses.lifecycle import replace_address
-from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
+from mailer.addresses.models import (
+    Address,
+    AddressEvent,
+    AddressEventKind,
+    AddressValidity,
+    AddressVerification,
+    ChangeSource,
+)
 from mailer.addresses.service import clean_address, current_address
 from mailer.audit.models import AuditEntry
 from mailer.batches.models import MailPiece
 from mailer.batches.piece_codes import new_piece_code
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import SIGNATURE_LENGTH
+from mailer.customers.models import Customer
 from mailer.messages import Message
 from mailer.selfservice.service import (
     AddressProblem,
@@ -198,12 +206,38 @@ def test_unknown_validation_messages_name_no_field() -> None:
     assert other.problem is AddressProblem.OTHER and other.fields == ()
 
 
-def test_the_country_is_always_the_letters(session: Session, letter: Letter) -> None:
+def test_without_a_country_the_address_is_in_the_letters(session: Session, letter: Letter) -> None:
     piece = _find(session, letter.token)
     with pytest.raises(AddressRejected) as caught:
-        update_address(session, piece=piece, values={**NEW_CN, "country": "CN"})
-    # A Chinese postal code is no US ZIP code: the country typed is ignored.
+        update_address(session, piece=piece, values={**NEW_CN, "country": ""})
+    # A Chinese postal code is no US ZIP code: the letter's country (US) holds.
     assert caught.value.problem is AddressProblem.POSTAL_CODE
+
+
+def test_a_customer_moving_abroad_names_the_country(session: Session, letter: Letter) -> None:
+    piece = _find(session, letter.token)
+    new = update_address(session, piece=piece, values={**NEW_CN, "country": "中国"})
+    assert (new.country, new.postal_code) == ("CN", NEW_CN["postal_code"])
+
+
+def test_an_unknown_country_is_refused_not_replaced(session: Session, letter: Letter) -> None:
+    piece = _find(session, letter.token)
+    with pytest.raises(AddressRejected) as caught:
+        update_address(session, piece=piece, values={**NEW_US, "country": "Atlantis"})
+    assert (caught.value.problem, caught.value.fields) == (AddressProblem.COUNTRY, ("country",))
+    assert piece.address_updated_at is None
+
+
+def test_an_update_re_scores_the_customer_at_once(session: Session, letter: Letter) -> None:
+    customer = session.get_one(Customer, letter.customer_id)
+    customer.churn_risk = 0.5
+    session.flush()
+    piece = _find(session, letter.token)
+    update_address(session, piece=piece, values=NEW_US)
+    session.refresh(customer)
+    assert customer.churn_risk is not None and customer.churn_risk < 0.5
+    assert customer.churn_explanation is not None
+    assert any("address" in str(line.get("text", "")) for line in customer.churn_explanation)
 
 
 def test_a_new_address_is_applied_with_history_and_audit(session: Session, letter: Letter) -> None:
@@ -212,6 +246,8 @@ def test_a_new_address_is_applied_with_history_and_audit(session: Session, lette
 
     assert new.is_current and new.validity is AddressValidity.DELIVERABLE
     assert (new.line1, new.city, new.postal_code, new.country) == ("500 Elm Avenue", "Chicago", "60601-1234", "US")
+    # Checked against the postal reference data, apart from the validity the customer's word gives.
+    assert (new.verification, new.verification_reason) == (AddressVerification.VERIFIED, "ZIP 60601 is Chicago, IL")
     assert new.confirmed_via is ChangeSource.CUSTOMER and new.confirmed_at is not None
     old = session.get_one(Address, letter.address_id)
     assert not old.is_current and old.validity is AddressValidity.SUPERSEDED

@@ -21,6 +21,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "auth.login": PUBLIC,
     "selfservice.update": PUBLIC,
     "selfservice.thanks": PUBLIC,
+    "selfservice.sender_style": PUBLIC,
     "auth.home": STAFF,
     "auth.logout": STAFF,
     "auth.profile": STAFF,
@@ -65,6 +66,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "admin.audit": ADMIN_ONLY,
     "admin.looks": ADMIN_ONLY,
     "returns_api.record": frozenset({Role.MAILROOM}),
+    "returns_api.undo": frozenset({Role.MAILROOM}),
     "mailroom.scan": frozenset({Role.MAILROOM}),
     "mailroom.reason_card": frozenset({Role.MAILROOM}),
 }
@@ -110,9 +112,10 @@ def test_each_role_gets_exactly_what_the_table_allows(
         token_id = api_token.id
     arguments = {
         "customer_id": customer_id, "user_id": staff[Role.MAILROOM].id, "token_id": token_id,
-        # No such batch: nothing is queued.
+        # No such batch or campaign: nothing is queued.
         "filename": "mailer.css", "batch_id": 999_999, "campaign_id": 999_999, "file_no": 1,
         "token": "NOT-A-LINK",  # an address-update link no envelope carries: the plain error page
+        "profile": "cn-dl",
     }
     if role is not None:
         assert log_in(client, staff[role]).status_code == 302

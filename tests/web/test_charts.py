@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mailer.web.charts import Bar, Series, column_chart, horizontal_bars, stacked_columns
+from mailer.web.charts import Bar, Series, column_chart, grouped_columns, horizontal_bars, stacked_columns
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -65,3 +65,15 @@ def test_the_legend_wraps_below_the_columns() -> None:
     root = ET.fromstring(str(svg))
     assert root.get("viewBox") == "0 0 560 280"  # two entries a row: three rows of 24 and a margin
     assert "<svg" in stacked_columns([], [], [], title="empty")
+
+
+def test_grouped_columns_stand_side_by_side_against_one_scale() -> None:
+    svg = grouped_columns(
+        ["1", "2"], [Series("predicted", "#111"), Series("observed", "#222")],
+        [[0.5, 1.0], [0.25, 0.0]], title="Calibration", height=124, format_value=lambda v: f"{v:.0%}",
+    )
+
+    heights = [float(h) for h in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)]
+    # Plot height 124 - 24 - 26 = 74: a share of 1 fills it, whatever the largest value drawn.
+    assert heights[:4] == [37.0, 18.5, 74.0, 0.0]
+    assert "<title>observed: 25%</title>" in svg and "<title>predicted: 100%</title>" in svg

@@ -36,11 +36,13 @@ AS_OF = date(2026, 6, 30)
 # catalog holds; the real Chinese is checked on the pages (tests/web/customers, tests/web/retention).
 STAND_INS = {
     "Churn risk: %(risk_after)s.": "流失风险：%(risk_after)s。",
+    "Churn risk (no order within %(horizon_days)s days): %(risk_after)s.":
+        "流失风险（%(horizon_days)s 天内不再下单的概率）：%(risk_after)s。",
     "under 1%": "低于 1%",
-    "Purchase history: %(repeat_days)s, the last one %(last_after)s after the first; a customer for %(age)s. "
-    "The BG/NBD model puts the churn risk at %(risk_after)s.":
-        "购买记录：%(repeat_days)s，最近一次在首次购买后 %(last_after)s；成为客户 %(age)s。"
-        "BG/NBD 模型估计流失风险为 %(risk_after)s。",
+    "%(orders)s in %(span_days)s, none in the last %(since_days)s; customers like this usually order every "
+    "%(interval_days)s.":
+        "%(span_days)s内下单 %(orders)s，最近 %(since_days)s没有下单；类似的客户通常每 %(interval_days)s下单一次。",
+    "%(span)s or so": "约 %(span)s",
     "%(observed_on)s: %(label)s — raises churn risk from %(risk_before)s to %(risk_after)s (weight ×%(weight)s, "
     "faded to ×%(faded)s after %(days)s; half-life %(half_life_days)s days).":
         "%(observed_on)s：%(label)s——流失风险由 %(risk_before)s 升至 %(risk_after)s（权重 ×%(weight)s，"
@@ -55,6 +57,8 @@ STAND_IN_PLURALS = {
     ("%(count)s repeat purchase day", "%(count)s repeat purchase days"): "%(count)s 个重复购买日",
     ("%(count)s week", "%(count)s weeks"): "%(count)s 周",
     ("%(count)s day", "%(count)s days"): "%(count)s 天",
+    ("%(count)s order", "%(count)s orders"): "%(count)s 次",
+    ("%(count)s month", "%(count)s months"): "%(count)s 个月",
 }
 
 
@@ -77,7 +81,7 @@ def chinese(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _lines(evidence: list[Evidence], *, risk: float = 0.3) -> list[dict[str, Any]]:
     base = ev.BaseFigure(log_odds=math.log(risk / (1 - risk)), from_prior=False, x=4, t_x=20.0, T=52.0,
-                         unit=TimeUnit.WEEK)
+                         unit=TimeUnit.WEEK, interval_days=(30.0, 90.0))
     return explain(base, evidence, as_of=AS_OF).to_json()
 
 
@@ -119,8 +123,10 @@ def test_a_chinese_page_says_each_line_from_the_catalog_with_the_same_figures() 
     model, returned, result = _lines([refused])
     risks = [format_risk(line["risk_after"]) for line in (model, returned)]
 
-    assert explanation_line(model) == (
-        f"购买记录：4 个重复购买日，最近一次在首次购买后 20 周；成为客户 52 周。BG/NBD 模型估计流失风险为 {risks[0]}。"
+    # In words, without the figure: the page shows the risk once.
+    assert explanation_line(model) == "5 个月内下单 5 次，最近 7 个月没有下单；类似的客户通常每 1–3 个月下单一次。"
+    assert model["text"] == (
+        "5 orders in 5 months, none in the last 7 months; customers like this usually order every 1–3 months."
     )
     # The reason by the catalog's Chinese name; the figures as the English prints them.
     faded = format_factor(returned["values"]["faded"])
@@ -129,19 +135,22 @@ def test_a_chinese_page_says_each_line_from_the_catalog_with_the_same_figures() 
         f"（权重 ×8，100 天后衰减为 ×{faded}；半衰期 365 天）。"
     )
     assert f"from {risks[0]} to {risks[1]} (weight ×8, faded to ×{faded} after 100 days" in returned["text"]
-    assert explanation_line(result) == f"流失风险：{risks[1]}。"
+    assert explanation_line(result) == f"流失风险（365 天内不再下单的概率）：{risks[1]}。"
 
 
 @pytest.mark.usefixtures("chinese")
 def test_a_chinese_page_says_risks_near_the_ends_and_counts_in_its_words() -> None:
-    low = ev.BaseFigure(log_odds=-6.0, from_prior=False, x=1, t_x=0.5, T=61.0, unit=TimeUnit.WEEK)
+    low = ev.BaseFigure(
+        log_odds=-6.0, from_prior=False, x=1, t_x=0.5, T=61.0, unit=TimeUnit.WEEK, interval_days=(40.0, 45.0),
+        horizon_days=90,
+    )
     model, result = explain(low, [], as_of=AS_OF).to_json()
 
-    assert model["text"].startswith("Purchase history: 1 repeat purchase day, the last one 0.5 weeks after")
-    assert explanation_line(model) == (
-        "购买记录：1 个重复购买日，最近一次在首次购买后 0.5 周；成为客户 61 周。BG/NBD 模型估计流失风险为 低于 1%。"
+    assert model["text"] == (
+        "2 orders in 4 days, none in the last 14 months; customers like this usually order every 6 weeks or so."
     )
-    assert explanation_line(result) == "流失风险：低于 1%。"
+    assert explanation_line(model) == "4 天内下单 2 次，最近 14 个月没有下单；类似的客户通常每 约 6 周下单一次。"
+    assert explanation_line(result) == "流失风险（90 天内不再下单的概率）：低于 1%。"
 
 
 @pytest.mark.usefixtures("chinese")
@@ -165,5 +174,5 @@ def test_what_a_page_cannot_say_keeps_its_english_words() -> None:
     assert explanation_line(so_far) == so_far["text"]
     # Words stored as words are said as they are, within the translated line.
     assert explanation_line(typed_label).startswith(f"{AS_OF - timedelta(days=100)}：a note typed by hand——流失风险由")
-    assert say_words("prior: too little purchase history") == "prior: too little purchase history"
+    assert say_words("prior: too few repeat buyers for the model") == "prior: too few repeat buyers for the model"
 

@@ -4,7 +4,7 @@ Only a one-way hash of each number, linked to nothing: a later import of an eras
 refused.
 
 Revision ID: 8a3f5d2e7c91
-Revises: 4d7c2a91b6e3
+Revises: 3c1f9a7d5e20
 Create Date: 2026-12-06 07:55:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '8a3f5d2e7c91'
-down_revision: Union[str, Sequence[str], None] = '4d7c2a91b6e3'
+down_revision: Union[str, Sequence[str], None] = '3c1f9a7d5e20'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -21,6 +21,8 @@ from mailer.addresses.lifecycle import SuggestionRefused, accept_suggestion
 from mailer.addresses.service import current_address
 from mailer.audit.service import record
 from mailer.auth.models import Role
+from mailer.churn.retention import last_run
+from mailer.churn.stored_risk import horizon_of
 from mailer.customers.service import customer_detail, list_customers
 from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
@@ -37,7 +39,7 @@ SEARCH_KEY = "customer_search"
 
 @bp.context_processor
 def _helpers() -> dict[str, object]:
-    return {"explanation_line": explanation_line}
+    return {"explanation_line": explanation_line, "risk_horizon": horizon_of}
 
 
 def _cursor(name: str) -> int | None:
@@ -63,6 +65,7 @@ def index() -> str:
         search_form=SearchForm(q=search),
         search=search,
         filter_args=filter_form.query_args(),
+        churn_run=last_run(db.session),
     )
 
 

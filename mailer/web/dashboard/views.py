@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from babel.dates import format_skeleton
 from flask import render_template
 from flask_babel import format_decimal, format_percent, get_locale
@@ -11,6 +14,7 @@ from markupsafe import Markup
 from mailer.addresses.models import AddressValidity
 from mailer.auth.models import Role
 from mailer.batches.service import CampaignStats, list_campaigns_with_stats
+from mailer.churn.retention import last_run
 from mailer.customers.models import CustomerStatus
 from mailer.customers.service import (
     CountryVerification,
@@ -21,7 +25,15 @@ from mailer.customers.service import (
 )
 from mailer.db import db, utcnow
 from mailer.web.access import allow
-from mailer.web.charts import DEFAULT_COLOR, Bar, Series, column_chart, horizontal_bars, stacked_columns
+from mailer.web.charts import (
+    DEFAULT_COLOR,
+    Bar,
+    Series,
+    column_chart,
+    grouped_columns,
+    horizontal_bars,
+    stacked_columns,
+)
 from mailer.web.dashboard import bp
 from mailer.web.i18n import label, reason_label
 from returns.stats import returns_by_week
@@ -79,6 +91,43 @@ def _returns_per_week_chart() -> Markup | None:
     )
 
 
+PREDICTED_COLOR = "#8a9bb0"
+OBSERVED_COLOR = "#c05621"
+
+
+def _calibration_chart(backtest: dict[str, Any]) -> Markup:
+    """Draw the backtest's calibration: per decile of the risk, the share predicted beside the share observed."""
+    deciles = backtest["calibration"]
+    return grouped_columns(
+        [str(part["decile"]) for part in deciles],
+        [Series(_("predicted"), PREDICTED_COLOR), Series(_("observed"), OBSERVED_COLOR)],
+        [[part["predicted"] for part in deciles], [part["observed"] for part in deciles]],
+        title=_("How well the churn risk predicted: share with no order, by decile of the risk"),
+        axis_label=_("decile of the churn risk (1: lowest)"),
+        width=960,
+        format_value=lambda share: format_percent(share, "#,##0%"),
+    )
+
+
+def _backtest_figures(backtest: dict[str, Any]) -> dict[str, Any]:
+    """Return the backtest's figures as the dashboard words them."""
+    worst = next(part for part in backtest["calibration"] if part["decile"] == backtest["worst_decile"])
+    recency = next((b["auc"] for b in backtest["baselines"] if b["name"] == "recency"), None)
+    return {
+        "end": backtest["calibration_end"],
+        "days": backtest["horizon_days"],
+        "customers": format_decimal(backtest["customers"]),
+        "base_rate": format_percent(backtest["base_rate"], "#,##0%"),
+        "auc": format_decimal(backtest["auc"], "0.000"),
+        "recency": "—" if recency is None else format_decimal(recency, "0.000"),
+        "brier": format_decimal(backtest["brier"], "0.000"),
+        "base_brier": format_decimal(backtest["base_rate_brier"], "0.000"),
+        "decile": backtest["worst_decile"],
+        "predicted": format_percent(worst["predicted"], "#,##0%"),
+        "observed": format_percent(worst["observed"], "#,##0%"),
+    }
+
+
 def _return_rate_bar(stats: CampaignStats) -> Bar:
     rate = stats.return_rate or 0.0
     name = stats.campaign.name
@@ -87,8 +136,8 @@ def _return_rate_bar(stats: CampaignStats) -> Bar:
 
 
 def _verified_bar(found: CountryVerification) -> Bar:
-    text = _("%(share)s of %(total)s", share=format_percent(found.share, "#,##0.0%"), total=format_decimal(found.total))
-    return Bar(found.country, round(found.share * 10_000), text, VERIFIED_COLOR)
+    name = f"{found.country} ({format_decimal(found.total)})"
+    return Bar(name, round(found.share * 10_000), format_percent(found.share, "#,##0.0%"), VERIFIED_COLOR)
 
 
 @bp.route("")
@@ -98,6 +147,7 @@ def index() -> str:
     statuses = customers_by_status(db.session)
     validities = addresses_by_validity(db.session)
     histogram = churn_risk_histogram(db.session)
+    run = last_run(db.session)
     status_chart = horizontal_bars(
         [Bar(label(s), n, format_decimal(n), STATUS_COLORS.get(s, DEFAULT_COLOR)) for s, n in statuses.items()],
         title=_("Customers by status"),
@@ -112,7 +162,9 @@ def index() -> str:
             for i, ((low, high), n) in enumerate(zip(histogram.bins, histogram.counts, strict=True))
         ],
         title=_("Customers by churn risk"),
-        axis_label=_("churn risk"),
+        axis_label=_("churn risk")
+        if run is None
+        else _("churn risk: chance of no order within %(days)s days", days=run.horizon_days),
         width=960,
     )
     countries = verified_share_by_country(db.session)[:VERIFIED_COUNTRIES]
@@ -139,4 +191,8 @@ def index() -> str:
         return_chart=return_chart,
         returns_per_week_chart=_returns_per_week_chart(),
         return_weeks=RETURN_WEEKS,
+        churn_run=run,
+        calibration_chart=None if run is None or run.backtest is None else _calibration_chart(run.backtest),
+        backtest=None if run is None or run.backtest is None else _backtest_figures(run.backtest),
+        backtest_end=None if run is None else run.as_of - timedelta(days=run.horizon_days),
     )

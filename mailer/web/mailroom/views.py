@@ -35,6 +35,7 @@ def scan() -> str:
     return render_template(
         "mailroom/scan.html",
         api_url=url_for("returns_api.record"),
+        undo_url=url_for("returns_api.undo"),
         key_wait_ms=int(current_app.config["MAILROOM_KEY_WAIT_MS"]),
         recent_scans=RECENT_SCANS,
         validities={validity.value: label(validity) for validity in AddressValidity},

@@ -13,7 +13,7 @@ from datetime import date
 from flask import Response, render_template, request, stream_with_context
 
 from mailer.auth.models import Role
-from mailer.churn.retention import RetentionCursor, export_retention_csv, retention_page
+from mailer.churn.retention import RetentionCursor, export_retention_csv, last_run, retention_page
 from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.explanations import top_reason
@@ -43,6 +43,7 @@ def index() -> str:
         form=form,
         export_form=ExportForm(formdata=None),
         filter_args=form.query_args(),
+        churn_run=last_run(db.session),
     )
 
 

@@ -38,6 +38,7 @@ from returns.service import (
     UnknownReason,
     parse_returned_at,
     record_return,
+    undo_return,
 )
 
 logger = logging.getLogger(__name__)
@@ -211,3 +212,27 @@ def record() -> ResponseReturnValue:
     answer = outcome.as_dict()
     answer["message"] = say(outcome.message)  # in the clerk's language; the rest is data
     return jsonify(answer), status
+
+
+@bp.post("/returns/undo")
+@allow(Role.MAILROOM)
+@csrf.exempt  # as for recording: token requests need no CSRF token, session requests are checked
+def undo() -> ResponseReturnValue:
+    """Take back the last scan of a piece (``{"piece_code": ..., "reason": ...}``), kept as a correction."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        _fail(400, 'Send a JSON object: {"piece_code": ..., "reason": ...}.')
+    piece_code = _text(data, "piece_code", required=True)
+    reason = _text(data, "reason", required=True)
+    user: User = g.api_user
+    try:
+        outcome = undo_return(
+            db.session, piece_code=piece_code or "", reason=reason or "", source=ReturnSource.SCAN,
+            actor=actor_name(user), window_days=current_app.config["SOFT_RETURN_WINDOW_DAYS"],
+        )
+    except ReturnError as exc:
+        status = 404 if isinstance(exc, PieceNotFound) else 409 if isinstance(exc, ReturnConflict) else 422
+        _fail(status, say(exc))
+    answer = outcome.as_dict()
+    answer["message"] = say(outcome.message)
+    return jsonify(answer), 200

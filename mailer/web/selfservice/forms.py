@@ -14,6 +14,8 @@ from mailer.web.forms import FlaskForm
 FIELD_ORDER: dict[str, tuple[str, ...]] = {"CN": ("region", "city", "line1", "line2", "postal_code")}
 DEFAULT_FIELD_ORDER = ("line1", "line2", "city", "region", "postal_code")
 COUNTRY_NAMES = {"CN": _l("China"), "US": _l("United States")}
+# Countries whose postal codes are digits only: phones show the numeric keypad for them.
+NUMERIC_POSTAL_CODES = frozenset({"CN", "US"})
 
 
 def _attributes(autocomplete: str, max_length: int) -> dict[str, object]:
@@ -21,7 +23,7 @@ def _attributes(autocomplete: str, max_length: int) -> dict[str, object]:
 
 
 class AddressForm(FlaskForm):
-    """A new address; the country is always the letter's, so it is no field."""
+    """A new address, in the letter's country unless the customer names another (moving abroad)."""
 
     line1 = StringField(_l("Street address"), render_kw=_attributes("address-line1", ADDRESS_MAX_LENGTHS["line1"]))
     line2 = StringField(
@@ -31,11 +33,17 @@ class AddressForm(FlaskForm):
     city = StringField(_l("City"), render_kw=_attributes("address-level2", ADDRESS_MAX_LENGTHS["city"]))
     region = StringField(_l("Region"), render_kw=_attributes("address-level1", ADDRESS_MAX_LENGTHS["region"]))
     postal_code = StringField(_l("Postal code"), render_kw=_attributes("postal-code", 16))
+    country = StringField(
+        _l("The country you are moving to"), render_kw=_attributes("country-name", 60),
+        description=_l("Its name or code, like Japan, 日本 or JP. Leave it empty if you stay in the same country."),
+    )
 
 
 def address_form(country: str) -> AddressForm:
     """Return the form with the region and postal code named as the country names them."""
     form = AddressForm()
+    if country in NUMERIC_POSTAL_CODES:
+        form.postal_code.render_kw = {**(form.postal_code.render_kw or {}), "inputmode": "numeric"}
     if country == "CN":
         form.region.label.text = _("Province")
     elif country == "US":

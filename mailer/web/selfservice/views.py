@@ -5,22 +5,28 @@ of the customer only what the envelope itself printed, partly hidden. A link tha
 gets a plain page that says nothing about whose letter it was: 404 for a link we never signed,
 410 for one of ours that has expired or been used.
 
-The page speaks the browser's language when it asks for one of ours, else the envelope's.
+The page speaks the language of the envelope (its profile's, which follows the country it was
+mailed in), with a switch to the other (``?lang=``). Its header names the sender as the envelope
+does, in the sender's colour, with the hotline, and the page ends with the sender's privacy notice.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import Response as FlaskResponse
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from mailer.batches.senders import sender_for
 from mailer.db import db
 from mailer.selfservice.service import (
+    COUNTRY_FIELD,
     FORM_FIELDS,
     AddressProblem,
     AddressRejected,
@@ -46,6 +52,11 @@ UPDATED = "updated"
 CONFIRMED = "confirmed"
 WITHDRAWN = "withdrawn"
 
+# A sender's colour goes into a style sheet: only a plain #rrggbb is taken.
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# What the page shows when the sender set no colour.
+DEFAULT_COLOUR = "#1d3f66"
+
 POSTAL_CODE_HINTS = {
     "CN": _l("A postal code in China has six digits, like 310012."),
     "US": _l("A ZIP code has five digits, or five and four, like 62704 or 62704-1234."),
@@ -55,6 +66,12 @@ POSTAL_CODE_HINTS = {
 def _language(default: str) -> str:
     """Return the browser's language if it asks for one of ours, else ``default``."""
     return request.accept_languages.best_match(list(LANGUAGES)) or default
+
+
+def _letter_language(envelope: str) -> str:
+    """Return the language the customer switched to (``?lang=``), else the envelope's."""
+    chosen = request.args.get("lang", "")
+    return chosen if chosen in LANGUAGES else envelope
 
 
 def _refused(error: LinkError) -> tuple[str, int]:
@@ -77,6 +94,8 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
         message = _("Please shorten this to %(limit)d characters.", limit=rejected.limit or 0)
     elif rejected.problem is AddressProblem.CONTROL_CHARACTER:
         message = _("Please use letters, digits and punctuation only: no line breaks or tabs.")
+    elif rejected.problem is AddressProblem.COUNTRY:
+        message = _("We do not know this country. Please write its name, like Japan, or its code, like JP.")
     elif rejected.problem is AddressProblem.POSTAL_CODE:
         message = str(POSTAL_CODE_HINTS.get(country, _l("This postal code does not fit the country.")))
     else:
@@ -107,8 +126,8 @@ def update(token: str) -> Response | str | tuple[str, int]:
         )
     except LinkError as error:
         return _refused(error)
-    view = masked_view(db.session, piece=piece)
-    language = _language(view.language)
+    view = masked_view(db.session, piece=piece, senders=current_app.config.get("SENDERS"))
+    language = _letter_language(view.language)
     with force_locale(language):
         form = address_form(view.country)
         problems: list[str] = []
@@ -124,7 +143,8 @@ def update(token: str) -> Response | str | tuple[str, int]:
                         session[DONE_KEY] = {"outcome": WITHDRAWN, "language": language}
                         return redirect(url_for("selfservice.thanks"), code=303)
                     else:
-                        update_address(db.session, piece=piece, values={f: form[f].data for f in FORM_FIELDS})
+                        values = {f: form[f].data for f in (*FORM_FIELDS, COUNTRY_FIELD)}
+                        update_address(db.session, piece=piece, values=values)
                 except LinkError as error:
                     return _refused(error)
                 except AddressRejected as rejected:
@@ -136,9 +156,26 @@ def update(token: str) -> Response | str | tuple[str, int]:
                     return redirect(url_for("selfservice.thanks"), code=303)
         page = render_template(
             "selfservice/update.html", form=form, view=view, fields=field_order(view.country),
-            country=country_name(view.country), problems=problems,
+            country=country_name(view.country), problems=problems, sender=view.sender,
+            language=language,
+            other_languages=[code for code in LANGUAGES if code != language],
         )
         return (page, 400) if problems else page
+
+
+@bp.route("/sender/<profile>.css")
+@public
+def sender_style(profile: str) -> FlaskResponse:
+    """Serve the sender's colour as a style sheet (the page's security policy allows no inline style)."""
+    try:
+        sender = sender_for(profile, current_app.config.get("SENDERS"))
+    except KeyError:
+        abort(404)
+    colour = sender.colour if COLOUR.fullmatch(sender.colour or "") else DEFAULT_COLOUR
+    response = FlaskResponse(f":root {{ --sender: {colour}; }}\n", mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
 
 
 @bp.route("/thanks")
@@ -149,5 +186,7 @@ def thanks() -> str | tuple[str, int]:
     if not isinstance(done, dict) or done.get("outcome") not in (UPDATED, CONFIRMED, WITHDRAWN):
         with force_locale(_language(DEFAULT_LOCALE)):
             return render_template("selfservice/error.html", status=404), 404
-    with force_locale(_language(str(done.get("language") or DEFAULT_LOCALE))):
+    # The language the customer read the form in.
+    language = str(done.get("language") or "")
+    with force_locale(language if language in LANGUAGES else _language(DEFAULT_LOCALE)):
         return render_template("selfservice/thanks.html", outcome=done["outcome"])

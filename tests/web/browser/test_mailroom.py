@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,6 @@ from tests.web.browser.test_pages import log_in
 pytestmark = pytest.mark.browser
 
 CLERK = "mailroom@example.com"
-# A generous wait for a lone key: the test's keystrokes may lag on a busy machine, and a code
-# typed while a piece waits must never be taken for a key. The page's logic is the same.
-KEY_WAIT_MS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +39,6 @@ class Mailed:
 def clerk(live_server: LiveServer) -> str:
     """Add a mailroom clerk; return their email."""
     app = live_server.app
-    app.config["MAILROOM_KEY_WAIT_MS"] = KEY_WAIT_MS
     with app.app_context():
         create_user(db.session, email=CLERK, password=PASSWORD, role=Role.MAILROOM, actor="test")
         db.session.commit()
@@ -137,12 +134,12 @@ def test_a_clerk_scans_three_returns_with_the_keyboard_only(
     shown = result(page)
     assert shown["tone"] == "good" and shown["headline"] == "Recorded"
     assert shown["customer"] == "Pat C1 (C1)"
-    assert shown["address"].splitlines()[0] == "1 OAK STREET"
+    assert shown["address"].splitlines()[:2] == ["PAT C1", "1 OAK STREET"]  # as printed
     assert shown["reason"] == "ANK · Attempted – not known"
     assert shown["validity"] == "deliverable → undeliverable"
     assert shown["risk"] == "63%"  # odds 2/3 × 2.5 for ANK
     assert tally(page) == (1, 0, 0)
-    assert page.get_attribute("#scanner", "data-last-cue") == "good"
+    assert page.get_attribute("#scanner", "data-last-cue") == "recorded"
 
     # A misread code is refused on the spot: the check character does not match.
     c2 = mailed["C2"].code
@@ -153,7 +150,7 @@ def test_a_clerk_scans_three_returns_with_the_keyboard_only(
     assert shown["tone"] == "bad" and shown["headline"] == "Misread code"
     assert f"The check character of {misread} does not match" in shown["detail"]
     assert tally(page) == (1, 0, 1)
-    assert page.get_attribute("#scanner", "data-last-cue") == "error"
+    assert page.get_attribute("#scanner", "data-last-cue") == "misread"
 
     # 2. Typed as printed, with the hyphen and in lower case; the key 3 picks NSN.
     scan(page, display_piece_code(c2).lower())
@@ -176,6 +173,7 @@ def test_a_clerk_scans_three_returns_with_the_keyboard_only(
     assert [recent.nth(i).get_attribute("data-tone") for i in range(4)] == ["good", "good", "bad", "good"]
     assert "Recorded · Pat C3" in recent.first.inner_text()
     page.wait_for_function("() => !document.querySelector('.reason-key.picked')")  # the key's flash is over
+    page.wait_for_function("() => !document.getAnimations().length")  # and the window's
     page.screenshot(path=str(screenshots / "mailroom.png"), full_page=True)
 
     # The same piece and reason again: already recorded, in amber, nothing changes.
@@ -388,3 +386,450 @@ def test_the_reason_card_prints_on_one_page_and_every_barcode_reads(
     assert (round(width), round(height)) == (595, 842)  # A4 in points
     text = pdf.pages[0].extract_text()
     assert all(reason.code in text for reason in REASONS.values())
+
+
+# --- real use: errors that never spoil the next envelope, feedback from a distance, speed ----------
+
+# Timed from outside the page's script. A key's answer: from its keydown (captured on the window
+# before the page sees it) to the page's sound cue. A scan's answer: from the key that sent it (the
+# reason key, or the Enter of a tray scan) to the result panel's tone after "pending".
+WATCH_ANSWERS = """() => {
+  if (window.__answers) return;
+  const answers = window.__answers = {keys: [], scans: []};
+  let keyAt = null, lastKeyAt = null, sentAt = null;
+  window.addEventListener("keydown", event => { keyAt = lastKeyAt = event.timeStamp; }, true);
+  const scanner = document.getElementById("scanner");
+  const result = document.getElementById("scan-result");
+  new MutationObserver(() => {
+    if (keyAt !== null && scanner.hasAttribute("data-last-cue")) {
+      answers.keys.push(performance.now() - keyAt);
+      keyAt = null;
+    }
+  }).observe(scanner, {attributes: true, attributeFilter: ["data-last-cue"]});
+  new MutationObserver(() => {
+    const tone = result.getAttribute("data-tone");
+    if (tone === "pending" && sentAt === null) sentAt = lastKeyAt;
+    if (sentAt !== null && ["good", "warn", "bad"].includes(tone)) {
+      answers.scans.push(performance.now() - sentAt);
+      sentAt = null;
+    }
+  }).observe(result, {attributes: true, attributeFilter: ["data-tone"]});
+}"""
+
+
+# A handheld scanner types a character every few milliseconds, then its suffix. Playwright's typing
+# waits for each key's round trip (10-30 ms on a busy machine), so the scan is played in the page
+# at a scanner's pace, as key events on the focused field; the clerk's keys stay real key presses.
+SCANNER_TYPES = """([text, suffix, gap]) => new Promise(done => {
+  const keys = [...Array.from(text), suffix];
+  const next = () => {
+    const key = keys.shift();
+    const target = document.activeElement;
+    const options = {key, bubbles: true, cancelable: true, composed: true};
+    if (target.dispatchEvent(new KeyboardEvent("keydown", options)) && key.length === 1) {
+      target.value += key;  // what the browser does for a key no script took
+      target.dispatchEvent(new InputEvent("input", {bubbles: true, data: key, inputType: "insertText"}));
+    }
+    target.dispatchEvent(new KeyboardEvent("keyup", options));
+    if (keys.length) setTimeout(next, gap); else done();
+  };
+  next();
+})"""
+
+
+def scanner_scans(page, code: str, *, suffix: str = "Enter", gap_ms: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Scan a code at a handheld scanner's pace: a character every ``gap_ms``, then Enter or Tab."""
+    page.evaluate(SCANNER_TYPES, [code, suffix, gap_ms])
+
+
+def watch_answers(page) -> None:  # type: ignore[no-untyped-def]
+    page.evaluate(WATCH_ANSWERS)
+
+
+def answers(page, kind: str) -> list[float]:  # type: ignore[no-untyped-def]
+    """Return the answer times (ms) measured so far, ``keys`` or ``scans``, and start counting again."""
+    found: list[float] = page.evaluate(f"() => window.__answers.{kind}.splice(0)")
+    return found
+
+
+# Above this load average per core, timers and the server run late by more than the budget itself.
+MAX_LOAD_PER_CORE = 3
+# Scans left out of a latency measure: the first teaches the page the scanner's pace.
+WARM_UP_SCANS = 4
+
+
+def machine_can_time() -> bool:
+    """Tell whether the machine is idle enough for answers timed in milliseconds to mean anything."""
+    return os.getloadavg()[0] <= MAX_LOAD_PER_CORE * (os.cpu_count() or 1)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def fresh_pieces(live_server: LiveServer, *numbers: str) -> dict[str, Mailed]:
+    """Mail customers C<n> (each at its own street number, so each its own household) a batch of their own."""
+    with live_server.app.app_context():
+        pieces = mail_customers(db.session, *numbers, churn_risk=0.4, campaign=f"Run {numbers[0]}")
+        found = {number: Mailed(piece.piece_code, piece.customer_id) for number, piece in pieces.items()}
+        db.session.commit()
+    return found
+
+
+def current_return(live_server: LiveServer, code: str) -> tuple[str, bool] | None:
+    """Return the piece's latest return as (reason, is_current), None if it has none."""
+    from sqlalchemy import select
+
+    from mailer.batches.models import MailPiece
+    from returns.models import MailReturn
+
+    with live_server.app.app_context():
+        row = db.session.execute(
+            select(MailReturn.reason, MailReturn.is_current).join(MailPiece, MailPiece.id == MailReturn.piece_id)
+            .where(MailPiece.piece_code == code).order_by(MailReturn.id.desc()).limit(1)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+
+def human_pause(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait as long as a person takes between two keys (scanners take a few ms)."""
+    page.wait_for_timeout(250)
+
+
+@pytest.mark.usefixtures("clerk")
+def test_after_an_error_the_field_is_clear_and_a_stray_key_is_answered_and_dropped(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    pieces = fresh_pieces(live_server, "C101", "C102")
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+    e1, e2 = pieces["C101"].code, pieces["C102"].code
+
+    # A misread code, then the reason key the clerk presses anyway, then the next envelope.
+    misread = e1[:-1] + next(symbol for symbol in ALPHABET if symbol != e1[-1])
+    scan(page, misread)
+    assert result(page)["headline"] == "Misread code" and page.input_value("#scan-input") == ""
+    human_pause(page)
+    page.keyboard.press("1")
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.lastCue === 'key'")
+    assert result(page)["tone"] == "warn" and result(page)["headline"] == "Scan the piece first, then pick its reason."
+    human_pause(page)
+    scan(page, e2)
+    assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(e2)}: press its reason key."
+    assert result(page)["headline"] == "“1” typed before the scan was dropped."
+    page.keyboard.press("3")
+    wait_for_answer(page, 2)
+    assert result(page)["customer"] == "Pat C102 (C102)" and result(page)["reason"].startswith("NSN")
+    assert current_return(live_server, e2) == ("NSN", True) and current_return(live_server, e1) is None
+
+    # A stray key with nothing after it is dropped by itself: the field is clear again.
+    human_pause(page)
+    page.evaluate("() => document.querySelector('#scanner').removeAttribute('data-last-cue')")
+    page.keyboard.press("7")
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.lastCue === 'key'")
+    assert result(page)["tone"] == "warn"
+    page.wait_for_function("() => document.querySelector('#scan-input').value === ''", timeout=3_000)
+    assert result(page)["headline"].startswith("A key pressed on its own was dropped")
+
+    # A key that is nothing here, while a piece waits: refused at once, dropped, the piece still waits.
+    scan(page, e1)
+    human_pause(page)
+    page.keyboard.press("X")
+    page.wait_for_function("() => document.querySelector('#scan-result').dataset.tone === 'bad'")
+    assert result(page)["headline"] == "“X” is not a key of this page"
+    assert page.input_value("#scan-input") == ""
+    assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(e1)}: press its reason key."
+    human_pause(page)
+    page.keyboard.press("4")
+    wait_for_answer(page, 3)
+    assert result(page)["customer"] == "Pat C101 (C101)" and current_return(live_server, e1) == ("VAC", True)
+    # Typed by hand at a person's pace, a code still counts: it is no stray key.
+    scan(page, e1)
+    page.keyboard.press("Escape")
+    for symbol in e2:
+        page.keyboard.press(symbol)
+        page.wait_for_timeout(120)
+    page.keyboard.press("Enter")
+    assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(e2)}: press its reason key."
+
+
+@pytest.mark.usefixtures("clerk")
+def test_every_key_is_answered_at_once_with_sound_and_colour(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    pieces = fresh_pieces(live_server, "C201")
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+    watch_answers(page)
+    k1 = pieces["C201"].code
+    scanner_scans(page, k1)  # the scanner's pace is learnt from its first scan
+    page.keyboard.press("Escape")
+    answers(page, "keys")
+
+    checks = [
+        ("!", "bad", "key"),  # nothing starts with it
+        ("5", "warn", "key"),  # a reason key with no piece waiting
+    ]
+    for key, tone, sound in checks:
+        human_pause(page)
+        page.evaluate("() => document.querySelector('#scanner').removeAttribute('data-last-cue')")
+        page.keyboard.press(key)
+        page.wait_for_function("() => document.querySelector('#scanner').dataset.lastCue !== undefined")
+        assert (result(page)["tone"], page.get_attribute("#scanner", "data-last-cue")) == (tone, sound), key
+        page.keyboard.press("Escape")
+    human_pause(page)
+    scanner_scans(page, k1, suffix="Tab")
+    human_pause(page)
+    page.keyboard.press("Q")  # a piece waits: Q is no reason key
+    page.wait_for_function("() => document.querySelector('#scan-result').dataset.tone === 'bad'")
+    assert page.get_attribute("#scanner", "data-last-cue") == "key"
+    timed = answers(page, "keys")
+    assert len(timed) == 3
+    if machine_can_time():
+        assert max(timed) < 100, timed
+    assert int(page.get_attribute("#scanner", "data-key-wait") or "999") < 100
+
+
+@pytest.mark.usefixtures("clerk")
+def test_the_whole_window_flashes_each_outcome_with_its_own_sound_symbol_and_pattern(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    pieces = fresh_pieces(live_server, "C301", "C302")
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+    f1 = pieces["C301"].code
+    seen: dict[str, tuple[str, str, str, str]] = {}
+
+    def outcome(name: str) -> None:
+        flash = page.locator("#scan-flash")
+        headline = page.locator("#scan-result .headline")
+        symbol = headline.evaluate("h => getComputedStyle(h, '::before').content")
+        size = headline.evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
+        assert size >= 48, (name, size)
+        assert "on" in (flash.get_attribute("class") or "")
+        box = flash.bounding_box()
+        assert box is not None and (box["width"], box["height"]) == (1024, 768)  # the whole window
+        background = flash.evaluate("f => getComputedStyle(f).backgroundImage")
+        seen[name] = (flash.get_attribute("data-tone") or "", symbol, background.split("(")[0],
+                      page.get_attribute("#scanner", "data-last-cue") or "")
+
+    scan(page, f1)
+    page.keyboard.press("1")
+    wait_for_answer(page, 1)
+    outcome("recorded")
+    scan(page, f1)
+    page.keyboard.press("1")
+    wait_for_answer(page, 2)
+    outcome("already")
+    scan(page, f1)
+    page.keyboard.press("4")
+    wait_for_answer(page, 3)
+    outcome("corrected")
+    scan(page, f1[:-1] + next(symbol for symbol in ALPHABET if symbol != f1[-1]))
+    outcome("misread")
+
+    assert seen["recorded"] == ("good", '"✓ "', "none", "recorded")
+    assert seen["already"][:2] == ("warn", '"! "') and seen["already"][2] == "radial-gradient"
+    assert seen["corrected"][:2] == ("warn", '"! "') and seen["corrected"][3] == "corrected"
+    assert seen["misread"][:3] == ("bad", '"✗ "', "repeating-linear-gradient")
+    # Every outcome its own sound.
+    assert len({cue for *_, cue in seen.values()}) == len(seen)
+
+
+@pytest.mark.usefixtures("clerk")
+def test_each_scan_is_answered_within_100_ms_at_the_95th_percentile(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    if not machine_can_time():
+        pytest.skip("the machine is too busy to time answers in ms (bench/bench_mailroom_scan.py reports them)")
+    numbers = [f"C4{i:02}" for i in range(28)]
+    pieces = fresh_pieces(live_server, *numbers)
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+    watch_answers(page)
+    for index, number in enumerate(numbers):
+        # Scanners end a scan with Enter or Tab, whichever they are set to.
+        scanner_scans(page, pieces[number].code, suffix="Tab" if index % 2 else "Enter")
+        human_pause(page)
+        page.keyboard.press("7")
+        page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
+        human_pause(page)
+    timed = answers(page, "scans")
+    assert tally(page) == (len(numbers), 0, 0)
+    # The first scan teaches the page the scanner's pace and the first few warm the server up
+    # (connections, the database's cache); the rest are timed.
+    p95 = percentile(timed[WARM_UP_SCANS:], 0.95)
+    assert len(timed) == len(numbers) and p95 < 100, timed
+
+
+@pytest.mark.usefixtures("clerk")
+def test_a_chinese_piece_shows_its_address_lines_as_printed(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import select
+
+    from mailer.batches.models import MailPiece
+    from mailer.batches.selection import BatchFilters, create_batch
+    from tests.factories import CN_ROW, add_customer
+
+    with live_server.app.app_context():
+        add_customer(db.session, "Z1", base=CN_ROW, name="赵桂", churn_risk=0.4)
+        batch = create_batch(
+            db.session, campaign_name="秋季目录", profile="cn-dl", filters=BatchFilters(countries=("CN",)), actor="test"
+        )
+        piece = db.session.scalars(select(MailPiece).where(MailPiece.batch_id == batch.id)).one()
+        code, printed = piece.piece_code, list(piece.lines)
+        db.session.commit()
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+    scan(page, code)
+    page.keyboard.press("7")
+    wait_for_answer(page, 1)
+    shown = result(page)
+    assert shown["customer"] == "赵桂 (Z1)"
+    assert shown["address"].splitlines() == printed
+    assert printed[0] == "浙江省杭州市文三路478号华星时代广场A座1201室" and printed[-1] == "赵桂 收"
+
+
+@pytest.mark.usefixtures("clerk")
+def test_a_move_takes_its_forwarding_address_inline_and_falls_back_only_when_skipped(
+    live_server: LiveServer, browser  # type: ignore[no-untyped-def]
+) -> None:
+    # The refused address is a 422 answer, which Chromium reports as a console error: allow exactly that.
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        clerk_logs_in(page, live_server)
+        _move_with_the_keyboard(live_server, page)
+    finally:
+        context.close()
+    assert len(errors) == 1 and "status of 422 " in errors[0], errors
+
+
+def _move_with_the_keyboard(live_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from mailer.addresses.models import Address, AddressEvent, ChangeSource
+
+    pieces = fresh_pieces(live_server, "C501", "C502", "C503")
+    m1, m2 = pieces["C501"].code, pieces["C502"].code
+
+    scan(page, m1)
+    page.keyboard.press("C")
+    page.wait_for_selector("#move-form:not([hidden])")
+    assert page.evaluate("document.activeElement.name") == "line1"
+    assert page.get_attribute("#scanner", "data-last-cue") == "ask"
+    assert current_return(live_server, m1) is None  # nothing recorded while the address is typed
+
+    # Not an address: said in the form, what was typed kept, the piece still waiting.
+    page.keyboard.type("77 Birch Lane")
+    for value in ("", "Chicago", "IL", "6060", "US"):
+        page.keyboard.press("Tab")
+        page.keyboard.type(value)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#move-form [data-role=move-problem]:not([hidden])")
+    assert "postal code" in page.inner_text("#move-form [data-role=move-problem]").lower()
+    assert page.input_value("#move-form [name=line1]") == "77 Birch Lane"
+    assert current_return(live_server, m1) is None
+
+    # The next envelope scanned into the form by mistake is taken out again and never recorded.
+    page.focus("#move-form [name=postal_code]")
+    page.keyboard.press("End")
+    page.keyboard.type("1")
+    human_pause(page)
+    scanner_scans(page, m2)
+    assert page.input_value("#move-form [name=postal_code]") == "60601"
+    assert "A scan went into the address" in page.inner_text("#move-form [data-role=move-problem]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#move-form", state="hidden")
+    page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
+    shown = result(page)
+    assert shown["headline"] == "Recorded with the new address" and shown["tone"] == "good"
+    assert "77 Birch Lane" in page.inner_text("[data-role=moved-to]")
+    assert page.get_attribute("#scanner", "data-last-cue") == "moved"
+    assert page.evaluate("document.activeElement.id") == "scan-input"
+    assert current_return(live_server, m1) == ("MOVED", True) and current_return(live_server, m2) is None
+    with live_server.app.app_context():
+        address = db.session.scalars(
+            select(Address).where(Address.customer_id == pieces["C501"].customer_id, Address.is_current)
+        ).one()
+        assert (address.line1, address.city, address.postal_code) == ("77 Birch Lane", "Chicago", "60601")
+        created = db.session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).one()
+        assert created.source is ChangeSource.RETURN_SCAN  # the post office's word, from the returned piece
+
+    # Skipped with Escape: only then "moved, left no address".
+    scan(page, m2)
+    page.keyboard.press("C")
+    page.wait_for_selector("#move-form:not([hidden])")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#move-form", state="hidden")
+    page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
+    shown = result(page)
+    assert shown["tone"] == "warn" and shown["headline"] == "Recorded as MLNA · Moved, left no address"
+    assert current_return(live_server, m2) == ("MLNA", True)
+
+
+@pytest.mark.usefixtures("clerk")
+def test_a_tray_takes_one_reason_for_a_run_of_scans_and_an_undo_is_a_correction(
+    live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
+) -> None:
+    numbers = ("C601", "C602", "C603", "C604")
+    pieces = fresh_pieces(live_server, *numbers)
+    page = open_page(width=1024, height=768)
+    clerk_logs_in(page, live_server)
+
+    page.keyboard.press("T")
+    page.wait_for_function("() => document.querySelector('#scan-prompt').dataset.state === 'tray-ask'")
+    human_pause(page)
+    page.keyboard.press("7")
+    page.wait_for_selector("#tray-banner:not([hidden])")
+    assert page.inner_text("#tray-banner [data-role=tray-reason]") == "UNC · Unclaimed"
+    for count, number in enumerate(numbers[:3], start=1):
+        scan(page, pieces[number].code)  # no reason key: the tray's
+        wait_for_answer(page, count)
+        assert result(page)["customer"] == f"Pat {number} ({number})"
+    assert [current_return(live_server, pieces[n].code) for n in numbers[:3]] == [("UNC", True)] * 3
+    assert tally(page) == (3, 0, 0)
+
+    # U undoes the last scan: the return stays in the history, taken back as a correction.
+    human_pause(page)
+    page.keyboard.press("U")
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.lastCue === 'undone'")
+    shown = result(page)
+    assert shown["headline"] == f"Undone: piece {display_piece_code(pieces['C603'].code)} is no longer UNC · Unclaimed"
+    assert current_return(live_server, pieces["C603"].code) == ("UNC", False)
+    assert tally(page) == (2, 0, 0)
+    assert "undone" in (page.locator("#recent-scans li").first.get_attribute("class") or "")
+    human_pause(page)
+    page.keyboard.press("U")  # nothing more: one undo for one scan
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.lastCue === 'notice'")
+    assert result(page)["headline"].startswith("Nothing to undo")
+
+    # T ends the tray: the next piece waits for its own reason again.
+    human_pause(page)
+    page.keyboard.press("T")
+    page.wait_for_selector("#tray-banner", state="hidden")
+    scan(page, pieces["C604"].code)
+    assert page.inner_text("#scan-prompt") == f"Piece {display_piece_code(pieces['C604'].code)}: press its reason key."
+    assert current_return(live_server, pieces["C604"].code) is None
+    # T while a piece waits: the tray's reason is the waiting piece's too.
+    human_pause(page)
+    page.keyboard.press("T")
+    page.wait_for_function("() => document.querySelector('#scan-prompt').dataset.state === 'tray-ask'")
+    human_pause(page)
+    page.keyboard.press("8")
+    page.wait_for_function("() => document.querySelector('#scanner').dataset.tray === 'TA'")
+    wait_for_answer(page, 4)
+    assert current_return(live_server, pieces["C604"].code) == ("TA", True)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#tray-banner", state="hidden")
+
+    office = open_page()
+    log_in(office, live_server, Role.MARKETING)
+    office.goto(f"{live_server.url}/customers/{pieces['C603'].customer_id}")
+    assert "(corrected)" in office.inner_text("body")

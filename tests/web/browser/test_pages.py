@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.auth.models import Role
+from mailer.churn.service import refresh_churn
 from mailer.customers.importing import CUSTOMER_COLUMNS
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import db
@@ -40,25 +41,13 @@ def upload(page, server: LiveServer, path: Path, *, kind: str = "customers") -> 
     page.wait_for_selector("h1:has-text('Import result')")
 
 
-def score_customers(server: LiveServer, seed: int) -> None:
-    """Give the customers churn risks and some addresses a validity, as scoring and returns will."""
+def score_customers(server: LiveServer, seed: int, *, as_of: date) -> None:
+    """Refresh the customers' churn risks on their orders and give some addresses a validity, as returns will."""
     rng = random.Random(seed)
     with server.app.app_context():
         session = db.session
+        refresh_churn(session, as_of=as_of, actor="t")
         ids = session.scalars(select(Customer.id).order_by(Customer.id)).all()
-        for customer_id in ids:
-            risk = min(rng.betavariate(1.6, 3.2), 1.0)
-            session.execute(
-                update(Customer).where(Customer.id == customer_id).values(
-                    churn_risk=risk,
-                    churn_explanation=[
-                        {"kind": "base", "text": "Base figure from the purchase history: 35%.", "risk_after": 0.35},
-                        {"kind": "evidence", "text": "Returned mail (no such number) raised the odds.",
-                         "risk_after": risk},
-                        {"kind": "result", "text": f"Churn risk: {risk:.0%}.", "risk_after": risk},
-                    ],
-                )
-            )
         for customer_id in ids[5::7]:
             session.execute(
                 update(Address).where(Address.customer_id == customer_id, Address.is_current)
@@ -107,10 +96,12 @@ def test_staff_log_in_import_files_and_read_a_customer(
     assert re.search(r"0\s+rejected", page.inner_text("main"))
     upload(page, live_server, moved_file)
     assert re.search(r"1\s+updated", page.inner_text("main"))
-    score_customers(live_server, seed=11)
+    score_customers(live_server, seed=11, as_of=date(2026, 11, 1))
 
     page.goto(live_server.url + "/dashboard")
-    assert page.locator("svg.chart").count() == 3
+    # Status, validity, share verified, churn risk, and how well the risk predicted on these customers' own orders.
+    assert page.locator("svg.chart").count() == 5
+    assert "How well the churn risk predicts" in page.inner_text("main")
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
 
     page.goto(live_server.url + "/customers")
@@ -131,7 +122,8 @@ def test_staff_log_in_import_files_and_read_a_customer(
     expect(page.locator(".timeline > li")).to_have_count(3)
     body = page.inner_text("main")
     assert "88 Harbor Road" in body and mover["line1"] in body  # current address, and the old one in history
-    assert "Churn risk" in body and "Returned mail (no such number) raised the odds." in body
+    assert "Churn risk" in body and "Chance of no order within 365 days of the scoring day." in body
+    assert "customers like this usually order every" in body or "No orders on record" in body
     page.screenshot(path=str(screenshots / "customer.png"), full_page=True)
 
     page.click("text=Log out")

@@ -266,7 +266,7 @@ WHY_LINE = re.compile(r"<li>(.*?)(?: <span class=\"after\">[^<]*</span>)?</li>",
 def _explained(app: Flask) -> tuple[int, explanation.Assessment]:
     """Store a customer whose churn explanation has a model base, a refused return and a self-service update."""
     base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
-                               unit=TimeUnit.WEEK)
+                               unit=TimeUnit.WEEK, interval_days=(30.0, 90.0))
     refused = REASONS["REF"]
     assessment = explain(
         base,
@@ -299,7 +299,9 @@ def test_the_customer_page_says_the_explanation_in_the_staff_members_language(
     post(marketing, "/profile", {"locale": "zh"})
     chinese = _why(marketing, customer_id)
 
-    assert english == assessment.text
+    # Every line but the closing one, which would repeat the figure the page shows above it.
+    assert english == assessment.text[:-1]
+    assert assessment.text[-1].startswith("Churn risk (no order within 365 days): ")
     # The refused return by the catalog's Chinese name, not the English one.
     assert "拒收" in chinese[1]
     assert not any("Refused" in line for line in chinese)
@@ -308,14 +310,13 @@ def test_the_customer_page_says_the_explanation_in_the_staff_members_language(
 def test_the_customer_page_explains_the_churn_risk_in_chinese(app: Flask, marketing: FlaskClient) -> None:
     """The sentences of a Chinese customer page, from the Chinese catalog."""
     customer_id, assessment = _explained(app)
-    base, refused, updated, result = (wording.format_risk(line.risk_after) for line in assessment.lines)
+    base, refused, updated, _ = (wording.format_risk(line.risk_after) for line in assessment.lines)
     post(marketing, "/profile", {"locale": "zh"})
 
     chinese = _why(marketing, customer_id)
+    page = marketing.get(f"/customers/{customer_id}").get_data(as_text=True)
 
-    assert chinese[0] == (
-        f"购买记录：4 个重复购买日，最近一次在首次购买后 20 周；成为客户 52 周。BG/NBD 模型估计流失风险为 {base}。"
-    )
+    assert chinese[0] == "5 个月内下单 5 次，最近 7 个月没有下单；类似的客户通常每 1–3 个月下单一次。"
     assert chinese[1] == (
         f"{SCORED_ON - timedelta(days=100)}：退件：拒收——流失风险由 {base} 升至 {refused}"
         "（权重 ×8，100 天后衰减为 ×5.6；半衰期 365 天）。"
@@ -323,8 +324,36 @@ def test_the_customer_page_explains_the_churn_risk_in_chinese(app: Flask, market
     assert chinese[2].startswith(
         f"{SCORED_ON - timedelta(days=10)}：客户自行更新了地址——流失风险由 {refused} 降至 {updated}（权重 ×0.25，"
     )
-    assert chinese[3] == f"流失风险：{result}。"
+    assert len(chinese) == 3
+    assert "评分日之后 365 天内不再下单的概率。" in page
+    assert "计算方法" in page and "MBG/NBD" in page
+
+
+def test_the_customer_page_says_what_the_risk_means_and_how_it_is_computed(
+    app: Flask, marketing: FlaskClient
+) -> None:
+    customer_id, _ = _explained(app)
+
+    page = html.unescape(marketing.get(f"/customers/{customer_id}").get_data(as_text=True))
+
+    assert "Chance of no order within 365 days of the scoring day." in page
+    assert "How this is computed" in page
+    # The model is named in the note, not in the explanation's lines.
+    why = page[page.index('<ol class="explanation">'):page.index("</ol>", page.index('<ol class="explanation">'))]
+    assert "MBG/NBD" not in why and "MBG/NBD purchase model" in page
 
 
 def test_an_unknown_customer_is_not_found(marketing: FlaskClient) -> None:
     assert marketing.get("/customers/999999").status_code == 404
+
+
+def test_the_customer_list_says_what_its_churn_risk_means(app: Flask, marketing: FlaskClient) -> None:
+    from mailer.churn.models import ChurnRun
+
+    with data(app) as session:
+        add_customer(session, "R1", churn_risk=0.42)
+        session.add(ChurnRun(as_of=SCORED_ON, horizon_days=200, model="mbg/nbd", params=None, currency="USD"))
+
+    page = html.unescape(marketing.get("/customers").get_data(as_text=True))
+
+    assert "Churn risk: the chance of no order within 200 days of Jun 30, 2026." in page

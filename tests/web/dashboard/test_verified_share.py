@@ -23,4 +23,4 @@ def test_the_share_verified_is_counted_and_drawn_per_country(app: Flask, logged_
 
     assert shares == {"CN": (2, 4), "US": (1, 1)}
     assert "Current addresses verified, by country" in page
-    assert "50.0% of 4" in page and "100.0% of 1" in page
+    assert "CN (4)" in page and "50.0%" in page and "US (1)" in page and "100.0%" in page

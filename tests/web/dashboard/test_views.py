@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.dates import format_skeleton
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from mailer.addresses.models import Address, AddressValidity
 from mailer.auth.models import Role
@@ -100,3 +100,51 @@ def test_the_returns_chart_is_left_out_without_returns_and_speaks_chinese(app: F
     chinese = client.get("/dashboard", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     chart = _chart(chinese, "每周退件（按原因）")
     assert "迁移新址不明" in chart and "周（自周一起）" in chart
+
+
+def _refreshed(app: Flask, *, horizon_days: int = 365) -> None:
+    """Store a simulated population and refresh its churn risk, so a backtest is on record."""
+    from mailer.churn.service import refresh_churn
+    from tests.churn.stored import AS_OF, add_population
+
+    with data(app) as session:
+        add_population(session, 400)
+        refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=horizon_days, currency="CNY")
+
+
+def test_the_dashboard_draws_how_well_the_risk_predicted_on_the_stored_orders(app: Flask, logged_in) -> None:  # type: ignore[no-untyped-def]
+    from mailer.churn.models import ChurnRun
+
+    _refreshed(app, horizon_days=180)
+    with data(app) as session:
+        backtest = session.scalars(select(ChurnRun)).one().backtest
+    assert backtest is not None
+
+    page = logged_in(Role.MARKETING).get("/dashboard").get_data(as_text=True)
+
+    assert "Churn risk: the chance of no order within 180 days of" in page
+    assert "churn risk: chance of no order within 180 days" in _chart(page, "Customers by churn risk")
+    chart = _chart(page, "How well the churn risk predicted: share with no order, by decile of the risk")
+    # Each decile's share predicted beside the share observed, as the backtest stored them.
+    tooltips = re.findall(r"<title>(predicted|observed): (\d+)%</title>", chart)
+    assert len(tooltips) == 20
+    first = backtest["calibration"][0]
+    assert tooltips[0] == ("predicted", str(round(first["predicted"] * 100)))
+    assert tooltips[1] == ("observed", str(round(first["observed"] * 100)))
+    assert f"computed from your customers’ orders up to {backtest['calibration_end']}" in html_text(page)
+    assert f"Ranking (AUC; 1 is perfect, 0.5 is chance): {backtest['auc']:.3f}" in html_text(page)
+    assert f"Furthest off: decile {backtest['worst_decile']}," in html_text(page)
+    assert "How this is computed" in page
+
+
+def test_before_any_refresh_the_dashboard_says_how_to_get_the_backtest(logged_in) -> None:  # type: ignore[no-untyped-def]
+    page = logged_in(Role.MARKETING).get("/dashboard").get_data(as_text=True)
+
+    assert "Run the churn refresh to see how well the risk predicts on your customers." in page
+
+
+def html_text(page: str) -> str:
+    """Return the page's text with its entities read."""
+    import html
+
+    return html.unescape(page)

@@ -44,14 +44,17 @@ def _link(pattern: re.Pattern[str], page: str) -> str | None:
 def _score(
     app: Flask, scores: dict[int, tuple[float, int]], *, status: dict[int, CustomerStatus] | None = None
 ) -> None:
-    """Store each customer's risk and total spend (cents) as a churn refresh does."""
+    """Store each customer's risk and spend expected within the horizon (cents) as a churn refresh does.
+
+    The total spent so far is twice the expected spend.
+    """
     with data(app) as session:
-        for customer_id, (risk, spent) in scores.items():
+        for customer_id, (risk, expected) in scores.items():
             session.execute(
                 update(Customer).where(Customer.id == customer_id).values(
                     churn_risk=risk, churn_last_ordered_on=date.today() - timedelta(days=customer_id % 300 + 1),
-                    churn_purchase_days=1 + customer_id % 5, churn_spent_cents=spent,
-                    churn_value_at_risk_cents=round(risk * spent),
+                    churn_purchase_days=1 + customer_id % 5, churn_spent_cents=2 * expected,
+                    churn_expected_spend_cents=expected, churn_value_at_risk_cents=round(risk * expected),
                     status=(status or {}).get(customer_id, CustomerStatus.ACTIVE),
                 )
             )
@@ -79,9 +82,27 @@ def test_the_list_shows_the_customers_most_at_stake_first_with_their_values(
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
     assert name in cells[1]
-    assert cells[4] == "500.00" and cells[6] == "475.00" and cells[5].startswith("95%")
+    assert cells[4] == "1,000.00" and cells[6] == "500.00" and cells[7] == "475.00" and cells[5].startswith("95%")
     assert "retention.export" not in page and 'action="/retention/export.csv"' in page
     assert 'href="/retention" class="active"' in page or 'class="active" aria-current="page"' in page
+
+
+def test_the_list_says_what_the_risk_means_and_the_currency_of_its_amounts(app: Flask, marketing: FlaskClient) -> None:
+    from mailer.churn.service import refresh_churn
+    from tests.churn.stored import AS_OF, add_population
+
+    with data(app) as session:
+        add_population(session, 200)
+        refresh_churn(session, as_of=AS_OF, actor="t", horizon_days=90, currency="CNY")
+
+    page = html.unescape(marketing.get("/retention?min_risk=0").get_data(as_text=True))
+    exported = list(csv.DictReader(io.StringIO(post(marketing, "/retention/export.csv", {"min_risk": "0"}).get_data(
+        as_text=True))))
+
+    assert f"Churn risk: the chance of no order within 90 days of {AS_OF:%b} {AS_OF.day}, {AS_OF.year}." in page
+    assert "Amounts in CNY." in page
+    assert "Expected spend" in page and "How this is computed" in page
+    assert {(row["churn_horizon_days"], row["currency"]) for row in exported} == {("90", "CNY")}
 
 
 def test_pages_follow_each_other_without_gaps_or_repeats_and_lead_back(
@@ -232,7 +253,7 @@ def _explained(app: Flask, tmp_path: Path) -> tuple[int, int]:
     moved, quiet = import_demo_customers(app, tmp_path, 2)
     _score(app, {moved: (0.9, 50_000), quiet: (0.8, 10_000)})
     base = evidence.BaseFigure(log_odds=math.log(0.3 / 0.7), from_prior=False, x=4, t_x=20.0, T=52.0,
-                               unit=TimeUnit.WEEK)
+                               unit=TimeUnit.WEEK, interval_days=(30.0, 90.0))
     reason = REASONS["MLNA"]
     returned = evidence.Evidence(reason.evidence_label, reason.churn_weight, date.today() - timedelta(days=3))
     stories = {moved: [returned], quiet: []}

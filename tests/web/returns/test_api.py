@@ -378,3 +378,25 @@ def test_a_300_mb_body_is_refused_before_a_byte_of_it_is_read(client: FlaskClien
 
     assert response.status_code == 413 and response.get_json() == {"error": "The request is too large."}
     assert body.tell() == 0
+
+
+def test_an_undo_takes_back_the_last_scan_once_and_keeps_it_as_corrected(
+    app: Flask, client: FlaskClient, tokens: dict[Role, str], pieces: dict[str, str]
+) -> None:
+    token = tokens[Role.MAILROOM]
+    headers = {"Authorization": f"Bearer {token}"}
+    post(client, {"piece_code": pieces["C1"], "reason": "ANK"}, token)
+
+    undone = client.post("/api/returns/undo", json={"piece_code": pieces["C1"], "reason": "ANK"}, headers=headers)
+    again = client.post("/api/returns/undo", json={"piece_code": pieces["C1"], "reason": "ANK"}, headers=headers)
+    unknown = client.post("/api/returns/undo", json={"piece_code": "0000-0000", "reason": "ANK"}, headers=headers)
+    anonymous = client.post("/api/returns/undo", json={"piece_code": pieces["C1"], "reason": "ANK"})
+
+    assert undone.status_code == 200, undone.get_json()
+    body = undone.get_json()
+    assert body["status"] == "undone" and body["undone"] is True
+    assert body["address"]["validity"] == "deliverable" and body["message"].startswith("Undone: piece")
+    assert again.status_code == 409 and "nothing of that to undo" in again.get_json()["error"]
+    assert unknown.status_code == 404 and anonymous.status_code == 401
+    with data(app) as session:
+        assert session.scalars(select(MailReturn.is_current)).all() == [False]

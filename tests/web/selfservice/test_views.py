@@ -104,8 +104,16 @@ def test_the_page_shows_the_letter_partly_hidden(client: FlaskClient, letter: Le
         assert secret not in page, secret
     # The US form: street first, "State" and "ZIP code", the country fixed.
     assert page.index('name="line1"') < page.index('name="city"') < page.index('name="postal_code"')
-    assert ">State<" in page and ">ZIP code<" in page and "United States" in page and 'name="country"' not in page
+    assert ">State<" in page and ">ZIP code<" in page and "United States" in page
     assert 'autocomplete="postal-code"' in page and "This address is still right" in page
+    # ZIP codes are digits: the numeric keypad; a customer moving abroad names the country.
+    postal_code = re.search(r'<input[^>]*name="postal_code"[^>]*>', page)
+    assert postal_code and 'inputmode="numeric"' in postal_code.group(0)
+    assert "I am moving to another country" in page and 'name="country"' in page
+    # Whose letter it is, as the envelope says, and what they do with the address.
+    assert "Evergreen Books" in page and 'href="tel:1-800-555-0199"' in page and "evergreen.example.com" in page
+    assert "uses your address only to send you its own mail" in page
+    assert '/u/sender/us-10.css' in page
     assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "same-origin"
     # A customer's page: nothing of the staff pages.
     assert "/login" not in page and "Log out" not in page
@@ -120,16 +128,29 @@ def test_a_chinese_letter_speaks_chinese_by_default(client: FlaskClient, chinese
     assert page.index('name="region"') < page.index('name="city"') < page.index('name="line1"')
 
 
-def test_the_browsers_language_comes_before_the_letters(
+def test_the_page_speaks_the_letters_language_with_a_switch(
     client: FlaskClient, letter: Letter, chinese_letter: Letter
 ) -> None:
-    chinese = _page(client.get(f"/u/{letter.token}", headers=CHINESE))
-    assert '<html lang="zh-Hans">' in chinese and "州" in chinese and "美国" in chinese
-    english = _page(client.get(f"/u/{chinese_letter.token}", headers=ENGLISH))
+    # The envelope's country decides, whatever the browser asks for.
+    english = _page(client.get(f"/u/{letter.token}", headers=CHINESE))
+    assert '<html lang="en">' in english and 'href="?lang=zh"' in english
+    chinese = _page(client.get(f"/u/{chinese_letter.token}", headers=ENGLISH))
+    assert '<html lang="zh-Hans">' in chinese and 'href="?lang=en"' in chinese and "长青书友会" in chinese
+    # The switch: the other language, the letter's country and fields unchanged.
+    switched = _page(client.get(f"/u/{letter.token}?lang=zh", headers=ENGLISH))
+    assert '<html lang="zh-Hans">' in switched and "州" in switched and "美国" in switched
+    english = _page(client.get(f"/u/{chinese_letter.token}?lang=en"))
     assert '<html lang="en">' in english and "Province" in english and "China" in english
-    # A browser asking for neither of our languages gets the letter's.
-    french = _page(client.get(f"/u/{chinese_letter.token}", headers={"Accept-Language": "fr-FR"}))
+    # A language we do not have is no switch.
+    french = _page(client.get(f"/u/{chinese_letter.token}?lang=fr"))
     assert '<html lang="zh-Hans">' in french
+
+
+def test_the_senders_colour_is_a_style_sheet_of_its_own(client: FlaskClient) -> None:
+    response = client.get("/u/sender/cn-dl.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    assert response.get_data(as_text=True) == ":root { --sender: #2e6b3f; }\n"
+    assert client.get("/u/sender/nope.css").status_code == 404
 
 
 # --- links that do not work ---------------------------------------------------------------------
