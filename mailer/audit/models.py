@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.column_types import CreatedAt, IntPK
@@ -15,6 +15,8 @@ class AuditEntry(Base):
     """A record of one action on personal data or the system: actor, action, object, time."""
 
     __tablename__ = "audit_log"
+    # The audit page lists what happened to one customer (or batch, user) by its stored number.
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
 
     id: Mapped[IntPK]
     actor: Mapped[str] = mapped_column(String(254), index=True)

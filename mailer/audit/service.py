@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -40,23 +42,54 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """What the audit log is narrowed to; None leaves a filter off."""
+
+    action: str | None = None
+    actor: str | None = None
+    # The object an entry is about, as stored: ("customer", "C001234").
+    object_type: str | None = None
+    object_id: str | None = None
+    # Entries made on or after ``since`` and before ``until`` (aware datetimes).
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 def list_entries(
     session: Session,
     *,
     action: str | None = None,
+    filters: AuditFilters | None = None,
     after: int | None = None,
     before: int | None = None,
     size: int = DEFAULT_PAGE_SIZE,
 ) -> Page[AuditEntry]:
-    """Return a page of the audit log, newest first, optionally of one action only."""
+    """Return a page of the audit log, newest first, narrowed by the filters (or one action only)."""
+    filters = filters or AuditFilters(action=action)
     query = select(AuditEntry)
-    if action:
-        query = query.where(AuditEntry.action == action)
+    if filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.actor:
+        query = query.where(AuditEntry.actor == filters.actor)
+    if filters.object_type:
+        query = query.where(AuditEntry.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEntry.object_id == filters.object_id)
+    if filters.since:
+        query = query.where(AuditEntry.created_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEntry.created_at < filters.until)
     page = keyset_page(
         session, query, key=AuditEntry.id, after=after, before=before, size=size, descending=True,
         key_of=lambda row: row[0].id,
     )
     return page.map(lambda row: row[0])
+
+
+def audit_actors(session: Session) -> list[str]:
+    """Return everyone the audit log names as an actor, sorted."""
+    return list(session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)))
 
 
 def audit_actions(session: Session) -> list[str]:

@@ -22,8 +22,8 @@ from collections.abc import Collection, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Select, delete, insert, intersect, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, intersect, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerSearchTerm
@@ -168,42 +168,122 @@ def add_search_terms(session: Session, customers: Iterable[dict[str, Any]]) -> N
 
 # --- searching -----------------------------------------------------------------------------------
 
+# A word found by at most this many rows is rare: its customers' ids are read from the index and
+# the list reads only them. A common word ("wang", "m") is checked customer by customer as the list
+# is walked in id order, which reaches a page's worth of matches at once.
+RARE_WORD = 5000
+# Common words may still be rare together ("zhang wei"), and walking the list would then read most
+# of it: when the least common of them has at most this many rows, the customers having all the
+# words are looked up from its rows first.
+DRIVING_WORD = 20_000
+# ... and when each of the other words has at most this many rows, all of them are read in index
+# order and intersected, rather than looked up once per row of the least common one.
+INTERSECTED_WORD = 60_000
+_DIGIT = re.compile(r"\d")
+
 
 def _starting_with(column: Any, prefix: str) -> Any:
     return (column >= prefix) & (column < prefix + _LAST_CHARACTER)
 
 
-def _postcode_matches(text: str) -> Select[Any]:
-    # Postcodes are stored uppercased, as cleaned on import ("SW1A 1AA", "94110", "100000").
-    postcode = " ".join(text.upper().split())
+def _postcode(typed: str) -> str | None:
+    """Return the typed word as the start of a stored postcode, or None if it cannot be one."""
+    # Postcodes are stored uppercased, as cleaned on import ("SW1A 1AA", "94110", "100000"), and
+    # every country's have a digit: a word without one is looked up in the terms only.
+    return " ".join(typed.upper().split()) if _DIGIT.search(typed) else None
+
+
+def _postcode_ids(postcode: str) -> Select[Any]:
     return select(Address.customer_id).where(_starting_with(Address.postal_code, postcode), Address.is_current)
 
 
-def search_matches(text: str) -> Select[Any] | None:
-    """Return the ids of the customers whose words start with every word of ``text``, or None for no words.
+def _term_ids(folded: str) -> Select[Any]:
+    return select(CustomerSearchTerm.customer_id).where(_starting_with(CustomerSearchTerm.term, folded))
 
-    A word is found among a customer's terms or as the beginning of its current postcode; the whole
-    text is also tried as a postcode ("SW1A 1AA").
+
+def _rows_up_to(session: Session, statement: Select[Any], limit: int) -> list[int] | None:
+    rows = session.scalars(statement.limit(limit + 1)).all()
+    return None if len(rows) > limit else list(rows)
+
+
+def _count_up_to(session: Session, statement: Select[Any], limit: int) -> int:
+    """Count a statement's rows, stopping past ``limit``: enough to tell a rare word from a common one."""
+    return int(session.scalar(select(func.count()).select_from(statement.limit(limit + 1).subquery())) or 0)
+
+
+def _ids_up_to(session: Session, folded: str, typed: str, limit: int) -> set[int] | None:
+    """Return the ids of the customers a word finds, or None if it has more than ``limit`` rows."""
+    # Rows, not distinct ids, are counted: a customer may have several terms starting with the word.
+    by_term = _rows_up_to(session, _term_ids(folded), limit)
+    postcode = _postcode(typed)
+    by_postcode = _rows_up_to(session, _postcode_ids(postcode), limit) if postcode else []
+    if by_term is None or by_postcode is None:
+        return None
+    return {*by_term, *by_postcode}
+
+
+def _has_word(customer_id: Any, folded: str, typed: str) -> ColumnElement[bool]:
+    """Return whether the customer of ``customer_id`` has a term, or a current postcode, starting with the word."""
+    term = aliased(CustomerSearchTerm)
+    conditions = [
+        select(term.customer_id).where(term.customer_id == customer_id, _starting_with(term.term, folded)).exists()
+    ]
+    if (postcode := _postcode(typed)) is not None:
+        address = aliased(Address)
+        conditions.append(
+            select(address.id)
+            .where(address.customer_id == customer_id, address.is_current,
+                   _starting_with(address.postal_code, postcode))
+            .exists()
+        )
+    return or_(*conditions)
+
+
+def _shared_ids(session: Session, words: list[tuple[str, str]]) -> set[int] | None:
+    """Return the customers having every word, read from the least common word's rows; None if too many."""
+    counted = [(_count_up_to(session, _term_ids(word[0]), DRIVING_WORD), word) for word in words]
+    usable = [(count, word) for count, word in counted if count <= DRIVING_WORD and _postcode(word[1]) is None]
+    if not usable:
+        return None
+    driving = min(usable)[1]
+    others = [word for word in words if word != driving]
+    if all(_postcode(typed) is None for _, typed in others) and all(
+        _count_up_to(session, _term_ids(folded), INTERSECTED_WORD) <= INTERSECTED_WORD for folded, _ in others
+    ):
+        # Every word's rows read in index order and intersected: cheaper than a lookup per driving row.
+        intersected = intersect(*(_term_ids(folded) for folded, _ in words)).subquery()
+        found = _rows_up_to(session, select(intersected.c[0]), RARE_WORD)
+    else:
+        term = aliased(CustomerSearchTerm)
+        found = _rows_up_to(
+            session,
+            select(term.customer_id).distinct().where(
+                _starting_with(term.term, driving[0]), *(_has_word(term.customer_id, *word) for word in others)
+            ),
+            RARE_WORD,
+        )
+    return None if found is None else set(found)
+
+
+def search_condition(session: Session, text: str) -> ColumnElement[bool] | None:
+    """Return the condition on ``Customer`` of a search, or None when the text has no word to look for.
+
+    A customer matches when every word starts one of its terms or its current postcode; a text of
+    several words that starts a current postcode ("SW1A 1AA") finds that postcode.
     """
     words = query_words(text)
     if not words:
         return None
-    # Each compound select is wrapped in a subquery: SQLite takes no parenthesized UNION inside another.
-    per_word = [
-        _ids_of(
-            union(
-                select(CustomerSearchTerm.customer_id).where(_starting_with(CustomerSearchTerm.term, folded)),
-                _postcode_matches(typed),
-            )
-        )
-        for folded, typed in words
-    ]
-    matches = per_word[0] if len(per_word) == 1 else _ids_of(intersect(*per_word))
-    if len(words) > 1:
-        matches = _ids_of(union(matches, _postcode_matches(text)))
-    return matches
-
-
-def _ids_of(compound: CompoundSelect[Any]) -> Select[Any]:
-    found = compound.subquery()
-    return select(found.c[0])
+    whole_postcode = _postcode(text)
+    if len(words) > 1 and whole_postcode and session.scalar(_postcode_ids(whole_postcode).limit(1)) is not None:
+        return Customer.id.in_(_postcode_ids(whole_postcode))
+    found = {word: _ids_up_to(session, *word, RARE_WORD) for word in words}
+    known = [ids for ids in found.values() if ids is not None]
+    candidates = set.intersection(*known) if known else None
+    unchecked = [word for word, ids in found.items() if ids is None]
+    if candidates is None and len(words) > 1:
+        candidates, unchecked = _shared_ids(session, words), []
+    if candidates is not None:
+        # A literal list of ids: the database reads just those rows, whatever it guesses of a subquery.
+        return and_(Customer.id.in_(sorted(candidates)), *(_has_word(Customer.id, *word) for word in unchecked))
+    return and_(*(_has_word(Customer.id, *word) for word in words))

@@ -15,7 +15,7 @@ from mailer.addresses.models import Address, AddressEvent, AddressValidity, Addr
 from mailer.addresses.service import current_address
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.customers.search import search_matches
+from mailer.customers.search import search_condition
 from mailer.orders.models import Order
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 from returns.models import MailReturn
@@ -24,6 +24,11 @@ from returns.models import MailReturn
 def get_customer(session: Session, *, customer_no: str) -> Customer | None:
     """Return the customer with this customer number, or None."""
     return session.scalar(select(Customer).where(Customer.customer_no == customer_no))
+
+
+def customer_number(session: Session, *, customer_id: int) -> str | None:
+    """Return the customer number of the customer with this internal id, or None."""
+    return session.scalar(select(Customer.customer_no).where(Customer.id == customer_id))
 
 
 def customer_summary(session: Session, *, customer_no: str) -> dict[str, Any] | None:
@@ -123,8 +128,10 @@ class CustomerListRow:
         return risk_band(self.churn_risk)
 
 
-def customer_list_query(filters: CustomerFilters) -> Select[*tuple[Any, ...]]:
-    """Return the unordered query of the customer list under these filters."""
+def customer_list_query(
+    filters: CustomerFilters, *, search: ColumnElement[bool] | None = None
+) -> Select[*tuple[Any, ...]]:
+    """Return the unordered query of the customer list under these filters and a search's condition."""
     query = select(
         Customer.id, Customer.customer_no, Customer.name, Customer.status, Customer.churn_risk,
         Address.city, Address.region, Address.country, Address.validity,
@@ -137,8 +144,8 @@ def customer_list_query(filters: CustomerFilters) -> Select[*tuple[Any, ...]]:
         query = query.where(Address.region == filters.region)
     if filters.risk_band is not None:
         query = query.where(_risk_band_condition(filters.risk_band))
-    if filters.search and (matches := search_matches(filters.search)) is not None:
-        query = query.where(Customer.id.in_(matches))
+    if search is not None:
+        query = query.where(search)
     return query
 
 
@@ -151,8 +158,9 @@ def list_customers(
     size: int = DEFAULT_PAGE_SIZE,
 ) -> Page[CustomerListRow]:
     """Return a page of customers by id, with their current address's place and validity."""
+    search = search_condition(session, filters.search) if filters.search else None
     page = keyset_page(
-        session, customer_list_query(filters), key=Customer.id, after=after, before=before, size=size
+        session, customer_list_query(filters, search=search), key=Customer.id, after=after, before=before, size=size
     )
     return page.map(lambda row: CustomerListRow(**row._asdict()))
 

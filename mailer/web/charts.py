@@ -80,14 +80,14 @@ def column_chart(
         body.append(
             f'<rect x="{x + slot * 0.12:.1f}" y="{baseline - column}" width="{slot * 0.76:.1f}" '
             f'height="{column}" fill="{escape(bar.color)}" rx="2"/>'
-            f'<text x="{center:.1f}" y="{baseline - column - 6}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline - column - 6}" text-anchor="middle" font-size="13" '
             f'fill="{TEXT_COLOR}">{escape(bar.text)}</text>'
-            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED_COLOR}">{escape(bar.label)}</text>'
         )
     if axis_label:
         body.append(
-            f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" font-size="13" '
+            f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" font-size="14" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
     return _svg(width, height, title, body)
@@ -146,14 +146,14 @@ def stacked_columns(
                 "</title></rect>"
             )
         body.append(
-            f'<text x="{center:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{y - 6:.1f}" text-anchor="middle" font-size="13" '
             f'fill="{TEXT_COLOR}">{escape(format_value(total))}</text>'
-            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="12" '
+            f'<text x="{center:.1f}" y="{baseline + 17}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED_COLOR}">{escape(label)}</text>'
         )
     if axis_label:
         body.append(
-            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="13" '
+            f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="14" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
     legend_top = height + 8

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.customers import search
 from mailer.customers.importing import import_customers
 from mailer.customers.models import Customer, CustomerSearchTerm
 from mailer.customers.search import fold_word, phone_terms, query_words, search_terms
@@ -100,7 +101,20 @@ def customers(session: Session) -> None:
         ("zbigniew", []),
     ],
 )
-def test_search_finds_customers_as_people_type_them(session: Session, typed: str, found: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("rare_word", "driving_word", "intersected_word"),
+    [(5000, 20_000, 60_000), (0, 0, 0), (0, 100, 0), (0, 100, 100)],
+    ids=["rare words read from the index", "common words checked while walking", "common words joined",
+         "common words intersected"],
+)
+def test_search_finds_customers_as_people_type_them(
+    session: Session, monkeypatch: pytest.MonkeyPatch, typed: str, found: list[str], rare_word: int,
+    driving_word: int, intersected_word: int,
+) -> None:
+    # Each way of finding the customers gives the same answer; small thresholds make every word common.
+    monkeypatch.setattr(search, "RARE_WORD", rare_word)
+    monkeypatch.setattr(search, "DRIVING_WORD", driving_word)
+    monkeypatch.setattr(search, "INTERSECTED_WORD", intersected_word)
     assert _found(session, typed) == found
 
 

@@ -47,12 +47,12 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "retention.export": MARKETING,
     "imports.upload": MARKETING,
     "batches.campaigns": MARKETING,
+    "batches.campaign_results": MARKETING,
     "batches.new_batch": MARKETING,
     "batches.show": MARKETING,
     "batches.render": MARKETING,
     "batches.cancel": MARKETING,
     "batches.proof": MARKETING,
-    "batches.campaign_results": MARKETING,
     "batches.progress": MARKETING,
     "batches.download_file": MARKETING,
     "batches.download_manifest": MARKETING,
@@ -65,6 +65,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "admin.revoke_token": ADMIN_ONLY,
     "admin.audit": ADMIN_ONLY,
     "admin.looks": ADMIN_ONLY,
+    "admin.audit_customer": ADMIN_ONLY,
     "returns_api.record": frozenset({Role.MAILROOM}),
     "returns_api.undo": frozenset({Role.MAILROOM}),
     "mailroom.scan": frozenset({Role.MAILROOM}),
@@ -112,8 +113,8 @@ def test_each_role_gets_exactly_what_the_table_allows(
         token_id = api_token.id
     arguments = {
         "customer_id": customer_id, "user_id": staff[Role.MAILROOM].id, "token_id": token_id,
-        # No such batch or campaign: nothing is queued.
-        "filename": "mailer.css", "batch_id": 999_999, "campaign_id": 999_999, "file_no": 1,
+        "filename": "mailer.css", "batch_id": 999_999, "file_no": 1,  # no such batch: nothing is queued
+        "campaign_id": 999_999,  # no such campaign: a 404 for those who may ask
         "token": "NOT-A-LINK",  # an address-update link no envelope carries: the plain error page
         "profile": "cn-dl",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from mailer.auth.models import Role
@@ -61,3 +61,12 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    actor = SelectField(_l("User"), validators=[Optional()], validate_choice=False)
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
+
+
+class AuditCustomerForm(FlaskForm):
+    """A customer number to narrow the audit log to, posted: customer numbers stay out of URLs."""
+
+    customer_no = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)], filters=[stripped])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from mailer.audit.service import audit_actions, list_entries
+from mailer.audit.service import AuditFilters, audit_actions, audit_actors, list_entries
 from mailer.auth.models import Role
 from mailer.auth.service import (
     UserError,
@@ -22,10 +24,12 @@ from mailer.auth.service import (
     set_user_active,
     set_user_role,
 )
+from mailer.customers.service import customer_number, get_customer
 from mailer.db import db
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.admin import bp
-from mailer.web.admin.forms import AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
+from mailer.web.admin.audit_words import action_words, detail_lines
+from mailer.web.admin.forms import AuditCustomerForm, AuditFilterForm, NewTokenForm, NewUserForm, UserUpdateForm
 from mailer.web.forms import SelectChoice
 from mailer.web.i18n import label, say
 from mailer.web.numbers import row_id
@@ -141,17 +145,65 @@ def revoke_token(token_id: int) -> Response:
 @bp.route("/audit")
 @allow(Role.ADMIN)
 def audit() -> str:
-    """Show the audit log, newest first, a page at a time, optionally one action only."""
+    """Show the audit log in words, newest first, a page at a time, by action, user, customer and dates."""
     form = AuditFilterForm(formdata=request.args)
+    form.validate()
     actions = audit_actions(db.session)
+    actors = audit_actors(db.session)
     form.action.choices = [SelectChoice("", _("all actions")), *(SelectChoice(action) for action in actions)]
+    form.actor.choices = [SelectChoice("", _("everyone")), *(SelectChoice(actor) for actor in actors)]
     action = form.action.data if form.action.data in actions else None
+    actor = form.actor.data if form.actor.data in actors else None
+    since = None if form.since.errors else form.since.data
+    until = None if form.until.errors else form.until.data
+    customer = request.args.get("customer", type=row_id)
+    customer_no = customer_number(db.session, customer_id=customer) if customer is not None else None
     page = list_entries(
         db.session,
-        action=action,
+        filters=AuditFilters(
+            action=action,
+            actor=actor,
+            object_type="customer" if customer_no else None,
+            object_id=customer_no,
+            since=_day_start(since),
+            until=_day_start(until + timedelta(days=1)) if until else None,
+        ),
         after=request.args.get("after", type=row_id),
         before=request.args.get("before", type=row_id),
     )
+    filter_args = {
+        name: value
+        for name, value in (
+            ("action", action), ("actor", actor), ("since", since and since.isoformat()),
+            ("until", until and until.isoformat()), ("customer", customer_no and str(customer)),
+        )
+        if value
+    }
     return render_template(
-        "admin/audit.html", page=page, form=form, filter_args={"action": action} if action else {}
+        "admin/audit.html", page=page, form=form, customer_form=AuditCustomerForm(customer_no=customer_no),
+        customer_no=customer_no, filter_args=filter_args, action_words=action_words, detail_lines=detail_lines,
     )
+
+
+def _day_start(day: date | None) -> datetime | None:
+    # Days as the staff read them on the page, in UTC like every stored time.
+    return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@bp.route("/audit/customer", methods=["POST"])
+@allow(Role.ADMIN)
+def audit_customer() -> Response:
+    """Narrow the audit log to a customer, found by number; the page's URL carries only its internal id."""
+    form = AuditCustomerForm()
+    # The page's other filters come along as hidden fields.
+    filter_args: dict[str, Any] = {
+        name: request.form[name] for name in ("action", "actor", "since", "until") if request.form.get(name)
+    }
+    customer_no = (form.customer_no.data or "").strip() if form.validate_on_submit() else ""
+    if customer_no:
+        customer = get_customer(db.session, customer_no=customer_no)
+        if customer is None:
+            flash(_("No customer has the number “%(number)s”.", number=customer_no), "error")
+        else:
+            filter_args["customer"] = customer.id
+    return redirect(url_for("admin.audit", **filter_args))

@@ -148,7 +148,7 @@ def test_the_audit_log_pages_newest_first_and_filters_by_action(app: Flask, admi
     url: str | None = "/admin/audit?action=test.step"
     while url:
         page = admin.get(url).get_data(as_text=True)
-        seen += re.findall(r'thing <span class="mono">(\d+)</span>', page)
+        seen += re.findall(r"test\.step thing (\d+) <span", page)
         match = re.search(r'href="([^"]+)" rel="next"', page)
         url = match.group(1).replace("&amp;", "&") if match else None
     assert seen == [str(n) for n in reversed(range(120))]
@@ -165,3 +165,46 @@ def test_spaces_around_a_token_label_do_not_count_against_its_length(app: Flask,
     assert response.status_code == 200 and "x" * 60 in response.get_data(as_text=True)
     with data(app) as session:
         assert session.scalar(select(ApiToken.label)) == "x" * 60
+
+
+def test_the_audit_log_says_changes_in_words_and_filters_by_user_customer_and_date(
+    app: Flask, admin: FlaskClient
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.factories import add_customer
+
+    with data(app) as session:
+        customer = add_customer(session, "C-AUD-1")
+        add_customer(session, "C-AUD-2")
+        record(session, actor="clerk@example.com", action="customer.update", object_type="customer",
+               object_id="C-AUD-1", detail={"fields": ["name", "phone"], "source": "import"})
+        record(session, actor="boss@example.com", action="user.update", object_type="user", object_id="7",
+               detail={"role": ["marketing", "admin"]})
+        record(session, actor="clerk@example.com", action="customer.update", object_type="customer",
+               object_id="C-AUD-2", detail={"fields": ["email"]})
+        old = record(session, actor="clerk@example.com", action="customer.update", object_type="customer",
+                     object_id="C-AUD-1", detail={"fields": ["email"]})
+        old.created_at = datetime(2026, 1, 15, 12, tzinfo=UTC)
+        customer_id = customer.id
+
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "changed customer C-AUD-1" in page and "changed user 7" in page
+    assert "role:</span> marketing → admin" in page
+    assert "fields:</span> name, phone" in page
+
+    by_user = admin.get("/admin/audit?actor=boss@example.com").get_data(as_text=True).split("<tbody>")[1]
+    assert "changed user 7" in by_user and "C-AUD-1" not in by_user
+
+    response = post(admin, "/admin/audit/customer", {"customer_no": "C-AUD-1", "actor": "clerk@example.com"})
+    assert response.status_code == 302
+    assert response.location == f"/admin/audit?actor=clerk@example.com&customer={customer_id}"
+    by_customer = admin.get(response.location).get_data(as_text=True).split("<tbody>")[1]
+    assert by_customer.count("changed customer C-AUD-1") == 2 and "C-AUD-2" not in by_customer
+
+    january = admin.get(f"/admin/audit?customer={customer_id}&since=2026-01-01&until=2026-01-31")
+    rows = january.get_data(as_text=True).split("<tbody>")[1]
+    assert rows.count("changed customer C-AUD-1") == 1 and "fields:</span> email" in rows
+
+    unknown = post(admin, "/admin/audit/customer", {"customer_no": "NOPE"}, follow_redirects=True)
+    assert "No customer has the number “NOPE”." in unknown.get_data(as_text=True)

@@ -69,9 +69,12 @@ def test_marketing_filters_pages_and_downloads_the_retention_list(
         page.click("button:has-text('Download CSV')")
     download = download_info.value
     assert re.fullmatch(r"retention-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    with Path(download.path()).open(encoding="utf-8", newline="") as handle:
+    # UTF-8 with a byte-order mark, as Excel on Windows needs to read Chinese names.
+    assert Path(download.path()).read_bytes().startswith(b"\xef\xbb\xbf")
+    with Path(download.path()).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == list(RETENTION_COLUMNS)
+    assert all(row["line1"] and row["city"] and row["country"] for row in rows)  # whom to write to
     assert len(rows) == scored - sum(1 for row in rows if row["status"] not in ("active", "do_not_mail"))
     assert [row["customer_no"] for row in rows][:1] == [first_number] and rows[50]["customer_no"] == second_number
 

@@ -80,9 +80,9 @@ def test_the_returns_chart_counts_current_returns_by_week_and_reason(app: Flask,
     page = logged_in(Role.MARKETING).get("/dashboard").get_data(as_text=True)
 
     chart = _chart(page, "Returns per week by reason")
-    totals = re.findall(r'text-anchor="middle" font-size="12" fill="#1f2933">(\d+)</text>', chart)
+    totals = re.findall(r'text-anchor="middle" font-size="13" fill="#1f2933">(\d+)</text>', chart)
     assert totals == ["1"] + ["0"] * 9 + ["1", "3"]  # twelve weeks, oldest first
-    week_labels = re.findall(r'font-size="12" fill="#6b7785">([^<]+)</text>', chart)
+    week_labels = re.findall(r'font-size="13" fill="#6b7785">([^<]+)</text>', chart)
     assert len(week_labels) == 12 and week_labels[-1] == format_skeleton("MMMd", monday, locale="en")
     legend = re.findall(r'dominant-baseline="middle" font-size="13" fill="#1f2933">([^<]+)</text>', chart)
     assert legend == ["Moved, left no address", "Refused", "Unclaimed"]  # most returned first
