@@ -7,7 +7,7 @@ from mailer.auth.login_sessions import LoginSession
 from mailer.auth.models import User
 from mailer.batches.models import Batch, BatchFile, Campaign, MailPiece
 from mailer.churn.models import ChurnRun
-from mailer.customers.models import Consent, Customer, CustomerNote
+from mailer.customers.models import Consent, Customer, CustomerNote, ErasedNumber
 from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.orders.models import Order
 from returns.models import MailReturn
@@ -26,6 +26,7 @@ __all__ = [
     "CustomerMerge",
     "CustomerNote",
     "DismissedPair",
+    "ErasedNumber",
     "LoginSession",
     "MailPiece",
     "MailReturn",

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from mailer.audit.service import record
+from mailer.audit.service import record, record_many
 from mailer.customers.models import Consent, ConsentChannel, ConsentSource, Customer, CustomerStatus
 from mailer.db import utcnow
 from mailer.messages import Message
@@ -208,3 +208,89 @@ def _take_back(session: Session, withdrawal: Consent) -> Consent | None:
         earlier.is_current = True
     session.flush()
     return earlier
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedDecision:
+    """A consent a customer file states for one customer and channel."""
+
+    customer_id: int
+    customer_no: str
+    channel: ConsentChannel
+    granted: bool
+    wording: str | None
+
+
+def record_imported(session: Session, decisions: Iterable[ImportedDecision], *, actor: str, now: datetime) -> int:
+    """Record the consents a customer file states (source ``import``) where they differ from the current ones.
+
+    Core statements, a few per chunk, as the import writes: the decisions replaced stop being
+    current first, then the new ones go in. Erased customers are left alone; the mail decision sets
+    the status mirror. Audited per change; return how many decisions were recorded.
+    """
+    decisions = list(decisions)
+    if not decisions:
+        return 0
+    ids = sorted({d.customer_id for d in decisions})
+    current = {
+        (row.customer_id, row.channel): (row.id, row.granted)
+        for row in session.execute(
+            select(Consent.id, Consent.customer_id, Consent.channel, Consent.granted).where(
+                Consent.customer_id.in_(ids), Consent.is_current
+            )
+        )
+    }
+    customers = {
+        row.id: row
+        for row in session.execute(select(Customer.id, Customer.status, Customer.erased_at).where(Customer.id.in_(ids)))
+    }
+    changes: list[tuple[ImportedDecision, bool | None]] = []
+    retired: list[int] = []
+    for decision in decisions:
+        before = current.get((decision.customer_id, decision.channel))
+        unchanged = before is not None and before[1] == decision.granted
+        if unchanged or customers[decision.customer_id].erased_at is not None:
+            continue
+        changes.append((decision, None if before is None else before[1]))
+        if before is not None:
+            retired.append(before[0])
+    if not changes:
+        return 0
+    if retired:
+        # One current decision each: the old ones stop being current before the new ones are written.
+        session.execute(
+            update(Consent).where(Consent.id.in_(retired)).values(is_current=False)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        insert(Consent.__table__),
+        [
+            {"customer_id": d.customer_id, "channel": d.channel, "granted": d.granted, "source": ConsentSource.IMPORT,
+             "wording": d.wording, "actor": actor, "note": None, "decided_at": now, "is_current": True}
+            for d, _ in changes
+        ],
+    )
+    for granted, status_before, status_after in (
+        (False, CustomerStatus.ACTIVE, CustomerStatus.DO_NOT_MAIL),
+        (True, CustomerStatus.DO_NOT_MAIL, CustomerStatus.ACTIVE),
+    ):
+        mirrored = [
+            d.customer_id for d, _ in changes
+            if d.channel is ConsentChannel.MAIL and d.granted is granted
+            and customers[d.customer_id].status is status_before
+        ]
+        if mirrored:
+            session.execute(
+                update(Customer).where(Customer.id.in_(mirrored)).values(status=status_after, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    record_many(
+        session,
+        [
+            {"actor": actor, "action": "customer.consent", "object_type": "customer", "object_id": d.customer_no,
+             "detail": {"channel": d.channel.value, "granted": [before, d.granted],
+                        "source": ConsentSource.IMPORT.value}}
+            for d, before in changes
+        ],
+    )
+    return len(changes)

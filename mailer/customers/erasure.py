@@ -16,6 +16,7 @@ space; dumps and backups never hold them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -33,7 +34,7 @@ from mailer.audit.models import AuditEntry
 from mailer.audit.service import record
 from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
 from mailer.customers.consent import withdraw_everything
-from mailer.customers.models import Consent, ConsentSource, Customer, CustomerNote, CustomerStatus
+from mailer.customers.models import Consent, ConsentSource, Customer, CustomerNote, CustomerStatus, ErasedNumber
 from mailer.db import SQLITE_BUSY_TIMEOUT_SECONDS, utcnow
 from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.dedupe.service import pair_score
@@ -137,6 +138,18 @@ def likely_duplicates(session: Session, *, customer: Customer) -> list[Duplicate
     return sorted(found.values(), key=lambda d: d.customer_no)
 
 
+def number_digest(customer_no: str) -> str:
+    """Return the one-way hash under which an erased customer number is remembered."""
+    return hashlib.sha256(f"mailer erased customer number\0{customer_no}".encode()).hexdigest()
+
+
+def erased_numbers_among(session: Session, customer_nos: Iterable[str]) -> set[str]:
+    """Return which of these customer numbers belonged to customers erased on request."""
+    by_digest = {number_digest(number): number for number in customer_nos}
+    found = session.scalars(select(ErasedNumber.digest).where(ErasedNumber.digest.in_(list(by_digest))))
+    return {by_digest[digest] for digest in found}
+
+
 def personal_values(session: Session, *, customer: Customer) -> list[str]:
     """Return the customer's own words and numbers that other rows may quote: number, name, contacts, addresses."""
     values = {customer.customer_no, customer.name, customer.phone or "", customer.email or ""}
@@ -171,6 +184,9 @@ def erase_customer(session: Session, *, customer: Customer, actor: str) -> Erasu
     )
     report.audit_rows = _scrub_audit(session, old_number=old_number, pseudonym=report.pseudonym, needles=needles)
 
+    # Remembered only as a hash, unlinked to the pseudonym: a later import of the number is refused.
+    if not erased_numbers_among(session, [old_number]):
+        session.add(ErasedNumber(digest=number_digest(old_number)))
     customer.customer_no = report.pseudonym
     customer.name = report.pseudonym
     customer.name_incomplete = False

@@ -17,7 +17,9 @@ from mailer.addresses import lifecycle
 from mailer.addresses.models import Address, AddressValidity, ChangeSource
 from mailer.addresses.service import CleanAddress, clean_address
 from mailer.audit.service import record
-from mailer.customers.models import SEARCHED_FIELDS, Customer
+from mailer.customers.consent import WORDING_MAX_LENGTH, ImportedDecision, record_imported
+from mailer.customers.erasure import erased_numbers_among
+from mailer.customers.models import SEARCHED_FIELDS, ConsentChannel, Customer
 from mailer.customers.names import is_incomplete_name
 from mailer.customers.search import add_search_terms, sync_search_terms
 from mailer.db import utcnow
@@ -36,6 +38,14 @@ from mailer.messages import Message, shortened
 CUSTOMER_COLUMNS = (
     "customer_no", "name", "line1", "line2", "city", "region", "postal_code", "country", "phone", "email",
 )
+# Optional: the marketing consent the file states per channel (yes, no or empty: nothing said), and
+# the wording the customer agreed to.
+CONSENT_COLUMNS = {
+    "mail_consent": ConsentChannel.MAIL, "email_consent": ConsentChannel.EMAIL, "phone_consent": ConsentChannel.PHONE,
+}
+CONSENT_WORDING_COLUMN = "consent_wording"
+CONSENT_VALUES = {"yes": True, "y": True, "1": True, "true": True, "no": False, "n": False, "0": False,
+                  "false": False}
 REQUIRED_COLUMNS = ("customer_no", "name", "line1", "city", "postal_code", "country")
 # Whether a row's postal code may be empty depends on its country: clean_address decides that.
 REQUIRED_VALUES = tuple(name for name in REQUIRED_COLUMNS if name != "postal_code")
@@ -61,6 +71,9 @@ class CustomerRecord:
     phone: str | None
     email: str | None
     address: CleanAddress
+    # The consents the row states, by channel, and the wording agreed to.
+    consents: tuple[tuple[ConsentChannel, bool], ...] = ()
+    consent_wording: str | None = None
 
 
 def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Message:
@@ -78,6 +91,18 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Mes
     email = values.get("email") or None
     if email is not None and not EMAIL_PATTERN.match(email):
         return Message("email %(email)s is not an email address", email=repr(shortened(email)))
+    consents = []
+    for column, channel in CONSENT_COLUMNS.items():
+        stated = (values.get(column) or "").strip().lower()
+        if stated and stated not in CONSENT_VALUES:
+            return Message("%(field)s must be yes, no or empty, not %(value)s", field=column,
+                           value=repr(shortened(stated)))
+        if stated:
+            consents.append((channel, CONSENT_VALUES[stated]))
+    wording = (values.get(CONSENT_WORDING_COLUMN) or "").strip() or None
+    if wording is not None and len(wording) > WORDING_MAX_LENGTH:
+        return Message("%(field)s is longer than %(limit)s characters", field=CONSENT_WORDING_COLUMN,
+                       limit=WORDING_MAX_LENGTH)
     return CustomerRecord(
         row=row,
         customer_no=values["customer_no"],
@@ -86,6 +111,8 @@ def parse_customer_row(row: int, values: dict[str, str]) -> CustomerRecord | Mes
         phone=values.get("phone") or None,
         email=email,
         address=address,
+        consents=tuple(consents),
+        consent_wording=wording,
     )
 
 
@@ -97,11 +124,14 @@ def import_customers(
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import a customer CSV: store good rows, reject bad ones into a rejects file beside it."""
-    source = open_csv(path, required=REQUIRED_COLUMNS, optional=CUSTOMER_COLUMNS)
+    source = open_csv(
+        path, required=REQUIRED_COLUMNS, optional=(*CUSTOMER_COLUMNS, *CONSENT_COLUMNS, CONSENT_WORDING_COLUMN)
+    )
     report = ImportReport(path=path, total=source.row_count)
     duplicates = _rows_by_duplicated_customer_no(source.rows())
 
     chunk: list[CustomerRecord] = []
+    chunk_values: dict[int, dict[str, str]] = {}
     for row, values in source.rows():
         parsed = parse_customer_row(row, values)
         if isinstance(parsed, CustomerRecord) and parsed.customer_no in duplicates:
@@ -113,16 +143,31 @@ def import_customers(
             report.rejected.append(Rejection(row=row, reason=parsed, values=values))
         else:
             chunk.append(parsed)
+            chunk_values[row] = values
         if len(chunk) >= CHUNK_SIZE:
-            _store_chunk(session, chunk, report=report, actor=actor)
-            chunk = []
+            _store_chunk(session, _without_erased(session, chunk, chunk_values, report), report=report, actor=actor)
+            chunk, chunk_values = [], {}
         if progress:
             progress(1, report.total)
     if chunk:
-        _store_chunk(session, chunk, report=report, actor=actor)
+        _store_chunk(session, _without_erased(session, chunk, chunk_values, report), report=report, actor=actor)
+    report.rejected.sort(key=lambda rejection: rejection.row)
 
     finish_import(session, report, columns=source.columns, action="customers.import", actor=actor)
     return report
+
+
+def _without_erased(
+    session: Session, records: list[CustomerRecord], values: dict[int, dict[str, str]], report: ImportReport
+) -> list[CustomerRecord]:
+    """Reject the rows of customers erased on request: they are never stored (nor mailed) again."""
+    erased = erased_numbers_among(session, [r.customer_no for r in records])
+    for r in records:
+        if r.customer_no in erased:
+            reason = Message("customer %(customer_no)s was erased on request and is not imported again",
+                             customer_no=r.customer_no)
+            report.rejected.append(Rejection(row=r.row, reason=reason, values=values[r.row]))
+    return [r for r in records if r.customer_no not in erased]
 
 
 def _rows_by_duplicated_customer_no(rows: Iterable[tuple[int, dict[str, str]]]) -> dict[str, list[int]]:
@@ -156,12 +201,23 @@ def _store_chunk(
         if current is not None:
             _update_customer(current, record_, writes=writes, report=report, actor=actor, now=now)
     new_records = [r for r in records if r.customer_no not in existing]
+    ids = {number: row.id for number, row in existing.items()}
     if new_records:
         new_ids = _insert_customers(session, new_records, now=now)
+        ids.update(new_ids)
         for r in new_records:
             _add_address(new_ids[r.customer_no], r, writes=writes, actor=actor, now=now)
         report.created += len(new_records)
     _write(session, writes, actor=actor)
+    record_imported(
+        session,
+        [
+            ImportedDecision(ids[r.customer_no], r.customer_no, channel, granted, r.consent_wording)
+            for r in records
+            for channel, granted in r.consents
+        ],
+        actor=actor, now=now,
+    )
 
 
 def _stored_customers(session: Session, customer_nos: list[str]) -> dict[str, Any]:

@@ -174,3 +174,15 @@ class CustomerNote(Base):
     text: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[CreatedAt]
+
+
+class ErasedNumber(Base):
+    """A one-way hash of an erased customer's number, so no import brings the customer back.
+
+    Nothing links it to the pseudonym the customer's figures are kept under.
+    """
+
+    __tablename__ = "erased_customer_numbers"
+
+    id: Mapped[IntPK]
+    digest: Mapped[str] = mapped_column(String(64), unique=True)

@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
@@ -33,7 +34,10 @@ from mailer.db import db, is_write_conflict
 
 log = logging.getLogger(__name__)
 
+View = TypeVar("View", bound=Callable[..., object])
+
 KEEP_ON_ERROR = "keep_work_on_error"
+WRITES_ATTRIBUTE = "mailer_writes"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a 503 for a busy database tells the client to wait before trying again, in seconds.
 RETRY_AFTER_SECONDS = 5
@@ -64,8 +68,16 @@ def _end_transaction(response: Response) -> Response:
     return response
 
 
+def writes(view: View) -> View:
+    """Mark a view answering GET that writes all the same (an audit row of who looked), so its
+    transaction takes SQLite's write lock as it begins and waits for other writers like a POST."""
+    setattr(view, WRITES_ATTRIBUTE, True)
+    return view
+
+
 def _open_session_for_request() -> None:
-    if request.method not in READ_ONLY_METHODS:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in READ_ONLY_METHODS or getattr(view, WRITES_ATTRIBUTE, False):
         db.open_writing_session()
 
 

@@ -53,6 +53,10 @@ def _mailed_customer(session: Session) -> Customer:
 def test_erasure_removes_the_personal_data_and_keeps_the_figures(session: Session) -> None:
     person = _mailed_customer(session)
     assert all(value in _everything_about(session, person) for value in (NAME, "Quarry Lane", "Birchwood"))
+    # What the postal reference data suggested quotes the address too.
+    for address in session.scalars(select(Address).where(Address.customer_id == person.id)):
+        address.verification_suggestion = {"line1": "9 BIRCHWOOD CT"}
+        address.verification_reason = "Birchwood Court is spelled 9 BIRCHWOOD CT"
 
     report = erase_customer(session, customer=person, actor="admin@example.com")
 
@@ -69,6 +73,7 @@ def test_erasure_removes_the_personal_data_and_keeps_the_figures(session: Sessio
         assert value not in everything, value
     for address in session.scalars(select(Address).where(Address.customer_id == person.id)):
         assert (address.line1, address.postal_code, address.is_current) == ("[erased]", "", False)
+        assert (address.verification_suggestion, address.verification_reason) == (None, None)
     assert all("Birchwood" not in str(e.changes) and e.note is None
                for e in session.scalars(select(AddressEvent).where(AddressEvent.customer_id == person.id)))
     piece = session.scalars(select(MailPiece).where(MailPiece.customer_id == person.id)).one()

@@ -27,7 +27,10 @@ ERASED_CN = customer_row(CN_ROW, customer_no="Z-1002", name="欧阳娜娜", line
                          email="oyn@example.cn", phone="13900001888")
 KEPT = customer_row(US_ROW, customer_no="K-2001", name="Keeping Henrietta", line1="5 Keeper Road")
 SECRETS = ("Zbigniew", "Quarrington", "Quarry Lane", "zq@example.org", "555-0177", "Z-1001",
-           "欧阳娜娜", "锦绣路", "oyn@example.cn", "13900001888", "Z-1002")
+           "欧阳娜娜", "锦绣路", "oyn@example.cn", "13900001888", "Z-1002",
+           # ...and the folded words and pinyin the customer search finds them by.
+           "zbigniew", "quarrington", "Quarry", "QUARRY", "quarry", "锦绣", "zqexampleorg", "2175550177",
+           "ouyangnana", "oynexamplecn", "z1001", "z1002")
 
 
 def _needles(value: str) -> list[bytes]:

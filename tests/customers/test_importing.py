@@ -257,7 +257,10 @@ def test_a_header_lacking_columns_lists_the_expected_ones_once_and_spots_semicol
     result = runner.invoke(args=["customers", "import", str(path)])
 
     assert result.exit_code == 2
-    expected = "customer_no, name, line1, city, postal_code, country, line2, region, phone, email"
+    expected = (
+        "customer_no, name, line1, city, postal_code, country, line2, region, phone, email, "
+        "mail_consent, email_consent, phone_consent, consent_wording"
+    )
     assert f"; expected {expected}; the file seems to be separated by semicolons, not commas" in result.stderr
     assert result.stderr.count("postal_code") == 2  # once lacking, once expected
 

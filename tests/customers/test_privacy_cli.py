@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.audit.models import AuditEntry
-from mailer.customers.models import Customer
+from mailer.customers.models import Customer, ErasedNumber
 from tests.conftest import file_mode
-from tests.factories import US_ROW, add_customer
+from tests.factories import US_ROW, add_customer, customer_row, write_csv
 
 
 def test_export_prints_everything_held_and_is_audited(session: Session, runner: FlaskCliRunner) -> None:
@@ -61,3 +61,18 @@ def test_erase_needs_yes_and_names_the_likely_duplicates(session: Session, runne
     assert session.scalar(select(Customer.customer_no).where(Customer.customer_no == "C1")) is None
     again = runner.invoke(args=["customers", "erase", report["pseudonym"], "--yes"])
     assert again.exit_code == 1 and "already erased" in again.stderr
+
+
+def test_an_erased_customer_is_never_imported_again(session: Session, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    add_customer(session, "C1")
+    session.commit()
+    assert runner.invoke(args=["customers", "erase", "C1", "--yes"]).exit_code == 0
+    rows = [customer_row(customer_no="C1"), customer_row(customer_no="C9", line1="9 Elm Street")]
+
+    result = runner.invoke(args=["customers", "import", str(write_csv(tmp_path / "again.csv", rows))])
+
+    assert result.exit_code == 1, result.output
+    assert "row 2: customer C1 was erased on request and is not imported again" in result.stderr
+    assert set(session.scalars(select(Customer.customer_no).where(Customer.erased_at.is_(None)))) == {"C9"}
+    # The number is kept only as a hash, linked to nothing.
+    assert "C1" not in str(session.execute(select(ErasedNumber.digest)).all())

@@ -22,7 +22,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.customers import bp
 from mailer.web.customers.action_forms import EraseForm
 from mailer.web.i18n import say
-from mailer.web.transaction import attempt
+from mailer.web.transaction import attempt, writes
 
 # The page's headings of the record's sections, in the order the record keeps them.
 SECTION_TITLES = {
@@ -59,6 +59,7 @@ def _cell(value: object) -> str:
 
 @bp.route("/<int:customer_id>/export")
 @allow()
+@writes
 def export_page(customer_id: int) -> str:
     """Show everything held about the customer, readable, with the JSON download."""
     customer = _customer(customer_id)
@@ -69,6 +70,7 @@ def export_page(customer_id: int) -> str:
 
 @bp.route("/<int:customer_id>/export.json")
 @allow()
+@writes
 def export_json(customer_id: int) -> Response:
     """Download everything held about the customer as a JSON file."""
     customer = _customer(customer_id)

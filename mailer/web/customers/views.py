@@ -32,7 +32,7 @@ from mailer.web.customers.forms import SEARCH_MAX_LENGTH, AcceptSuggestionForm, 
 from mailer.web.explanations import explanation_line
 from mailer.web.i18n import say
 from mailer.web.numbers import row_id
-from mailer.web.transaction import attempt
+from mailer.web.transaction import attempt, writes
 
 SEARCH_KEY = "customer_search"
 
@@ -89,6 +89,7 @@ def search() -> Response:
 
 @bp.route("/<int:customer_id>")
 @allow(Role.MARKETING)
+@writes
 def show(customer_id: int) -> str:
     """Show a customer: current address, address history, orders and churn risk."""
     detail = customer_detail(db.session, customer_id=customer_id)
