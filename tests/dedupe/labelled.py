@@ -28,7 +28,7 @@ from pypinyin import lazy_pinyin
 
 from mailer.addresses.normalize import normalize_address
 from mailer.customers.names import chinese_name_parts
-from mailer.dedupe.blocking import plan_blocks
+from mailer.dedupe.blocking import block
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.search import find_pairs
@@ -719,15 +719,14 @@ def customer_fields(rows: Iterable[Row]) -> list[CustomerFields]:
 def measure(labelled: LabelledSet, *, threshold: float = DEFAULT_THRESHOLD) -> Quality:
     """Search the labelled set and compare what is found with the known pairs."""
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    plan = plan_blocks(table)
-    found, stats = find_pairs(table, threshold=threshold, plan=plan)
+    found, stats = find_pairs(table, threshold=threshold)
     found_pairs = {
         _pair(table.customer_nos[a], table.customer_nos[b])
         for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)
     }
     index = {customer_no: i for i, customer_no in enumerate(table.customer_nos)}
     true = sorted(labelled.pairs)
-    covered = plan.covers([index[a] for a, _ in true], [index[b] for _, b in true])
+    covered = block(table).covers([index[a] for a, _ in true], [index[b] for _, b in true], count=len(table))
     return Quality(
         customers=len(table),
         true_pairs=len(labelled.pairs),

@@ -19,7 +19,9 @@ from mailer.files import PRIVATE_FILE_MODE
 from tests.conftest import file_mode
 from tests.factories import CN_ROW, customer_row, write_csv
 
-COLUMNS = ["customer_no_a", "customer_no_b", "score", "name_score", "address_score"]
+COLUMNS = [
+    "customer_no_a", "customer_no_b", "score", "name_score", "address_score", "match_probability", "cluster",
+]
 
 
 @pytest.fixture
@@ -43,7 +45,8 @@ def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, cu
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == COLUMNS
     assert [row[:2] for row in rows[1:]] == [["C001", "C002"], ["C003", "C004"]]
-    assert all(float(value) >= 88 for row in rows[1:] for value in row[2:])
+    assert all(float(row[5]) >= 0.9 and float(row[2]) >= 90 for row in rows[1:])
+    assert [row[6] for row in rows[1:]] == ["1", "2"]
     assert "4 customers compared" in result.stderr
     assert "2 likely duplicate pairs" in result.stderr
     assert "pairs/s" in result.stderr
@@ -52,7 +55,7 @@ def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, cu
 @pytest.mark.usefixtures("open_umask")
 def test_find_writes_the_pairs_file(runner: FlaskCliRunner, customers: None, tmp_path: Path) -> None:
     out = tmp_path / "pairs.csv"
-    result = runner.invoke(args=["dedupe", "find", "--threshold", "99", "--out", str(out)])
+    result = runner.invoke(args=["dedupe", "find", "--threshold", "0.99", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert file_mode(out) == PRIVATE_FILE_MODE
@@ -69,14 +72,17 @@ def test_group_options_work_without_the_find_subcommand(
     runner: FlaskCliRunner, customers: None, tmp_path: Path
 ) -> None:
     out = tmp_path / "pairs.csv"
-    result = runner.invoke(args=["dedupe", "--threshold", "99", "--out", str(out), "--json"])
+    result = runner.invoke(args=["dedupe", "--threshold", "0.99", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["threshold"] == 99
-    assert [list(pair) for pair in data["pairs"]] == [COLUMNS]
+    assert data["threshold"] == 0.99
+    assert [list(pair) for pair in data["pairs"]] == [[*COLUMNS, "waterfall"]]
+    steps = data["pairs"][0]["waterfall"]
+    assert [s["step"] for s in steps[:2]] == ["prior", "given"]
+    assert steps[-1] == {"step": "match_probability", "probability": data["pairs"][0]["match_probability"]}
     assert data["pairs"][0]["customer_no_a"] == "C001"
     assert data["summary"]["customers"] == 4
-    assert {"pairs_compared", "pairs_per_second", "blocks", "seconds"} <= set(data["summary"])
+    assert {"pairs_compared", "pairs_per_second", "clusters", "households", "seconds"} <= set(data["summary"])
     assert next(csv.reader(io.StringIO(out.read_text(encoding="utf-8")))) == COLUMNS
 
 
@@ -142,7 +148,7 @@ def test_dismiss_list_and_restore_a_pair(runner: FlaskCliRunner, customers: None
     data = json.loads(found.stdout)
     assert [(p["customer_no_a"], p["customer_no_b"]) for p in data["pairs"]] == [("C003", "C004")]
     assert data["summary"]["dismissed"] == 1
-    assert "1 likely duplicate pairs at score 88 or more (1 more marked not duplicates)" in (
+    assert "1 likely duplicate pairs in 1 groups at match probability 0.9 or more (1 more marked not duplicates)" in (
         runner.invoke(args=["dedupe"]).stderr
     )
 
