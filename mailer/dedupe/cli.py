@@ -93,7 +93,7 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
     stats = search.stats
     click.echo(
         f"{stats.customers} customers compared ({search.without_address} without a current address "
-        f"left out): {len(search.pairs)} likely duplicate pairs in {stats.clusters} groups at match "
+        f"left out): {len(search.pairs)} likely duplicate pairs in {search.clusters} groups at match "
         f"probability {threshold:g} or more"
         f"{f' ({search.dismissed} more marked not duplicates)' if search.dismissed else ''}; "
         f"{stats.households} households kept apart; {stats.pairs_compared:,} pairs compared "

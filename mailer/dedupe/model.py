@@ -41,15 +41,21 @@ from mailer.dedupe.scoring import (
     SURNAME,
     Comparison,
     ComparisonColumns,
+    Field,
     compare_pairs,
 )
 
 EM_ITERATIONS = 40
 EM_TOLERANCE = 1e-5
 RANDOM_PAIRS = 400_000
-# u is counted on random pairs plus this many pseudo-pairs of ``_default_u``: a file of a few
-# customers has too few pairs to count on, a large one outweighs them.
+# u is counted on random pairs plus this many pseudo-pairs of ``_DEFAULT_U``, m on the EM's
+# expected matches plus this many of ``_DEFAULT_M``, and the prior on all pairs plus this many at
+# ``DUPLICATE_SHARE`` duplicates per customer: a file of a few customers has too few pairs to
+# count on, a large one outweighs them.
 U_PRIOR_PAIRS = 1_000.0
+M_PRIOR_PAIRS = 10.0
+PRIOR_PAIRS = 1_000.0
+DUPLICATE_SHARE = 0.05
 # Household pairs are pushed this far below even odds, whatever else agrees.
 HOUSEHOLD_WEIGHT = -20.0
 # The address cap applies in files where at least this many pairs of unrelated-looking people
@@ -60,19 +66,17 @@ SHARED_ADDRESS_SHARE = 0.01
 MAX_TF_ADJUSTMENT = 6.0
 
 
-def _initial_m(levels: int) -> np.ndarray:
-    """Return a starting m: the exact level likely, lower levels ever less so (missing unused)."""
-    m = np.zeros(levels)
-    m[1:] = 0.5 ** np.arange(levels - 2, -1, -1, dtype=np.float64)
-    m[1:] /= m[1:].sum()
-    return m
+# What a small file leans on, by level (normalised over a field's levels): one person mostly
+# agrees exactly, two people mostly disagree. A file of many customers outweighs them.
+_DEFAULT_M = {"exact": 0.75, "nickname": 0.03, "typo": 0.08, "initial": 0.03, "partial": 0.06, "similar": 0.04,
+              "different": 0.03}
+_DEFAULT_U = {"exact": 0.01, "nickname": 0.001, "typo": 0.003, "initial": 0.002, "partial": 0.003,
+              "similar": 0.02, "different": 0.96}
 
 
-def _default_u(levels: int) -> np.ndarray:
-    """Return what a small file's u leans on: different people mostly disagree, rarely agree exactly."""
-    u = np.zeros(levels)
-    u[1:] = 0.01 ** np.arange(levels - 1, dtype=np.float64) * 0.9
-    return u / u.sum()
+def _default(table: dict[str, float], field: Field) -> np.ndarray:
+    values = np.array([0.0, *(table[level] for level in field.levels[1:])])
+    return np.asarray(values / values.sum())
 
 
 def _normalised(counts: np.ndarray, *, smoothing: float) -> np.ndarray:
@@ -228,11 +232,11 @@ def _patterns(levels: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def expectation_maximisation(
-    levels: np.ndarray, active: np.ndarray, u: list[np.ndarray], *, start_m: list[np.ndarray] | None = None,
+    levels: np.ndarray, active: np.ndarray, u: list[np.ndarray],
 ) -> tuple[list[np.ndarray], float, int]:
     """Estimate m of the active fields and the match share of these pairs, u fixed."""
     patterns, counts = _patterns(levels, active)
-    m = [(start_m[f].copy() if start_m is not None else _initial_m(len(FIELDS[f].levels))) for f in range(len(FIELDS))]
+    m = [_default(_DEFAULT_M, field) for field in FIELDS]
     share = 0.05
     iterations = 0
     log_u = [np.log(np.maximum(values, 1e-12)) for values in u]
@@ -252,7 +256,7 @@ def expectation_maximisation(
         for f in np.flatnonzero(active).tolist():
             level = patterns[:, f]
             totals = np.bincount(level, weights=weighted, minlength=len(FIELDS[f].levels))
-            new_m = _normalised(totals, smoothing=1.0)
+            new_m = _normalised(totals + M_PRIOR_PAIRS * _default(_DEFAULT_M, FIELDS[f]), smoothing=0.0)
             change = max(change, float(np.abs(new_m - m[f]).max()))
             m[f] = new_m
         if change < EM_TOLERANCE:
@@ -317,7 +321,7 @@ def fit(
     u = [
         _normalised(
             np.bincount(random_levels[:, f], minlength=len(compared.levels))
-            + U_PRIOR_PAIRS * _default_u(len(compared.levels)),
+            + U_PRIOR_PAIRS * _default(_DEFAULT_U, compared),
             smoothing=0.0,
         )
         for f, compared in enumerate(FIELDS)
@@ -335,7 +339,7 @@ def fit(
         for f in np.flatnonzero(active).tolist():
             estimates[f].append(m[f])
     m = [
-        np.mean(found, axis=0) if found else _initial_m(len(compared.levels))
+        np.mean(found, axis=0) if found else _default(_DEFAULT_M, compared)
         for found, compared in zip(estimates, FIELDS, strict=True)
     ]
 
@@ -349,11 +353,13 @@ def fit(
         # Only the prior moves: the share of all pairs of the file that are one person.
         base = score(model, columns, blocked_a, blocked)
         weight = base.total - base.prior_weight
-        prior = min(max(blocked.levels.shape[0] * 0.1 / total_pairs, 1e-12), 0.5)
+        # A Beta prior of PRIOR_PAIRS pseudo-pairs at DUPLICATE_SHARE duplicates per customer.
+        leaning = DUPLICATE_SHARE / max(count - 1, 1)
+        prior = leaning
         for _ in range(EM_ITERATIONS):
             odds = np.log2(prior / (1 - prior)) + weight
             expected = float((1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum())
-            new_prior = min(max(expected / total_pairs, 1e-12), 0.5)
+            new_prior = min(max((expected + PRIOR_PAIRS * leaning) / (total_pairs + PRIOR_PAIRS), 1e-12), 0.5)
             if abs(np.log(new_prior / prior)) < 1e-4:
                 prior = new_prior
                 break

@@ -124,6 +124,11 @@ class DuplicateSearch:
     # The whole search: reading the customers, building their keys, blocking and scoring.
     seconds: float
 
+    @property
+    def clusters(self) -> int:
+        """Return how many groups of customers the pairs shown form."""
+        return len({pair.cluster for pair in self.pairs})
+
 
 # --- finding ----------------------------------------------------------------------------------
 

@@ -719,7 +719,7 @@ def customer_fields(rows: Iterable[Row]) -> list[CustomerFields]:
 def measure(labelled: LabelledSet, *, threshold: float = DEFAULT_THRESHOLD) -> Quality:
     """Search the labelled set and compare what is found with the known pairs."""
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    found, stats = find_pairs(table, threshold=threshold)
+    _, found, stats = find_pairs(table, threshold=threshold)
     found_pairs = {
         _pair(table.customer_nos[a], table.customer_nos[b])
         for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)

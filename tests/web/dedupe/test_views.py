@@ -218,7 +218,7 @@ def test_a_pair_marked_not_a_duplicate_disappears_and_is_listed_to_restore(
     assert "Customers C001 and C002 are marked as not duplicates" in page
     assert '<td class="small">father and son</td>' in page
     assert "dup-pair" not in page and "No likely duplicates" in page
-    assert "1 pairs scoring 88 or more are left out" in page
+    assert "1 pairs scoring 90 or more are left out" in page
     assert 'action="/duplicates/restore"' in page and 'name="customer_no_b" value="C002"' in page
     assert _customer(app, "C002")[1] is CustomerStatus.ACTIVE
 
