@@ -153,13 +153,14 @@ def is_household(comparison: Comparison) -> np.ndarray:
     """Return whether each pair is two people of one household (or of two flats), not one person twice.
 
     Same surname (or a typo of it), same street and no conflicting numbers, and given names that
-    are neither equal, nicknames, typos nor initials of each other; or the same house number with
+    are neither equal, nicknames, typos nor initials of each other (merely similar names, "Amanda"
+    and "Samantha", are two people); or the same house number with
     conflicting flat numbers (or street sides), whatever the names.
     """
     levels = comparison.levels
     given = levels[:, 0]
     same_house: np.ndarray = (
-        (given == GIVEN.level("different"))
+        np.isin(given, (GIVEN.level("different"), GIVEN.level("similar")))
         & np.isin(levels[:, 1], (SURNAME.level("exact"), SURNAME.level("typo")))
         & np.isin(levels[:, 2], (STREET.level("exact"), STREET.level("typo")))
         & np.isin(levels[:, 3], (NUMBERS.level("exact"), NUMBERS.level("partial"), MISSING))

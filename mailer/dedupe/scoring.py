@@ -39,6 +39,8 @@ from mailer.dedupe.nicknames import FULL_GIVEN_NAME
 DEFAULT_THRESHOLD = 0.9
 
 MISSING = 0
+# Names shorter than this differ by one edit only as other names, not as a slip of the same one.
+MIN_SLIP_LENGTH = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +184,14 @@ def _typo_or_close(
 ) -> tuple[np.ndarray, np.ndarray]:
     similarity = _pairwise(values, first, second, scorer)
     edits = _pairwise(values, first, second, DamerauLevenshtein.distance)
-    return (similarity >= typo) | (edits <= 1), similarity >= similar
+    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip.
+    shortest = _pairwise_lengths(values, first, second)
+    return (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH)), similarity >= similar
+
+
+def _pairwise_lengths(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    lengths = np.fromiter((len(value) for value in values), dtype=np.int64, count=len(values))
+    return np.asarray(np.minimum(lengths[first], lengths[second]))
 
 
 @dataclass(frozen=True, slots=True)
