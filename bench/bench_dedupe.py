@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import logging
 import platform
-import random
 import resource
 import sys
 import time
@@ -38,17 +37,13 @@ import pandas as pd
 import rapidfuzz
 from readme_sections import cpu_name, write_section
 
-from mailer.customers.names import chinese_name_parts
 from mailer.dedupe.blocking import block
-from mailer.dedupe.keys import CustomerFields, KeyTable, given_and_surname
+from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.search import find_pairs
-from mailer.demo import data
-from mailer.demo.generate import generate_customers
-from tests.dedupe.labelled import customer_fields, generate_labelled_set
+from tests.dedupe.labelled import customer_fields, generate_household_set, generate_labelled_set
 
 SECTION = "## Duplicate detection"
-HOUSEHOLD_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,33 +162,14 @@ def run_splink(labelled: Labelled, threshold: float) -> dict[str, float]:
 
 def household_share(size: int, threshold: float) -> dict[str, float]:
     """Return the share of household pairs (one surname, one address, two given names) reported."""
-    rng = random.Random(7)
-    rows = [dict(row) for row in generate_customers(size, seed=7)]
-    households: set[tuple[str, str]] = set()
-    extra = []
-    for row in rows:
-        if rng.random() >= HOUSEHOLD_SHARE:
-            continue
-        given, _ = given_and_surname(row["name"])
-        han = chinese_name_parts(row["name"])
-        if han is not None:
-            other_given = han[1]
-            while other_given == han[1]:
-                other_given = "".join(rng.choice(data.CN_GIVEN_CHARS)[0] for _ in range(rng.choice((1, 2))))
-            name = han[0] + other_given
-        else:
-            choices = [first for first in data.US_FIRST_NAMES if first.casefold() != given]
-            name = f"{rng.choice(choices)} {row['name'].split()[-1]}"
-        member = {**row, "customer_no": f"H{len(extra):07d}", "name": name}
-        extra.append(member)
-        households.add(_pair(row["customer_no"], member["customer_no"]))
-    table = KeyTable.from_customers(customer_fields(rows + extra))
+    labelled = generate_household_set(size, seed=7)
+    table = KeyTable.from_customers(customer_fields(labelled.rows))
     _, found, stats = find_pairs(table, threshold=threshold)
     numbers = table.customer_nos
     pairs = {_pair(numbers[a], numbers[b]) for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)}
-    return {"customers": len(table), "households": len(households),
-            "reported": len(pairs & households), "share": len(pairs & households) / max(len(households), 1),
-            "kept_apart": stats.households}
+    reported = len(pairs & labelled.pairs)
+    return {"customers": len(table), "households": len(labelled.pairs), "reported": reported,
+            "share": reported / max(len(labelled.pairs), 1), "kept_apart": stats.households}
 
 
 def scale(size: int, threshold: float) -> dict[str, float]:
