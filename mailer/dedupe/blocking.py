@@ -146,7 +146,11 @@ def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WIN
     if rows.size < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    key_codes = _codes([keys[i] for i in rows.tolist()])
+    # Only equality matters for the key: numbering by first sight is cheaper than sorting strings.
+    numbering: dict[str, int] = {}
+    key_codes = np.fromiter(
+        (numbering.setdefault(keys[i], len(numbering)) for i in rows.tolist()), dtype=np.int64, count=rows.size
+    )
     order_codes = _codes([rule.order(table, i) for i in rows.tolist()])
     order = np.lexsort((order_codes, key_codes))
     sorted_keys, sorted_rows = key_codes[order], rows[order]
