@@ -125,6 +125,25 @@ def _summary(search: DuplicateSearch) -> dict[str, object]:
     }
 
 
+@dedupe_cli.command("run")
+@threshold_option
+def run_command(threshold: float) -> None:
+    """Search every customer and store the pairs found, for the review page to read.
+
+    The stored run replaces the previous one. Exit status: 0 stored.
+    """
+    from mailer.dedupe.stored import store_search
+
+    bar = ProgressBar("Comparing customers")
+    with command_transaction(bar=bar) as session:
+        run = store_search(session, actor=cli_actor(), threshold=threshold)
+        summary = (run.id, run.pairs_found, run.customers, run.households)
+    click.echo(
+        f"duplicate search {summary[0]} stored: {summary[1]} pairs among {summary[2]} customers "
+        f"({summary[3]} households kept apart)"
+    )
+
+
 @dedupe_cli.command("merge")
 @click.argument("survivor_no")
 @click.argument("merged_no")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,14 @@ def test_a_merged_customer_is_shown_with_the_customer_it_was_merged_into(
     shown = runner.invoke(args=["customers", "show", "C002"])
     assert "(merged)" in shown.stdout and "merged into C001" in shown.stdout
     assert json.loads(runner.invoke(args=["customers", "show", "C002", "--json"]).stdout)["merged_into"] == "C001"
+
+
+def test_run_stores_the_search_for_the_review_page(runner: FlaskCliRunner, customers: None) -> None:
+    result = runner.invoke(args=["dedupe", "run", "--threshold", "0.95"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"duplicate search \d+ stored: 2 pairs among 4 customers", result.stdout)
+    from mailer.db import db
+    from mailer.dedupe.stored import latest_run
+
+    run = latest_run(db.session)
+    assert run is not None and run.threshold == 0.95 and run.pairs_found == 2
