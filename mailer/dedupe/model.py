@@ -35,8 +35,10 @@ from mailer.dedupe.scoring import (
     FIELD_INDEX,
     FIELDS,
     GIVEN,
+    LOCALITY,
     MISSING,
     NUMBERS,
+    POSTAL,
     STREET,
     SURNAME,
     Comparison,
@@ -96,6 +98,9 @@ class MatchModel:
     prior: float
     # The most the address fields together may add: agreeing on a whole address.
     address_cap: float = np.inf
+    # log2 of how much likelier two different people agree on both town and postcode than the two
+    # fields' u alone say (0 where they are independent).
+    place_overlap: float = 0.0
     # Per term-frequency field: the share of customers holding each value id.
     frequencies: dict[str, np.ndarray] = field(default_factory=dict)
     # How the fit went: EM iterations and estimated match share per rule, pairs used.
@@ -175,6 +180,12 @@ def score(model: MatchModel, columns: ComparisonColumns, a: np.ndarray, comparis
     field_weights = np.column_stack([weights[f][levels[:, f]] for f in range(len(FIELDS))]) if levels.size else (
         np.zeros((0, len(FIELDS)))
     )
+    if field_weights.size and model.place_overlap > 0:
+        # Where a postcode names its town, agreeing on both is one fact: the town's weight loses
+        # what the two share among different people (measured on random pairs).
+        locality, postal = FIELD_INDEX["locality"], FIELD_INDEX["postal"]
+        both = (levels[:, locality] == LOCALITY.level("exact")) & (levels[:, postal] == POSTAL.level("exact"))
+        field_weights[both, locality] -= np.minimum(model.place_overlap, field_weights[both, locality])
     adjustments = np.zeros(field_weights.shape)
     for f, compared in enumerate(FIELDS):
         if not compared.term_frequency:
@@ -265,6 +276,23 @@ def expectation_maximisation(
     return m, share, iterations
 
 
+def _place_overlap(random_levels: np.ndarray, u: list[np.ndarray]) -> float:
+    """Return log2(observed / expected) agreement on both town and postcode among random pairs, at least 0."""
+    locality, postal = FIELD_INDEX["locality"], FIELD_INDEX["postal"]
+    # Only pairs whose given names, surnames and streets all differ: in a small file with many
+    # duplicates, random pairs hold duplicates too, and they agree on most things.
+    strangers = random_levels[
+        (random_levels[:, FIELD_INDEX["given"]] == GIVEN.level("different"))
+        & (random_levels[:, FIELD_INDEX["surname"]] == SURNAME.level("different"))
+        & (random_levels[:, FIELD_INDEX["street"]] == STREET.level("different"))
+    ]
+    both = int(((strangers[:, locality] == LOCALITY.level("exact"))
+                & (strangers[:, postal] == POSTAL.level("exact"))).sum())
+    expected = strangers.shape[0] * u[locality][LOCALITY.level("exact")] * u[postal][POSTAL.level("exact")]
+    # One pseudo-pair each side: a few chance agreements in a small sample are no evidence.
+    return max(float(np.log2((both + 1) / (expected + 1))), 0.0)
+
+
 def _address_cap(columns: ComparisonColumns, levels: np.ndarray, m: list[np.ndarray]) -> float:
     """Return log2(m / u) of agreeing on the whole address.
 
@@ -328,6 +356,7 @@ def fit(
         for f, compared in enumerate(FIELDS)
     ]
 
+    place_overlap = _place_overlap(random_levels, u)
     estimates: list[list[np.ndarray]] = [[] for _ in FIELDS]
     notes: dict[str, object] = {"random_pairs": int(ra.size)}
     for rule in rules:
@@ -345,10 +374,11 @@ def fit(
     ]
 
     model = MatchModel(
-        m=m, u=u, prior=1e-6, address_cap=_address_cap(columns, blocked.levels, m),
+        m=m, u=u, prior=1e-6, address_cap=_address_cap(columns, blocked.levels, m), place_overlap=place_overlap,
         frequencies=_frequencies(columns), notes=notes,
     )
     notes["address_cap"] = round(model.address_cap, 2)
+    notes["place_overlap"] = round(model.place_overlap, 2)
     total_pairs = max(count * (count - 1) // 2, 1)
     if blocked.levels.shape[0]:
         # Only the prior moves: the share of all pairs of the file that are one person.
