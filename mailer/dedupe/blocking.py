@@ -1,15 +1,27 @@
-"""Blocking: which customers are compared at all, in groups of one cdist call each.
+"""Blocking: which pairs of customers are compared at all.
 
-No pair is scored unless the two share a block: the same postal code, or the same locality and
-the same phonetic code of one name word. A block larger than ``max_block`` is sorted (by name in
-postal blocks, by street in name blocks) and cut into overlapping windows of ``max_block`` rows,
-so the work stays near-linear in the number of customers. Small blocks are packed together up to
-``PACK_ROWS`` rows.
+Several rules each give every customer a key; customers sharing a key are compared. The rules are
+unioned, so one corrupted field (a mistyped postcode, a swapped name) does not hide a pair:
+
+- ``postal``: the postcode;
+- ``surname_initial``: the surname and the given name's initial;
+- ``phonetic``: the Soundex codes of the given and family names, in either order;
+- ``street``: the house number and the street;
+- ``locality_given``: the locality and the given name;
+- ``locality_surname``: the locality and the surname (for Chinese addresses: surname and district);
+- ``locality_phonetic``: the locality and the surname's Soundex code;
+- ``postal_number``: the postcode and the house number;
+- ``number_street_start``: the house number and the street's first four letters.
+
+Inside a rule, customers are sorted by key and then by a second field (names in a postcode,
+streets in a name key), and each is paired with the next ``window - 1`` customers of the same key:
+a block of up to ``window`` customers is compared whole, a larger one as a sliding window, so
+the work stays linear in the number of customers however common a key is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,11 +29,7 @@ import numpy as np
 
 from mailer.dedupe.keys import KeyTable
 
-DEFAULT_MAX_BLOCK = 256
-# Small blocks are packed into one cdist call up to this many rows: a call costs about 0.1 ms
-# before it compares anything, and a pack of k blocks computes k times the cells it keeps, so
-# about sqrt(call cost x cells per second) rows balances the two.
-PACK_ROWS = 64
+DEFAULT_WINDOW = 24
 
 
 _SOUNDEX_CODES = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
@@ -45,156 +53,154 @@ def _soundex(word: str) -> str:
     return (head + "".join(digits) + "000")[:4]
 
 
+def _house_number(numbers: str) -> str:
+    """Return the house number among an address's numbers ("h12 #4" -> "h12"), or ""."""
+    return next((token for token in numbers.split() if token.startswith("h")), "")
+
+
+def _phonetic(word: str) -> str:
+    return _soundex(word) if word and word[0].isalpha() else word
+
+
 @dataclass(frozen=True, slots=True)
-class Group:
-    """Rows ``start:end`` of the blocking plan's entries, scored with one cdist call.
+class BlockingRule:
+    """One way of putting customers together: a key per customer ("" = no key) and a sort order."""
 
-    Either several whole small blocks, or one window of a large block whose first ``overlap`` rows
-    were already paired with each other in the previous window.
-    """
-
-    start: int
-    end: int
-    overlap: int = 0
+    name: str
+    # The compared fields the key is made of (left out of this rule's EM estimate of m).
+    fields: tuple[str, ...]
+    key: Callable[[KeyTable, int], str]
+    order: Callable[[KeyTable, int], str]
 
 
-@dataclass(slots=True)
-class BlockingPlan:
-    """Every block entry sorted by block, and how the entries are cut into cdist groups."""
-
-    records: np.ndarray  # the customer (KeyTable index) of each entry
-    blocks: np.ndarray  # the block id of each entry
-    positions: np.ndarray  # the entry's position inside its block
-    block_sizes: np.ndarray  # by block id
-    groups: list[Group]
-    max_block: int
-    block_count: int
-
-    @property
-    def pairs_to_compare(self) -> int:
-        """Return how many in-block pairs the groups score."""
-        total = 0
-        for group in self.groups:
-            size = group.end - group.start
-            if group.overlap or self.block_sizes[self.blocks[group.start]] > self.max_block:
-                total += size * (size - 1) // 2 - group.overlap * (group.overlap - 1) // 2
-            else:
-                counts = np.bincount(self.blocks[group.start : group.end] - self.blocks[group.start])
-                total += int((counts * (counts - 1) // 2).sum())
-        return total
-
-    def covers(self, a: Sequence[int], b: Sequence[int]) -> np.ndarray:
-        """Return, for each pair (a[i], b[i]), whether some group scores it."""
-        step = self.max_block // 2
-        entries: dict[int, list[tuple[int, int]]] = {}
-        wanted = set(a) | set(b)
-        for record, block, position in zip(
-            self.records.tolist(), self.blocks.tolist(), self.positions.tolist(), strict=True
-        ):
-            if record in wanted:
-                entries.setdefault(record, []).append((block, position))
-        covered = np.zeros(len(a), dtype=bool)
-        for k, (x, y) in enumerate(zip(a, b, strict=True)):
-            mine = dict(entries.get(x, ()))
-            for block, position in entries.get(y, ()):
-                if block not in mine:
-                    continue
-                size = int(self.block_sizes[block])
-                if size <= self.max_block:
-                    covered[k] = True
-                    break
-                low, high = sorted((mine[block], position))
-                starts = _window_starts(size, self.max_block, step)
-                window = starts[np.searchsorted(starts, low, side="right") - 1]
-                if high < window + self.max_block:
-                    covered[k] = True
-                    break
-        return covered
-
-
-def _window_starts(size: int, width: int, step: int) -> np.ndarray:
-    starts = list(range(0, max(size - width, 0) + 1, step))
-    if starts[-1] + width < size:
-        starts.append(size - width)
-    return np.asarray(starts)
+RULES: tuple[BlockingRule, ...] = (
+    BlockingRule(
+        "postal", ("postal",),
+        lambda t, i: f"{t.countries[i]}|{t.postals[i]}" if t.postals[i] else "",
+        lambda t, i: t.names[i],
+    ),
+    BlockingRule(
+        "surname_initial", ("surname", "given"),
+        lambda t, i: f"{t.countries[i]}|{t.surnames[i]}|{t.givens[i][:1]}" if t.surnames[i] else "",
+        lambda t, i: t.streets[i],
+    ),
+    BlockingRule(
+        "phonetic", ("given", "surname"),
+        lambda t, i: (
+            f"{t.countries[i]}|" + "|".join(sorted((_phonetic(t.givens[i]), _phonetic(t.surnames[i]))))
+            if t.givens[i] and t.surnames[i] else ""
+        ),
+        lambda t, i: f"{t.localities[i]}|{t.streets[i]}",
+    ),
+    BlockingRule(
+        "street", ("street", "numbers"),
+        lambda t, i: f"{t.countries[i]}|{t.numbers[i]}|{t.streets[i]}" if t.numbers[i] and t.streets[i] else "",
+        lambda t, i: t.names[i],
+    ),
+    BlockingRule(
+        "locality_given", ("locality", "given"),
+        lambda t, i: f"{t.countries[i]}|{t.localities[i]}|{t.givens[i]}" if t.localities[i] and t.givens[i] else "",
+        lambda t, i: t.surnames[i],
+    ),
+    BlockingRule(
+        "locality_surname", ("locality", "surname"),
+        lambda t, i: f"{t.countries[i]}|{t.localities[i]}|{t.surnames[i]}" if t.localities[i] and t.surnames[i] else "",
+        lambda t, i: t.givens[i],
+    ),
+    BlockingRule(
+        "locality_phonetic", ("locality",),
+        lambda t, i: (
+            f"{t.countries[i]}|{t.localities[i]}|{_phonetic(t.surnames[i])}"
+            if t.localities[i] and t.surnames[i] else ""
+        ),
+        lambda t, i: t.givens[i],
+    ),
+    BlockingRule(
+        "postal_number", ("postal",),
+        lambda t, i: f"{t.countries[i]}|{t.postals[i]}|{_house_number(t.numbers[i])}" if t.postals[i] else "",
+        lambda t, i: t.names[i],
+    ),
+    BlockingRule(
+        "number_street_start", ("numbers",),
+        lambda t, i: (
+            f"{t.countries[i]}|{_house_number(t.numbers[i])}|{t.streets[i][:4]}"
+            if _house_number(t.numbers[i]) and t.streets[i] else ""
+        ),
+        lambda t, i: t.names[i],
+    ),
+)
 
 
-def _ranks(values: Sequence[str]) -> np.ndarray:
-    """Return each value's rank in sorted order (equal values share no guarantee of order)."""
-    order = np.argsort(np.asarray(values, dtype=object), kind="stable")
-    ranks = np.empty(len(values), dtype=np.int64)
-    ranks[order] = np.arange(len(values))
-    return ranks
+def _codes(values: Sequence[str]) -> np.ndarray:
+    """Return each value's rank among the distinct values (equal values, equal codes)."""
+    _, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return codes.reshape(-1).astype(np.int64)
 
 
-def plan_blocks(table: KeyTable, *, max_block: int = DEFAULT_MAX_BLOCK) -> BlockingPlan:
-    """Put every customer into its blocks and cut the blocks into cdist groups."""
-    if max_block < 4:
-        raise ValueError("max_block must be at least 4")
-    block_of: dict[str, int] = {}
-    records: list[int] = []
-    blocks: list[int] = []
-    by_name: list[bool] = []
-    for index, (country, postal, locality, name) in enumerate(
-        zip(table.countries, table.postals, table.localities, table.names, strict=True)
-    ):
-        area = postal or locality
-        if area:
-            records.append(index)
-            blocks.append(block_of.setdefault(f"p|{country}|{area}", len(block_of)))
-            by_name.append(False)
-        if not locality:
-            continue
-        for code in {_soundex(token) for token in name.split() if len(token) > 1 and token[0].isalpha()}:
-            records.append(index)
-            blocks.append(block_of.setdefault(f"n|{country}|{locality}|{code}", len(block_of)))
-            by_name.append(True)
-
-    record_array = np.asarray(records, dtype=np.int64)
-    block_array = np.asarray(blocks, dtype=np.int64)
-    # Postal blocks are sorted by name, name blocks by street, so near rows look alike.
-    name_rank, street_rank = _ranks(table.names), _ranks(table.streets)
-    secondary = np.where(np.asarray(by_name, dtype=bool), street_rank[record_array], name_rank[record_array])
-    order = np.lexsort((secondary, block_array))
-    record_array, block_array = record_array[order], block_array[order]
-
-    block_sizes = np.bincount(block_array, minlength=len(block_of)) if block_of else np.zeros(0, np.int64)
-    keep = block_sizes[block_array] > 1
-    record_array, block_array = record_array[keep], block_array[keep]
-    is_start = np.r_[True, block_array[1:] != block_array[:-1]] if block_array.size else np.zeros(0, bool)
-    entry_index = np.arange(block_array.size)
-    positions = entry_index - np.maximum.accumulate(np.where(is_start, entry_index, 0))
-    starts = np.flatnonzero(is_start)
-
-    groups: list[Group] = []
-    step = max_block // 2
-    pack_start: int | None = None
-    for start in starts.tolist():
-        size = int(block_sizes[block_array[start]])
-        if size > max_block:
-            if pack_start is not None:
-                groups.append(Group(pack_start, start))
-                pack_start = None
-            previous_end = None
-            for window in _window_starts(size, max_block, step).tolist():
-                overlap = max(0, previous_end - window) if previous_end is not None else 0
-                groups.append(Group(start + window, start + window + max_block, overlap))
-                previous_end = window + max_block
-            continue
-        if pack_start is None:
-            pack_start = start
-        elif start + size - pack_start > PACK_ROWS:
-            groups.append(Group(pack_start, start))
-            pack_start = start
-    if pack_start is not None:
-        groups.append(Group(pack_start, int(block_array.size)))
-
-    return BlockingPlan(
-        records=record_array,
-        blocks=block_array,
-        positions=positions,
-        block_sizes=block_sizes,
-        groups=groups,
-        max_block=max_block,
-        block_count=int(starts.size),
+def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (a < b) one rule puts together."""
+    count = len(table)
+    keys = [rule.key(table, i) for i in range(count)]
+    keyed = np.array([bool(key) for key in keys], dtype=bool)
+    rows = np.flatnonzero(keyed)
+    if rows.size < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    # Only equality matters for the key: numbering by first sight is cheaper than sorting strings.
+    numbering: dict[str, int] = {}
+    key_codes = np.fromiter(
+        (numbering.setdefault(keys[i], len(numbering)) for i in rows.tolist()), dtype=np.int64, count=rows.size
     )
+    order_codes = _codes([rule.order(table, i) for i in rows.tolist()])
+    order = np.lexsort((order_codes, key_codes))
+    sorted_keys, sorted_rows = key_codes[order], rows[order]
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    for distance in range(1, window):
+        if distance >= sorted_keys.size:
+            break
+        same = sorted_keys[distance:] == sorted_keys[:-distance]
+        if not same.any():
+            break
+        found_a.append(sorted_rows[:-distance][same])
+        found_b.append(sorted_rows[distance:][same])
+    if not found_a:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedPairs:
+    """The union of every rule's pairs (a < b, sorted by a then b) and which rule found each."""
+
+    a: np.ndarray
+    b: np.ndarray
+    # For each rule: the positions in (a, b) of the pairs it found.
+    by_rule: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def covers(self, first: Sequence[int], second: Sequence[int], *, count: int) -> np.ndarray:
+        """Return, for each pair (first[i], second[i]), whether blocking compares it."""
+        low = np.minimum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
+        high = np.maximum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
+        return np.isin(low * count + high, self.a * count + self.b)
+
+
+def block(
+    table: KeyTable, *, rules: Sequence[BlockingRule] = RULES, window: int = DEFAULT_WINDOW
+) -> BlockedPairs:
+    """Return every pair some rule puts together, once, with the rules that found it."""
+    if window < 2:
+        raise ValueError("window must be at least 2")
+    count = np.int64(max(len(table), 1))
+    per_rule = {rule.name: rule_pairs(table, rule, window=window) for rule in rules}
+    ids = [a * count + b for a, b in per_rule.values()]
+    union = np.unique(np.concatenate(ids)) if ids else np.zeros(0, dtype=np.int64)
+    by_rule = {
+        name: np.searchsorted(union, np.unique(rule_ids)) for name, rule_ids in zip(per_rule, ids, strict=True)
+    }
+    return BlockedPairs(a=union // count, b=union % count, by_rule=by_rule)

@@ -18,14 +18,16 @@ if TYPE_CHECKING:
 
 # What --help shows, written here so that it needs neither rapidfuzz nor pypinyin (a test keeps
 # them equal to mailer.dedupe.scoring.DEFAULT_THRESHOLD and mailer.dedupe.service.AUTO_MERGE_FLOOR).
-DEFAULT_THRESHOLD = 88.0
+DEFAULT_THRESHOLD = 0.9
 AUTO_MERGE_FLOOR = 95.0
-PAIR_COLUMNS = ("customer_no_a", "customer_no_b", "score", "name_score", "address_score")
+PAIR_COLUMNS = (
+    "customer_no_a", "customer_no_b", "score", "name_score", "address_score", "match_probability", "cluster",
+)
 AUTO_MERGE_ENV = "MAILER_DEDUPE_AUTO_MERGE_SCORE"
 
 threshold_option = click.option(
-    "--threshold", type=click.FloatRange(0, 100, min_open=True), default=DEFAULT_THRESHOLD,
-    show_default=True, help="Report pairs scoring at least this (0-100).",
+    "--threshold", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_THRESHOLD,
+    show_default=True, help="Report pairs whose match probability is at least this (0-1].",
 )
 out_option = click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -52,12 +54,15 @@ def dedupe_cli(ctx: click.Context, threshold: float, out: Path | None, as_json: 
 @out_option
 @json_option
 def find_command(threshold: float, out: Path | None, as_json: bool) -> None:
-    """List pairs of customers that are likely one person, best first.
+    """List pairs of customers that are likely one person, grouped, best group first.
 
-    Names and current addresses are compared (Chinese and pinyin alike); merged customers,
-    customers without a current address and pairs marked as not duplicates are left out.
-    Columns: customer_no_a, customer_no_b, score, name_score, address_score. A summary goes to
-    standard error.
+    Names and current addresses are compared field by field (Chinese and pinyin alike) with a
+    match model fitted on the customers themselves; merged customers, customers without a
+    current address, households and pairs marked as not duplicates are left out. Columns:
+    customer_no_a, customer_no_b, score (the match probability in percent), name_score and
+    address_score (the match weights, log2 odds, the name and the address add),
+    match_probability, cluster (every pair of a group is listed). --json adds each pair's
+    waterfall of weights. A summary goes to standard error.
     """
     _find(threshold=threshold, out=out, as_json=as_json)
 
@@ -89,10 +94,11 @@ def _find(*, threshold: float, out: Path | None, as_json: bool) -> None:
     stats = search.stats
     click.echo(
         f"{stats.customers} customers compared ({search.without_address} without a current address "
-        f"left out): {len(search.pairs)} likely duplicate pairs at score {threshold:g} or more"
+        f"left out): {len(search.pairs)} likely duplicate pairs in {search.clusters} groups at match "
+        f"probability {threshold:g} or more"
         f"{f' ({search.dismissed} more marked not duplicates)' if search.dismissed else ''}; "
-        f"{stats.pairs_compared:,} pairs compared in {stats.blocks:,} blocks "
-        f"({stats.pairs_per_second:,.0f} pairs/s while scoring), {search.seconds:.1f} s in all",
+        f"{stats.households} households kept apart; {stats.pairs_compared:,} pairs compared "
+        f"({stats.pairs_per_second:,.0f} pairs/s), {search.seconds:.1f} s in all",
         err=True,
     )
     if out is not None:
@@ -107,7 +113,7 @@ def _write_pairs(handle: TextIO, search: DuplicateSearch, *, bom: bool = True) -
     # Customer numbers come from outside: the writer keeps a spreadsheet from running them.
     write_csv(handle, PAIR_COLUMNS, (
         [pair.customer_no_a, pair.customer_no_b, Decimal(f"{pair.score:.1f}"), Decimal(f"{pair.name_score:.1f}"),
-         Decimal(f"{pair.address_score:.1f}")]
+         Decimal(f"{pair.address_score:.1f}"), Decimal(f"{pair.match_probability:.6f}"), pair.cluster]
         for pair in search.pairs
     ), bom=bom)
     handle.flush()
@@ -118,6 +124,25 @@ def _summary(search: DuplicateSearch) -> dict[str, object]:
         **search.stats.as_dict(), "without_address": search.without_address, "dismissed": search.dismissed,
         "total_seconds": round(search.seconds, 3),
     }
+
+
+@dedupe_cli.command("run")
+@threshold_option
+def run_command(threshold: float) -> None:
+    """Search every customer and store the pairs found, for the review page to read.
+
+    The stored run replaces the previous one. Exit status: 0 stored.
+    """
+    from mailer.dedupe.stored import store_search
+
+    bar = ProgressBar("Comparing customers")
+    with command_transaction(bar=bar) as session:
+        run = store_search(session, actor=cli_actor(), threshold=threshold)
+        summary = (run.id, run.pairs_found, run.customers, run.households)
+    click.echo(
+        f"duplicate search {summary[0]} stored: {summary[1]} pairs among {summary[2]} customers "
+        f"({summary[3]} households kept apart)"
+    )
 
 
 @dedupe_cli.command("merge")
@@ -166,7 +191,7 @@ def undo_command(merge_id: int) -> None:
 @dedupe_cli.command("auto")
 @click.option(
     "--min-score", type=click.FloatRange(0, 100), default=None,
-    help=f"The auto-merge line (default: the setting {AUTO_MERGE_ENV}); "
+    help=f"The auto-merge line, a match probability in percent (default: the setting {AUTO_MERGE_ENV}); "
     f"at least {AUTO_MERGE_FLOOR:g}.",
 )
 @click.option("--dry-run", is_flag=True, help="List what would be merged; merge nothing.")

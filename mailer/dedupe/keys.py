@@ -70,6 +70,9 @@ class MatchKeys(NamedTuple):
     # The name's words as written, without nicknames resolved ("jack smith" for "John Smith"'s
     # "john smith"): a typo in a nickname reads better against the nickname.
     written_name: str
+    # The given name (first word) and family name (last word) as written, Chinese ones in pinyin.
+    given: str
+    surname: str
     street: str
     numbers: str
     locality: str
@@ -94,6 +97,35 @@ def _latin_name_tokens(name: str) -> list[str]:
         return [_pinyin_word(surname), *([_pinyin_word(given)] if given else [])]
     # "Xiao-Ming", "Mary-Jane": one given name, however it is hyphenated.
     return name_key(re.sub(r"(?<=\w)-(?=\w)", "", name)).split()
+
+
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx"})
+
+
+@lru_cache(maxsize=1 << 18)
+def given_and_surname(name: str) -> tuple[str, str]:
+    """Return a name's given name and family name in Latin letters ("Smith, John" -> ("john", "smith")).
+
+    Chinese names come as (given, surname) in pinyin; a lone word is a surname; middle names are left out.
+    """
+    parts = chinese_name_parts(name)
+    if parts is not None:
+        surname, given = parts
+        return (_pinyin_word(given) if given else ""), _pinyin_word(surname)
+    head, comma, tail = name.partition(",")
+    # "Smith, John": the family name comes first.
+    ordered = f"{tail} {head}" if comma and tail.strip() else name
+    words = [
+        word
+        for word in fold_text(re.sub(r"(?<=\w)[-'’](?=\w)", "", ordered)).split()
+        if word not in _HONORIFICS
+    ]
+    words = [name_key(word) or word for word in words]
+    if not words:
+        return "", ""
+    if len(words) == 1:
+        return "", words[0]
+    return words[0], words[-1]
 
 
 @lru_cache(maxsize=1 << 18)
@@ -204,9 +236,12 @@ def match_keys(
     if alpha2 == "US":
         postal = postal[:5]
     resolved, written = name_match_keys(name)
+    given, surname = given_and_surname(name)
     return MatchKeys(
         name=resolved,
         written_name=written,
+        given=given,
+        surname=surname,
         street=street,
         numbers=" ".join(sorted(set(numbers))),
         locality=_locality(city, components, alpha2),
@@ -242,6 +277,8 @@ class KeyTable:
     customer_nos: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     written_names: list[str] = field(default_factory=list)
+    givens: list[str] = field(default_factory=list)
+    surnames: list[str] = field(default_factory=list)
     streets: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     localities: list[str] = field(default_factory=list)
@@ -266,6 +303,8 @@ class KeyTable:
         self.customer_nos.append(customer_no)
         self.names.append(keys.name)
         self.written_names.append(keys.written_name)
+        self.givens.append(keys.given)
+        self.surnames.append(keys.surname)
         self.streets.append(keys.street)
         self.numbers.append(keys.numbers)
         self.localities.append(keys.locality)
@@ -275,7 +314,8 @@ class KeyTable:
     def keys(self, index: int) -> MatchKeys:
         """Return the keys of the customer at ``index``."""
         return MatchKeys(
-            self.names[index], self.written_names[index], self.streets[index], self.numbers[index],
+            self.names[index], self.written_names[index], self.givens[index], self.surnames[index],
+            self.streets[index], self.numbers[index],
             self.localities[index], self.postals[index], self.countries[index],
         )
 

@@ -63,3 +63,46 @@ class DismissedPair(Base):
 
     def __repr__(self) -> str:
         return f"<DismissedPair {self.id}: {self.first_id} and {self.second_id}>"
+
+
+class DedupeRun(Base):
+    """One stored duplicate search: when it ran, at which threshold, and what it found."""
+
+    __tablename__ = "dedupe_runs"
+
+    id: Mapped[IntPK]
+    started_at: Mapped[CreatedAt]
+    finished_at: Mapped[datetime | None]
+    threshold: Mapped[float]
+    customers: Mapped[int] = mapped_column(default=0)
+    pairs_compared: Mapped[int] = mapped_column(default=0)
+    pairs_found: Mapped[int] = mapped_column(default=0)
+    households: Mapped[int] = mapped_column(default=0)
+    actor: Mapped[str] = mapped_column(String(254))
+
+    def __repr__(self) -> str:
+        return f"<DedupeRun {self.id}: {self.pairs_found} pairs>"
+
+
+class CandidatePair(Base):
+    """A pair a stored search found, with its scores and the waterfall that explains them."""
+
+    __tablename__ = "dedupe_candidate_pairs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "first_id", "second_id"),
+        CheckConstraint("first_id < second_id", name="canonical_order"),
+    )
+
+    id: Mapped[IntPK]
+    run_id: Mapped[int] = mapped_column(ForeignKey("dedupe_runs.id", ondelete="CASCADE"), index=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    match_probability: Mapped[float]
+    score: Mapped[float]
+    name_score: Mapped[float]
+    address_score: Mapped[float]
+    cluster: Mapped[int]
+    waterfall: Mapped[list[Any]] = mapped_column(default=list)
+
+    def __repr__(self) -> str:
+        return f"<CandidatePair {self.id}: {self.first_id} and {self.second_id}>"

@@ -1,142 +1,343 @@
-"""Scoring pairs of customers by name and address, each score 0-100.
+"""Comparing pairs of customers field by field, at a few agreement levels each.
 
-- ``name_score``: the mean of the sorted-token ratio and the token-set ratio (the better of the
-  name as written and with nicknames resolved), so a typo costs little and a different given
-  name a lot; a name that is part of the other or agrees with it initial for word ("Smith",
-  "J. Smith", "李先生" against "John Smith", "李伟") scores at least ``NAME_COMPATIBLE``;
-- ``address_score``: the street ratio times a factor for the numbers: equal 1.0, one side
-  lacking some of the other's 0.9, any conflict 0.5 -- a different flat in the same building
-  is a different household, however alike the rest reads;
-- ``score``: the geometric mean of the two, so a pair needs both a like name and a like address.
+Each field of a pair is put on one level (``FIELDS`` lists them, the first level of each is
+"missing": one side has no value, which says nothing either way):
+
+- given name: exact, nickname of the other (Bill / William), typo (Jaro-Winkler >= 0.92 or one
+  Damerau-Levenshtein edit), initial (J / John), similar (Jaro-Winkler >= 0.80), different;
+- surname: exact, typo, similar, different; a pair whose given and family names read better
+  swapped ("Wang Lei" / "Lei Wang") is compared swapped;
+- street (name, estate, building): exact, typo (Indel similarity >= 0.90), similar (>= 0.75),
+  different;
+- numbers (house number, unit, floor): exact, one side lacking some of the other's (partial), a
+  slip in the house number alone (typo), different; the same house number with conflicting flats
+  is flagged (another flat is another household);
+- locality: exact, similar (Jaro-Winkler >= 0.88), different;
+- postal code: exact, one edit apart, different.
+
+Chinese names and addresses are compared in pinyin (``mailer.dedupe.keys``), so "王磊" agrees
+exactly with "Wang Lei". Similarities are computed once per distinct pair of values, so common
+values (postcodes, given names) cost one comparison however many pairs share them.
+
+Pure: key columns in, level arrays out; nothing here touches the database.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
-from mailer.dedupe.keys import KeyColumns, KeyTable, MatchKeys
+from mailer.dedupe.keys import KeyTable
+from mailer.dedupe.nicknames import FULL_GIVEN_NAME
 
-DEFAULT_THRESHOLD = 88.0
-# A name that is part of the other, or agrees with it once initials are read as the word they
-# start ("J. Smith", "Smith", "李先生" against "John Smith" and "李伟"), scores at least this.
-NAME_COMPATIBLE = 90.0
-# Factors applied to the street similarity according to how the numbers of two addresses agree.
-NUMBERS_EQUAL = 1.0
-NUMBERS_SUBSET = 0.9
-NUMBERS_CONFLICT = 0.5
+# The default threshold: the match probability a pair needs to be shown to a reviewer.
+DEFAULT_THRESHOLD = 0.9
 
-
-@dataclass(frozen=True, slots=True)
-class PairScore:
-    """How alike two customers are, 0-100."""
-
-    score: float
-    name_score: float
-    address_score: float
+MISSING = 0
+# Names shorter than this differ by one edit only as other names, not as a slip of the same one.
+MIN_SLIP_LENGTH = 5
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredPairs:
-    """Pairs of customers (indices into a KeyTable, ``a < b``) with their scores."""
+class Field:
+    """One compared field: its levels (index = level code, 0 = missing) and which part it scores."""
 
-    a: np.ndarray
-    b: np.ndarray
-    score: np.ndarray
-    name_score: np.ndarray
-    address_score: np.ndarray
+    name: str
+    levels: tuple[str, ...]
+    part: str  # "name" or "address"
+    # Whether agreeing exactly weighs by how rare the value is (term-frequency adjustment).
+    term_frequency: bool
+
+    def level(self, label: str) -> int:
+        """Return the code of a level."""
+        return self.levels.index(label)
+
+
+GIVEN = Field("given", ("missing", "different", "similar", "initial", "typo", "nickname", "exact"), "name", True)
+SURNAME = Field("surname", ("missing", "different", "similar", "typo", "exact"), "name", True)
+STREET = Field("street", ("missing", "different", "similar", "typo", "exact"), "address", True)
+NUMBERS = Field("numbers", ("missing", "different", "typo", "partial", "exact"), "address", True)
+LOCALITY = Field("locality", ("missing", "different", "similar", "exact"), "address", False)
+POSTAL = Field("postal", ("missing", "different", "typo", "exact"), "address", False)
+FIELDS: tuple[Field, ...] = (GIVEN, SURNAME, STREET, NUMBERS, LOCALITY, POSTAL)
+FIELD_INDEX = {field.name: index for index, field in enumerate(FIELDS)}
+
+
+class Vocabulary:
+    """Distinct values of a column as integer ids, so equality and counts are array operations."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._ids: dict[str, int] = {}
+
+    def ids(self, column: Sequence[str]) -> np.ndarray:
+        """Return the id of each value, adding new values."""
+        ids = self._ids
+        values = self.values
+        out = np.empty(len(column), dtype=np.int64)
+        for index, value in enumerate(column):
+            found = ids.get(value)
+            if found is None:
+                found = ids[value] = len(values)
+                values.append(value)
+            out[index] = found
+        return out
+
+    def id_of(self, value: str) -> int:
+        """Return the id of one value (adding it)."""
+        return int(self.ids([value])[0])
+
+
+@dataclass(slots=True)
+class ComparisonColumns:
+    """The compared fields of every customer as ids into per-field vocabularies."""
+
+    names: Vocabulary  # given names and surnames share one, so swapped names compare
+    resolved_given: np.ndarray  # the given name with nicknames resolved (bill -> william)
+    given: np.ndarray
+    surname: np.ndarray
+    streets: Vocabulary
+    street: np.ndarray
+    numbers_vocabulary: Vocabulary
+    numbers: np.ndarray
+    localities: Vocabulary
+    locality: np.ndarray
+    postals: Vocabulary
+    postal: np.ndarray
+    empty_name: int
+    empty_street: int
+    empty_numbers: int
+    empty_locality: int
+    empty_postal: int
+
+    @classmethod
+    def of(cls, table: KeyTable) -> ComparisonColumns:
+        """Return the columns of a key table."""
+        names, streets, numbers, localities, postals = (Vocabulary() for _ in range(5))
+        given = names.ids(table.givens)
+        return cls(
+            names=names,
+            resolved_given=names.ids([FULL_GIVEN_NAME.get(word, word) for word in table.givens]),
+            given=given,
+            surname=names.ids(table.surnames),
+            streets=streets,
+            street=streets.ids(table.streets),
+            numbers_vocabulary=numbers,
+            numbers=numbers.ids(table.numbers),
+            localities=localities,
+            locality=localities.ids(table.localities),
+            postals=postals,
+            postal=postals.ids([f"{country}|{postal}" if postal else "" for country, postal in
+                                zip(table.countries, table.postals, strict=True)]),
+            empty_name=names.id_of(""),
+            empty_street=streets.id_of(""),
+            empty_numbers=numbers.id_of(""),
+            empty_locality=localities.id_of(""),
+            empty_postal=postals.id_of(""),
+        )
 
     def __len__(self) -> int:
-        return int(self.a.size)
+        return int(self.given.size)
 
-    def take(self, selector: np.ndarray) -> ScoredPairs:
-        """Return the pairs chosen by a boolean mask or index array."""
-        return ScoredPairs(
-            self.a[selector], self.b[selector], self.score[selector], self.name_score[selector],
-            self.address_score[selector],
+    def value_ids(self, field: Field) -> np.ndarray:
+        """Return the per-customer ids of a term-frequency field's values."""
+        return {"given": self.given, "surname": self.surname, "street": self.street, "numbers": self.numbers}[
+            field.name
+        ]
+
+
+def _pairwise(
+    values: list[str], first: np.ndarray, second: np.ndarray, scorer: Callable[..., Any], **options: Any
+) -> np.ndarray:
+    """Return ``scorer`` of the values with ids (first[i], second[i]), each distinct pair computed once."""
+    if first.size == 0:
+        return np.zeros(0)
+    width = np.int64(len(values))
+    combined, inverse = np.unique(first * width + second, return_inverse=True)
+    left = [values[i] for i in (combined // width).tolist()]
+    right = [values[i] for i in (combined % width).tolist()]
+    scores = process.cpdist(left, right, scorer=scorer, workers=-1, dtype=np.float64, **options)
+    return np.asarray(scores)[inverse.reshape(-1)]
+
+
+def _grade(
+    result: np.ndarray, todo: np.ndarray, tests: list[tuple[np.ndarray, int]], otherwise: int
+) -> None:
+    """Write into ``result[todo]`` the level of the first test that holds, else ``otherwise``."""
+    levels = np.full(int(todo.sum()), otherwise, dtype=np.int8)
+    decided = np.zeros(levels.size, dtype=bool)
+    for holds, level in tests:
+        take = holds & ~decided
+        levels[take] = level
+        decided |= take
+    result[todo] = levels
+
+
+def _typo_or_close(
+    values: list[str], first: np.ndarray, second: np.ndarray, *, typo: float, similar: float,
+    scorer: Callable[..., Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    similarity = _pairwise(values, first, second, scorer)
+    edits = _pairwise(values, first, second, DamerauLevenshtein.distance)
+    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip.
+    shortest = _pairwise_lengths(values, first, second)
+    return (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH)), similarity >= similar
+
+
+def _pairwise_lengths(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    lengths = np.fromiter((len(value) for value in values), dtype=np.int64, count=len(values))
+    return np.asarray(np.minimum(lengths[first], lengths[second]))
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The level of every field for pairs (a[i], b[i]); ``swapped`` marks names compared swapped."""
+
+    levels: np.ndarray  # (pairs, fields) int8
+    swapped: np.ndarray  # bool per pair
+    # The same house number with conflicting flats, floors or street sides: another household.
+    other_flat: np.ndarray
+
+
+def _swap_names(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Return b's given and surname ids, swapped where the names agree better that way round."""
+    given_a, surname_a, given_b, surname_b = columns.given[a], columns.surname[a], columns.given[b], columns.surname[b]
+    empty = columns.empty_name
+    candidate = (given_a != empty) & (given_b != empty) & ((given_a != given_b) | (surname_a != surname_b))
+    candidate &= (given_a == surname_b) | (surname_a == given_b) | (given_a != given_b) & (surname_a != surname_b)
+    swapped = np.zeros(a.size, dtype=bool)
+    if candidate.any():
+        index = np.flatnonzero(candidate)
+        values = columns.names.values
+        ga, sa, gb, sb = given_a[index], surname_a[index], given_b[index], surname_b[index]
+        straight = _pairwise(values, ga, gb, JaroWinkler.similarity) + _pairwise(values, sa, sb, JaroWinkler.similarity)
+        crossed = _pairwise(values, ga, sb, JaroWinkler.similarity) + _pairwise(values, sa, gb, JaroWinkler.similarity)
+        both_cross = np.minimum(
+            _pairwise(values, ga, sb, JaroWinkler.similarity), _pairwise(values, sa, gb, JaroWinkler.similarity)
         )
+        # Both words must cross over, with a clear margin: "Lee Thomas" / "Thomas Lee" swaps,
+        # "Ann Lee" / "Ann Li" and "Jia Rongying" / "Liu Jia" do not.
+        swapped[index] = (crossed > straight + 0.3) & (both_cross >= 0.85)
+    return np.where(swapped, surname_b, given_b), np.where(swapped, given_b, surname_b), swapped
 
 
-_INITIAL = re.compile(r"(?:^| )[a-z](?: |$)")
-
-
-def _names_agree(first: list[str], second: list[str]) -> bool:
-    """Return whether every word of the shorter name has its own word in the longer one.
-
-    Words agree when equal, or when one is a single letter that starts the other.
-    """
-    shorter, longer = sorted((first, second), key=len)
-    left = list(longer)
-    for exact in (True, False):
-        for word in [w for w in shorter if (len(w) > 1) == exact]:
-            match = next(
-                (i for i, other in enumerate(left)
-                 if other == word or (not exact and other[0] == word)
-                 or (exact and len(other) == 1 and word[0] == other)),
-                None,
-            )
-            if match is None:
-                return False
-            del left[match]
-    return True
-
-
-def _name_ratios(names_a: Sequence[str], names_b: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    sort_ratio = process.cpdist(names_a, names_b, scorer=fuzz.ratio, workers=-1, dtype=np.float64)
-    set_ratio = process.cpdist(names_a, names_b, scorer=fuzz.token_set_ratio, workers=-1, dtype=np.float64)
-    return (sort_ratio + set_ratio) / 2.0, set_ratio
-
-
-def score_keys(
-    first: Sequence[MatchKeys] | KeyColumns, second: Sequence[MatchKeys] | KeyColumns
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score aligned pairs of keys; return (score, name_score, address_score) arrays."""
-    a = first if isinstance(first, KeyColumns) else KeyColumns.of(first)
-    b = second if isinstance(second, KeyColumns) else KeyColumns.of(second)
-    names_a, names_b = a.names, b.names
-    name_score, set_ratio = _name_ratios(names_a, names_b)
-    written_score, _ = _name_ratios(a.written_names, b.written_names)
-    name_score = np.maximum(name_score, written_score)
-    compatible = set_ratio == 100
-    for k in np.flatnonzero(~compatible).tolist():
-        name_a, name_b = names_a[k], names_b[k]
-        if _INITIAL.search(name_a) or _INITIAL.search(name_b):
-            compatible[k] = _names_agree(name_a.split(), name_b.split())
-    name_score = np.where(compatible, np.maximum(name_score, NAME_COMPATIBLE), name_score)
-    # A name with nothing left (an honorific alone) says nothing about who it is.
-    has_names = np.array([bool(x) and bool(y) for x, y in zip(names_a, names_b, strict=True)])
-    name_score = np.where(has_names, name_score, 0.0)
-
-    street = process.cpdist(a.streets, b.streets, scorer=fuzz.ratio, workers=-1, dtype=np.float64)
-    equal = np.array([x == y for x, y in zip(a.numbers, b.numbers, strict=True)], dtype=bool)
-    # The shared "n" makes an address without numbers a subset of any other.
-    subset = (
-        process.cpdist(
-            [f"n {x}" for x in a.numbers], [f"n {y}" for y in b.numbers],
-            scorer=fuzz.token_set_ratio, workers=-1,
+def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
+    """Return whether one side's numbers are among the other's, whether they are one slip apart,
+    and whether they are another flat of one house (same house number, conflicting units)."""
+    x, y = set(first.split()), set(second.split())
+    partial = x <= y or y <= x
+    # A slip in a house number alone: one edit in three or more digits, or two digits swapped.
+    slip = (
+        len(x) == len(y) == 1
+        and (
+            (min(len(first), len(second)) >= 4 and DamerauLevenshtein.distance(first, second) <= 1)
+            or (sorted(first) == sorted(second))
         )
-        == 100
     )
-    factor = np.where(equal, NUMBERS_EQUAL, np.where(subset, NUMBERS_SUBSET, NUMBERS_CONFLICT))
-    address_score = street * factor
-    score = np.sqrt(name_score * address_score)
-    return np.round(score, 1), np.round(name_score, 1), np.round(address_score, 1)
+    houses_x, houses_y = {t for t in x if t.startswith("h")}, {t for t in y if t.startswith("h")}
+    other_flat = bool(houses_x) and houses_x == houses_y and not partial
+    return partial, slip and not partial, other_flat
 
 
-def score_pairs(table: KeyTable, a: np.ndarray, b: np.ndarray) -> ScoredPairs:
-    """Score the pairs (a[i], b[i]) of customers in the table."""
-    if a.size == 0:
-        empty = np.zeros(0)
-        return ScoredPairs(a, b, empty, empty, empty)
-    score, name_score, address_score = score_keys(table.columns(a), table.columns(b))
-    return ScoredPairs(a, b, score, name_score, address_score)
+def _numbers_relations(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return (partial, slip, other flat) per pair, as a (pairs, 3) boolean array."""
+    width = np.int64(len(values))
+    combined, inverse = np.unique(first * width + second, return_inverse=True)
+    relations = np.array(
+        [
+            _numbers_relation(values[x], values[y])
+            for x, y in zip((combined // width).tolist(), (combined % width).tolist(), strict=True)
+        ],
+        dtype=bool,
+    ).reshape(-1, 3)
+    return relations[inverse.reshape(-1)]
 
 
-def compare(first: MatchKeys, second: MatchKeys) -> PairScore:
-    """Score one pair of customers."""
-    score, name_score, address_score = score_keys([first], [second])
-    return PairScore(float(score[0]), float(name_score[0]), float(address_score[0]))
+def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> Comparison:
+    """Return the level of every field for each pair of customers (a[i], b[i])."""
+    count = int(a.size)
+    levels = np.zeros((count, len(FIELDS)), dtype=np.int8)
+    given_b, surname_b, swapped = _swap_names(columns, a, b)
+    names = columns.names.values
+
+    # Given name.
+    given_a = columns.given[a]
+    empty = columns.empty_name
+    todo = (given_a != empty) & (given_b != empty)
+    ga, gb = given_a[todo], given_b[todo]
+    resolved = columns.resolved_given
+    resolved_a = resolved[a][todo]
+    # b's given name as compared (after a swap), with its nickname resolved.
+    resolved_b_ids = np.asarray(
+        columns.names.ids([FULL_GIVEN_NAME.get(names[i], names[i]) for i in gb.tolist()])
+    )
+    typo, similar = _typo_or_close(names, ga, gb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
+    first_letter = np.array([names[i][:1] for i in ga.tolist()], dtype=object)
+    second_letter = np.array([names[i][:1] for i in gb.tolist()], dtype=object)
+    lengths_a = np.array([len(names[i]) for i in ga.tolist()], dtype=np.int64)
+    lengths_b = np.array([len(names[i]) for i in gb.tolist()], dtype=np.int64)
+    initial = (first_letter == second_letter) & ((lengths_a == 1) | (lengths_b == 1))
+    _grade(levels[:, 0], todo, [
+        (ga == gb, GIVEN.level("exact")),
+        (resolved_a == resolved_b_ids, GIVEN.level("nickname")),
+        (typo, GIVEN.level("typo")),
+        (initial, GIVEN.level("initial")),
+        (similar, GIVEN.level("similar")),
+    ], GIVEN.level("different"))
+
+    # Surname.
+    surname_a = columns.surname[a]
+    todo = (surname_a != empty) & (surname_b != empty)
+    sa, sb = surname_a[todo], surname_b[todo]
+    typo, similar = _typo_or_close(names, sa, sb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
+    _grade(levels[:, 1], todo, [
+        (sa == sb, SURNAME.level("exact")), (typo, SURNAME.level("typo")), (similar, SURNAME.level("similar")),
+    ], SURNAME.level("different"))
+
+    # Street.
+    street_a, street_b = columns.street[a], columns.street[b]
+    todo = (street_a != columns.empty_street) & (street_b != columns.empty_street)
+    xa, xb = street_a[todo], street_b[todo]
+    similarity = _pairwise(columns.streets.values, xa, xb, Indel.normalized_similarity)
+    _grade(levels[:, 2], todo, [
+        (xa == xb, STREET.level("exact")), (similarity >= 0.90, STREET.level("typo")),
+        (similarity >= 0.75, STREET.level("similar")),
+    ], STREET.level("different"))
+
+    # Numbers.
+    numbers_a, numbers_b = columns.numbers[a], columns.numbers[b]
+    todo = (numbers_a != columns.empty_numbers) & (numbers_b != columns.empty_numbers)
+    na, nb = numbers_a[todo], numbers_b[todo]
+    values = columns.numbers_vocabulary.values
+    relations = _numbers_relations(values, na, nb)
+    _grade(levels[:, 3], todo, [
+        (na == nb, NUMBERS.level("exact")), (relations[:, 0], NUMBERS.level("partial")),
+        (relations[:, 1], NUMBERS.level("typo")),
+    ], NUMBERS.level("different"))
+    other_flat = np.zeros(count, dtype=bool)
+    other_flat[todo] = relations[:, 2]
+
+    # Locality.
+    locality_a, locality_b = columns.locality[a], columns.locality[b]
+    todo = (locality_a != columns.empty_locality) & (locality_b != columns.empty_locality)
+    la, lb = locality_a[todo], locality_b[todo]
+    similarity = _pairwise(columns.localities.values, la, lb, JaroWinkler.similarity)
+    _grade(levels[:, 4], todo, [
+        (la == lb, LOCALITY.level("exact")), (similarity >= 0.88, LOCALITY.level("similar")),
+    ], LOCALITY.level("different"))
+
+    # Postal code.
+    postal_a, postal_b = columns.postal[a], columns.postal[b]
+    todo = (postal_a != columns.empty_postal) & (postal_b != columns.empty_postal)
+    pa, pb = postal_a[todo], postal_b[todo]
+    edits = _pairwise(columns.postals.values, pa, pb, DamerauLevenshtein.distance)
+    _grade(levels[:, 5], todo, [
+        (pa == pb, POSTAL.level("exact")), (edits <= 1, POSTAL.level("typo")),
+    ], POSTAL.level("different"))
+
+    return Comparison(levels=levels, swapped=swapped, other_flat=other_flat)

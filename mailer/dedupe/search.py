@@ -1,7 +1,11 @@
-"""The duplicate search: every block group scored with one ``rapidfuzz.process.cdist`` call on all cores.
+"""The duplicate search: block, compare, fit the match model on the file, score, group.
 
-Only pairs inside one block are kept; the few whose quick bounds reach the threshold are scored
-in full (``mailer.dedupe.scoring``).
+1. blocking (``mailer.dedupe.blocking``) picks the pairs worth comparing;
+2. each pair is compared field by field (``mailer.dedupe.scoring``);
+3. the model is fitted on these very customers without labels (``mailer.dedupe.model``);
+4. pairs whose match probability reaches the threshold are kept and grouped: connected
+   components, one group a person; every pair inside a group is listed, so a group of three is
+   three pairs whoever linked them.
 """
 
 from __future__ import annotations
@@ -9,113 +13,195 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from rapidfuzz import fuzz, process
 
-from mailer.dedupe.blocking import DEFAULT_MAX_BLOCK, BlockingPlan, plan_blocks
+from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD, NAME_COMPATIBLE, ScoredPairs, score_pairs
+from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, score
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns, compare_pairs
 
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
+_STEPS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class SearchStats:
-    """What a search did: customers, blocks, pairs compared, candidates rescored, time taken."""
+    """What a search did: customers, pairs compared, pairs found, households kept apart, time taken."""
 
     customers: int
-    blocks: int
     pairs_compared: int
-    candidates: int
     pairs_found: int
+    clusters: int
+    households: int
     seconds: float
 
     @property
     def pairs_per_second(self) -> float:
-        """Return the in-block pairs compared per second of blocking and scoring."""
+        """Return the blocked pairs compared and scored per second."""
         return self.pairs_compared / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         """Return the figures as plain data."""
         return {
             "customers": self.customers,
-            "blocks": self.blocks,
             "pairs_compared": self.pairs_compared,
-            "candidates": self.candidates,
             "pairs_found": self.pairs_found,
+            "clusters": self.clusters,
+            "households": self.households,
             "seconds": round(self.seconds, 3),
             "pairs_per_second": round(self.pairs_per_second),
         }
 
 
-@lru_cache(maxsize=8)
-def _upper_triangle(size: int) -> np.ndarray:
-    return np.triu(np.ones((size, size), dtype=bool), k=1)
+@dataclass(frozen=True, slots=True)
+class ScoredPairs:
+    """Pairs of customers (indices into a KeyTable, ``a < b``) with their scores and explanation."""
+
+    a: np.ndarray
+    b: np.ndarray
+    probability: np.ndarray
+    weight: np.ndarray  # log2 odds, the sum of the explanation's steps
+    name_weight: np.ndarray
+    address_weight: np.ndarray
+    levels: np.ndarray  # (pairs, fields)
+    field_weights: np.ndarray  # (pairs, fields)
+    tf_adjustments: np.ndarray  # (pairs, fields)
+    household: np.ndarray
+    cluster: np.ndarray  # group number, 1 = the group with the best pair; 0 = in no group
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def take(self, selector: np.ndarray) -> ScoredPairs:
+        """Return the pairs chosen by a boolean mask or index array."""
+        return ScoredPairs(
+            self.a[selector], self.b[selector], self.probability[selector], self.weight[selector],
+            self.name_weight[selector],
+            self.address_weight[selector], self.levels[selector], self.field_weights[selector],
+            self.tf_adjustments[selector], self.household[selector], self.cluster[selector],
+        )
+
+
+@dataclass(slots=True)
+class Matcher:
+    """A fitted model with the file it was fitted on: scores any pair of that file."""
+
+    table: KeyTable
+    columns: ComparisonColumns
+    model: MatchModel
+
+    def score_pairs(self, a: np.ndarray, b: np.ndarray) -> ScoredPairs:
+        """Score the pairs (a[i], b[i]) of customers in the table."""
+        comparison = compare_pairs(self.columns, a, b)
+        scores = score(self.model, self.columns, a, comparison)
+        return _scored(a, b, comparison.levels, scores, np.zeros(a.size, dtype=np.int64))
+
+
+def _scored(a: np.ndarray, b: np.ndarray, levels: np.ndarray, scores: Scores, cluster: np.ndarray) -> ScoredPairs:
+    return ScoredPairs(
+        a=a, b=b, probability=scores.probability, weight=scores.total, name_weight=scores.part("name"),
+        address_weight=scores.part("address"), levels=levels, field_weights=scores.field_weights,
+        tf_adjustments=scores.tf_adjustments, household=scores.household, cluster=cluster,
+    )
+
+
+def connected_components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
+    """Return the component of every customer in some pair: the smallest customer index in it."""
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    return {x: root(x) for x in parent}
+
+
+def fit_matcher(
+    table: KeyTable, *, window: int = DEFAULT_WINDOW, blocked: BlockedPairs | None = None
+) -> tuple[Matcher, BlockedPairs, ScoredPairs]:
+    """Block, compare and fit the model on a file; return it with every blocked pair scored."""
+    columns = ComparisonColumns.of(table)
+    blocked = blocked if blocked is not None else block(table, window=window)
+    comparison = compare_pairs(columns, blocked.a, blocked.b)
+    rules = [
+        TrainingRule(rule.name, blocked.by_rule.get(rule.name, np.zeros(0, np.int64)), rule.fields)
+        for rule in RULES
+    ]
+    model = fit(columns, blocked=comparison, blocked_a=blocked.a, rules=rules)
+    scores = score(model, columns, blocked.a, comparison)
+    matcher = Matcher(table=table, columns=columns, model=model)
+    return matcher, blocked, _scored(blocked.a, blocked.b, comparison.levels, scores, np.zeros(len(blocked), np.int64))
+
+
+def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:
+    """Group pairs into people and list every pair of each group, numbered best group first."""
+    if len(found) == 0:
+        return found
+    component = connected_components(found.a, found.b)
+    members: dict[int, list[int]] = {}
+    for customer, root in component.items():
+        members.setdefault(root, []).append(customer)
+    known = set(zip(found.a.tolist(), found.b.tolist(), strict=True))
+    missing = [
+        (x, y)
+        for group in members.values() if len(group) > 2
+        for i, x in enumerate(sorted(group)) for y in sorted(group)[i + 1:]
+        if (x, y) not in known
+    ]
+    if missing:
+        extra = matcher.score_pairs(
+            np.array([x for x, _ in missing], dtype=np.int64), np.array([y for _, y in missing], dtype=np.int64)
+        )
+        found = _concatenate(found, extra)
+    roots = np.array([component[x] for x in found.a.tolist()], dtype=np.int64)
+    best: dict[int, float] = {}
+    for root, probability in zip(roots.tolist(), found.probability.tolist(), strict=True):
+        best[root] = max(best.get(root, 0.0), probability)
+    numbering = {root: n for n, root in enumerate(sorted(best, key=lambda r: (-best[r], r)), start=1)}
+    cluster = np.array([numbering[root] for root in roots.tolist()], dtype=np.int64)
+    found = ScoredPairs(*(getattr(found, name) for name in ScoredPairs.__slots__[:-1]), cluster=cluster)  # type: ignore[misc]
+    return found.take(np.lexsort((found.b, found.a, -found.probability, found.cluster)))
+
+
+def _concatenate(first: ScoredPairs, second: ScoredPairs) -> ScoredPairs:
+    return ScoredPairs(
+        *(np.concatenate((getattr(first, name), getattr(second, name))) for name in ScoredPairs.__slots__)
+    )
 
 
 def find_pairs(
     table: KeyTable,
     *,
     threshold: float = DEFAULT_THRESHOLD,
-    max_block: int = DEFAULT_MAX_BLOCK,
+    window: int = DEFAULT_WINDOW,
     progress: ProgressCallback | None = None,
-    plan: BlockingPlan | None = None,
-) -> tuple[ScoredPairs, SearchStats]:
-    """Find the pairs of customers scoring at least ``threshold``, best first."""
+) -> tuple[Matcher, ScoredPairs, SearchStats]:
+    """Find the pairs of customers whose match probability reaches ``threshold``, grouped, best first."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
-    plan = plan or plan_blocks(table, max_block=max_block)
-    # Scores only fall below these bounds: the set ratio is at most 100, the numbers factor at most 1.
-    # cdist rounds to whole numbers, hence the +1.
-    bound = threshold * threshold
-    names, streets = table.names, table.streets
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
-    compared = 0
-    for group in plan.groups:
-        rows = plan.records[group.start : group.end]
-        index = rows.tolist()
-        group_names = [names[i] for i in index]
-        group_streets = [streets[i] for i in index]
-        name_ratio = process.cdist(group_names, group_names, scorer=fuzz.ratio, dtype=np.uint8, workers=-1)
-        street_ratio = process.cdist(
-            group_streets, group_streets, scorer=fuzz.ratio, dtype=np.uint8, workers=-1
-        )
-        in_block = _upper_triangle(len(index)).copy()
-        labels = plan.blocks[group.start : group.end]
-        if labels[0] != labels[-1]:
-            in_block &= labels[:, None] == labels[None, :]
-        if group.overlap:
-            in_block[: group.overlap, : group.overlap] = False
-        compared += int(in_block.sum())
-        name_bound = np.maximum((name_ratio.astype(np.float32) + 101.0) / 2.0, NAME_COMPATIBLE)
-        promising = name_bound * (street_ratio.astype(np.float32) + 1.0) >= bound
-        first, second = np.nonzero(in_block & promising)
-        if first.size:
-            found_a.append(rows[first])
-            found_b.append(rows[second])
-        if progress:
-            progress(1, len(plan.groups))
-
-    if found_a:
-        a, b = np.concatenate(found_a), np.concatenate(found_b)
-        low, high = np.minimum(a, b), np.maximum(a, b)
-        distinct = low != high
-        pair_ids = np.unique(low[distinct] * len(table) + high[distinct])
-        a, b = pair_ids // len(table), pair_ids % len(table)
-    else:
-        a = b = np.zeros(0, dtype=np.int64)
-    scored = score_pairs(table, a, b)
-    scored = scored.take(scored.score >= threshold)
-    scored = scored.take(np.lexsort((scored.b, scored.a, -scored.score)))
+    matcher, blocked, scored = fit_matcher(table, window=window)
+    if progress:
+        progress(_STEPS, _STEPS)
+    found = group_pairs(matcher, scored.take(scored.probability >= threshold))
+    # Households the rule kept apart: they would have reached the threshold without it.
+    line = np.log2(threshold / (1 - threshold)) if threshold < 1 else np.inf
+    households = scored.household & (scored.weight - HOUSEHOLD_WEIGHT >= line)
     stats = SearchStats(
         customers=len(table),
-        blocks=plan.block_count,
-        pairs_compared=compared,
-        candidates=int(a.size),
-        pairs_found=len(scored),
+        pairs_compared=len(blocked),
+        pairs_found=len(found),
+        clusters=int(found.cluster.max()) if len(found) else 0,
+        households=int(households.sum()),
         seconds=time.perf_counter() - began,
     )
-    return scored, stats
+    return matcher, found, stats

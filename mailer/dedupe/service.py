@@ -17,7 +17,9 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
@@ -28,11 +30,12 @@ from mailer.audit.service import record
 from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import Base, utcnow
-from mailer.dedupe.blocking import DEFAULT_MAX_BLOCK
-from mailer.dedupe.keys import CustomerFields, KeyTable, match_keys
+from mailer.dedupe.blocking import DEFAULT_WINDOW
+from mailer.dedupe.explain import waterfall
+from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.models import CustomerMerge, DismissedPair
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD, PairScore, compare
-from mailer.dedupe.search import ProgressCallback, SearchStats, find_pairs
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, SearchStats, find_pairs, fit_matcher
 from mailer.messages import Message
 from mailer.orders.models import Order
 from returns.models import MailReturn
@@ -49,7 +52,7 @@ MOVED_WITH_CUSTOMER: tuple[tuple[type[Base], InstrumentedAttribute[int]], ...] =
     (MailReturn, MailReturn.customer_id),
 )
 
-# No line below this merges anything automatically: at 95 the labelled set's precision is 0.999.
+# No line below this merges anything automatically (a score is the match probability in percent).
 AUTO_MERGE_FLOOR = 95.0
 
 # A merged pair's survivor keeps the stricter of the two statuses: a person who asked not to be
@@ -68,17 +71,43 @@ class MergeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DuplicatePair:
-    """Two customers that are likely one person, with how alike they are (0-100)."""
+    """Two customers that are likely one person.
+
+    ``match_probability`` is the model's probability that they are one person and ``score`` the
+    same in percent; ``name_score`` and ``address_score`` are the match weights (log2 odds) the
+    name and the address fields add; ``cluster`` numbers the group of customers the pair belongs
+    to (1 = the group with the best pair); ``waterfall`` explains the score step by step.
+    """
 
     customer_no_a: str
     customer_no_b: str
     score: float
     name_score: float
     address_score: float
+    match_probability: float
+    cluster: int
+    waterfall: tuple[dict[str, Any], ...] = ()
 
-    def as_dict(self) -> dict[str, str | float]:
+    def as_dict(self) -> dict[str, Any]:
         """Return the pair as plain data."""
-        return asdict(self)
+        data = asdict(self)
+        data["waterfall"] = list(self.waterfall)
+        return data
+
+
+def _duplicate_pairs(matcher: Matcher, found: ScoredPairs) -> list[DuplicatePair]:
+    numbers = matcher.table.customer_nos
+    pairs = []
+    for k, (a, b) in enumerate(zip(found.a.tolist(), found.b.tolist(), strict=True)):
+        # The lower customer number first, so a pair reads the same in every run.
+        first_no, second_no = sorted((numbers[a], numbers[b]))
+        probability = float(found.probability[k])
+        pairs.append(DuplicatePair(
+            first_no, second_no, round(100 * probability, 1), round(float(found.name_weight[k]), 1),
+            round(float(found.address_weight[k]), 1), round(probability, 6), int(found.cluster[k]),
+            tuple(waterfall(matcher.model, found, k)),
+        ))
+    return pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +123,11 @@ class DuplicateSearch:
     dismissed: int
     # The whole search: reading the customers, building their keys, blocking and scoring.
     seconds: float
+
+    @property
+    def clusters(self) -> int:
+        """Return how many groups of customers the pairs shown form."""
+        return len({pair.cluster for pair in self.pairs})
 
 
 # --- finding ----------------------------------------------------------------------------------
@@ -123,29 +157,23 @@ def find_duplicates(
     session: Session,
     *,
     threshold: float = DEFAULT_THRESHOLD,
-    max_block: int = DEFAULT_MAX_BLOCK,
+    window: int = DEFAULT_WINDOW,
     progress: ProgressCallback | None = None,
 ) -> DuplicateSearch:
-    """Find pairs of customers (not already merged) whose name and address score ``threshold``+."""
-    if not 0 < threshold <= 100:
-        raise ValueError(f"threshold must lie in (0, 100], got {threshold}")
+    """Find pairs of customers (not already merged) whose match probability is ``threshold``+, grouped."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
     table = KeyTable.from_customers(_stream_customers(session))
-    found, stats = find_pairs(table, threshold=threshold, max_block=max_block, progress=progress)
-    numbers = table.customer_nos
+    matcher, found, stats = find_pairs(table, threshold=threshold, window=window, progress=progress)
     dismissed = dismissed_numbers(session)
     pairs: list[DuplicatePair] = []
     left_out = 0
-    for a, b, score, name_score, address_score in zip(
-        found.a.tolist(), found.b.tolist(), found.score.tolist(), found.name_score.tolist(),
-        found.address_score.tolist(), strict=True,
-    ):
-        # The lower customer number first, so a pair reads the same in every run.
-        first_no, second_no = sorted((numbers[a], numbers[b]))
-        if (first_no, second_no) in dismissed:
+    for pair in _duplicate_pairs(matcher, found):
+        if (pair.customer_no_a, pair.customer_no_b) in dismissed:
             left_out += 1
             continue
-        pairs.append(DuplicatePair(first_no, second_no, score, name_score, address_score))
+        pairs.append(pair)
     counted = session.scalar(
         select(func.count()).select_from(Customer).where(Customer.status != CustomerStatus.MERGED)
     )
@@ -155,24 +183,16 @@ def find_duplicates(
     )
 
 
-def pair_score(session: Session, *, first_no: str, second_no: str) -> PairScore | None:
-    """Score two customers' names and current addresses; None if either lacks one."""
-    rows = {
-        row.customer_no: row
-        for row in session.execute(
-            _matchable_customers().where(Customer.customer_no.in_([first_no, second_no]))
-        )
-    }
-    if first_no not in rows or second_no not in rows:
+def pair_score(session: Session, *, first_no: str, second_no: str) -> DuplicatePair | None:
+    """Score two customers with the model fitted on the current file; None if either lacks an address."""
+    table = KeyTable.from_customers(_stream_customers(session))
+    index = {no: i for i, no in enumerate(table.customer_nos)}
+    if first_no not in index or second_no not in index or first_no == second_no:
         return None
-    first, second = (
-        match_keys(
-            name=row.name, line1=row.line1, line2=row.line2 or "", city=row.city, region=row.region or "",
-            postal_code=row.postal_code, country=row.country,
-        )
-        for row in (rows[first_no], rows[second_no])
-    )
-    return compare(first, second)
+    matcher, _, _ = fit_matcher(table)
+    a, b = sorted((index[first_no], index[second_no]))
+    scored = matcher.score_pairs(np.array([a], dtype=np.int64), np.array([b], dtype=np.int64))
+    return _duplicate_pairs(matcher, scored)[0]
 
 
 # --- merging ----------------------------------------------------------------------------------
@@ -341,7 +361,7 @@ def auto_merge(
     *,
     min_score: float,
     actor: str,
-    max_block: int = DEFAULT_MAX_BLOCK,
+    window: int = DEFAULT_WINDOW,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
 ) -> list[tuple[DuplicatePair, CustomerMerge | None]]:
@@ -357,7 +377,7 @@ def auto_merge(
             Message("the auto-merge line must lie between %(floor)g and 100, got %(score)g",
                     floor=AUTO_MERGE_FLOOR, score=min_score)
         )
-    search = find_duplicates(session, threshold=min_score, max_block=max_block, progress=progress)
+    search = find_duplicates(session, threshold=min_score / 100, window=window, progress=progress)
     numbers = {no for pair in search.pairs for no in (pair.customer_no_a, pair.customer_no_b)}
     # Customer ids grow with time: the lower id is the older customer.
     age = {

@@ -28,7 +28,7 @@ from pypinyin import lazy_pinyin
 
 from mailer.addresses.normalize import normalize_address
 from mailer.customers.names import chinese_name_parts
-from mailer.dedupe.blocking import plan_blocks
+from mailer.dedupe.blocking import block
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.search import find_pairs
@@ -701,6 +701,35 @@ def generate_labelled_set(
     return LabelledSet(rows=rows, pairs=frozenset(pairs), corruptions=corruptions)
 
 
+def generate_household_set(n: int, *, seed: int = 7, share: float = 0.2) -> LabelledSet:
+    """Return ``n`` clean customers plus, for a share of them, a second person of the household.
+
+    The second person has the same address and surname and another given name; ``pairs`` holds
+    these household pairs, which are *not* duplicates.
+    """
+    rng = random.Random(seed)
+    rows = [dict(row) for row in generate_customers(n, seed=seed)]
+    households: set[tuple[str, str]] = set()
+    members: list[Row] = []
+    for row in rows:
+        if rng.random() >= share:
+            continue
+        han = chinese_name_parts(row["name"])
+        if han is not None:
+            given = han[1]
+            while given == han[1]:
+                given = "".join(rng.choice(data.CN_GIVEN_CHARS)[0] for _ in range(rng.choice((1, 2))))
+            name = han[0] + given
+        else:
+            words = row["name"].split()
+            first = words[0].casefold() if len(words) > 1 else ""
+            name = f"{rng.choice([g for g in data.US_FIRST_NAMES if g.casefold() != first])} {words[-1]}"
+        member = {**row, "customer_no": f"H{len(members) + 1:07d}", "name": name}
+        members.append(member)
+        households.add(_pair(row["customer_no"], member["customer_no"]))
+    return LabelledSet(rows=rows + members, pairs=frozenset(households))
+
+
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
@@ -719,15 +748,14 @@ def customer_fields(rows: Iterable[Row]) -> list[CustomerFields]:
 def measure(labelled: LabelledSet, *, threshold: float = DEFAULT_THRESHOLD) -> Quality:
     """Search the labelled set and compare what is found with the known pairs."""
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    plan = plan_blocks(table)
-    found, stats = find_pairs(table, threshold=threshold, plan=plan)
+    _, found, stats = find_pairs(table, threshold=threshold)
     found_pairs = {
         _pair(table.customer_nos[a], table.customer_nos[b])
         for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)
     }
     index = {customer_no: i for i, customer_no in enumerate(table.customer_nos)}
     true = sorted(labelled.pairs)
-    covered = plan.covers([index[a] for a, _ in true], [index[b] for _, b in true])
+    covered = block(table).covers([index[a] for a, _ in true], [index[b] for _, b in true], count=len(table))
     return Quality(
         customers=len(table),
         true_pairs=len(labelled.pairs),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from mailer.files import PRIVATE_FILE_MODE
 from tests.conftest import file_mode
 from tests.factories import CN_ROW, customer_row, write_csv
 
-COLUMNS = ["customer_no_a", "customer_no_b", "score", "name_score", "address_score"]
+COLUMNS = [
+    "customer_no_a", "customer_no_b", "score", "name_score", "address_score", "match_probability", "cluster",
+]
 
 
 @pytest.fixture
@@ -42,8 +45,9 @@ def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, cu
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == COLUMNS
-    assert [row[:2] for row in rows[1:]] == [["C001", "C002"], ["C003", "C004"]]
-    assert all(float(value) >= 88 for row in rows[1:] for value in row[2:])
+    assert sorted(row[:2] for row in rows[1:]) == [["C001", "C002"], ["C003", "C004"]]
+    assert all(float(row[5]) >= 0.9 and float(row[2]) >= 90 for row in rows[1:])
+    assert [row[6] for row in rows[1:]] == ["1", "2"]
     assert "4 customers compared" in result.stderr
     assert "2 likely duplicate pairs" in result.stderr
     assert "pairs/s" in result.stderr
@@ -52,15 +56,15 @@ def test_dedupe_prints_the_pairs_as_csv_and_a_summary(runner: FlaskCliRunner, cu
 @pytest.mark.usefixtures("open_umask")
 def test_find_writes_the_pairs_file(runner: FlaskCliRunner, customers: None, tmp_path: Path) -> None:
     out = tmp_path / "pairs.csv"
-    result = runner.invoke(args=["dedupe", "find", "--threshold", "99", "--out", str(out)])
+    result = runner.invoke(args=["dedupe", "find", "--threshold", "0.99", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert file_mode(out) == PRIVATE_FILE_MODE
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == COLUMNS
-    assert [(row["customer_no_a"], row["customer_no_b"], row["score"]) for row in rows] == [
-        ("C001", "C002", "100.0"),
+    assert sorted((row["customer_no_a"], row["customer_no_b"], row["score"]) for row in rows) == [
+        ("C001", "C002", "100.0"), ("C003", "C004", "100.0"),
     ]
     assert f"pairs written to {out}" in result.stderr
 
@@ -69,14 +73,17 @@ def test_group_options_work_without_the_find_subcommand(
     runner: FlaskCliRunner, customers: None, tmp_path: Path
 ) -> None:
     out = tmp_path / "pairs.csv"
-    result = runner.invoke(args=["dedupe", "--threshold", "99", "--out", str(out), "--json"])
+    result = runner.invoke(args=["dedupe", "--threshold", "0.99", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["threshold"] == 99
-    assert [list(pair) for pair in data["pairs"]] == [COLUMNS]
-    assert data["pairs"][0]["customer_no_a"] == "C001"
+    assert data["threshold"] == 0.99
+    assert [list(pair) for pair in data["pairs"]] == [[*COLUMNS, "waterfall"]] * 2
+    steps = data["pairs"][0]["waterfall"]
+    assert [s["step"] for s in steps[:2]] == ["prior", "given"]
+    assert steps[-1] == {"step": "match_probability", "probability": data["pairs"][0]["match_probability"]}
+    assert sorted(pair["customer_no_a"] for pair in data["pairs"]) == ["C001", "C003"]
     assert data["summary"]["customers"] == 4
-    assert {"pairs_compared", "pairs_per_second", "blocks", "seconds"} <= set(data["summary"])
+    assert {"pairs_compared", "pairs_per_second", "clusters", "households", "seconds"} <= set(data["summary"])
     assert next(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")))) == COLUMNS
 
 
@@ -121,14 +128,14 @@ def test_auto_merges_above_the_line_from_the_settings(app: Flask, runner: FlaskC
     app.config["DEDUPE_AUTO_MERGE_SCORE"] = 99.0
     dry = runner.invoke(args=["dedupe", "auto", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
-    assert [m["merge_id"] for m in json.loads(dry.stdout)["merges"]] == [None]
+    assert [m["merge_id"] for m in json.loads(dry.stdout)["merges"]] == [None, None]
 
     result = runner.invoke(args=["dedupe", "auto"])
     assert result.exit_code == 0, result.output
     assert "C001 / C002 (score 100.0)" in result.stdout
-    assert "1 pairs merged automatically at score 99 or more" in result.stderr
+    assert "2 pairs merged automatically at score 99 or more" in result.stderr
     listed = json.loads(runner.invoke(args=["dedupe", "merges", "--json"]).stdout)
-    assert [(m["merged"], m["automatic"]) for m in listed] == [("C002", True)]
+    assert sorted((m["merged"], m["automatic"]) for m in listed) == [("C002", True), ("C004", True)]
 
 
 def test_dismiss_list_and_restore_a_pair(runner: FlaskCliRunner, customers: None) -> None:
@@ -142,7 +149,7 @@ def test_dismiss_list_and_restore_a_pair(runner: FlaskCliRunner, customers: None
     data = json.loads(found.stdout)
     assert [(p["customer_no_a"], p["customer_no_b"]) for p in data["pairs"]] == [("C003", "C004")]
     assert data["summary"]["dismissed"] == 1
-    assert "1 likely duplicate pairs at score 88 or more (1 more marked not duplicates)" in (
+    assert "1 likely duplicate pairs in 1 groups at match probability 0.9 or more (1 more marked not duplicates)" in (
         runner.invoke(args=["dedupe"]).stderr
     )
 
@@ -207,3 +214,14 @@ def test_a_merged_customer_is_shown_with_the_customer_it_was_merged_into(
     shown = runner.invoke(args=["customers", "show", "C002"])
     assert "(merged)" in shown.stdout and "merged into C001" in shown.stdout
     assert json.loads(runner.invoke(args=["customers", "show", "C002", "--json"]).stdout)["merged_into"] == "C001"
+
+
+def test_run_stores_the_search_for_the_review_page(runner: FlaskCliRunner, customers: None) -> None:
+    result = runner.invoke(args=["dedupe", "run", "--threshold", "0.95"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"duplicate search \d+ stored: 2 pairs among 4 customers", result.stdout)
+    from mailer.db import db
+    from mailer.dedupe.stored import latest_run
+
+    run = latest_run(db.session)
+    assert run is not None and run.threshold == 0.95 and run.pairs_found == 2

@@ -12,6 +12,7 @@ from tests.dedupe.labelled import (
     CORRUPTIONS,
     LabelledSet,
     corrupt,
+    generate_household_set,
     generate_labelled_set,
     measure,
     transliterated,
@@ -83,3 +84,16 @@ def test_search_finds_the_labelled_duplicates(labelled: LabelledSet) -> None:
     )
     assert quality.f1 >= F1_FLOOR
     assert quality.blocking_recall >= BLOCKING_RECALL_FLOOR
+
+
+HOUSEHOLDS_REPORTED_CEILING = 0.02
+
+
+def test_households_are_not_reported_as_duplicates() -> None:
+    households = generate_household_set(1500, seed=7)
+    assert len(households.pairs) > 200
+    quality = measure(households, threshold=DEFAULT_THRESHOLD)
+    # Here the labelled pairs are households: every one found is a household reported as a duplicate.
+    share = quality.true_positives / quality.true_pairs
+    print(f"\nhouseholds: {quality.true_pairs} pairs, {quality.true_positives} reported ({share:.2%})")
+    assert share <= HOUSEHOLDS_REPORTED_CEILING

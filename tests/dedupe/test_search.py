@@ -1,12 +1,13 @@
-"""Blocking and the search: pairs found once, best first, and the cost of a search."""
+"""Blocking and the search: rules unioned, pairs found once and grouped, best group first."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mailer.dedupe.blocking import plan_blocks
-from mailer.dedupe.keys import CustomerFields, KeyTable, match_keys
-from mailer.dedupe.search import find_pairs
+from mailer.dedupe.blocking import RULES, block, rule_pairs
+from mailer.dedupe.keys import CustomerFields, KeyTable
+from mailer.dedupe.search import connected_components, find_pairs
+from tests.dedupe.labelled import customer_fields, generate_labelled_set
 
 
 def table_of(rows: list[tuple[str, str, str, str, str]]) -> KeyTable:
@@ -20,82 +21,49 @@ def table_of(rows: list[tuple[str, str, str, str, str]]) -> KeyTable:
     )
 
 
-def found(table: KeyTable, **options: object) -> set[tuple[str, str]]:
-    pairs, _ = find_pairs(table, **options)  # type: ignore[arg-type]
-    return {
-        tuple(sorted((table.customer_nos[a], table.customer_nos[b])))  # type: ignore[misc]
-        for a, b in zip(pairs.a.tolist(), pairs.b.tolist(), strict=True)
-    }
-
-
-def test_search_finds_pairs_across_postal_codes_through_the_name_blocks() -> None:
+def test_rules_are_unioned_so_one_bad_field_hides_no_pair() -> None:
     table = table_of([
         ("C1", "Mary Jones", "40 Elm St", "62704", "Springfield"),
         ("C2", "Mary Jones", "40 Elm Street", "62705", "Springfield"),  # a mistyped ZIP
-        ("C3", "Mary Jones", "40 Elm St", "62704", "Chatham"),  # the same ZIP, another town
-        ("C4", "Peter Brown", "7 Oak Ave", "62704", "Springfield"),
+        ("C3", "Mray Jones", "40 Elm St", "62704", "Chatham"),  # another town, a typo in the name
+        ("C4", "Peter Brown", "7 Oak Ave", "62799", "Peoria"),
     ])
-    assert found(table) == {("C1", "C2"), ("C1", "C3")}
+    blocked = block(table)
+    pairs = set(zip(blocked.a.tolist(), blocked.b.tolist(), strict=True))
+    assert {(0, 1), (0, 2), (1, 2)} <= pairs
+    assert not any(3 in pair for pair in pairs)
+    assert set(blocked.by_rule) == {rule.name for rule in RULES}
+    postal = dict(zip((r.name for r in RULES), RULES, strict=True))["postal"]
+    a, b = rule_pairs(table, postal)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 2)]
 
 
-def test_search_reports_each_pair_once_best_first() -> None:
-    table = table_of([
-        ("C1", "Mary Jones", "40 Elm St", "62704", "Springfield"),
-        ("C2", "Mary Jones", "40 Elm St", "62704", "Springfield"),
-        ("C3", "Mary Jnoes", "40 Elm St", "62704", "Springfield"),
-    ])
-    pairs, stats = find_pairs(table)
-    assert len(pairs) == 3 == stats.pairs_found
-    assert list(pairs.score) == sorted(pairs.score, reverse=True)
-    assert pairs.score[0] == 100
-    assert all(a < b for a, b in zip(pairs.a, pairs.b, strict=True))
+def test_a_large_block_is_compared_in_windows() -> None:
+    table = table_of([(f"C{i:04d}", f"Person{i:04d} Smith", f"{i} Oak St", "62704", "Springfield") for i in range(300)])
+    postal = dict(zip((r.name for r in RULES), RULES, strict=True))["postal"]
+    a, _ = rule_pairs(table, postal, window=10)
+    assert a.size == sum(min(9, 299 - i) for i in range(300))
 
 
-def big_block(size: int) -> KeyTable:
-    """Customers all in one ZIP, each with its own name and street."""
-    streets = ["Oak", "Elm", "Pine", "Maple", "Cedar", "Birch", "Walnut", "Cherry"]
-    return table_of([
-        (f"C{i:05d}", f"Person{i:05d} Surname{i % 97:02d}", f"{i} {streets[i % 8]} St", "62704", "Springfield")
-        for i in range(size)
-    ])
+def test_connected_components_group_a_chain() -> None:
+    groups = connected_components(np.array([1, 2, 7]), np.array([2, 3, 8]))
+    assert groups == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
 
 
-def test_big_blocks_are_cut_into_windows_so_work_stays_near_linear() -> None:
-    compared = {}
-    for size in (1000, 2000):
-        table = big_block(size)
-        plan = plan_blocks(table, max_block=64)
-        _, stats = find_pairs(table, plan=plan)
-        assert stats.pairs_compared == plan.pairs_to_compare
-        # Every customer meets at most max_block others in each block it is in, not all the others.
-        assert stats.pairs_compared <= plan.records.size * 64
-        compared[size] = stats.pairs_compared
-    assert compared[2000] <= 2.1 * compared[1000]
+def test_search_groups_a_person_typed_three_times_and_lists_every_pair() -> None:
+    labelled = generate_labelled_set(600, seed=4)
+    table = KeyTable.from_customers(customer_fields(labelled.rows))
+    _, found, stats = find_pairs(table)
+    assert stats.pairs_found == len(found) > 0
+    assert all(a < b for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True))
+    assert found.cluster.min() == 1 and np.all(np.diff(found.cluster) >= 0)
+    for cluster in np.unique(found.cluster).tolist():
+        members = found.take(found.cluster == cluster)
+        people = set(members.a.tolist()) | set(members.b.tolist())
+        assert len(members) == len(people) * (len(people) - 1) // 2
+    assert found.probability[found.cluster == 1].max() == found.probability.max()
 
 
-def test_plan_covers_neighbours_in_a_window_and_not_far_rows() -> None:
-    # Nameless customers in one ZIP: a single block, no name blocks.
-    table = table_of([(f"C{i:03d}", "", f"{i} Oak St", "62704", "Springfield") for i in range(500)])
-    plan = plan_blocks(table, max_block=64)
-    assert plan.block_count == 1
-    rows = plan.records
-    near = plan.covers(rows[:-1].tolist(), rows[1:].tolist())
-    assert near.all()
-    far = plan.covers(rows[:100].tolist(), rows[400:].tolist())
-    assert not far.any()
-
-
-def test_a_duplicate_pair_inside_a_big_block_is_found() -> None:
-    table = big_block(1500)
-    table.append("D1", match_keys(
-        name="Person00700 Surname21", line1="700 Cedar Street", line2="", city="Springfield", region="IL",
-        postal_code="62704", country="US",
-    ))
-    assert ("C00700", "D1") in found(table, max_block=64)
-
-
-def test_no_customers_no_pairs() -> None:
-    pairs, stats = find_pairs(KeyTable())
-    assert len(pairs) == 0
-    assert stats.pairs_compared == 0
-    assert np.asarray(pairs.score).size == 0
+def test_an_empty_file_finds_nothing() -> None:
+    _, found, stats = find_pairs(KeyTable())
+    assert len(found) == 0 and stats.pairs_compared == 0

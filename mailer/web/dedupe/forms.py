@@ -47,3 +47,7 @@ class DismissForm(PairForm):
     """A pair to mark as not duplicates, with why they are different people."""
 
     note = StringField(validators=[Optional(), Length(max=NOTE_MAX_LENGTH)])
+
+
+class SearchForm(FlaskForm):
+    """Start a stored duplicate search (the CSRF token is all it carries)."""

@@ -11,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from mailer.auth.models import Role
+from mailer.batches.jobs import render_queue
 from mailer.db import db
+from mailer.dedupe.jobs import enqueue_search
+from mailer.dedupe.models import DedupeRun
 from mailer.dedupe.review import COMPARED_FIELDS, review_pairs
 from mailer.dedupe.service import (
+    DuplicatePair,
     MergeError,
     dismiss_pair,
     find_duplicates,
@@ -29,14 +33,18 @@ from mailer.dedupe.service import (
     restore_pair,
     undo_merge,
 )
+from mailer.dedupe.stored import latest_run, stored_pairs
+from mailer.pagination import Page
 from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
-from mailer.web.dedupe.forms import NOTE_MAX_LENGTH, DismissForm, MergeForm, PairForm, UndoForm
+from mailer.web.dedupe.forms import NOTE_MAX_LENGTH, DismissForm, MergeForm, PairForm, SearchForm, UndoForm
 from mailer.web.i18n import say
+from mailer.web.numbers import row_id
 from mailer.web.transaction import attempt
 
 # The page lists the best pairs only: each is read in full and reviewed by a person.
 MAX_PAIRS_SHOWN = 200
+PAIRS_PER_PAGE = 50
 MERGES_SHOWN = 50
 DISMISSED_SHOWN = 20
 
@@ -44,21 +52,58 @@ DISMISSED_SHOWN = 20
 @bp.route("")
 @allow(Role.MARKETING)
 def index() -> str:
-    """Show the best candidate pairs of the current customers side by side, differences highlighted."""
+    """Show candidate pairs side by side, differences highlighted: the stored search's, a page at a time.
+
+    Without a stored search yet, the search runs now (fine for a small file; a large one is
+    searched by `dedupe run` or the search button, through the queue).
+    """
+    run = latest_run(db.session)
+    if run is not None:
+        stored = stored_pairs(
+            db.session, run=run, after=request.args.get("after", type=row_id),
+            before=request.args.get("before", type=row_id), size=PAIRS_PER_PAGE,
+        )
+        return _render_index(
+            pairs=stored.page.items, found=stored.total, threshold=run.threshold, dismissed_count=None,
+            run=run, page=stored.page,
+        )
     search = find_duplicates(db.session)
-    shown = search.pairs[:MAX_PAIRS_SHOWN]
+    return _render_index(
+        pairs=search.pairs[:MAX_PAIRS_SHOWN], found=len(search.pairs), threshold=search.threshold,
+        dismissed_count=search.dismissed, run=None, page=None,
+    )
+
+
+def _render_index(
+    *, pairs: list[DuplicatePair], found: int, threshold: float, dismissed_count: int | None,
+    run: DedupeRun | None, page: Page[DuplicatePair] | None,
+) -> str:
     return render_template(
         "dedupe/index.html",
-        search=search,
-        pairs=review_pairs(db.session, pairs=shown),
-        found=len(search.pairs),
-        capped=len(search.pairs) > MAX_PAIRS_SHOWN,
+        threshold=threshold,
+        dismissed_count=dismissed_count,
+        run=run,
+        page=page,
+        pairs=review_pairs(db.session, pairs=pairs),
+        found=found,
+        capped=page is None and found > MAX_PAIRS_SHOWN,
         max_shown=MAX_PAIRS_SHOWN,
         fields=COMPARED_FIELDS,
         dismissed=list_dismissed(db.session, limit=DISMISSED_SHOWN),
         dismissed_shown=DISMISSED_SHOWN,
         note_max_length=NOTE_MAX_LENGTH,
     )
+
+
+@bp.route("/search", methods=["POST"])
+@allow(Role.MARKETING)
+def search() -> Response:
+    """Queue a stored search of every customer; the page shows its pairs once a worker has run it."""
+    if not SearchForm().validate_on_submit():
+        abort(400)
+    enqueue_search(render_queue(), actor=actor_name(current_staff()))
+    flash(_("The duplicate search is queued. Its pairs appear here when it is done."), "success")
+    return redirect(url_for("dedupe.index"))
 
 
 @bp.route("/merge", methods=["POST"])

@@ -1,5 +1,5 @@
-"""The duplicate review in a real headless Chromium: compare a pair, mark it not a duplicate with a note
-(Enter in the note never merges), restore it, merge it and undo the merge."""
+"""The duplicate review in a real headless Chromium: compare a pair and read why it scores as it does,
+mark it not a duplicate with a note (Enter in the note never merges), restore it, merge it and undo the merge."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ def test_marketing_marks_a_pair_not_a_duplicate_then_restores_and_merges_it(
     pair = page.locator("section.dup-pair")
     expect(pair).to_have_count(1)
     expect(pair.locator("tr.differs th")).to_contain_text(["Name", "Email"])
+    # The waterfall: from the prior through each field to the match probability.
+    pair.locator("details.dup-waterfall summary").click()
+    steps = pair.locator("details.dup-waterfall tbody th")
+    expect(steps.first).to_have_text("prior")
+    expect(steps.last).to_have_text("Match probability")
+    expect(pair.locator("details.dup-waterfall tbody")).to_contain_text("nickname")
     page.screenshot(path=str(screenshots / "duplicates.png"), full_page=True)
 
     # Enter in the note submits the "not a duplicate" form, never a merge.

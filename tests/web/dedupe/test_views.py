@@ -14,6 +14,9 @@ from mailer.audit.models import AuditEntry
 from mailer.auth.models import Role
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.dedupe.models import CustomerMerge, DismissedPair
+from mailer.dedupe.stored import store_search
+from mailer.web.dedupe import views
+from tests.batches.test_jobs import private_render_queue
 from tests.factories import CN_ROW, add_customer
 from tests.web.conftest import data, post
 
@@ -218,7 +221,7 @@ def test_a_pair_marked_not_a_duplicate_disappears_and_is_listed_to_restore(
     assert "Customers C001 and C002 are marked as not duplicates" in page
     assert '<td class="small">father and son</td>' in page
     assert "dup-pair" not in page and "No likely duplicates" in page
-    assert "1 pairs scoring 88 or more are left out" in page
+    assert "1 pairs scoring 90 or more are left out" in page
     assert 'action="/duplicates/restore"' in page and 'name="customer_no_b" value="C002"' in page
     assert _customer(app, "C002")[1] is CustomerStatus.ACTIVE
 
@@ -288,3 +291,31 @@ def test_dismissing_is_said_in_chinese(app: Flask, logged_in, pair: None) -> Non
     assert "未作任何更改：客户 C001 和 C002 未被标记为两个不同的人。" in page
     _dismiss(client)
     assert "客户 C001 和 C002 已标记为不是重复客户" in client.get("/duplicates").get_data(as_text=True)
+
+
+def test_the_page_reads_the_stored_search_and_says_when_it_was_computed(
+    app: Flask, marketing: FlaskClient, pair: None
+) -> None:
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Computed now: no stored search yet." in page
+    with data(app) as session:
+        store_search(session, actor="test")
+        # A customer added after the search is not in it until the next one.
+        add_customer(session, "C004", name="John Smyth", email="john@example.com")
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "Stored search of 3 customers, computed" in page
+    assert page.count('class="card dup-pair"') == 1 and "C004" not in page
+    assert 'class="pager"' in page
+
+
+def test_the_search_button_queues_a_stored_search(
+    app: Flask, marketing: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with private_render_queue() as queue:
+        monkeypatch.setattr(views, "render_queue", lambda: queue)
+        response = post(marketing, "/duplicates/search")
+        assert response.status_code == 302 and response.location == "/duplicates"  # type: ignore[attr-defined]
+        (job,) = queue.get_jobs()
+        assert job.func_name == "mailer.dedupe.jobs.run_search" and job.kwargs["actor"] == "marketing@example.com"
+        assert job.kwargs["database_url"] == ""  # the worker takes its own, password and all
+    assert "The duplicate search is queued." in marketing.get("/duplicates").get_data(as_text=True)
