@@ -193,11 +193,7 @@ def divisions(code: str) -> FlaskResponse:
     province = province_by_code(reference_in_use(), code)
     if province is None:
         abort(404)
-    response = jsonify({"province": province.name, "cities": divisions_of_province(reference_in_use(), province)})
-    # The same for everyone until the reference data changes.
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+    return jsonify({"province": province.name, "cities": divisions_of_province(reference_in_use(), province)})
 
 
 @bp.route("/sender/<profile>.css")
