@@ -41,6 +41,12 @@ class AddressForm(FlaskForm):
         _l("The country you are moving to"), render_kw=_attributes("country-name", 60),
         description=_l("Its name or code, like Japan, 日本 or JP. Leave it empty if you stay in the same country."),
     )
+    # Where the page chooses the city and region from its country's divisions, one abroad is typed here.
+    abroad_city = StringField(_l("City"), render_kw=_attributes("address-level2", ADDRESS_MAX_LENGTHS["city"]))
+    abroad_region = StringField(
+        _l("State, province or region (optional)"),
+        render_kw=_attributes("address-level1", ADDRESS_MAX_LENGTHS["region"]),
+    )
 
 
 def address_form(country: str) -> AddressForm:
@@ -56,6 +62,10 @@ def address_form(country: str) -> AddressForm:
         form.region.label.text = pgettext("address field", "State")
         form.postal_code.label.text = _("ZIP code")
     return form
+
+
+# The typed fields that stand for the chosen ones when the customer moves abroad.
+ABROAD_FIELDS = {"city": "abroad_city", "region": "abroad_region"}
 
 
 def field_order(country: str) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ from mailer.web.extensions import csrf, limiter
 from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
 from mailer.web.selfservice import bp
 from mailer.web.selfservice.forms import (
+    ABROAD_FIELDS,
     CHOSEN_DIVISIONS,
     AddressForm,
     address_form,
@@ -95,6 +96,11 @@ def _refused(error: LinkError) -> tuple[str, int]:
         return render_template("selfservice/error.html", status=status), status
 
 
+def _typed_abroad(form: AddressForm, country: str) -> bool:
+    """Tell whether the city and region were typed for a move abroad instead of chosen from the divisions."""
+    return country in CHOSEN_DIVISIONS and bool((form.country.data or "").strip())
+
+
 def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) -> list[str]:
     """Put the validation's complaint next to the field it names; return what has no field."""
     if rejected.problem is AddressProblem.MISSING:
@@ -116,6 +122,8 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
     else:
         return [_("This address cannot be saved. Please check it and try again.")]
     for name in rejected.fields:
+        if _typed_abroad(form, country):
+            name = ABROAD_FIELDS.get(name, name)
         if name in form:
             form[name].errors = [*form[name].errors, message]
     return [_("Please correct the fields marked below.")]
@@ -162,6 +170,8 @@ def update(token: str) -> Response | str | tuple[str, int]:
                         return redirect(url_for("selfservice.thanks"), code=303)
                     else:
                         values = {f: form[f].data for f in (*FORM_FIELDS, COUNTRY_FIELD, DISTRICT_FIELD)}
+                        if _typed_abroad(form, view.country):
+                            values.update({name: form[typed].data for name, typed in ABROAD_FIELDS.items()})
                         update_address(db.session, piece=piece, values=values)
                 except LinkError as error:
                     return _refused(error)

@@ -161,3 +161,23 @@ def test_a_us_letter_keeps_its_typed_fields(client: FlaskClient, app: Flask) -> 
     page = _page(client.get(f"/u/{letter.token}", headers=ENGLISH))
     assert 'name="district"' not in page and "address-places.js" not in page
     assert re.search(r'<input[^>]*name="city"', page)
+
+
+def test_a_customer_moving_abroad_types_the_city_instead_of_choosing_it(
+    app: Flask, client: FlaskClient, chinese_letter: Letter
+) -> None:
+    page = _page(client.get(f"/u/{chinese_letter.token}?lang=en"))
+    berlin = {"line1": "Unter den Linden 5", "postal_code": "10117", "country": "Deutschland", "save": "1"}
+    response = _post(client, chinese_letter, page, berlin, query="?lang=en")
+    assert response.status_code == 400
+    # The city missing is the typed one, in the open "moving abroad" part; the selects are not asked for.
+    page = _page(response)
+    assert "Please fill this in." in _field(page, "abroad_city") and "<details class=\"abroad\" open>" in page
+    assert "errors" not in _field(page, "city") and "errors" not in _field(page, "district")
+
+    response = _post(client, chinese_letter, page, {**berlin, "abroad_city": "Berlin"}, query="?lang=en")
+    assert response.status_code == 303
+    new = _current(app, chinese_letter.customer_id)
+    assert (new.line1, new.city, new.region, new.postal_code, new.country) == (
+        "Unter den Linden 5", "Berlin", None, "10117", "DE"
+    )
