@@ -33,6 +33,11 @@ class DivisionNotFound(ValueError):
         self.choice = choice
 
 
+def us_states(reference: Reference) -> list[str]:
+    """Return the two-letter codes of the US states and territories the reference data has ZIP codes in."""
+    return sorted({entry.state for entry in reference.us_zips.values()})
+
+
 def provinces(reference: Reference) -> list[Division]:
     """Return the provinces, autonomous regions and municipalities, in the order of their codes."""
     return sorted((d for d in reference.divisions.values() if d.code == d.province_code), key=lambda d: d.code)

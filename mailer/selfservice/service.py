@@ -58,7 +58,7 @@ from mailer.envelopes import Sender
 from mailer.envelopes.profiles import PROFILES
 from mailer.messages import Message
 from mailer.reference.store import reference_in_use
-from mailer.selfservice.divisions import DivisionNotFound, find_place, street_with_district
+from mailer.selfservice.divisions import DivisionNotFound, find_place, street_with_district, us_states
 from mailer.selfservice.masking import mask_name, mask_postal_code, mask_street, strip_leading
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,8 @@ def update_address(
     cleaned = clean_address({**typed, "country": country})
     if isinstance(cleaned, str):
         raise AddressRejected(cleaned)
+    if country == "US" and piece.country == "US":
+        _check_chosen_state(typed["region"])
     if cleaned.fingerprint == old.fingerprint:
         return confirm_address(session, piece=piece, actor=actor)
     _claim_link(session, piece=piece)
@@ -293,6 +295,14 @@ def _with_chosen_divisions(typed: Mapping[str, str], *, district: str) -> dict[s
     if place.missing or other_missing:
         raise AddressRejected(Message("missing %(fields)s", fields=", ".join([*place.missing, *other_missing])))
     return {**typed, "line1": street_with_district(typed["line1"], place.district)}
+
+
+def _check_chosen_state(region: str) -> None:
+    """Refuse a state that is not one of those a US letter's page offers (the reference data's)."""
+    if region.strip() and region.strip() not in us_states(reference_in_use()):
+        raise AddressRejected(
+            Message("%(field)s %(name)s is not in %(parent)s", field="region", name=region.strip(), parent="")
+        )
 
 
 def _claim_link(session: Session, *, piece: MailPiece) -> None:

@@ -64,8 +64,11 @@ def address_form(country: str) -> AddressForm:
     return form
 
 
-# The typed fields that stand for the chosen ones when the customer moves abroad.
-ABROAD_FIELDS = {"city": "abroad_city", "region": "abroad_region"}
+# The typed fields that stand for the chosen ones when the customer moves abroad, per letter's country.
+ABROAD_FIELDS: dict[str, dict[str, str]] = {
+    "CN": {"city": "abroad_city", "region": "abroad_region"},
+    "US": {"region": "abroad_region"},
+}
 
 
 def field_order(country: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 from mailer.batches.senders import sender_for
 from mailer.db import db
 from mailer.reference.store import reference_in_use
-from mailer.selfservice.divisions import divisions_of_province, place_options, province_by_code
+from mailer.selfservice.divisions import divisions_of_province, place_options, province_by_code, us_states
 from mailer.selfservice.service import (
     COUNTRY_FIELD,
     DISTRICT_FIELD,
@@ -96,9 +96,9 @@ def _refused(error: LinkError) -> tuple[str, int]:
         return render_template("selfservice/error.html", status=status), status
 
 
-def _typed_abroad(form: AddressForm, country: str) -> bool:
-    """Tell whether the city and region were typed for a move abroad instead of chosen from the divisions."""
-    return country in CHOSEN_DIVISIONS and bool((form.country.data or "").strip())
+def _typed_abroad(form: AddressForm, country: str) -> dict[str, str]:
+    """Return the fields typed for a move abroad in place of those chosen from the letter country's lists."""
+    return ABROAD_FIELDS.get(country, {}) if (form.country.data or "").strip() else {}
 
 
 def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) -> list[str]:
@@ -117,13 +117,14 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
         name, parent = rejected.division
         if parent:
             message = _("%(name)s is not in %(parent)s. Please choose from the list.", name=name, parent=parent)
+        elif country == "US":
+            message = _("%(name)s is not a US state. Please choose from the list.", name=name)
         else:
             message = _("%(name)s is not a province. Please choose from the list.", name=name)
     else:
         return [_("This address cannot be saved. Please check it and try again.")]
     for name in rejected.fields:
-        if _typed_abroad(form, country):
-            name = ABROAD_FIELDS.get(name, name)
+        name = _typed_abroad(form, country).get(name, name)
         if name in form:
             form[name].errors = [*form[name].errors, message]
     return [_("Please correct the fields marked below.")]
@@ -170,8 +171,8 @@ def update(token: str) -> Response | str | tuple[str, int]:
                         return redirect(url_for("selfservice.thanks"), code=303)
                     else:
                         values = {f: form[f].data for f in (*FORM_FIELDS, COUNTRY_FIELD, DISTRICT_FIELD)}
-                        if _typed_abroad(form, view.country):
-                            values.update({name: form[typed].data for name, typed in ABROAD_FIELDS.items()})
+                        abroad = _typed_abroad(form, view.country)
+                        values.update({name: form[typed].data for name, typed in abroad.items()})
                         update_address(db.session, piece=piece, values=values)
                 except LinkError as error:
                     return _refused(error)
@@ -191,6 +192,7 @@ def update(token: str) -> Response | str | tuple[str, int]:
                 place_options(reference_in_use(), province=form.region.data or "", city=form.city.data or "")
                 if view.country in CHOSEN_DIVISIONS else None
             ),
+            states=us_states(reference_in_use()) if view.country == "US" else None,
         )
         return (page, 400) if problems else page
 

@@ -87,7 +87,9 @@ def test_a_customer_updates_their_address_through_the_link(
     assert page.get_attribute("input[name=postal_code]", "inputmode") == "numeric"
 
     tab_to(page, "input[name=line1]")
+    # The state is a select of the reference data's states: typing its code picks it.
     type_fields(page, ["500 Elm Avenue", "Unit 12", "Chicago", "IL", "60601"])
+    assert page.input_value("select[name=region]") == "IL"
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:has-text('Thank you')")
     assert page.url == f"{live_server.url}/u/thanks"

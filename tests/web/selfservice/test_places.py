@@ -155,12 +155,37 @@ def test_a_customer_choosing_again_and_again_is_not_held_up(app: Flask, client: 
     assert [client.get("/u/divisions/320000.json").status_code for _ in range(6)] == [200] * 6
 
 
-def test_a_us_letter_keeps_its_typed_fields(client: FlaskClient, app: Flask) -> None:
+def test_a_us_letter_chooses_its_state_and_types_its_city(client: FlaskClient, app: Flask) -> None:
     with data(app) as session:
         letter = mail_letter(session, "C001")
     page = _page(client.get(f"/u/{letter.token}", headers=ENGLISH))
     assert 'name="district"' not in page and "address-places.js" not in page
     assert re.search(r'<input[^>]*name="city"', page)
+    states = _options(page, "region")
+    assert {"IL", "NY", "DC", "PR"} <= set(states) and _selected(page, "region") is None
+
+    chicago = {"line1": "500 Elm Avenue", "city": "Chicago", "postal_code": "60601", "save": "1"}
+    response = _post(client, letter, page, {**chicago, "region": "Illinoiz"})
+    assert response.status_code == 400
+    assert "Illinoiz is not a US state. Please choose from the list." in _field(_page(response), "region")
+    assert _current(app, letter.customer_id).id == letter.address_id
+
+    assert _post(client, letter, page, {**chicago, "region": "IL"}).status_code == 303
+    new = _current(app, letter.customer_id)
+    assert (new.city, new.region) == ("Chicago", "IL") and new.verification is AddressVerification.VERIFIED
+
+
+def test_a_us_customer_moving_abroad_types_the_region(client: FlaskClient, app: Flask) -> None:
+    with data(app) as session:
+        letter = mail_letter(session, "C001")
+    page = _page(client.get(f"/u/{letter.token}", headers=ENGLISH))
+    toronto = {
+        "line1": "100 Queen St W", "city": "Toronto", "postal_code": "M5H 2N2", "country": "Canada",
+        "abroad_region": "ON", "save": "1",
+    }
+    assert _post(client, letter, page, toronto).status_code == 303
+    new = _current(app, letter.customer_id)
+    assert (new.city, new.region, new.country) == ("Toronto", "ON", "CA")
 
 
 def test_a_customer_moving_abroad_types_the_city_instead_of_choosing_it(
