@@ -57,6 +57,8 @@ from mailer.db import utcnow
 from mailer.envelopes import Sender
 from mailer.envelopes.profiles import PROFILES
 from mailer.messages import Message
+from mailer.reference.store import reference_in_use
+from mailer.selfservice.divisions import DivisionNotFound, find_place, street_with_district, us_states
 from mailer.selfservice.masking import mask_name, mask_postal_code, mask_street, strip_leading
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ CUSTOMER_ACTOR = "customer"
 # The fields a customer types; the country is the letter's unless they move abroad (COUNTRY_FIELD).
 FORM_FIELDS = ("line1", "line2", "city", "region", "postal_code")
 COUNTRY_FIELD = "country"
+# A Chinese letter's page has the district chosen apart from the street; it is stored at the street's head.
+DISTRICT_FIELD = "district"
 DEFAULT_LANGUAGE = "en"
 
 
@@ -101,6 +105,7 @@ class AddressProblem(StrEnum):
     POSTAL_CODE = "postal_code"
     COUNTRY = "country"
     CONTROL_CHARACTER = "control_character"  # a line break, tab or other character no envelope can print
+    DIVISION = "division"  # a province, city or district not in the reference data under the one above it
     OTHER = "other"
 
 
@@ -111,6 +116,13 @@ class AddressRejected(ValueError):
         super().__init__(message)
         self.message = message
         self.problem, self.fields = _read_problem(message)
+
+    @property
+    def division(self) -> tuple[str, str]:
+        """Return the name of a division not found and the division it was looked for in ("" for China)."""
+        if self.problem is AddressProblem.DIVISION:
+            return str(self.message.values["name"]), str(self.message.values["parent"])
+        return "", ""
 
     @property
     def limit(self) -> int | None:
@@ -126,6 +138,7 @@ _PROBLEMS = {
     "%(field)s is longer than %(limit)s characters": AddressProblem.TOO_LONG,
     "postal code %(postal_code)s does not fit %(country)s: %(problem)s": AddressProblem.POSTAL_CODE,
     "unknown country %(country)s": AddressProblem.COUNTRY,
+    "%(field)s %(name)s is not in %(parent)s": AddressProblem.DIVISION,
     "%(field)s contains a control character (%(character)s), which cannot be printed": AddressProblem.CONTROL_CHARACTER,
 }
 
@@ -134,7 +147,7 @@ def _read_problem(message: Message) -> tuple[AddressProblem, tuple[str, ...]]:
     problem = _PROBLEMS.get(message.template, AddressProblem.OTHER)
     if problem is AddressProblem.MISSING:
         return problem, tuple(message.values["fields"].split(", "))
-    if problem in (AddressProblem.TOO_LONG, AddressProblem.CONTROL_CHARACTER):
+    if problem in (AddressProblem.TOO_LONG, AddressProblem.CONTROL_CHARACTER, AddressProblem.DIVISION):
         return problem, (message.values["field"],)
     if problem is AddressProblem.POSTAL_CODE:
         return problem, ("postal_code",)
@@ -250,9 +263,13 @@ def update_address(
     if abroad:
         # A customer moving abroad names the country; an unknown one is refused, never replaced.
         country = canonical_country(abroad) or abroad
+    if country == "CN" and piece.country == "CN":
+        typed = _with_chosen_divisions(typed, district=values.get(DISTRICT_FIELD) or "")
     cleaned = clean_address({**typed, "country": country})
     if isinstance(cleaned, str):
         raise AddressRejected(cleaned)
+    if country == "US" and piece.country == "US":
+        _check_chosen_state(typed["region"])
     if cleaned.fingerprint == old.fingerprint:
         return confirm_address(session, piece=piece, actor=actor)
     _claim_link(session, piece=piece)
@@ -260,6 +277,32 @@ def update_address(
     _rescore(session, customer_id=piece.customer_id)
     log.info("piece %s: the customer gave a new address (address %s supersedes %s)", piece.id, new.id, old.id)
     return new
+
+
+def _with_chosen_divisions(typed: Mapping[str, str], *, district: str) -> dict[str, str]:
+    """Check the province, city and district chosen on a Chinese letter's page; return the fields to store.
+
+    Each must be in the reference data under the one above it; the district heads the street line.
+    """
+    try:
+        place = find_place(reference_in_use(), province=typed["region"], city=typed["city"], district=district)
+    except DivisionNotFound as error:
+        choice = error.choice
+        raise AddressRejected(Message(
+            "%(field)s %(name)s is not in %(parent)s", field=choice.field, name=choice.name, parent=choice.parent
+        )) from None
+    other_missing = [field for field in ("line1", "postal_code") if not typed[field].strip()]
+    if place.missing or other_missing:
+        raise AddressRejected(Message("missing %(fields)s", fields=", ".join([*place.missing, *other_missing])))
+    return {**typed, "line1": street_with_district(typed["line1"], place.district)}
+
+
+def _check_chosen_state(region: str) -> None:
+    """Refuse a state that is not one of those a US letter's page offers (the reference data's)."""
+    if region.strip() and region.strip() not in us_states(reference_in_use()):
+        raise AddressRejected(
+            Message("%(field)s %(name)s is not in %(parent)s", field="region", name=region.strip(), parent="")
+        )
 
 
 def _claim_link(session: Session, *, piece: MailPiece) -> None:

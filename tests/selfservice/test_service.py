@@ -41,7 +41,10 @@ from tests.selfservice.letters import CN_ROW, SECRET, US_ROW, Letter, letter_of,
 TODAY = date(2026, 12, 1)
 NEW_US = {"line1": "500 Elm Avenue", "line2": "", "city": "Chicago", "region": "IL", "postal_code": "60601"}
 HK_ADDRESS = {"line1": "皇后大道中99號", "line2": "", "city": "香港", "region": "", "postal_code": ""}
-NEW_CN = {"line1": "中山东一路18号", "line2": "", "city": "上海市", "region": "上海市", "postal_code": "200002"}
+NEW_CN = {
+    "line1": "中山东一路18号", "line2": "", "city": "上海市", "region": "上海市", "district": "黄浦区",
+    "postal_code": "200002",
+}
 
 
 def _find(session: Session, token: str, *, today: date = TODAY) -> MailPiece:
@@ -299,7 +302,7 @@ def test_a_chinese_customer_moves(session: Session) -> None:
     letter = mail_letter(session, "C011", base=CN_ROW, today=TODAY)
     new = update_address(session, piece=_find(session, letter.token), values=NEW_CN)
     assert (new.region, new.city, new.line1, new.postal_code, new.country) == (
-        "上海市", "上海市", "中山东一路18号", "200002", "CN"
+        "上海市", "上海市", "黄浦区中山东一路18号", "200002", "CN"
     )
 
 

@@ -22,6 +22,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "selfservice.update": PUBLIC,
     "selfservice.thanks": PUBLIC,
     "selfservice.sender_style": PUBLIC,
+    "selfservice.divisions": PUBLIC,
     "auth.home": STAFF,
     "auth.logout": STAFF,
     "auth.profile": STAFF,
@@ -117,6 +118,7 @@ def test_each_role_gets_exactly_what_the_table_allows(
         "campaign_id": 999_999,  # no such campaign: a 404 for those who may ask
         "token": "NOT-A-LINK",  # an address-update link no envelope carries: the plain error page
         "profile": "cn-dl",
+        "code": "320000",
     }
     if role is not None:
         assert log_in(client, staff[role]).status_code == 302

@@ -17,7 +17,7 @@ import re
 from datetime import date
 
 from flask import Response as FlaskResponse
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,8 +25,11 @@ from werkzeug.wrappers import Response
 
 from mailer.batches.senders import sender_for
 from mailer.db import db
+from mailer.reference.store import reference_in_use
+from mailer.selfservice.divisions import divisions_of_province, place_options, province_by_code, us_states
 from mailer.selfservice.service import (
     COUNTRY_FIELD,
+    DISTRICT_FIELD,
     FORM_FIELDS,
     AddressProblem,
     AddressRejected,
@@ -42,7 +45,14 @@ from mailer.web.access import public
 from mailer.web.extensions import csrf, limiter
 from mailer.web.i18n import DEFAULT_LOCALE, LANGUAGES
 from mailer.web.selfservice import bp
-from mailer.web.selfservice.forms import AddressForm, address_form, country_name, field_order
+from mailer.web.selfservice.forms import (
+    ABROAD_FIELDS,
+    CHOSEN_DIVISIONS,
+    AddressForm,
+    address_form,
+    country_name,
+    field_order,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +96,11 @@ def _refused(error: LinkError) -> tuple[str, int]:
         return render_template("selfservice/error.html", status=status), status
 
 
+def _typed_abroad(form: AddressForm, country: str) -> dict[str, str]:
+    """Return the fields typed for a move abroad in place of those chosen from the letter country's lists."""
+    return ABROAD_FIELDS.get(country, {}) if (form.country.data or "").strip() else {}
+
+
 def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) -> list[str]:
     """Put the validation's complaint next to the field it names; return what has no field."""
     if rejected.problem is AddressProblem.MISSING:
@@ -98,9 +113,18 @@ def _show_rejection(form: AddressForm, rejected: AddressRejected, country: str) 
         message = _("We do not know this country. Please write its name, like Japan, or its code, like JP.")
     elif rejected.problem is AddressProblem.POSTAL_CODE:
         message = str(POSTAL_CODE_HINTS.get(country, _l("This postal code does not fit the country.")))
+    elif rejected.problem is AddressProblem.DIVISION:
+        name, parent = rejected.division
+        if parent:
+            message = _("%(name)s is not in %(parent)s. Please choose from the list.", name=name, parent=parent)
+        elif country == "US":
+            message = _("%(name)s is not a US state. Please choose from the list.", name=name)
+        else:
+            message = _("%(name)s is not a province. Please choose from the list.", name=name)
     else:
         return [_("This address cannot be saved. Please check it and try again.")]
     for name in rejected.fields:
+        name = _typed_abroad(form, country).get(name, name)
         if name in form:
             form[name].errors = [*form[name].errors, message]
     return [_("Please correct the fields marked below.")]
@@ -134,6 +158,9 @@ def update(token: str) -> Response | str | tuple[str, int]:
         if request.method == "POST":
             if not form.validate_on_submit():
                 problems = [_("This form has expired. Please send it again.")]
+            elif "choose" in request.form:
+                # Without the script the selects are filled here: show what lies under the choice, save nothing.
+                pass
             else:
                 try:
                     if "confirm" in request.form:
@@ -143,7 +170,9 @@ def update(token: str) -> Response | str | tuple[str, int]:
                         session[DONE_KEY] = {"outcome": WITHDRAWN, "language": language}
                         return redirect(url_for("selfservice.thanks"), code=303)
                     else:
-                        values = {f: form[f].data for f in (*FORM_FIELDS, COUNTRY_FIELD)}
+                        values = {f: form[f].data for f in (*FORM_FIELDS, COUNTRY_FIELD, DISTRICT_FIELD)}
+                        abroad = _typed_abroad(form, view.country)
+                        values.update({name: form[typed].data for name, typed in abroad.items()})
                         update_address(db.session, piece=piece, values=values)
                 except LinkError as error:
                     return _refused(error)
@@ -159,8 +188,24 @@ def update(token: str) -> Response | str | tuple[str, int]:
             country=country_name(view.country), problems=problems, sender=view.sender,
             language=language,
             other_languages=[code for code in LANGUAGES if code != language],
+            places=(
+                place_options(reference_in_use(), province=form.region.data or "", city=form.city.data or "")
+                if view.country in CHOSEN_DIVISIONS else None
+            ),
+            states=us_states(reference_in_use()) if view.country == "US" else None,
         )
         return (page, 400) if problems else page
+
+
+@bp.route("/divisions/<code>.json")
+@public
+@limiter.limit(_address_link_rate_limit, deduct_when=lambda response: response.status_code == 404)
+def divisions(code: str) -> FlaskResponse:
+    """Return a Chinese province's cities, each with its districts, for the address page's selects."""
+    province = province_by_code(reference_in_use(), code)
+    if province is None:
+        abort(404)
+    return jsonify({"province": province.name, "cities": divisions_of_province(reference_in_use(), province)})
 
 
 @bp.route("/sender/<profile>.css")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailer.addresses.models import Address, AddressEvent, AddressValidity, ChangeSource
+from mailer.addresses.models import Address, AddressEvent, AddressValidity, AddressVerification, ChangeSource
 from mailer.addresses.service import current_address
 from mailer.auth.models import Role
 from mailer.customers.models import Customer
@@ -35,6 +35,24 @@ def type_fields(page, values: list[str]) -> None:  # type: ignore[no-untyped-def
         if index:
             page.keyboard.press("Tab")
         page.keyboard.type(value)
+
+
+def choose(page, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """Move the focused select to ``value`` with the arrow keys, one option at a time, as a keyboard user does."""
+    select = f"select[name={name}]"
+    assert page.evaluate("s => document.activeElement.matches(s)", select)
+    # The options may still be coming: wait until the one wanted is there.
+    page.wait_for_function(
+        "([s, v]) => [...document.querySelector(s).options].some(o => o.value === v)", arg=[select, value]
+    )
+    steps = page.evaluate(
+        "([s, v]) => { const e = document.querySelector(s);"
+        " return [...e.options].findIndex(o => o.value === v) - e.selectedIndex; }",
+        [select, value],
+    )
+    for _ in range(abs(steps)):
+        page.keyboard.press("ArrowDown" if steps > 0 else "ArrowUp")
+    assert page.input_value(select) == value
 
 
 def mail_scored_letter(live_server: LiveServer, customer_no: str, **fields: str):  # type: ignore[no-untyped-def]
@@ -69,8 +87,9 @@ def test_a_customer_updates_their_address_through_the_link(
     assert page.get_attribute("input[name=postal_code]", "inputmode") == "numeric"
 
     tab_to(page, "input[name=line1]")
+    # The state is a select of the reference data's states: typing its code picks it.
     type_fields(page, ["500 Elm Avenue", "Unit 12", "Chicago", "IL", "60601"])
-    page.screenshot(path=str(screenshots / "address-update.png"), full_page=True)
+    assert page.input_value("select[name=region]") == "IL"
     page.keyboard.press("Enter")
     page.wait_for_selector("h1:has-text('Thank you')")
     assert page.url == f"{live_server.url}/u/thanks"
@@ -122,19 +141,21 @@ def test_a_customer_moving_abroad_says_so_in_their_language(
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.documentElement.lang === 'en'")
 
-        # Moving to Germany: the fields, then "I am moving to another country" and its name.
-        tab_to(page, "input[name=region]")
-        type_fields(page, ["", "Berlin", "Unter den Linden 5", "", "10117"])
+        # Moving to Germany: the street and postal code, then "I am moving to another country", its name
+        # and the city, typed there since the page's own cities are China's.
+        tab_to(page, "input[name=line1]")
+        type_fields(page, ["Unter den Linden 5", "", "10117"])
         tab_to(page, "details.abroad summary")
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
-        page.keyboard.type("Atlantis")
+        type_fields(page, ["Atlantis", "Berlin"])
         page.keyboard.press("Enter")
         # Not a country we know: said beside the field, everything typed kept, nothing changed.
         page.wait_for_selector("details.abroad .errors")
         assert page.get_attribute("html", "lang") == "en"
         assert page.input_value("input[name=line1]") == "Unter den Linden 5"
         assert page.input_value("input[name=country]") == "Atlantis"
+        assert page.input_value("input[name=abroad_city]") == "Berlin"
         with live_server.app.app_context():
             unchanged = current_address(db.session, customer_id=letter.customer_id)
             assert unchanged is not None and unchanged.id == letter.address_id
@@ -152,3 +173,38 @@ def test_a_customer_moving_abroad_says_so_in_their_language(
         assert new is not None and (new.line1, new.city, new.postal_code, new.country) == (
             "Unter den Linden 5", "Berlin", "10117", "DE"
         )
+
+
+def test_a_chinese_customer_chooses_province_city_and_district_with_the_keyboard(
+    live_server: LiveServer, open_page, screenshots: Path  # type: ignore[no-untyped-def]
+) -> None:
+    letter = mail_scored_letter(live_server, "C102", base=CN_ROW)
+    page = open_page(width=390, height=844, locale="zh-CN")
+    # In English, which the screenshot can show with any fonts; the divisions keep their Chinese names.
+    page.goto(f"{live_server.url}/u/{letter.token}?lang=en")
+    # The script fills the selects as they are chosen: the button asking the server to is gone.
+    assert page.locator("[data-choose]").count() == 0
+    assert page.get_attribute("input[name=postal_code]", "inputmode") == "numeric"
+
+    tab_to(page, "select[name=region]")
+    choose(page, "region", "江苏省")
+    page.keyboard.press("Tab")
+    choose(page, "city", "南京市")
+    page.keyboard.press("Tab")
+    choose(page, "district", "鼓楼区")
+    # The cities are Jiangsu's alone, the districts Nanjing's.
+    assert "杭州市" not in page.inner_text("select[name=city]")
+    assert "玄武区" in page.inner_text("select[name=district]")
+    page.keyboard.press("Tab")
+    type_fields(page, ["中山路1号", "", "210008"])
+    page.screenshot(path=str(screenshots / "address-update.png"), full_page=True)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1:has-text('Thank you')")
+
+    with live_server.app.app_context():
+        new = current_address(db.session, customer_id=letter.customer_id)
+        assert new is not None and new.id != letter.address_id
+        assert (new.region, new.city, new.line1, new.postal_code, new.country) == (
+            "江苏省", "南京市", "鼓楼区中山路1号", "210008", "CN"
+        )
+        assert new.verification is AddressVerification.VERIFIED, new.verification_reason

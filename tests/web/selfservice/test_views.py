@@ -248,12 +248,14 @@ def test_a_new_address_is_applied_with_history_and_the_link_is_used_up(
 
 
 def test_a_chinese_customer_is_thanked_in_chinese(app: Flask, client: FlaskClient, chinese_letter: Letter) -> None:
-    new_address = {"region": "上海市", "city": "上海市", "line1": "中山东一路18号", "postal_code": "200002"}
+    new_address = {
+        "region": "上海市", "city": "上海市", "district": "黄浦区", "line1": "中山东一路18号", "postal_code": "200002",
+    }
     response = _send(client, chinese_letter, {**new_address, "save": "1"})
     assert response.status_code == 303
     thanks = _page(client.get("/u/thanks"))
     assert '<html lang="zh-Hans">' in thanks and "我们已保存您的新地址" in thanks
-    assert _current(app, chinese_letter.customer_id).line1 == "中山东一路18号"
+    assert _current(app, chinese_letter.customer_id).line1 == "黄浦区中山东一路18号"
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(app: Flask, client: FlaskClient, letter: Letter) -> None:
