@@ -9,6 +9,8 @@ missing=()
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# A Chinese font, so the browser lays out and shows the Chinese pages as customers see them.
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-zenhei)
 # pg_dump and pg_restore, for the backup tests on PostgreSQL.
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 if ((${#missing[@]})); then
