@@ -409,12 +409,14 @@ def export_retention_csv(
     file_name: str,
     limit: int | None = None,
     today: date | None = None,
+    reader: Session | None = None,
 ) -> RetentionExport:
     """Audit an export of the list ("retention.export") and return its CSV text, to write or stream.
 
     The audit row is added before any row is read, with the count of customers the export holds,
     so the caller can commit it before sending a byte: a download cut short is still on record.
-    The text is read lazily, in the order of the list; the caller commits (or rolls back).
+    The text is read lazily, in the order of the list, through ``reader`` if given (a stream that
+    outlives the audit's transaction reads in a session of its own); the caller commits (or rolls back).
     """
     if limit is not None and limit < 0:
         raise ValueError("limit must not be negative")
@@ -436,7 +438,7 @@ def export_retention_csv(
     )
     session.flush()
     listed = retention_list(
-        session, min_risk=filters.min_risk, limit=limit, include_do_not_mail=filters.include_do_not_mail,
+        reader or session, min_risk=filters.min_risk, limit=limit, include_do_not_mail=filters.include_do_not_mail,
         today=today,
     )
     return RetentionExport(rows=rows, chunks=_csv_text(listed))

@@ -8,6 +8,7 @@ byte is sent, then the CSV streams row by row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from flask import Response, render_template, request, stream_with_context
@@ -52,11 +53,23 @@ def index() -> str:
 def export() -> Response:
     """Download the whole list under the posted filters as CSV; the export is audited first."""
     file_name = f"retention-{date.today().isoformat()}.csv"
+    # The request's session takes SQLite's write lock at each begin (the audit row); the rows are
+    # streamed after it commits, so they are read in a read-only session closed with the stream,
+    # which holds up no writer meanwhile.
+    reader = db.state.sessionmaker()
     export = export_retention_csv(
-        db.session, filters=ExportForm().filters(), actor=actor_name(current_staff()), file_name=file_name
+        db.session, filters=ExportForm().filters(), actor=actor_name(current_staff()), file_name=file_name,
+        reader=reader,
     )
+
+    def chunks() -> Iterator[str]:
+        try:
+            yield from export.chunks
+        finally:
+            reader.close()
+
     return Response(
-        stream_with_context(export.chunks),
+        stream_with_context(chunks()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
     )

@@ -134,7 +134,7 @@ def test_a_clerk_scans_three_returns_with_the_keyboard_only(
     shown = result(page)
     assert shown["tone"] == "good" and shown["headline"] == "Recorded"
     assert shown["customer"] == "Pat C1 (C1)"
-    assert shown["address"].splitlines()[:2] == ["PAT C1", "1 OAK STREET"]  # as printed
+    assert shown["address"].splitlines()[:2] == ["PAT C1", "1 OAK ST"]  # as printed
     assert shown["reason"] == "ANK · Attempted – not known"
     assert shown["validity"] == "deliverable → undeliverable"
     assert shown["risk"] == "63%"  # odds 2/3 × 2.5 for ANK
