@@ -152,8 +152,8 @@ def build_database(path: Path, *, customers: int, returns: int, self_updates: in
                 "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)", rows)
         for rows in _chunks(address_rows):
             run("INSERT INTO addresses (id, customer_id, line1, city, region, postal_code, country, normalized, "
-                "fingerprint, household_key, validity, is_current, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", rows)
+                "fingerprint, household_key, validity, verification, is_current, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unverifiable', 1, ?, ?)", rows)
         for rows in _chunks(import_events + update_events):
             run("INSERT INTO address_events (address_id, customer_id, kind, changes, source, actor, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
