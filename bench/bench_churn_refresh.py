@@ -152,8 +152,8 @@ def build_database(path: Path, *, customers: int, returns: int, self_updates: in
                 "created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)", rows)
         for rows in _chunks(address_rows):
             run("INSERT INTO addresses (id, customer_id, line1, city, region, postal_code, country, normalized, "
-                "fingerprint, household_key, validity, is_current, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)", rows)
+                "fingerprint, household_key, validity, verification, is_current, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unverifiable', 1, ?, ?)", rows)
         for rows in _chunks(import_events + update_events):
             run("INSERT INTO address_events (address_id, customer_id, kind, changes, source, actor, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -206,15 +206,21 @@ def fresh_copy(source: Path, target: Path) -> Path:
 
 
 def timed_refresh(path: Path, as_of: dt.date) -> tuple[RefreshReport, float, float]:
-    """Run refresh_churn and commit, as ``churn refresh`` does; return the report, total and commit seconds."""
+    """Run refresh_churn and commit, as ``churn refresh`` does; return the report, total and commit seconds.
+
+    The commit's wall and CPU seconds are added to the report's steps as "commit"; the whole run's
+    CPU seconds as "total".
+    """
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = refresh_churn(session, as_of=as_of, actor="bench")
-        committing = time.perf_counter()
+        committing, cpu_committing = time.perf_counter(), time.process_time()
         session.commit()
-        finished = time.perf_counter()
+        finished, cpu_finished = time.perf_counter(), time.process_time()
     engine.dispose()
+    report.cpu_seconds["commit"] = cpu_finished - cpu_committing
+    report.cpu_seconds["total"] = cpu_finished - cpu_started
     return report, finished - started, finished - committing
 
 
@@ -256,7 +262,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
     with Session(engine) as session:
         all_ids = np.array(session.scalars(select(Customer.id).where(Customer.status == CustomerStatus.ACTIVE)).all())
         picked = sorted(rng.choice(all_ids, size=min(sample, all_ids.size), replace=False).tolist())
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         orders: dict[int, list[Order]] = defaultdict(list)
         returns: dict[int, list[MailReturn]] = defaultdict(list)
         updates: dict[int, list[AddressEvent]] = defaultdict(list)
@@ -274,7 +280,7 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
                 )
             ):
                 updates[event.customer_id].append(event)
-        loaded = time.perf_counter()
+        loaded, cpu_loaded = time.perf_counter(), time.process_time()
         risks: dict[int, float] = {}
         for customer_id in picked:
             days = sorted({order.ordered_on for order in orders[customer_id] if order.ordered_on <= AS_OF})
@@ -297,50 +303,60 @@ def baseline_loop(path: Path, *, params: BgNbdParams, sample: int, seed: int) ->
             assessment = explanation.explain(base, items, as_of=AS_OF)
             assessment.to_json()
             risks[customer_id] = assessment.risk
-        finished = time.perf_counter()
+        finished, cpu_finished = time.perf_counter(), time.process_time()
     engine.dispose()
-    return {"sample": len(picked), "load": loaded - started, "loop": finished - loaded, "risks": risks}
+    return {"sample": len(picked), "load": loaded - started, "loop": finished - loaded, "risks": risks,
+            "load_cpu": cpu_loaded - cpu_started, "loop_cpu": cpu_finished - cpu_loaded}
 
 
 # --- report -----------------------------------------------------------------------------------------
 
 
 def figures_table(first: RefreshReport, first_total: float, first_commit: float, nightly_total: float,
-                  baseline: dict[str, Any], customers: int) -> tuple[str, dict[str, float]]:
-    """Return the results table and the derived totals."""
-    split = first.seconds
+                  nightly_cpu: float, baseline: dict[str, Any], customers: int) -> tuple[str, dict[str, float]]:
+    """Return the results table (CPU and wall seconds per step) and the derived totals."""
+    split, cpu = first.seconds, first.cpu_seconds
     scale = customers / baseline["sample"]
     write = split.get("write", 0.0) + first_commit
+    write_cpu = cpu.get("write", 0.0) + cpu.get("commit", 0.0)
     baseline_load, baseline_loop_s = baseline["load"] * scale, baseline["loop"] * scale
+    baseline_cpu = (baseline["load_cpu"] + baseline["loop_cpu"]) * scale
     # The fit, the spend model and the backtest are whole-array work the baseline shares.
-    shared = split.get("fit", 0.0) + split.get("spend", 0.0) + split.get("backtest", 0.0)
+    shared_steps = ("fit", "spend", "backtest")
+    shared = sum(split.get(step, 0.0) for step in shared_steps)
+    shared_cpu = sum(cpu.get(step, 0.0) for step in shared_steps)
     baseline_total = baseline_load + baseline_loop_s + shared + write
+    baseline_total_cpu = baseline_cpu + shared_cpu + write_cpu
     rows = [
-        ("read customers (ids, statuses, merges)", split.get("read_customers", 0.0)),
-        (f"read orders ({first.orders_used:,}) into arrays", split.get("read_orders", 0.0)),
-        ("summarize orders (x, t_x, T per customer)", split.get("summarize", 0.0)),
-        (f"fit MBG/NBD (L-BFGS-B, {first.fit.iterations if first.fit else 0} iterations)", split.get("fit", 0.0)),
-        ("read evidence (returns, self-service updates)", split.get("read_evidence", 0.0)),
-        ("score: base figures and evidence → risk", split.get("score", 0.0)),
-        ("spend: Gamma-Gamma fit, expected orders and spend within the horizon", split.get("spend", 0.0)),
-        (f"explain ({first.with_evidence:,} with evidence, templates for the rest)", split.get("explain", 0.0)),
-        ("write back (executemany UPDATE … WHERE id) and commit", write),
-        ("backtest on the stored orders (two model fits, AUC, Brier, calibration)", split.get("backtest", 0.0)),
+        ("read customers (ids, statuses, merges)", "read_customers"),
+        (f"read orders ({first.orders_used:,}) into arrays", "read_orders"),
+        ("summarize orders (x, t_x, T per customer)", "summarize"),
+        (f"fit MBG/NBD (L-BFGS-B, {first.fit.iterations if first.fit else 0} iterations)", "fit"),
+        ("read evidence (returns, self-service updates)", "read_evidence"),
+        ("score: base figures and evidence → risk", "score"),
+        ("spend: Gamma-Gamma fit, expected orders and spend within the horizon", "spend"),
+        (f"explain ({first.with_evidence:,} with evidence, templates for the rest)", "explain"),
+        ("backtest on the stored orders (two model fits, AUC, Brier, calibration)", "backtest"),
     ]
-    lines = ["| step | seconds |", "|---|---:|"]
-    lines += [f"| {name} | {seconds:.2f} |" for name, seconds in rows]
-    lines.append(f"| **`refresh_churn` + commit, first refresh** | **{first_total:.2f}** |")
-    lines.append(f"| `refresh_churn` + commit, next day's refresh (risks already stored) | {nightly_total:.2f} |")
+    lines = ["| step | CPU s | wall s |", "|---|---:|---:|"]
+    lines += [f"| {name} | {cpu.get(step, 0.0):.2f} | {split.get(step, 0.0):.2f} |" for name, step in rows]
+    lines.insert(10, f"| write back (executemany UPDATE … WHERE id) and commit | {write_cpu:.2f} | {write:.2f} |")
+    lines.append(f"| **`refresh_churn` + commit, first refresh** | **{cpu.get('total', 0.0):.2f}** "
+                 f"| **{first_total:.2f}** |")
+    lines.append(f"| `refresh_churn` + commit, next day's refresh (risks already stored) | {nightly_cpu:.2f} "
+                 f"| {nightly_total:.2f} |")
     baseline_rows = [
-        "| per-customer baseline (extrapolated from the sample) | seconds |",
-        "|---|---:|",
-        f"| load orders, returns, updates as ORM objects | {baseline_load:.1f} |",
-        f"| summarize, `base_figure`, `explain` per customer | {baseline_loop_s:.1f} |",
-        f"| fit, spend, backtest and write (the same as above) | {shared + write:.1f} |",
-        f"| **baseline total** | **{baseline_total:.1f}** |",
+        "| per-customer baseline (extrapolated from the sample) | CPU s | wall s |",
+        "|---|---:|---:|",
+        f"| load orders, returns, updates as ORM objects | {baseline['load_cpu'] * scale:.1f} | {baseline_load:.1f} |",
+        f"| summarize, `base_figure`, `explain` per customer | {baseline['loop_cpu'] * scale:.1f} "
+        f"| {baseline_loop_s:.1f} |",
+        f"| fit, spend, backtest and write (the same as above) | {shared_cpu + write_cpu:.1f} | {shared + write:.1f} |",
+        f"| **baseline total** | **{baseline_total_cpu:.1f}** | **{baseline_total:.1f}** |",
     ]
     return "\n".join(lines) + "\n\n" + "\n".join(baseline_rows), {
         "baseline_total": baseline_total, "baseline_math": baseline_load + baseline_loop_s,
+        "baseline_total_cpu": baseline_total_cpu, "first_cpu": cpu.get("total", 0.0),
     }
 
 
@@ -372,8 +388,9 @@ def main() -> None:
         counts = count_rows(source)
     work = source.with_name(source.stem + "-run.sqlite3")
 
+    load_before = os.getloadavg()
     first, first_total, first_commit, peak_mb = timed_refresh_alone(fresh_copy(source, work), AS_OF)
-    _, nightly_total, _ = timed_refresh(work, AS_OF + dt.timedelta(days=1))
+    nightly, nightly_total, _ = timed_refresh(work, AS_OF + dt.timedelta(days=1))
     listing = timed_list(work)
     assert first.fit is not None and first.fit.converged
     baseline = baseline_loop(work, params=first.fit.params, sample=args.sample, seed=args.seed)
@@ -387,32 +404,37 @@ def main() -> None:
     engine.dispose()
     differ = [cid for cid, risk in baseline["risks"].items() if not np.isclose(stored[cid], risk, rtol=1e-9, atol=0)]
 
+    load_after = os.getloadavg()
+    load = (min(load_before[0], load_after[0]), max(load_before[0], load_after[0]))
     result_table, derived = figures_table(
-        first, first_total, first_commit, nightly_total, baseline, counts["customers"]
+        first, first_total, first_commit, nightly_total, nightly.cpu_seconds["total"], baseline, counts["customers"]
     )
     print(f"{counts['customers']:,} customers, {counts['orders']:,} orders, {counts['returns']:,} returns, "
           f"{counts['self_updates']:,} self-service updates")
     print(result_table)
-    print(f"baseline/refresh: {derived['baseline_total'] / first_total:.1f}x; peak RSS {peak_mb:.0f} MB; "
+    cpu_ratio = derived["baseline_total_cpu"] / derived["first_cpu"]
+    print(f"load average {load[0]:.1f}–{load[1]:.1f}; baseline/refresh: {cpu_ratio:.1f}x CPU, "
+          f"{derived['baseline_total'] / first_total:.1f}x wall; peak RSS {peak_mb:.0f} MB; "
           f"retention list {listing['list_rows']:,} rows in {listing['list_seconds']:.1f} s, "
           f"first 50 in {listing['page_seconds']:.1f} s; baseline risks differing: {len(differ)} of "
           f"{baseline['sample']:,} (merged histories)")
 
     if args.write_readme:
         write_readme_part(PART, readme_part(counts, first, first_total, nightly_total, result_table, derived,
-                                            baseline, listing, peak_mb, len(differ)))
+                                            baseline, listing, peak_mb, len(differ), load))
         print("wrote bench/README.md")
 
 
 def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float, nightly_total: float,
                 result_table: str, derived: dict[str, float], baseline: dict[str, Any],
-                listing: dict[str, float | int], peak_mb: float, differ: int) -> str:
+                listing: dict[str, float | int], peak_mb: float, differ: int, load: tuple[float, float]) -> str:
     """Return this benchmark's part of the Churn section of bench/README.md."""
     fit = first.fit
     assert fit is not None
     per_customer = (baseline["load"] + baseline["loop"]) / baseline["sample"] * 1e6
     paragraphs = [
-        f"Run {dt.date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores, shared with other work), "
+        f"Run {dt.date.today().isoformat()} on {cpu_name()} ({os.cpu_count()} cores, shared with other work; "
+        f"1-minute load average {load[0]:.1f}–{load[1]:.1f} during the run), "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"SQLAlchemy {sqlalchemy.__version__}, NumPy {np.__version__}, SciPy {scipy.__version__}.",
         f"- Data: a SQLite file built through the Alembic migrations and bulk `executemany` inserts: "
@@ -430,9 +452,11 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         f"{per_customer:.0f} µs per customer, extrapolated to all customers; the fit and the write path are "
         "the same as the refresh's and added as measured.",
         result_table,
-        f"The first refresh of {first.scored:,} customers takes {first_total:.1f} s of the "
-        f"{TARGET_SECONDS:.0f} s budget, the next day's {nightly_total:.1f} s; the per-customer baseline would "
-        f"take {derived['baseline_total']:.0f} s ({derived['baseline_total'] / first_total:.1f}× as long), "
+        f"The first refresh of {first.scored:,} customers takes {derived['first_cpu']:.1f} CPU seconds, "
+        f"{first_total:.1f} s of wall time, against the {TARGET_SECONDS:.0f} s budget; the next day's "
+        f"{nightly_total:.1f} s. The per-customer baseline would take {derived['baseline_total_cpu']:.0f} CPU "
+        f"seconds ({derived['baseline_total_cpu'] / derived['first_cpu']:.1f}× the refresh's) and "
+        f"{derived['baseline_total']:.0f} s of wall time ({derived['baseline_total'] / first_total:.1f}×), "
         f"{derived['baseline_math']:.0f} s of it in reading and per-customer Python. Peak RSS of the refreshing "
         f"process {peak_mb:.0f} MB (imports and the 256 MiB SQLite page cache included). "
         f"The baseline's risks equal the stored ones (relative 1e-9) for all but {differ} sampled customers, "
@@ -452,8 +476,11 @@ def readme_part(counts: dict[str, int], first: RefreshReport, first_total: float
         "`churn_risk` index; the refresh gives the connection a 256 MiB page cache meanwhile, which halves "
         "it), so the write goes through the driver's `executemany` with the statement compiled once; reading "
         "takes integers computed in SQL (day numbers) through the driver's cursor into preallocated arrays; "
-        "explanations are built by `explain` only for customers with evidence, from shared templates "
-        "(2 µs each) for the rest.",
+        "explanations are built by `explain` only for customers with evidence; for the rest, the figures are "
+        "computed with NumPy and each text is one format of a shared template, with the words of each "
+        "distinct figure (orders, span, interval as said) built once. The model fits run their dot "
+        "products on one BLAS thread: on a busy machine, waking BLAS's threads for each small dot product "
+        "cost over ten times the work itself.",
         f"The retention list on the scored file: all {int(listing['list_rows']):,} customers at 70% or more in "
         f"{listing['list_seconds']:.1f} s, the first 50 in {listing['page_seconds']:.1f} s.",
         "Run: `.venv/bin/python bench/bench_churn_refresh.py --write-readme` (builds "

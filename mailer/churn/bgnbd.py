@@ -23,6 +23,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -338,7 +339,18 @@ def log_likelihood(
 ) -> float:
     """Return the model's log-likelihood of the customers' (x, t_x, T)."""
     data = _prepare(x, t_x, T, model)
-    return _log_likelihood_and_gradient(params.as_array(), data)[0]
+    with _one_blas_thread():
+        return _log_likelihood_and_gradient(params.as_array(), data)[0]
+
+
+def _one_blas_thread() -> threadpool_limits:
+    """Keep the likelihood's dot products on one BLAS thread while fitting.
+
+    Each dot product is a few hundred microseconds of work; handing it to BLAS's threads costs
+    far more in waking and waiting for them, worst on a busy machine (measured: a likelihood
+    evaluation on 100,000 histories took 49 ms of CPU with two threads, 4 ms with one).
+    """
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _initial_guess(data: _Prepared) -> BgNbdParams:
@@ -368,17 +380,18 @@ def fit(
     # fitting needs it.
     from scipy import optimize
 
-    result = optimize.minimize(
-        _objective,
-        np.log(start.as_array()),
-        args=(data,),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * 4,
-        options={"maxiter": max_iterations, "ftol": 1e-13, "gtol": 1e-9},
-    )
-    params = BgNbdParams(*(float(v) for v in np.exp(result.x)))
-    total = _log_likelihood_and_gradient(params.as_array(), data)[0]
+    with _one_blas_thread():
+        result = optimize.minimize(
+            _objective,
+            np.log(start.as_array()),
+            args=(data,),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * 4,
+            options={"maxiter": max_iterations, "ftol": 1e-13, "gtol": 1e-9},
+        )
+        params = BgNbdParams(*(float(v) for v in np.exp(result.x)))
+        total = _log_likelihood_and_gradient(params.as_array(), data)[0]
     at_bound = bool(np.any(np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-6))
     return FitResult(
         params=params,

@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 from mailer.churn.bgnbd import TimeUnit
 from mailer.churn.evidence import (
@@ -30,7 +31,9 @@ from mailer.churn.evidence import (
 )
 from mailer.churn.odds import risk_of
 from mailer.churn.wording import (
+    LONGEST_YEARS,
     RESULT_HORIZON_TEMPLATE,
+    SPAN_UNITS,
     WORDINGS,
     Phrase,
     Wording,
@@ -236,10 +239,19 @@ class BaseOnlyExplanations:
         self.unit = TimeUnit(unit)
         self.rule = rule
         self.horizon_days = horizon_days
-        self._templates = {wording: _model_json_template(wording, horizon_days) for wording in _HISTORY_WORDINGS}
+        self._templates = {wording: _model_json_pieces(wording, horizon_days) for wording in _HISTORY_WORDINGS}
         # The words (JSON-escaped) of each figure, by the figure.
         self._words: dict[tuple[str, Any], str] = {}
         self._shared: dict[tuple[Any, ...], str] = {}
+        # Each wording's explanation as a format: %s for its words, then for its figures.
+        self._formats = [_history_format(*self._templates[wording]) for wording in _HISTORY_WORDINGS]
+        # The JSON text of the words a figure is said in: orders by x, spans by days, intervals by
+        # what they round to (_interval_keys).
+        self._said: dict[str, dict[int, str]] = {"orders": {}, "span_days": {}, "interval_days": {}}
+        # The percent's JSON text by whole percent, then "under 1%" and "over 99%" (_UNDER_ONE, _OVER_99).
+        self._percents = [json.dumps(format_risk(p / 100))[1:-1] for p in range(101)] + [
+            json.dumps(format_risk(0.005))[1:-1], json.dumps(format_risk(0.995))[1:-1],
+        ]
 
     def render(
         self,
@@ -251,60 +263,141 @@ class BaseOnlyExplanations:
         has_orders: ArrayLike,
         interval_days: tuple[ArrayLike, ArrayLike],
     ) -> list[str]:
-        """Return each customer's explanation; the arrays hold base figures as ``base_log_odds`` scores them."""
-        unit, rule = self.unit, self.rule
+        """Return each customer's explanation; the arrays hold base figures as ``base_log_odds`` scores them.
+
+        The figures are computed for all customers at once with NumPy (the same rounding as
+        ``explain``); a base line's words and values are built once per distinct history, and each
+        customer only adds their own risk.
+        """
         if len(self._words) > _MAX_CACHED:
             self._words.clear()
-        words, shared, templates = self._words, self._shared, self._templates
-        out: list[str] = []
-        fast_days, slow_days = (np.asarray(a, dtype=np.float64) for a in interval_days)
-        columns = (
-            np.asarray(a).tolist()
-            for a in (log_odds, from_prior, x, t_x, T, has_orders, fast_days, slow_days)
+        lo = np.asarray(log_odds, dtype=np.float64)
+        prior = np.asarray(from_prior, dtype=bool)
+        orders = np.asarray(has_orders, dtype=bool)
+        x_arr = np.asarray(x, dtype=np.int64)
+        t_x_arr = np.asarray(t_x, dtype=np.float64)
+        T_arr = np.asarray(T, dtype=np.float64)
+        out: list[str] = [""] * lo.size
+        on_prior = prior | ~orders
+        for i in np.flatnonzero(on_prior).tolist():
+            out[i] = self._shared_text(float(lo[i]), bool(orders[i]), int(x_arr[i]), float(t_x_arr[i]),
+                                       float(T_arr[i]))
+        modelled = np.flatnonzero(~on_prior)
+        if not modelled.size:
+            return out
+        days = self.unit.days
+        xm, t_xm = x_arr[modelled], t_x_arr[modelled]
+        # np.rint rounds half to even, as round() does: the same whole days as _history_values.
+        span = np.rint(t_xm * days).astype(np.int64)
+        since = np.rint((T_arr[modelled] - t_xm) * days).astype(np.int64)
+        wording = np.where(xm == 0, 2, 0) + (since == 0)
+        risk = special.expit(lo[modelled])
+        fast = [round(v, 1) for v in np.asarray(interval_days[0], dtype=np.float64)[modelled].tolist()]
+        slow = [round(v, 1) for v in np.asarray(interval_days[1], dtype=np.float64)[modelled].tolist()]
+        percents = self._percents
+        percent_index = np.rint(risk * 100.0).astype(np.int64)
+        percent_index[(risk > 0) & (risk < 0.01)] = _UNDER_ONE
+        percent_index[(risk > 0.99) & (risk < 1)] = _OVER_99
+        low_days, high_days = np.array(fast), np.array(slow)
+        finite = np.isfinite(low_days) & np.isfinite(high_days)
+        interval_key = _interval_keys(np.where(finite, low_days, 1.0), np.where(finite, high_days, 1.0))
+        formats, said = self._formats, self._said
+        orders_words, span_words, interval_words = said["orders"], said["span_days"], said["interval_days"]
+        rows = zip(
+            modelled.tolist(), wording.tolist(), xm.tolist(), span.tolist(), since.tolist(), fast, slow,
+            risk.tolist(), percent_index.tolist(), interval_key.tolist(), finite.tolist(), strict=True,
         )
-        for lo, prior, xi, txi, Ti, orders, fast, slow in zip(*columns, strict=True):
-            if prior or not orders:
-                key = (lo, orders)
-                text = shared.get(key)
-                if text is None:
-                    base = BaseFigure(
-                        log_odds=lo, from_prior=True, x=xi, t_x=txi, T=Ti, unit=unit, rule=rule, has_orders=orders,
-                        horizon_days=self.horizon_days,
-                    )
-                    text = shared[key] = json.dumps(explain(base, [], as_of=_UNUSED_DAY).to_json())
-                out.append(text)
+        for position, kind, xi, span_days, since_days, low, high, r, pct, in_unit, usual in rows:
+            risk_text = repr(r)
+            if not usual:
+                # An endless or unknown interval: said the long way, as explain() says it.
+                line = self._line(kind, xi, span_days, since_days, low, high)
+                out[position] = line % (risk_text, percents[pct], risk_text)
                 continue
-            values = _history_values(xi, txi, Ti, unit, (fast, slow))
-            template, slots = templates[_history_wording(xi, values["since_days"])]
-            risk = risk_of(lo)
-            interval = tuple(values["interval_days"])
-            # The JSON of the percent and of the interval, built once per distinct figure like the words.
-            percent_text = format_risk(risk)
-            percent = words.get(("percent", percent_text))
-            if percent is None:
-                percent = words[("percent", percent_text)] = json.dumps(percent_text)[1:-1]
-            interval_json = words.get(("interval_value", interval))
-            if interval_json is None:
-                interval_json = words[("interval_value", interval)] = json.dumps(values["interval_days"])
-            fill = {
-                "risk": repr(risk),
-                "percent": percent,
-                "orders_value": values["orders"],
-                "span_value": values["span_days"],
-                "since_value": values["since_days"],
-                "interval_value": interval_json,
-            }
-            for name in _WORD_SLOTS:
-                if name not in slots:
-                    continue
-                value = values[name]
-                cache_key = (name, value if name != "interval_days" else interval)
-                word = words.get(cache_key)
-                if word is None:
-                    word = words[cache_key] = json.dumps(say_values({name: value})[0][name])[1:-1]
-                fill[name] = word
-            out.append(template % tuple(fill[name] for name in slots))
+            interval_word = interval_words.get(in_unit)
+            if interval_word is None:
+                interval_word = interval_words[in_unit] = self._word("interval_days", xi, 0, 0, low, high)
+            figures = (risk_text, xi + 1, span_days, since_days, f"[{low!r}, {high!r}]", percents[pct], risk_text)
+            if kind == _ONE_ORDER_TODAY:
+                out[position] = formats[kind] % (interval_word, *figures)
+                continue
+            since_word = span_words.get(since_days)
+            if since_word is None:
+                since_word = span_words[since_days] = self._word("since_days", xi, 0, since_days, low, high)
+            if kind == _ONE_ORDER:
+                out[position] = formats[kind] % (since_word, interval_word, *figures)
+                continue
+            orders_word = orders_words.get(xi)
+            if orders_word is None:
+                orders_word = orders_words[xi] = self._word("orders", xi, 0, 0, low, high)
+            span_word = span_words.get(span_days)
+            if span_word is None:
+                span_word = span_words[span_days] = self._word("span_days", xi, span_days, 0, low, high)
+            if kind == _HISTORY_TODAY:
+                out[position] = formats[kind] % (orders_word, span_word, interval_word, *figures)
+            else:
+                out[position] = formats[kind] % (orders_word, span_word, since_word, interval_word, *figures)
         return out
+
+    def _word(self, slot: str, x: int, span_days: int, since_days: int, low: float, high: float) -> str:
+        value: Any = {"orders": x + 1, "span_days": span_days, "since_days": since_days,
+                      "interval_days": [low, high]}[slot]
+        cache_key = (slot, value if slot != "interval_days" else (low, high))
+        word = self._words.get(cache_key)
+        if word is None:
+            word = self._words[cache_key] = json.dumps(say_values({slot: value})[0][slot])[1:-1]
+        return word
+
+    def _shared_text(self, lo: float, orders: bool, x: int, t_x: float, T: float) -> str:
+        # Customers on the stated prior share a handful of texts, each built by explain() itself.
+        key = (lo, orders)
+        text = self._shared.get(key)
+        if text is None:
+            base = BaseFigure(
+                log_odds=lo, from_prior=True, x=x, t_x=t_x, T=T, unit=self.unit, rule=self.rule, has_orders=orders,
+                horizon_days=self.horizon_days,
+            )
+            text = self._shared[key] = json.dumps(explain(base, [], as_of=_UNUSED_DAY).to_json())
+        return text
+
+    def _line(self, kind: int, x: int, span_days: int, since_days: int, low: float, high: float) -> str:
+        """Return the JSON of one history's explanation with ``%s`` left for its risk, percent and risk."""
+        pieces, slots = self._templates[_HISTORY_WORDINGS[kind]]
+        fill = {
+            "orders_value": str(x + 1),
+            "span_value": str(span_days),
+            "since_value": str(since_days),
+            "interval_value": json.dumps([low, high]).replace("%", "%%"),
+        }
+        parts = [pieces[0]]
+        for slot, literal in zip(slots, pieces[1:], strict=True):
+            if slot in _OWN_SLOTS:
+                parts.append("%s")
+            elif slot in fill:
+                parts.append(fill[slot])
+            else:
+                parts.append(self._word(slot, x, span_days, since_days, low, high).replace("%", "%%"))
+            parts.append(literal)
+        return "".join(parts)
+
+
+def _interval_keys(low_days: NDArray[np.float64], high_days: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Return what an interval is said as, (shortest, longest or "or longer", unit), packed in one number.
+
+    The same rounding as ``wording.interval_in_unit``, for many intervals at once: intervals with
+    the same key are said in the same words.
+    """
+    longest_days = LONGEST_YEARS * 365.25
+    longest = np.minimum(high_days, longest_days)
+    unit = np.zeros(longest.shape, dtype=np.int64)
+    for index, (_, _, least) in enumerate(SPAN_UNITS):
+        unit[longest >= least] = index
+    length = np.array([length for _, length, _ in SPAN_UNITS])[unit]
+    low = np.maximum(1, np.rint(low_days / length).astype(np.int64))
+    high = np.maximum(low, np.rint(high_days / length).astype(np.int64))
+    high[high_days > longest_days] = -1  # said "or longer"
+    keys: NDArray[np.int64] = (low * 1_000_000 + high + 1) * len(SPAN_UNITS) + unit
+    return keys
 
 
 # Durations kept for reuse; only arrays of arbitrary (not whole-day) ages come near it.
@@ -317,6 +410,24 @@ _HISTORY_WORDINGS: Final = (Wording.HISTORY, Wording.HISTORY_TODAY, Wording.ONE_
 _WORD_SLOTS: Final = ("orders", "span_days", "since_days", "interval_days")
 _MODEL_SLOTS: Final = (*_WORD_SLOTS, "risk", "orders_value", "span_value", "since_value", "interval_value", "percent")
 _SLOT: Final = re.compile(r"@@(\w+)@@")
+# The slots each customer fills with their own figures; the others are shared by one history.
+_OWN_SLOTS: Final = frozenset({"risk", "percent"})
+# Every wording's explanation ends on these slots, after the base line's words.
+_SHARED_TAIL: Final = ("risk", "orders_value", "span_value", "since_value", "interval_value", "percent", "risk")
+_HISTORY_TODAY: Final = 1
+_ONE_ORDER: Final = 2
+_ONE_ORDER_TODAY: Final = 3
+_UNDER_ONE: Final = 101
+_OVER_99: Final = 102
+
+
+def _history_format(pieces: tuple[str, ...], slots: tuple[str, ...]) -> str:
+    # The literal pieces keep their doubled %: %s in every slot makes a format, the base line's
+    # words first (in the order render() passes them), then the shared figures.
+    words = slots[: len(slots) - len(_SHARED_TAIL)]
+    if slots[len(words) :] != _SHARED_TAIL or words != tuple(s for s in _WORD_SLOTS if s in words):
+        raise AssertionError(f"an explanation template's slots {slots} are not in the order render() fills")
+    return "%s".join(pieces)
 
 
 def _history_values(
@@ -338,8 +449,8 @@ def _history_wording(x: int, since_days: int) -> Wording:
     return Wording.HISTORY_TODAY if since_days == 0 else Wording.HISTORY
 
 
-def _model_json_template(wording: Wording, horizon_days: int) -> tuple[str, tuple[str, ...]]:
-    # The JSON of [base line, result line] as explain() writes it, with %s where the figures go.
+def _model_json_pieces(wording: Wording, horizon_days: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # The JSON of [base line, result line] as explain() writes it, cut where the figures go.
     # The marks stand in for figures of any type (risk_after is a float), hence the ignores below.
     mark = {name: f"@@{name}@@" for name in _MODEL_SLOTS}
     base = ExplanationLine(
@@ -359,7 +470,9 @@ def _model_json_template(wording: Wording, horizon_days: int) -> tuple[str, tupl
     text = json.dumps([base, result]).replace("%", "%%")
     for slot in mark.values():
         text = text.replace(json.dumps(slot), slot)  # figures go in unquoted
-    return _SLOT.sub("%s", text), tuple(_SLOT.findall(text))
+    # Split at the marks: literal pieces (with % doubled) around the slots, in order.
+    pieces = _SLOT.split(text)
+    return tuple(pieces[0::2]), tuple(pieces[1::2])
 
 
 def _base_line(base: BaseFigure) -> ExplanationLine:

@@ -30,13 +30,16 @@ SQLITE_CACHE_KIB: Final = 256 * 1024
 
 
 @contextmanager
-def timed(seconds: dict[str, float], step: str) -> Iterator[None]:
-    """Add the time the block takes to ``seconds[step]``."""
+def timed(seconds: dict[str, float], step: str, cpu_seconds: dict[str, float] | None = None) -> Iterator[None]:
+    """Add the time the block takes to ``seconds[step]``, and the process's CPU time to ``cpu_seconds[step]``."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     try:
         yield
     finally:
         seconds[step] = seconds.get(step, 0.0) + time.perf_counter() - started
+        if cpu_seconds is not None:
+            cpu_seconds[step] = cpu_seconds.get(step, 0.0) + time.process_time() - cpu_started
 
 
 @dataclass
@@ -118,6 +121,7 @@ def write_scores(
     explanations: Explanations,
     seconds: dict[str, float],
     tick: Callable[[int], None] | None,
+    cpu_seconds: dict[str, float] | None = None,
 ) -> None:
     """Write every customer's risk, explanation, purchase history, expected spend and spend at stake, by chunks."""
     writer = _ScoreWriter(session, scored_at=utcnow())
@@ -129,9 +133,9 @@ def write_scores(
     with larger_sqlite_cache(session, kib=SQLITE_CACHE_KIB):
         for start in range(0, people.size, WRITE_CHUNK):
             chunk = slice(start, min(start + WRITE_CHUNK, people.size))
-            with timed(seconds, "explain"):
+            with timed(seconds, "explain", cpu_seconds):
                 texts = explanations.for_range(chunk)
-            with timed(seconds, "write"):
+            with timed(seconds, "write", cpu_seconds):
                 ids, keep = people.ids[chunk], scored[chunk]
                 kept = np.arange(chunk.start, chunk.stop)[keep]
                 kept_texts = texts if keep.all() else [t for t, k in zip(texts, keep.tolist(), strict=True) if k]
