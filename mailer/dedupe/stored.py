@@ -30,11 +30,13 @@ _INSERT_BATCH = 5_000
 
 @dataclass(frozen=True, slots=True)
 class StoredPage:
-    """One page of a stored run's pairs, and how many pairs the run holds in all (still open)."""
+    """One page of a stored run's pairs, how many pairs the run holds in all (still open), and how
+    many of its pairs are left out because a person marked them as not duplicates."""
 
     run: DedupeRun
     page: Page[DuplicatePair]
     total: int
+    dismissed: int = 0
 
 
 def store_search(
@@ -110,7 +112,13 @@ def stored_pairs(
         session, open_pairs, key=CandidatePair.id, after=after, before=before, size=size,
         key_of=lambda row: int(row[0].id),
     )
-    return StoredPage(run=run, page=page.map(_pair_of), total=int(total))
+    dismissed = session.scalar(
+        select(func.count()).select_from(CandidatePair).join(
+            DismissedPair,
+            and_(DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id),
+        ).where(CandidatePair.run_id == run.id)
+    )
+    return StoredPage(run=run, page=page.map(_pair_of), total=int(total), dismissed=int(dismissed or 0))
 
 
 def _pair_of(row: Row[Any]) -> DuplicatePair:
