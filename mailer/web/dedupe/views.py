@@ -88,10 +88,12 @@ def _render_index(
 @bp.route("/search", methods=["POST"])
 @allow(Role.MARKETING)
 def search() -> Response:
-    """Queue a stored search of every customer; the page shows its pairs once a worker has run it."""
-    if not SearchForm().validate_on_submit():
+    """Queue a stored search (new and changed customers, or every customer); the page shows its pairs
+    once a worker has run it."""
+    form = SearchForm()
+    if not form.validate_on_submit():
         abort(400)
-    enqueue_search(render_queue(), actor=actor_name(current_staff()))
+    enqueue_search(render_queue(), actor=actor_name(current_staff()), full=form.scope.data != "new")
     flash(_("The duplicate search is queued. Its pairs appear here when it is done."), "success")
     return redirect(url_for("dedupe.index"))
 

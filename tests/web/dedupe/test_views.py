@@ -338,4 +338,8 @@ def test_the_search_button_queues_a_stored_search(
         (job,) = queue.get_jobs()
         assert job.func_name == "mailer.dedupe.jobs.run_search" and job.kwargs["actor"] == "marketing@example.com"
         assert job.kwargs["database_url"] == ""  # the worker takes its own, password and all
-    assert "The duplicate search is queued." in marketing.get("/duplicates").get_data(as_text=True)
+        assert job.kwargs["full"] is True
+        assert "The duplicate search is queued." in marketing.get("/duplicates").get_data(as_text=True)
+        post(marketing, "/duplicates/search", {"scope": "new"})
+        assert [job.kwargs["full"] for job in queue.get_jobs()] == [True, False]
+        assert post(marketing, "/duplicates/search", {"scope": "everything"}).status_code == 400
