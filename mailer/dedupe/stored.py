@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session, aliased
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import utcnow
-from mailer.dedupe.blocking import DEFAULT_WINDOW, pairs_touching
+from mailer.dedupe.blocking import DEFAULT_WINDOW
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.model import model_from_data
 from mailer.dedupe.models import CandidatePair, DedupeRun, DismissedPair
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
-from mailer.dedupe.search import Matcher, ProgressCallback
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from mailer.dedupe.search import ProgressCallback, compare_rows
 from mailer.dedupe.service import (
     DuplicatePair,
     dismissed_numbers,
@@ -135,11 +134,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     changed = _changed_customers(session, since)
     table = KeyTable.from_customers(stream_customers(session))
     rows = [i for i, customer_no in enumerate(table.customer_nos) if customer_no in changed]
-    a, b = pairs_touching(table, rows, window=window)
-    columns = ComparisonColumns.of(table)
-    matcher = Matcher(table=table, columns=columns, model=model_from_data(run.model, columns))
-    scored = matcher.score_pairs(a, b)
-    found = scored.take(scored.probability >= run.threshold)
+    matcher, found, compared = compare_rows(table, rows, model=run.model, threshold=run.threshold, window=window)
     changed_ids = list(changed.values())
     for start in range(0, len(changed_ids), _INSERT_BATCH):
         chunk = changed_ids[start : start + _INSERT_BATCH]
@@ -185,7 +180,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     session.flush()
     logger.info("%s compared %d new or changed customers against duplicate search %s: %d pairs",
                 actor, len(rows), run.id, len(rows_out))
-    return Refresh(run=run, customers=len(rows), pairs_compared=int(a.size), pairs_found=len(rows_out),
+    return Refresh(run=run, customers=len(rows), pairs_compared=compared, pairs_found=len(rows_out),
                    seconds=time.perf_counter() - began_clock)
 
 
