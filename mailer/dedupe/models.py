@@ -100,8 +100,9 @@ class CandidatePair(Base):
 
     id: Mapped[IntPK]
     run_id: Mapped[int] = mapped_column(ForeignKey("dedupe_runs.id", ondelete="CASCADE"), index=True)
-    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Indexed: a customer merged, erased or changed finds its pairs without reading the run.
+    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     match_probability: Mapped[float]
     score: Mapped[float]
     name_score: Mapped[float]

@@ -62,6 +62,10 @@ def test_pairs_merged_or_dismissed_since_are_left_out_and_a_new_run_replaces_the
     merge_customers(session, survivor_no="C001", merged_no="C002", actor=ACTOR)
     dismiss_pair(session, first_no="C004", second_no="C005", actor=ACTOR)
     assert stored_pairs(session, run=run).total == 0
+    # A pair both dismissed and with a customer merged since drops out once, not twice.
+    merge_customers(session, survivor_no="C003", merged_no="C005", actor=ACTOR)
+    page = stored_pairs(session, run=run)
+    assert (page.total, page.page.items, page.dismissed) == (0, [], 1)
     again = store_search(session, actor=ACTOR)
     assert session.scalar(select(func.count()).select_from(DedupeRun)) == 1
     assert session.scalars(select(CandidatePair.run_id).distinct()).all() in ([again.id], [])

@@ -1,4 +1,4 @@
-"""store the fitted duplicate model with its run, and when new customers were last compared
+"""store the fitted duplicate model with its run, when new customers were last compared, and index pairs by customer
 
 Revision ID: c4e7a19b2d60
 Revises: 3b9d0c6e5f21
@@ -25,10 +25,16 @@ def upgrade() -> None:
     with op.batch_alter_table('dedupe_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('model', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('refreshed_at', mailer.db.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('dedupe_candidate_pairs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dedupe_candidate_pairs_first_id'), ['first_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dedupe_candidate_pairs_second_id'), ['second_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('dedupe_candidate_pairs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dedupe_candidate_pairs_second_id'))
+        batch_op.drop_index(batch_op.f('ix_dedupe_candidate_pairs_first_id'))
     with op.batch_alter_table('dedupe_runs', schema=None) as batch_op:
         batch_op.drop_column('refreshed_at')
         batch_op.drop_column('model')
