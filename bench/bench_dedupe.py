@@ -14,6 +14,10 @@ Households: a set of demo customers where each of a share has a second person at
 address with the same surname and another given name; the share of those pairs reported as
 duplicates. Scale: one generated set of ``--customers`` rows, its time and peak memory.
 
+Incremental (``--incremental-only SIZE``): 10,000 new customers compared against a stored file of
+the rest with the stored file's model, and the full re-run on all of them in the same run.
+Review page (``--review-only --review-pairs N``): reading one page of a stored run of N pairs.
+
 Run: .venv/bin/python bench/bench_dedupe.py [--customers 200000] [--write-readme]
 Needs bench/requirements.txt (recordlinkage, splink).
 """
@@ -36,11 +40,14 @@ import numpy as np
 import pandas as pd
 import rapidfuzz
 from readme_sections import cpu_name, write_section
+from sqlalchemy import insert, select
 
+from mailer.customers.models import Customer
 from mailer.dedupe.blocking import block
 from mailer.dedupe.keys import CustomerFields, KeyTable
+from mailer.dedupe.model import model_as_data
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.search import find_pairs
+from mailer.dedupe.search import compare_rows, find_pairs
 from tests.dedupe.labelled import customer_fields, generate_household_set, generate_labelled_set
 
 SECTION = "## Duplicate detection"
@@ -187,13 +194,122 @@ def scale(size: int, threshold: float) -> dict[str, float]:
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def incremental(size: int, new: int, threshold: float) -> dict[str, float]:
+    """Compare ``new`` customers against a stored file of the rest, with the stored file's model, and
+    re-run the full search on all of them in the same run (the baseline)."""
+    labelled = generate_labelled_set(size, seed=31)
+    order = np.random.default_rng(31).permutation(len(labelled.rows))
+    rows = [labelled.rows[i] for i in order.tolist()]
+    new = min(new, len(rows) // 2)
+    stored_rows = rows[:-new]
+    stored_table = KeyTable.from_customers(customer_fields(stored_rows))
+    stored_matcher, _, _ = find_pairs(stored_table, threshold=threshold)
+    model = model_as_data(stored_matcher.model, stored_matcher.columns)
+    del stored_matcher, stored_table
+
+    began = time.perf_counter()
+    table = KeyTable.from_customers(customer_fields(rows))
+    keyed = time.perf_counter()
+    new_rows = list(range(len(rows) - new, len(rows)))
+    _, found, compared = compare_rows(table, new_rows, model=model, threshold=threshold)
+    done = time.perf_counter()
+    _, full, full_stats = find_pairs(table, threshold=threshold)
+    full_done = time.perf_counter()
+    numbers = table.customer_nos
+    incremental_pairs = {_pair(numbers[a], numbers[b]) for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)}
+    newcomers = set(numbers[-new:])
+    full_pairs = {
+        _pair(numbers[a], numbers[b]) for a, b in zip(full.a.tolist(), full.b.tolist(), strict=True)
+        if numbers[a] in newcomers or numbers[b] in newcomers
+    }
+    truth = frozenset(pair for pair in labelled.pairs if pair[0] in newcomers or pair[1] in newcomers)
+    _, _, incremental_f1 = quality(incremental_pairs, truth)
+    _, _, full_f1 = quality(full_pairs, truth)
+    return {
+        "stored": len(rows) - new, "new": new, "keys_seconds": keyed - began,
+        "compare_seconds": done - keyed, "pairs_compared": compared, "full_seconds": full_done - done,
+        "full_pairs_compared": full_stats.pairs_compared, "incremental_f1": incremental_f1, "full_f1": full_f1,
+        "agreement": len(incremental_pairs & full_pairs) / max(len(incremental_pairs | full_pairs), 1),
+    }
+
+
+def review_page(pairs: int) -> dict[str, float]:
+    """Time the review page's read of a stored run of ``pairs`` pairs (first page and a deep page), on SQLite."""
+    import tempfile
+
+    from mailer.dedupe.models import CandidatePair, DedupeRun
+    from mailer.dedupe.stored import open_pair_count, stored_pairs
+    from tests.factories import add_customer
+
+    with tempfile.TemporaryDirectory() as folder:
+        from mailer import create_app
+        from mailer.db import db
+        from mailer.schema import upgrade_schema
+
+        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/review.sqlite3", "TESTING": True,
+                          "SECRET_KEY": "bench"})
+        with app.app_context():
+            with db.engine.begin() as connection:
+                upgrade_schema(connection)
+            customers = int((2 * pairs) ** 0.5) + 2
+            for n in range(customers):
+                add_customer(db.session, f"B{n:07d}", name=f"Person {n}")
+            run = DedupeRun(threshold=0.9, actor="bench", customers=customers, pairs_found=pairs)
+            db.session.add(run)
+            db.session.flush()
+            ids = list(db.session.scalars(select(Customer.id).order_by(Customer.id)))
+            waterfall = [{"step": "prior", "weight": -20.0, "total": -20.0}]
+            batch = []
+            count = 0
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    if count == pairs:
+                        break
+                    batch.append({"run_id": run.id, "first_id": ids[i], "second_id": ids[j],
+                                  "match_probability": 0.95, "score": 95.0, "name_score": 1.0,
+                                  "address_score": 1.0, "cluster": count + 1, "waterfall": waterfall})
+                    count += 1
+                if len(batch) >= 50_000 or count == pairs:
+                    db.session.execute(insert(CandidatePair), batch)
+                    batch = []
+                if count == pairs:
+                    break
+            db.session.commit()
+            timings = []
+            for _ in range(5):
+                began = time.perf_counter()
+                page = stored_pairs(db.session, run=run, size=50)
+                timings.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            open_pair_count(db.session, run)
+            count_seconds = time.perf_counter() - began
+            deep = stored_pairs(db.session, run=run, after=int(pairs * 0.9), size=50)
+            began = time.perf_counter()
+            stored_pairs(db.session, run=run, after=int(pairs * 0.9), size=50)
+            deep_seconds = time.perf_counter() - began
+            del deep
+            return {"pairs": page.total, "first_page_seconds": sorted(timings)[2], "deep_page_seconds": deep_seconds,
+                    "count_seconds": count_seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000, help="clean customers of the scale run")
     parser.add_argument("--generated-size", type=int, default=2500)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--incremental-only", type=int, default=0, metavar="SIZE",
+                        help="only compare 10,000 new customers against a stored file of about SIZE and print it")
+    parser.add_argument("--review-only", action="store_true", help="only time the review page's stored read")
+    parser.add_argument("--review-pairs", type=int, default=200_000, help="stored pairs of the review page timing")
     args = parser.parse_args()
+    parser_pairs = args.review_pairs
+    if args.incremental_only or args.review_only:
+        if args.incremental_only:
+            print(incremental(args.incremental_only, 10_000, args.threshold), flush=True)
+        if args.review_only:
+            print(review_page(parser_pairs), flush=True)
+        return
     logging.getLogger("splink").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
     import splink

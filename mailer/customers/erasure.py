@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, or_, select, update
+from sqlalchemy import Engine, Text, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailer.addresses import lifecycle
@@ -36,7 +36,7 @@ from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
 from mailer.customers.consent import withdraw_everything
 from mailer.customers.models import Consent, ConsentSource, Customer, CustomerNote, CustomerStatus, ErasedNumber
 from mailer.db import SQLITE_BUSY_TIMEOUT_SECONDS, utcnow
-from mailer.dedupe.models import CustomerMerge, DismissedPair
+from mailer.dedupe.models import CandidatePair, CustomerMerge, DismissedPair
 from mailer.dedupe.service import pair_score
 from mailer.messages import Message, stored
 from returns.models import MailReturn
@@ -181,6 +181,10 @@ def erase_customer(session: Session, *, customer: Customer, actor: str) -> Erasu
         update(DismissedPair)
         .where(or_(DismissedPair.first_id == customer.id, DismissedPair.second_id == customer.id))
         .values(note=None)
+    )
+    # A stored duplicate pair would still tie the pseudonym to the other customer as one person.
+    session.execute(
+        delete(CandidatePair).where(or_(CandidatePair.first_id == customer.id, CandidatePair.second_id == customer.id))
     )
     report.audit_rows = _scrub_audit(session, old_number=old_number, pseudonym=report.pseudonym, needles=needles)
 

@@ -204,3 +204,43 @@ def block(
         name: np.searchsorted(union, np.unique(rule_ids)) for name, rule_ids in zip(per_rule, ids, strict=True)
     }
     return BlockedPairs(a=union // count, b=union % count, by_rule=by_rule)
+
+
+def pairs_touching(
+    table: KeyTable, rows: Sequence[int], *, rules: Sequence[BlockingRule] = RULES, window: int = DEFAULT_WINDOW
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (a < b, each once) some rule puts together that hold one of ``rows``.
+
+    For comparing a few new customers against a stored file: only the key groups of the new
+    customers are gathered, and in a group larger than the window each new customer meets its
+    ``window - 1`` nearest neighbours in the rule's order on each side, as the full search's
+    sorted window would put them.
+    """
+    if window < 2:
+        raise ValueError("window must be at least 2")
+    new = set(rows)
+    found: set[tuple[int, int]] = set()
+    for rule in rules:
+        wanted = {rule.key(table, i) for i in new} - {""}
+        if not wanted:
+            continue
+        groups: dict[str, list[int]] = {}
+        for i in range(len(table)):
+            key = rule.key(table, i)
+            if key in wanted:
+                groups.setdefault(key, []).append(i)
+        for members in groups.values():
+            if len(members) <= window:
+                found.update(
+                    (min(x, y), max(x, y)) for x in members if x in new for y in members if y != x
+                )
+                continue
+            members.sort(key=lambda i: (rule.order(table, i), i))
+            for position, x in enumerate(members):
+                if x not in new:
+                    continue
+                for y in members[max(position - window + 1, 0): position + window]:
+                    if y != x:
+                        found.add((min(x, y), max(x, y)))
+    ordered = sorted(found)
+    return (np.array([x for x, _ in ordered], dtype=np.int64), np.array([y for _, y in ordered], dtype=np.int64))

@@ -128,13 +128,34 @@ def _summary(search: DuplicateSearch) -> dict[str, object]:
 
 @dedupe_cli.command("run")
 @threshold_option
-def run_command(threshold: float) -> None:
+@click.option(
+    "--incremental", is_flag=True,
+    help="Compare only customers created or changed since the stored search (or its last refresh) against it, "
+         "with its fitted model; the other customers' pairs stay as stored.",
+)
+def run_command(threshold: float, incremental: bool) -> None:
     """Search every customer and store the pairs found, for the review page to read.
 
-    The stored run replaces the previous one. Exit status: 0 stored.
+    The stored run replaces the previous one; with --incremental, new and changed customers' pairs are
+    added to it instead (--threshold is then the stored run's). Exit status: 0 stored, 1 no stored
+    search to add to.
     """
-    from mailer.dedupe.stored import store_search
+    from mailer.dedupe.stored import IncrementalError, compare_new_customers, store_search
 
+    if incremental:
+        try:
+            with command_transaction() as session:
+                refresh = compare_new_customers(session, actor=cli_actor())
+                counts = (refresh.run.id, refresh.customers, refresh.pairs_compared, refresh.pairs_found,
+                          refresh.run.pairs_found)
+                seconds = refresh.seconds
+        except IncrementalError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"duplicate search {counts[0]} refreshed: {counts[1]} new or changed customers, {counts[2]} pairs "
+            f"compared, {counts[3]} pairs found; {counts[4]} pairs stored in all ({seconds:.1f} s)"
+        )
+        return
     bar = ProgressBar("Comparing customers")
     with command_transaction(bar=bar) as session:
         run = store_search(session, actor=cli_actor(), threshold=threshold)

@@ -13,7 +13,7 @@ from rq.job import Job
 
 from mailer.batches.jobs import job_transaction
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.stored import store_search
+from mailer.dedupe.stored import compare_new_customers, latest_run, store_search
 from mailer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -21,21 +21,31 @@ logger = logging.getLogger(__name__)
 SEARCH_TIMEOUT = 3600
 
 
-def enqueue_search(queue: Queue, *, actor: str, threshold: float = DEFAULT_THRESHOLD, database_url: str = "") -> Job:
-    """Queue a stored duplicate search."""
+def enqueue_search(
+    queue: Queue, *, actor: str, threshold: float = DEFAULT_THRESHOLD, database_url: str = "", full: bool = False
+) -> Job:
+    """Queue a stored duplicate search: new and changed customers only when a search is stored, unless ``full``."""
     return queue.enqueue_call(
         run_search,
-        kwargs={"actor": actor, "threshold": threshold, "database_url": database_url},
+        kwargs={"actor": actor, "threshold": threshold, "database_url": database_url, "full": full},
         timeout=SEARCH_TIMEOUT,
         description="duplicate search",
     )
 
 
-def run_search(*, actor: str, threshold: float = DEFAULT_THRESHOLD, database_url: str = "") -> int:
-    """Run and store a duplicate search (in a worker); return the stored run's id."""
+def run_search(*, actor: str, threshold: float = DEFAULT_THRESHOLD, database_url: str = "", full: bool = False) -> int:
+    """Run and store a duplicate search (in a worker); return the stored run's id.
+
+    With a stored search (and its model) and not ``full``, only new and changed customers are
+    compared against it; otherwise every customer is searched and the run replaces the stored one.
+    """
     url = database_url or Settings.from_environment().database_url
     with job_transaction(url) as session:
-        run = store_search(session, actor=actor, threshold=threshold)
+        stored = latest_run(session)
+        if not full and stored is not None and stored.model is not None:
+            run = compare_new_customers(session, actor=actor).run
+        else:
+            run = store_search(session, actor=actor, threshold=threshold)
         run_id = run.id
     logger.info("duplicate search %s stored by a job for %s", run_id, actor)
     return run_id

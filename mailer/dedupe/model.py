@@ -28,6 +28,7 @@ customers in different flats of one house (same house number, conflicting flat);
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -398,3 +399,54 @@ def fit(
         model.prior = prior
     notes["prior"] = model.prior
     return model
+
+
+# --- stored with a run ------------------------------------------------------------------------
+
+
+def _tf_vocabulary(columns: ComparisonColumns, name: str) -> list[str]:
+    return {
+        "given": columns.names, "surname": columns.names, "street": columns.streets,
+        "numbers": columns.numbers_vocabulary,
+    }[name].values
+
+
+def model_as_data(model: MatchModel, columns: ComparisonColumns) -> dict[str, Any]:
+    """Return the fitted parameters as plain data (JSON), term frequencies keyed by value.
+
+    Values are keyed by text, not by id, because ids number the values of one file only.
+    """
+    frequencies = {}
+    for name, shares in model.frequencies.items():
+        values = _tf_vocabulary(columns, name)
+        frequencies[name] = {values[i]: float(shares[i]) for i in np.flatnonzero(shares).tolist()}
+    return {
+        "m": [values.tolist() for values in model.m],
+        "u": [values.tolist() for values in model.u],
+        "prior": model.prior,
+        "address_cap": None if np.isinf(model.address_cap) else model.address_cap,
+        "place_overlap": model.place_overlap,
+        "customers": len(columns),
+        "frequencies": frequencies,
+    }
+
+
+def model_from_data(data: dict[str, Any], columns: ComparisonColumns) -> MatchModel:
+    """Return a stored model ready to score pairs of ``columns``.
+
+    A value the fitted file did not hold counts as held by one customer of it (rare).
+    """
+    unseen = 1.0 / max(int(data["customers"]), 1)
+    frequencies = {}
+    for name, shares in data["frequencies"].items():
+        values = _tf_vocabulary(columns, name)
+        frequencies[name] = np.array([shares.get(value, unseen) if value else 0.0 for value in values])
+    cap = data["address_cap"]
+    return MatchModel(
+        m=[np.asarray(values, dtype=np.float64) for values in data["m"]],
+        u=[np.asarray(values, dtype=np.float64) for values in data["u"]],
+        prior=float(data["prior"]),
+        address_cap=float("inf") if cap is None else float(cap),
+        place_overlap=float(data["place_overlap"]),
+        frequencies=frequencies,
+    )

@@ -79,6 +79,11 @@ class DedupeRun(Base):
     pairs_found: Mapped[int] = mapped_column(default=0)
     households: Mapped[int] = mapped_column(default=0)
     actor: Mapped[str] = mapped_column(String(254))
+    # The fitted model (m, u, prior, term frequencies by value): new and changed customers are
+    # scored with it, never refitted, so their pairs weigh as the run's do.
+    model: Mapped[dict[str, Any] | None]
+    # When new and changed customers were last compared against the run (None: not since it ran).
+    refreshed_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"<DedupeRun {self.id}: {self.pairs_found} pairs>"
@@ -95,8 +100,9 @@ class CandidatePair(Base):
 
     id: Mapped[IntPK]
     run_id: Mapped[int] = mapped_column(ForeignKey("dedupe_runs.id", ondelete="CASCADE"), index=True)
-    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Indexed: a customer merged, erased or changed finds its pairs without reading the run.
+    first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     match_probability: Mapped[float]
     score: Mapped[float]
     name_score: Mapped[float]

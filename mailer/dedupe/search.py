@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block
+from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block, pairs_touching
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, score
+from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns, compare_pairs
 
 # Called with (steps just done, total steps) as the search advances.
@@ -205,3 +206,18 @@ def find_pairs(
         seconds=time.perf_counter() - began,
     )
     return matcher, found, stats
+
+
+def compare_rows(
+    table: KeyTable, rows: list[int], *, model: dict[str, Any], threshold: float, window: int = DEFAULT_WINDOW
+) -> tuple[Matcher, ScoredPairs, int]:
+    """Score the customers at ``rows`` against the whole table with a stored model (no refit).
+
+    Return the matcher, the pairs reaching ``threshold`` (ungrouped, cluster 0) and how many
+    pairs were compared.
+    """
+    a, b = pairs_touching(table, rows, window=window)
+    columns = ComparisonColumns.of(table)
+    matcher = Matcher(table=table, columns=columns, model=model_from_data(model, columns))
+    scored = matcher.score_pairs(a, b)
+    return matcher, scored.take(scored.probability >= threshold), int(a.size)

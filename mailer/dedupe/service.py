@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,8 +33,9 @@ from mailer.db import Base, utcnow
 from mailer.dedupe.blocking import DEFAULT_WINDOW
 from mailer.dedupe.explain import waterfall
 from mailer.dedupe.keys import CustomerFields, KeyTable
-from mailer.dedupe.models import CustomerMerge, DismissedPair
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD
+from mailer.dedupe.model import model_as_data, model_from_data
+from mailer.dedupe.models import CustomerMerge, DedupeRun, DismissedPair
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
 from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, SearchStats, find_pairs, fit_matcher
 from mailer.messages import Message
 from mailer.orders.models import Order
@@ -95,7 +96,7 @@ class DuplicatePair:
         return data
 
 
-def _duplicate_pairs(matcher: Matcher, found: ScoredPairs) -> list[DuplicatePair]:
+def duplicate_pairs(matcher: Matcher, found: ScoredPairs) -> list[DuplicatePair]:
     numbers = matcher.table.customer_nos
     pairs = []
     for k, (a, b) in enumerate(zip(found.a.tolist(), found.b.tolist(), strict=True)):
@@ -123,6 +124,8 @@ class DuplicateSearch:
     dismissed: int
     # The whole search: reading the customers, building their keys, blocking and scoring.
     seconds: float
+    # The fitted model as plain data (``model_as_data``), stored with a run to score new customers.
+    model: dict[str, Any] | None = None
 
     @property
     def clusters(self) -> int:
@@ -140,12 +143,15 @@ def _matchable_customers() -> Select[str, str, str, str | None, str, str | None,
             Address.region, Address.postal_code, Address.country,
         )
         .join(Address, and_(Address.customer_id == Customer.id, Address.is_current))
-        .where(Customer.status != CustomerStatus.MERGED)
+        .where(Customer.status != CustomerStatus.MERGED, Customer.erased_at.is_(None))
     )
 
 
-def _stream_customers(session: Session) -> Iterator[CustomerFields]:
-    result = session.execute(_matchable_customers().execution_options(yield_per=_LOAD_BATCH))
+def stream_customers(session: Session, *, customer_nos: Collection[str] | None = None) -> Iterator[CustomerFields]:
+    query = _matchable_customers()
+    if customer_nos is not None:
+        query = query.where(Customer.customer_no.in_(customer_nos))
+    result = session.execute(query.execution_options(yield_per=_LOAD_BATCH))
     for customer_no, name, line1, line2, city, region, postal_code, country in result:
         yield CustomerFields(
             customer_no=customer_no, name=name, line1=line1, line2=line2 or "", city=city,
@@ -164,12 +170,12 @@ def find_duplicates(
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
-    table = KeyTable.from_customers(_stream_customers(session))
+    table = KeyTable.from_customers(stream_customers(session))
     matcher, found, stats = find_pairs(table, threshold=threshold, window=window, progress=progress)
     dismissed = dismissed_numbers(session)
     pairs: list[DuplicatePair] = []
     left_out = 0
-    for pair in _duplicate_pairs(matcher, found):
+    for pair in duplicate_pairs(matcher, found):
         if (pair.customer_no_a, pair.customer_no_b) in dismissed:
             left_out += 1
             continue
@@ -180,19 +186,38 @@ def find_duplicates(
     return DuplicateSearch(
         pairs=pairs, stats=stats, threshold=threshold, without_address=int(counted or 0) - len(table),
         dismissed=left_out, seconds=time.perf_counter() - began,
+        model=model_as_data(matcher.model, matcher.columns),
     )
 
 
 def pair_score(session: Session, *, first_no: str, second_no: str) -> DuplicatePair | None:
-    """Score two customers with the model fitted on the current file; None if either lacks an address."""
-    table = KeyTable.from_customers(_stream_customers(session))
-    index = {no: i for i, no in enumerate(table.customer_nos)}
-    if first_no not in index or second_no not in index or first_no == second_no:
+    """Score two customers; None if either lacks an address.
+
+    With the model of the latest stored search (it was fitted on the file; scoring one pair needs
+    no refit); without a stored search, the model is fitted on the current file.
+    """
+    if first_no == second_no:
         return None
-    matcher, _, _ = fit_matcher(table)
+    stored = session.scalar(
+        select(DedupeRun.model)
+        .where(DedupeRun.finished_at.is_not(None), DedupeRun.model.is_not(None))
+        .order_by(DedupeRun.id.desc()).limit(1)
+    )
+    if stored is not None:
+        table = KeyTable.from_customers(stream_customers(session, customer_nos=(first_no, second_no)))
+        columns = ComparisonColumns.of(table)
+        matcher = Matcher(table=table, columns=columns, model=model_from_data(stored, columns))
+    else:
+        table = KeyTable.from_customers(stream_customers(session))
+        matcher = None
+    index = {no: i for i, no in enumerate(table.customer_nos)}
+    if first_no not in index or second_no not in index:
+        return None
+    if matcher is None:
+        matcher, _, _ = fit_matcher(table)
     a, b = sorted((index[first_no], index[second_no]))
     scored = matcher.score_pairs(np.array([a], dtype=np.int64), np.array([b], dtype=np.int64))
-    return _duplicate_pairs(matcher, scored)[0]
+    return duplicate_pairs(matcher, scored)[0]
 
 
 # --- merging ----------------------------------------------------------------------------------

@@ -225,3 +225,19 @@ def test_run_stores_the_search_for_the_review_page(runner: FlaskCliRunner, custo
 
     run = latest_run(db.session)
     assert run is not None and run.threshold == 0.95 and run.pairs_found == 2
+
+
+def test_run_incremental_adds_new_customers_pairs_and_needs_a_stored_search(
+    runner: FlaskCliRunner, customers: None, session: Session
+) -> None:
+    refused = runner.invoke(args=["dedupe", "run", "--incremental"])
+    assert refused.exit_code == 1 and "run a full search first" in refused.output
+    assert runner.invoke(args=["dedupe", "run"]).exit_code == 0
+    from tests.factories import add_customer
+
+    add_customer(session, "C005", name="John Smiht", line1="12 Oak St", line2="Apt 4")
+    session.commit()
+    result = runner.invoke(args=["dedupe", "run", "--incremental"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"duplicate search \d+ refreshed: 1 new or changed customers, \d+ pairs compared, "
+                     r"2 pairs found; 4 pairs stored in all", result.stdout), result.stdout

@@ -11,11 +11,21 @@ from rq import Queue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import mailer.dedupe.search
+import mailer.dedupe.service
+from mailer.customers.erasure import erase_customer
+from mailer.customers.models import Customer
 from mailer.db import db
 from mailer.dedupe.jobs import enqueue_search
 from mailer.dedupe.models import CandidatePair, DedupeRun
-from mailer.dedupe.service import dismiss_pair, merge_customers
-from mailer.dedupe.stored import latest_run, store_search, stored_pairs
+from mailer.dedupe.service import dismiss_pair, merge_customers, pair_score
+from mailer.dedupe.stored import (
+    IncrementalError,
+    compare_new_customers,
+    latest_run,
+    store_search,
+    stored_pairs,
+)
 from tests.batches.conftest import _migrated_app
 from tests.batches.test_jobs import private_render_queue, run_worker
 from tests.factories import CN_ROW, add_customer
@@ -52,9 +62,103 @@ def test_pairs_merged_or_dismissed_since_are_left_out_and_a_new_run_replaces_the
     merge_customers(session, survivor_no="C001", merged_no="C002", actor=ACTOR)
     dismiss_pair(session, first_no="C004", second_no="C005", actor=ACTOR)
     assert stored_pairs(session, run=run).total == 0
+    # A pair both dismissed and with a customer merged since drops out once, not twice.
+    merge_customers(session, survivor_no="C003", merged_no="C005", actor=ACTOR)
+    page = stored_pairs(session, run=run)
+    assert (page.total, page.page.items, page.dismissed) == (0, [], 1)
     again = store_search(session, actor=ACTOR)
     assert session.scalar(select(func.count()).select_from(DedupeRun)) == 1
     assert session.scalars(select(CandidatePair.run_id).distinct()).all() in ([again.id], [])
+
+
+def _stored(session: Session, run: DedupeRun) -> dict[tuple[str, str], tuple[int, int, float]]:
+    """Return the run's open pairs by customer numbers: row id, group and score."""
+    rows = session.execute(
+        select(CandidatePair.id, CandidatePair.first_id, CandidatePair.second_id, CandidatePair.cluster,
+               CandidatePair.score).where(CandidatePair.run_id == run.id)
+    ).all()
+    numbers = {customer_id: no for customer_id, no in session.execute(select(Customer.id, Customer.customer_no))}
+    return {
+        tuple(sorted((numbers[first], numbers[second]))): (row_id, cluster, score)  # type: ignore[misc]
+        for row_id, first, second, cluster, score in rows
+    }
+
+
+def _no_fitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was fitted again")
+
+    monkeypatch.setattr(mailer.dedupe.search, "fit", refuse)
+    monkeypatch.setattr(mailer.dedupe.service, "fit_matcher", refuse)
+
+
+def test_a_new_duplicate_is_added_by_an_incremental_run_without_scoring_the_others_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_pairs(session)
+    run = store_search(session, actor=ACTOR)
+    assert run.model is not None and run.refreshed_at is None
+    before = _stored(session, run)
+    _no_fitting(monkeypatch)
+    add_customer(session, "C006", name="John Smiht")
+
+    refresh = compare_new_customers(session, actor=ACTOR)
+
+    assert refresh.run is run and refresh.customers == 1 and run.refreshed_at is not None
+    after = _stored(session, run)
+    # The stored pairs are the very rows stored before: nothing else was scored again.
+    assert {pair: after[pair] for pair in before} == before
+    new = {pair: value for pair, value in after.items() if pair not in before}
+    assert set(new) == {("C001", "C006"), ("C002", "C006")}
+    assert {cluster for _, cluster, _ in new.values()} == {before["C001", "C002"][1]}
+    assert refresh.pairs_found == 2 and refresh.pairs_compared < 5 * 4 // 2
+    assert run.customers == 6 and stored_pairs(session, run=run).total == 4
+    # Nothing new since: a second refresh compares nobody.
+    assert compare_new_customers(session, actor=ACTOR).customers == 0
+    assert _stored(session, run) == after
+
+
+def test_a_changed_customer_is_compared_again_and_loses_pairs_it_no_longer_has(session: Session) -> None:
+    add_pairs(session)
+    run = store_search(session, actor=ACTOR)
+    customer = session.scalar(select(Customer).where(Customer.customer_no == "C005"))
+    assert customer is not None
+    customer.name = "Peter Brown"
+    session.flush()
+    refresh = compare_new_customers(session, actor=ACTOR)
+    assert refresh.customers == 1 and set(_stored(session, run)) == {("C001", "C002")}
+
+
+def test_an_incremental_run_needs_a_stored_search(session: Session) -> None:
+    add_pairs(session)
+    with pytest.raises(IncrementalError, match="run a full search first"):
+        compare_new_customers(session, actor=ACTOR)
+
+
+def test_an_erased_customer_loses_its_stored_pairs(session: Session) -> None:
+    add_pairs(session)
+    run = store_search(session, actor=ACTOR)
+    customer = session.scalar(select(Customer).where(Customer.customer_no == "C002"))
+    assert customer is not None
+    erase_customer(session, customer=customer, actor=ACTOR)
+    assert set(_stored(session, run)) == {("C004", "C005")}
+    assert stored_pairs(session, run=run).total == 1
+    # Nor does an incremental run bring it back (erased customers are never compared).
+    compare_new_customers(session, actor=ACTOR)
+    assert set(_stored(session, run)) == {("C004", "C005")}
+
+
+def test_a_pair_is_scored_with_the_stored_model_without_fitting_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_pairs(session)
+    run = store_search(session, actor=ACTOR)
+    stored = next(pair for pair in stored_pairs(session, run=run).page.items if pair.customer_no_a == "C001")
+    _no_fitting(monkeypatch)
+    scored = pair_score(session, first_no="C002", second_no="C001")
+    assert scored is not None and (scored.customer_no_a, scored.customer_no_b) == ("C001", "C002")
+    assert scored.match_probability == pytest.approx(stored.match_probability, abs=1e-6)
+    assert pair_score(session, first_no="C001", second_no="C999") is None
 
 
 @pytest.fixture
@@ -83,3 +187,27 @@ def test_a_queued_search_is_stored(committed_app: Flask, queue: Queue) -> None:
         run = latest_run(db.session)
         assert run is not None and run.id == job.return_value() and run.actor == ACTOR
         assert stored_pairs(db.session, run=run).total == 2
+
+
+def test_a_queued_search_compares_only_new_customers_when_a_search_is_stored(
+    committed_app: Flask, queue: Queue
+) -> None:
+    with committed_app.app_context():
+        add_pairs(db.session)
+        run = store_search(db.session, actor=ACTOR)
+        add_customer(db.session, "C006", name="John Smiht")
+        db.session.commit()
+        run_id = run.id
+        url = committed_app.config["DATABASE_URL"]
+        incremental = enqueue_search(queue, actor=ACTOR, database_url=url)
+    run_worker(queue)
+    assert incremental.get_status(refresh=True) == "finished" and incremental.return_value() == run_id
+    with committed_app.app_context():
+        run = latest_run(db.session)
+        assert run is not None and run.id == run_id and run.refreshed_at is not None
+        assert stored_pairs(db.session, run=run).total == 4
+        full = enqueue_search(queue, actor=ACTOR, database_url=url, full=True)
+    run_worker(queue)
+    with committed_app.app_context():
+        latest = latest_run(db.session)
+        assert latest is not None and latest.id == full.return_value() != run_id and latest.refreshed_at is None

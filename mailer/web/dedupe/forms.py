@@ -4,7 +4,7 @@ mark a pair as not duplicates and take the mark back."""
 from __future__ import annotations
 
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from mailer.web.forms import FlaskForm
 
@@ -50,4 +50,6 @@ class DismissForm(PairForm):
 
 
 class SearchForm(FlaskForm):
-    """Start a stored duplicate search (the CSRF token is all it carries)."""
+    """Start a stored duplicate search: of new and changed customers ("new") or of every customer."""
+
+    scope = HiddenField(validators=[Optional(), AnyOf(("new", "all"))])

@@ -21,11 +21,11 @@ from mailer.db import db
 from mailer.dedupe.jobs import enqueue_search
 from mailer.dedupe.models import DedupeRun
 from mailer.dedupe.review import COMPARED_FIELDS, review_pairs
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.service import (
     DuplicatePair,
     MergeError,
     dismiss_pair,
-    find_duplicates,
     list_dismissed,
     list_merges,
     merge_customers,
@@ -42,8 +42,6 @@ from mailer.web.i18n import say
 from mailer.web.numbers import row_id
 from mailer.web.transaction import attempt
 
-# The page lists the best pairs only: each is read in full and reviewed by a person.
-MAX_PAIRS_SHOWN = 200
 PAIRS_PER_PAGE = 50
 MERGES_SHOWN = 50
 DISMISSED_SHOWN = 20
@@ -52,42 +50,34 @@ DISMISSED_SHOWN = 20
 @bp.route("")
 @allow(Role.MARKETING)
 def index() -> str:
-    """Show candidate pairs side by side, differences highlighted: the stored search's, a page at a time.
+    """Show the stored search's candidate pairs side by side, differences highlighted, a page at a time.
 
-    Without a stored search yet, the search runs now (fine for a small file; a large one is
-    searched by `dedupe run` or the search button, through the queue).
+    The page only reads: with no stored search yet it says so and offers the button that queues
+    one (a search of a large file takes minutes, never a request's time).
     """
     run = latest_run(db.session)
-    if run is not None:
-        stored = stored_pairs(
-            db.session, run=run, after=request.args.get("after", type=row_id),
-            before=request.args.get("before", type=row_id), size=PAIRS_PER_PAGE,
-        )
-        return _render_index(
-            pairs=stored.page.items, found=stored.total, threshold=run.threshold, dismissed_count=None,
-            run=run, page=stored.page,
-        )
-    search = find_duplicates(db.session)
-    return _render_index(
-        pairs=search.pairs[:MAX_PAIRS_SHOWN], found=len(search.pairs), threshold=search.threshold,
-        dismissed_count=search.dismissed, run=None, page=None,
+    if run is None:
+        return _render_index(pairs=[], found=0, threshold=DEFAULT_THRESHOLD, run=None, page=None, dismissed_count=0)
+    stored = stored_pairs(
+        db.session, run=run, after=request.args.get("after", type=row_id),
+        before=request.args.get("before", type=row_id), size=PAIRS_PER_PAGE,
     )
+    return _render_index(pairs=stored.page.items, found=stored.total, threshold=run.threshold, run=run,
+                         page=stored.page, dismissed_count=stored.dismissed)
 
 
 def _render_index(
-    *, pairs: list[DuplicatePair], found: int, threshold: float, dismissed_count: int | None,
-    run: DedupeRun | None, page: Page[DuplicatePair] | None,
+    *, pairs: list[DuplicatePair], found: int, threshold: float, run: DedupeRun | None,
+    page: Page[DuplicatePair] | None, dismissed_count: int,
 ) -> str:
     return render_template(
         "dedupe/index.html",
         threshold=threshold,
-        dismissed_count=dismissed_count,
         run=run,
         page=page,
+        dismissed_count=dismissed_count,
         pairs=review_pairs(db.session, pairs=pairs),
         found=found,
-        capped=page is None and found > MAX_PAIRS_SHOWN,
-        max_shown=MAX_PAIRS_SHOWN,
         fields=COMPARED_FIELDS,
         dismissed=list_dismissed(db.session, limit=DISMISSED_SHOWN),
         dismissed_shown=DISMISSED_SHOWN,
@@ -98,10 +88,12 @@ def _render_index(
 @bp.route("/search", methods=["POST"])
 @allow(Role.MARKETING)
 def search() -> Response:
-    """Queue a stored search of every customer; the page shows its pairs once a worker has run it."""
-    if not SearchForm().validate_on_submit():
+    """Queue a stored search (new and changed customers, or every customer); the page shows its pairs
+    once a worker has run it."""
+    form = SearchForm()
+    if not form.validate_on_submit():
         abort(400)
-    enqueue_search(render_queue(), actor=actor_name(current_staff()))
+    enqueue_search(render_queue(), actor=actor_name(current_staff()), full=form.scope.data != "new")
     flash(_("The duplicate search is queued. Its pairs appear here when it is done."), "success")
     return redirect(url_for("dedupe.index"))
 

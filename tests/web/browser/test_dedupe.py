@@ -13,6 +13,7 @@ from sqlalchemy import select
 from mailer.auth.models import Role
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import db
+from mailer.dedupe.stored import store_search
 from tests.factories import CN_ROW, add_customer
 from tests.web.browser.conftest import LiveServer
 from tests.web.browser.test_pages import log_in
@@ -32,6 +33,7 @@ def test_marketing_marks_a_pair_not_a_duplicate_then_restores_and_merges_it(
         add_customer(db.session, "C001", name="John Smith", email="john@example.com", order_cents=[1000, 2000])
         add_customer(db.session, "C002", name="Jon Smith", email="jsmith@example.org", order_cents=[500])
         add_customer(db.session, "C003", base=CN_ROW)
+        store_search(db.session, actor="test")
         db.session.commit()
     page = open_page()
     log_in(page, live_server, Role.MARKETING, then="/duplicates")

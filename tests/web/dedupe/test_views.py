@@ -53,6 +53,7 @@ def pair(app: Flask) -> None:
         add_customer(session, "C002", name="Jon Smith", email="jsmith@example.org", phone="217-555-0100",
                      order_cents=[500])
         add_customer(session, "C003", base=CN_ROW)
+        store_search(session, actor="test")
 
 
 @pytest.fixture
@@ -164,19 +165,22 @@ def test_merging_and_undoing_need_the_csrf_token(app: Flask, marketing: FlaskCli
         assert session.scalar(undone) == 0
 
 
-def test_the_list_is_capped_and_says_so(
+def test_the_pairs_are_shown_a_page_at_a_time(
     app: Flask, marketing: FlaskClient, pair: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailer.web.dedupe.views
-
     with data(app) as session:
         add_customer(session, "C004", base=CN_ROW)
-    monkeypatch.setattr(mailer.web.dedupe.views, "MAX_PAIRS_SHOWN", 1)
+        store_search(session, actor="test")
+    monkeypatch.setattr(views, "PAIRS_PER_PAGE", 1)
 
     page = marketing.get("/duplicates").get_data(as_text=True)
 
     assert page.count('class="card dup-pair"') == 1
-    assert "Likely duplicate pairs: 2," in page and "Only the best 1 pairs are shown." in page
+    assert "Likely duplicate pairs: 2," in page
+    following = re.search(r'href="(/duplicates\?after=\d+)"', page)
+    assert following is not None
+    second = marketing.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('class="card dup-pair"') == 1 and "C003" in second and "C004" in second
 
 
 def test_no_customer_data_travels_in_a_link(app: Flask, marketing: FlaskClient, pair: None) -> None:
@@ -293,13 +297,29 @@ def test_dismissing_is_said_in_chinese(app: Flask, logged_in, pair: None) -> Non
     assert "客户 C001 和 C002 已标记为不是重复客户" in client.get("/duplicates").get_data(as_text=True)
 
 
+def test_without_a_stored_search_the_page_offers_to_run_one_and_computes_nothing(
+    app: Flask, marketing: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailer.dedupe.service
+
+    with data(app) as session:
+        add_customer(session, "C001", name="John Smith")
+        add_customer(session, "C002", name="Jon Smith")
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page searched in the request")
+
+    monkeypatch.setattr(mailer.dedupe.service, "find_pairs", no_search)
+    monkeypatch.setattr(mailer.dedupe.service, "fit_matcher", no_search)
+    page = marketing.get("/duplicates").get_data(as_text=True)
+    assert "No duplicate search is stored yet." in page
+    assert 'class="card dup-pair"' not in page and "Search all customers</button>" in page
+
+
 def test_the_page_reads_the_stored_search_and_says_when_it_was_computed(
     app: Flask, marketing: FlaskClient, pair: None
 ) -> None:
-    page = marketing.get("/duplicates").get_data(as_text=True)
-    assert "Computed now: no stored search yet." in page
     with data(app) as session:
-        store_search(session, actor="test")
         # A customer added after the search is not in it until the next one.
         add_customer(session, "C004", name="John Smyth", email="john@example.com")
     page = marketing.get("/duplicates").get_data(as_text=True)
@@ -318,4 +338,8 @@ def test_the_search_button_queues_a_stored_search(
         (job,) = queue.get_jobs()
         assert job.func_name == "mailer.dedupe.jobs.run_search" and job.kwargs["actor"] == "marketing@example.com"
         assert job.kwargs["database_url"] == ""  # the worker takes its own, password and all
-    assert "The duplicate search is queued." in marketing.get("/duplicates").get_data(as_text=True)
+        assert job.kwargs["full"] is True
+        assert "The duplicate search is queued." in marketing.get("/duplicates").get_data(as_text=True)
+        post(marketing, "/duplicates/search", {"scope": "new"})
+        assert [job.kwargs["full"] for job in queue.get_jobs()] == [True, False]
+        assert post(marketing, "/duplicates/search", {"scope": "everything"}).status_code == 400
