@@ -199,16 +199,29 @@ def render_section(results: list[dict[str, Any]], *, customers: int, backend: st
 
 
 @contextmanager
-def _scratch_postgres_database() -> Iterator[str]:
-    """Create an empty PostgreSQL database for this run, yield its URL, drop it afterwards."""
-    from tests.databases import create_postgres_database, drop_postgres_database
+def _scratch_postgres_database(kept: str | None) -> Iterator[str]:
+    """Yield the URL of a PostgreSQL database for this run, dropped afterwards unless it is ``kept``.
 
-    name = f"mailer_bench_search_{os.getpid()}"
-    url = create_postgres_database(name)
-    try:
-        yield url
-    finally:
-        drop_postgres_database(name)
+    A kept database (``--keep-postgresql NAME``) is built once and reused by the next runs; drop it
+    with ``--drop-postgresql NAME``.
+    """
+    from tests.databases import POSTGRES_ADMIN_URL, create_postgres_database, drop_postgres_database, postgres_admin
+
+    if kept is None:
+        name = f"mailer_bench_search_{os.getpid()}"
+        url = create_postgres_database(name)
+        try:
+            yield url
+        finally:
+            drop_postgres_database(name)
+        return
+    exists = make_engine(POSTGRES_ADMIN_URL)
+    with exists.connect() as connection:
+        found = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": kept})
+    exists.dispose()
+    if not found:
+        postgres_admin(f'CREATE DATABASE "{kept}"')
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{kept}"
 
 
 def main() -> None:
@@ -218,11 +231,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="the SQLite file (built once, then reused)")
     parser.add_argument("--postgresql", action="store_true", help="use a scratch PostgreSQL database instead")
+    parser.add_argument("--keep-postgresql", metavar="NAME", help="build PostgreSQL database NAME once and keep it")
+    parser.add_argument("--drop-postgresql", metavar="NAME", help="drop a kept PostgreSQL database and stop")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
+    if args.drop_postgresql:
+        from tests.databases import drop_postgres_database
+
+        drop_postgres_database(args.drop_postgresql)
+        return
+    args.postgresql = args.postgresql or args.keep_postgresql is not None
 
     scratch: AbstractContextManager[str] = (
-        _scratch_postgres_database() if args.postgresql else nullcontext(f"sqlite:///{args.db}")
+        _scratch_postgres_database(args.keep_postgresql) if args.postgresql else nullcontext(f"sqlite:///{args.db}")
     )
     with scratch as url:
         engine = make_engine(url)
