@@ -181,6 +181,11 @@ INTERSECTED_WORD = 70_000
 DRIVING_WORD = 20_000
 # The most ids a search lists literally for the database to read.
 LISTED_IDS = 5000
+# Common words often found together ("wang li", "li na") are first checked on the first customers
+# of the list: when this many of them have every word, walking the list reaches a page sooner than
+# reading the words' ids would.
+TOGETHER_SAMPLE = 2000
+TOGETHER_OFTEN = 5
 _DIGIT = re.compile(r"\d")
 
 
@@ -266,7 +271,13 @@ def _has_word(customer_id: Any, folded: str, typed: str) -> ColumnElement[bool]:
 
 
 def _shared_ids(session: Session, words: list[tuple[str, str]]) -> tuple[set[int], list[tuple[str, str]]] | None:
-    """Return the customers that may have every word and the words still to check; None if too many."""
+    """Return the customers that may have every word and the words still to check; None to walk the list."""
+    sample = select(Customer.id).order_by(Customer.id).limit(TOGETHER_SAMPLE).subquery()
+    together = session.scalar(
+        select(func.count()).select_from(sample).where(*(_has_word(sample.c.id, *word) for word in words))
+    )
+    if (together or 0) >= TOGETHER_OFTEN:
+        return None
     candidates: set[int] | None = None
     sizes: dict[tuple[str, str], int] = {}
     unread: list[tuple[str, str]] = []
