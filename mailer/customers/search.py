@@ -250,12 +250,13 @@ def _ids_up_to(session: Session, folded: str, typed: str, limit: int) -> set[int
 def _has_word(customer_id: Any, folded: str, typed: str) -> ColumnElement[bool]:
     """Return whether the customer of ``customer_id`` has a term, or a current postcode, starting with the word."""
     term = aliased(CustomerSearchTerm)
-    # OFFSET 0 keeps PostgreSQL from turning the check into a join that reads the word's whole range
-    # (it guesses a prefix range far too small): the check stays one index probe per customer
-    # walked, which reaches the first page of a common word at once.
+    # PostgreSQL guesses a prefix range of the terms far too small, so it would join the word's whole
+    # range, or probe each customer through the terms' index, reading the range once per customer.
+    # OFFSET 0 keeps the check a subquery, and comparing ``term || ''`` leaves it only the primary
+    # key (customer_id, term): one probe of the customer's few terms per customer walked.
     conditions = [
         select(term.customer_id)
-        .where(term.customer_id == customer_id, _starting_with(term.term, folded))
+        .where(term.customer_id == customer_id, _starting_with(term.term + "", folded))
         .offset(0)
         .exists()
     ]
