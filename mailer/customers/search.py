@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, intersect, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
@@ -173,12 +173,19 @@ def add_search_terms(session: Session, customers: Iterable[dict[str, Any]]) -> N
 # is walked in id order, which reaches a page's worth of matches at once.
 RARE_WORD = 5000
 # Common words may still be rare together ("zhang wei"), and walking the list would then read most
-# of it: when the least common of them has at most this many rows, the customers having all the
-# words are looked up from its rows first.
+# of it. Each word with at most this many rows has its ids read in index order (a sequential range
+# scan, far cheaper per row than a lookup) and the sets are intersected here.
+INTERSECTED_WORD = 70_000
+# When no word is that small, the customers having all the words are looked up from the rows of
+# the least common word, if it has at most this many.
 DRIVING_WORD = 20_000
-# ... and when each of the other words has at most this many rows, all of them are read in index
-# order and intersected, rather than looked up once per row of the least common one.
-INTERSECTED_WORD = 60_000
+# The most ids a search lists literally for the database to read.
+LISTED_IDS = 5000
+# Common words often found together ("wang li", "li na") are first checked on the first customers
+# of the list: when this many of them have every word, walking the list reaches a page sooner than
+# reading the words' ids would.
+TOGETHER_SAMPLE = 2000
+TOGETHER_OFTEN = 5
 _DIGIT = re.compile(r"\d")
 
 
@@ -201,9 +208,27 @@ def _term_ids(folded: str) -> Select[Any]:
     return select(CustomerSearchTerm.customer_id).where(_starting_with(CustomerSearchTerm.term, folded))
 
 
+def _ids(session: Session, statement: Select[Any]) -> list[int]:
+    """Return a one-column statement's ids, read straight from the driver's cursor."""
+    # Tens of thousands of ids may be read for one search; building a result row for each would
+    # take several times as long as the database takes to read them.
+    connection = session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    parameters = compiled.construct_params()
+    cursor = connection.connection.cursor()
+    try:
+        if compiled.positional:
+            cursor.execute(str(compiled), [parameters[name] for name in compiled.positiontup or ()])
+        else:
+            cursor.execute(str(compiled), parameters)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _rows_up_to(session: Session, statement: Select[Any], limit: int) -> list[int] | None:
-    rows = session.scalars(statement.limit(limit + 1)).all()
-    return None if len(rows) > limit else list(rows)
+    rows = _ids(session, statement.limit(limit + 1))
+    return None if len(rows) > limit else rows
 
 
 def _count_up_to(session: Session, statement: Select[Any], limit: int) -> int:
@@ -225,8 +250,15 @@ def _ids_up_to(session: Session, folded: str, typed: str, limit: int) -> set[int
 def _has_word(customer_id: Any, folded: str, typed: str) -> ColumnElement[bool]:
     """Return whether the customer of ``customer_id`` has a term, or a current postcode, starting with the word."""
     term = aliased(CustomerSearchTerm)
+    # PostgreSQL guesses a prefix range of the terms far too small, so it would join the word's whole
+    # range, or probe each customer through the terms' index, reading the range once per customer.
+    # OFFSET 0 keeps the check a subquery, and comparing ``term || ''`` leaves it only the primary
+    # key (customer_id, term): one probe of the customer's few terms per customer walked.
     conditions = [
-        select(term.customer_id).where(term.customer_id == customer_id, _starting_with(term.term, folded)).exists()
+        select(term.customer_id)
+        .where(term.customer_id == customer_id, _starting_with(term.term + "", folded))
+        .offset(0)
+        .exists()
     ]
     if (postcode := _postcode(typed)) is not None:
         address = aliased(Address)
@@ -239,30 +271,47 @@ def _has_word(customer_id: Any, folded: str, typed: str) -> ColumnElement[bool]:
     return or_(*conditions)
 
 
-def _shared_ids(session: Session, words: list[tuple[str, str]]) -> set[int] | None:
-    """Return the customers having every word, read from the least common word's rows; None if too many."""
-    counted = [(_count_up_to(session, _term_ids(word[0]), DRIVING_WORD), word) for word in words]
-    usable = [(count, word) for count, word in counted if count <= DRIVING_WORD and _postcode(word[1]) is None]
+def _shared_ids(session: Session, words: list[tuple[str, str]]) -> tuple[set[int], list[tuple[str, str]]] | None:
+    """Return the customers that may have every word and the words still to check; None to walk the list."""
+    sample = select(Customer.id).order_by(Customer.id).limit(TOGETHER_SAMPLE).subquery()
+    together = session.scalar(
+        select(func.count()).select_from(sample).where(*(_has_word(sample.c.id, *word) for word in words))
+    )
+    if (together or 0) >= TOGETHER_OFTEN:
+        return None
+    candidates: set[int] | None = None
+    sizes: dict[tuple[str, str], int] = {}
+    unread: list[tuple[str, str]] = []
+    for word in words:
+        ids = _ids_up_to(session, *word, INTERSECTED_WORD)
+        if ids is None:
+            unread.append(word)
+            # Too common to read: more rows than any word worth driving a join from, unless reading is off.
+            sizes[word] = (
+                _count_up_to(session, _term_ids(word[0]), DRIVING_WORD)
+                if INTERSECTED_WORD < DRIVING_WORD else DRIVING_WORD + 1
+            )
+            continue
+        sizes[word] = len(ids)
+        candidates = ids if candidates is None else candidates & ids
+        if not candidates:
+            return set(), []
+    if candidates is not None and len(candidates) <= LISTED_IDS:
+        return candidates, unread
+    usable = [(size, word) for word, size in sizes.items() if size <= DRIVING_WORD and _postcode(word[1]) is None]
     if not usable:
         return None
     driving = min(usable)[1]
     others = [word for word in words if word != driving]
-    if all(_postcode(typed) is None for _, typed in others) and all(
-        _count_up_to(session, _term_ids(folded), INTERSECTED_WORD) <= INTERSECTED_WORD for folded, _ in others
-    ):
-        # Every word's rows read in index order and intersected: cheaper than a lookup per driving row.
-        intersected = intersect(*(_term_ids(folded) for folded, _ in words)).subquery()
-        found = _rows_up_to(session, select(intersected.c[0]), RARE_WORD)
-    else:
-        term = aliased(CustomerSearchTerm)
-        found = _rows_up_to(
-            session,
-            select(term.customer_id).distinct().where(
-                _starting_with(term.term, driving[0]), *(_has_word(term.customer_id, *word) for word in others)
-            ),
-            RARE_WORD,
-        )
-    return None if found is None else set(found)
+    term = aliased(CustomerSearchTerm)
+    found = _rows_up_to(
+        session,
+        select(term.customer_id).distinct().where(
+            _starting_with(term.term, driving[0]), *(_has_word(term.customer_id, *word) for word in others)
+        ),
+        RARE_WORD,
+    )
+    return None if found is None else (set(found), [])
 
 
 def search_condition(session: Session, text: str) -> ColumnElement[bool] | None:
@@ -281,8 +330,8 @@ def search_condition(session: Session, text: str) -> ColumnElement[bool] | None:
     known = [ids for ids in found.values() if ids is not None]
     candidates = set.intersection(*known) if known else None
     unchecked = [word for word, ids in found.items() if ids is None]
-    if candidates is None and len(words) > 1:
-        candidates, unchecked = _shared_ids(session, words), []
+    if candidates is None and len(words) > 1 and (shared := _shared_ids(session, words)) is not None:
+        candidates, unchecked = shared
     if candidates is not None:
         # A literal list of ids: the database reads just those rows, whatever it guesses of a subquery.
         return and_(Customer.id.in_(sorted(candidates)), *(_has_word(Customer.id, *word) for word in unchecked))

@@ -119,6 +119,39 @@ def test_search_finds_customers_as_people_type_them(
 
 
 @pytest.mark.usefixtures("customers")
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("garcia nathan", ["C-0001"]),
+        ("nathan brown", []),
+        ("li na", ["c-0005"]),
+        ("Wang Xiaoming", ["C-0004"]),
+        ("nath 94110", ["C-0001"]),
+        ("garcia 941", ["C-0001", "C-0003"]),
+        ("example nat", ["C-0001", "C-0002"]),
+        ("wang garcia", []),
+        ("nathalie garcia", []),
+    ],
+)
+@pytest.mark.parametrize(
+    ("intersected_word", "listed_ids", "together_often"),
+    [(100, 5000, 100), (1, 5000, 100), (100, 1, 100), (100, 5000, 1)],
+    ids=["every word read and intersected", "the words too common to read checked on the listed ids",
+         "too many shared ids to list", "words often together: the list walked"],
+)
+def test_common_words_read_and_intersected_find_the_same_customers(
+    session: Session, monkeypatch: pytest.MonkeyPatch, typed: str, found: list[str], intersected_word: int,
+    listed_ids: int, together_often: int,
+) -> None:
+    monkeypatch.setattr(search, "RARE_WORD", 0)
+    monkeypatch.setattr(search, "DRIVING_WORD", 0)
+    monkeypatch.setattr(search, "INTERSECTED_WORD", intersected_word)
+    monkeypatch.setattr(search, "LISTED_IDS", listed_ids)
+    monkeypatch.setattr(search, "TOGETHER_OFTEN", together_often)
+    assert _found(session, typed) == found
+
+
+@pytest.mark.usefixtures("customers")
 def test_a_search_without_letters_or_digits_filters_nothing(session: Session) -> None:
     assert query_words("% _ -") == []
     assert len(_found(session, "% _ -")) == 6
