@@ -38,9 +38,8 @@ from returns.acs import (
     read_records,
 )
 from returns.catalog import REASONS, Reason, resolve_reason
-from returns.importing import NEW_ADDRESS_PREFIX, SQLITE_CACHE_KIB, count_outcome, cycle_collection_paused
-from returns.models import ReturnSource
-from returns.service import CHUNK_SIZE, ReturnError, ReturnOutcome, ReturnRequest, apply_returns, prepare_return
+from returns.importing import NEW_ADDRESS_PREFIX, SQLITE_CACHE_KIB, apply_postal_returns, cycle_collection_paused
+from returns.service import CHUNK_SIZE, ReturnError, ReturnOutcome, ReturnRequest, prepare_return
 
 MOVED = REASONS["MOVED"]
 # Who moves with a family: anyone still a customer (a do-not-mail customer still lives somewhere).
@@ -143,7 +142,8 @@ def _apply(
     progress: ProgressCallback | None,
 ) -> None:
     codes = _piece_codes(session, [notice for _, _, notice in pending])
-    requests: list[tuple[int, dict[str, str], AcsNotice, ReturnRequest]] = []
+    notices: list[AcsNotice] = []
+    requests: list[tuple[int, dict[str, str], ReturnRequest]] = []
     for (row, values, notice), code in zip(pending, codes, strict=True):
         try:
             if isinstance(code, Message):
@@ -156,17 +156,13 @@ def _apply(
         except ReturnError as exc:
             report.rejected.append(Rejection(row=row, reason=str(exc), values=values))
             continue
-        requests.append((row, values, notice, request))
-    results = apply_returns(
-        session, [request for *_, request in requests], source=ReturnSource.POSTAL_FILE, actor=actor,
-        window_days=window_days, now=now,
-    )
+        notices.append(notice)
+        requests.append((row, values, request))
+    outcomes = apply_postal_returns(session, requests, report=report, actor=actor, window_days=window_days, now=now)
     family_moves: list[tuple[AcsNotice, ReturnOutcome, ReturnRequest]] = []
-    for (row, values, notice, request), result in zip(requests, results, strict=True):
-        if isinstance(result, ReturnError):
-            report.rejected.append(Rejection(row=row, reason=str(result), values=values))
+    for notice, (_, _, request), result in zip(notices, requests, outcomes, strict=True):
+        if result is None:
             continue
-        count_outcome(report, result)
         if notice.move_type == "F" and result.moved_to is not None and not result.already_recorded:
             family_moves.append((notice, result, request))
     if family_moves:

@@ -117,17 +117,37 @@ def _apply(
     now: datetime,
     progress: ProgressCallback | None,
 ) -> None:
-    results = apply_returns(
-        session, [request for _, _, request in pending], source=ReturnSource.POSTAL_FILE, actor=actor,
-        window_days=window_days, now=now,
-    )
-    for (row, values, _), result in zip(pending, results, strict=True):
-        if isinstance(result, ReturnError):
-            report.rejected.append(Rejection(row=row, reason=str(result), values=values))
-        else:
-            count_outcome(report, result)
+    apply_postal_returns(session, pending, report=report, actor=actor, window_days=window_days, now=now)
     if progress:
         progress(len(pending), report.total)
+
+
+def apply_postal_returns(
+    session: Session,
+    requests: Sequence[tuple[int, dict[str, str], ReturnRequest]],
+    *,
+    report: ImportReport,
+    actor: str,
+    window_days: int,
+    now: datetime,
+) -> list[ReturnOutcome | None]:
+    """Record a chunk of a postal file's returns, counting each outcome or rejecting its row.
+
+    Return each row's outcome, None where the row was rejected.
+    """
+    results = apply_returns(
+        session, [request for _, _, request in requests], source=ReturnSource.POSTAL_FILE, actor=actor,
+        window_days=window_days, now=now,
+    )
+    outcomes: list[ReturnOutcome | None] = []
+    for (row, values, _), result in zip(requests, results, strict=True):
+        if isinstance(result, ReturnError):
+            report.rejected.append(Rejection(row=row, reason=str(result), values=values))
+            outcomes.append(None)
+        else:
+            count_outcome(report, result)
+            outcomes.append(result)
+    return outcomes
 
 
 def count_outcome(report: ImportReport, outcome: ReturnOutcome) -> None:

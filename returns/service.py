@@ -47,9 +47,8 @@ from mailer.addresses.models import Address, AddressEvent, AddressEventKind, Add
 from mailer.addresses.service import ADDRESS_FIELDS, CleanAddress, clean_address
 from mailer.audit.service import record
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code, parse_piece_code
-from mailer.churn.evidence import self_update
-from mailer.churn.stored_risk import add_evidence
 from mailer.customers.models import Customer
+from mailer.customers.self_update import rescore_after_self_update
 from mailer.db import utcnow
 from mailer.messages import Message
 from returns.catalog import REASONS, Reason, resolve_reason
@@ -363,12 +362,7 @@ def confirm_address(
         note=note or Message("address confirmed (%(via)s)", via=via.value), confirmed=True,
     )
     if via is ChangeSource.CUSTOMER:
-        customer = session.get_one(Customer, address.customer_id)
-        today = utcnow().date()
-        update_ = add_evidence(customer.churn_risk, customer.churn_explanation, self_update(today), as_of=today)
-        customer.churn_risk, customer.churn_explanation = update_.risk, update_.explanation
-        if customer.churn_spent_cents is not None:
-            customer.churn_value_at_risk_cents = round(update_.risk * customer.churn_spent_cents)
+        rescore_after_self_update(session, customer_id=address.customer_id)
     session.flush()
     return ValidityChange(address.id, address.customer_id, previous, AddressValidity.DELIVERABLE)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address
 from mailer.batches.models import MailPiece
-from mailer.batches.selection import LEFT_OUT_REASONS, BatchFilters, create_batch
+from mailer.batches.selection import LEFT_OUT_REASONS, BatchFilters, trial_batch
 from mailer.envelopes.profiles import PROFILES
 
 
@@ -82,11 +82,9 @@ def preview_batch(
     Raises BatchError exactly where creating would (an unknown profile or country, a selection
     without a single piece, whose message counts who was left out and why).
     """
-    savepoint = session.begin_nested()
-    try:
-        batch = create_batch(
-            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=actor, remail=remail
-        )
+    with trial_batch(
+        session, campaign_name=campaign_name, profile=profile, filters=filters, actor=actor, remail=remail
+    ) as batch:
         region_counts: dict[str, int] = {}
         for region, count in session.execute(
             select(Address.region, func.count())
@@ -117,6 +115,4 @@ def preview_batch(
             currency=postage.currency,
             postage_basis=postage.basis,
         )
-    finally:
-        savepoint.rollback()
     return preview

@@ -24,7 +24,7 @@ from mailer.batches.address_block import format_address_block
 from mailer.batches.models import Batch, BatchStatus, MailPiece
 from mailer.batches.piece_codes import ALPHABET, check_symbol, display_piece_code
 from mailer.batches.rendering import RenderSettings
-from mailer.batches.selection import UPDATE_LINK_DAYS, BatchFilters, create_batch
+from mailer.batches.selection import UPDATE_LINK_DAYS, BatchFilters, trial_batch
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, update_url
 from mailer.customers.models import Customer
@@ -124,11 +124,9 @@ def proof_of_selection(
     """Return the first envelopes a batch created with these arguments would hold; nothing is stored."""
     count = _checked_count(first)
     # The selection runs as creating runs it, in a savepoint rolled back: no batch, no piece code taken.
-    savepoint = session.begin_nested()
-    try:
-        batch = create_batch(
-            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=actor, remail=remail
-        )
+    with trial_batch(
+        session, campaign_name=campaign_name, profile=profile, filters=filters, actor=actor, remail=remail
+    ) as batch:
         rows = session.execute(
             select(Customer.customer_no, MailPiece.lines, MailPiece.postal_code)
             .join(Customer, Customer.id == MailPiece.customer_id)
@@ -137,8 +135,6 @@ def proof_of_selection(
             .limit(count)
         ).all()
         campaign = batch.campaign.name
-    finally:
-        savepoint.rollback()
     addresses = [ProofAddress(no, tuple(lines), postal_code) for no, lines, postal_code in rows]
     return Proof(profile=profile, addresses=addresses, subject=f"campaign {campaign!r}", object_type="campaign",
                  object_id=None)

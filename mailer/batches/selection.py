@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -163,6 +164,29 @@ def create_batch(
         },
     )
     return batch
+
+
+@contextmanager
+def trial_batch(
+    session: Session,
+    *,
+    campaign_name: str,
+    profile: str,
+    filters: BatchFilters,
+    actor: str,
+    remail: bool = False,
+) -> Iterator[Batch]:
+    """Yield the batch ``create_batch`` would create, in a savepoint rolled back after: nothing is stored.
+
+    No batch, piece or piece code outlives the block; BatchError is raised exactly where creating would.
+    """
+    savepoint = session.begin_nested()
+    try:
+        yield create_batch(
+            session, campaign_name=campaign_name, profile=profile, filters=filters, actor=actor, remail=remail
+        )
+    finally:
+        savepoint.rollback()
 
 
 def _checked_campaign_name(campaign_name: str) -> str:

@@ -49,10 +49,9 @@ from mailer.batches.models import Batch, MailPiece
 from mailer.batches.piece_codes import PieceCodeError, display_piece_code
 from mailer.batches.senders import sender_for
 from mailer.batches.tokens import make_token, split_token
-from mailer.churn.evidence import self_update
-from mailer.churn.stored_risk import add_evidence
 from mailer.customers.consent import CUSTOMER_PAGE_WITHDRAWAL, set_consent
 from mailer.customers.models import ConsentChannel, ConsentSource, Customer
+from mailer.customers.self_update import rescore_after_self_update
 from mailer.db import utcnow
 from mailer.envelopes import Sender
 from mailer.envelopes.profiles import PROFILES
@@ -274,7 +273,7 @@ def update_address(
         return confirm_address(session, piece=piece, actor=actor)
     _claim_link(session, piece=piece)
     new = _replace(session, piece=piece, old=old, cleaned=cleaned, actor=actor)
-    _rescore(session, customer_id=piece.customer_id)
+    rescore_after_self_update(session, customer_id=piece.customer_id)
     log.info("piece %s: the customer gave a new address (address %s supersedes %s)", piece.id, new.id, old.id)
     return new
 
@@ -358,7 +357,7 @@ def confirm_address(session: Session, *, piece: MailPiece, actor: str = CUSTOMER
         actor=actor, note=_note(piece), confirmed=True,
     )
     customer = session.get_one(Customer, piece.customer_id)
-    _rescore(session, customer_id=customer.id)
+    rescore_after_self_update(session, customer_id=customer.id)
     record(
         session, actor=actor, action="customer.address_confirm", object_type="customer",
         object_id=customer.customer_no,
@@ -378,17 +377,6 @@ def withdraw_mail_consent(session: Session, *, piece: MailPiece, actor: str = CU
         actor=actor, wording=CUSTOMER_PAGE_WITHDRAWAL, note=_note(piece),
     )
     log.info("piece %s: the customer withdrew mail consent", piece.id)
-
-
-def _rescore(session: Session, *, customer_id: int) -> None:
-    """Move the customer's stored churn risk by their own update, as the next refresh will count it."""
-    customer = session.get_one(Customer, customer_id)
-    today = utcnow().date()
-    moved = add_evidence(customer.churn_risk, customer.churn_explanation, self_update(today), as_of=today)
-    customer.churn_risk, customer.churn_explanation = moved.risk, moved.explanation
-    if customer.churn_spent_cents is not None:
-        customer.churn_value_at_risk_cents = round(moved.risk * customer.churn_spent_cents)
-    session.flush()
 
 
 def _note(piece: MailPiece) -> Message:

@@ -35,6 +35,10 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
     )
 
 
+def _baseline(x1: int, x2: int, y: int) -> str:
+    return f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{GRID_COLOR}" stroke-width="1"/>'
+
+
 def horizontal_bars(
     bars: Sequence[Bar], *, title: str, width: int = 560, label_width: int = 160, row_height: int = 34
 ) -> Markup:
@@ -69,10 +73,7 @@ def column_chart(
     slot = (width - left - right) / max(len(bars), 1)
     top = max((bar.value for bar in bars), default=0) or 1
     baseline = top_margin + plot_height
-    body = [
-        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
-        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
-    ]
+    body = [_baseline(left, width - right, baseline)]
     for index, bar in enumerate(bars):
         column = round(plot_height * bar.value / top, 1)
         x = left + index * slot
@@ -101,6 +102,21 @@ class Series:
     color: str = DEFAULT_COLOR
 
 
+def _legend(series: Sequence[Series], *, left: int, top: int, span: int, legend_width: int) -> tuple[list[str], int]:
+    """Return one colour swatch and name per series, as many to a row as fit ``span``, and the legend's height."""
+    per_row = max(1, span // legend_width)
+    entries = []
+    for index, part in enumerate(series):
+        x = left + (index % per_row) * legend_width
+        y = top + (index // per_row) * 24
+        entries.append(
+            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{escape(part.color)}" rx="2"/>'
+            f'<text x="{x + 20}" y="{y + 7}" dominant-baseline="middle" font-size="13" '
+            f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
+        )
+    return entries, -(-len(series) // per_row) * 24 + 8
+
+
 def stacked_columns(
     labels: Sequence[str],
     series: Sequence[Series],
@@ -119,18 +135,13 @@ def stacked_columns(
     entries to a row as fit ``legend_width`` each. Every part has a tooltip naming its series.
     """
     left, right, top_margin = 8, 8, 24
-    per_row = max(1, (width - left - right) // legend_width)
-    legend_height = -(-len(series) // per_row) * 24 + 8
     label_band = 44 if axis_label else 26
     plot_height = height - top_margin - label_band
     slot = (width - left - right) / max(len(labels), 1)
     totals = [sum(part[column] for part in values) for column in range(len(labels))]
     top = max(totals, default=0) or 1
     baseline = top_margin + plot_height
-    body = [
-        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
-        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
-    ]
+    body = [_baseline(left, width - right, baseline)]
     for column, (label, total) in enumerate(zip(labels, totals, strict=True)):
         x = left + column * slot
         center = x + slot / 2
@@ -156,15 +167,10 @@ def stacked_columns(
             f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="14" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
-    legend_top = height + 8
-    for index, part in enumerate(series):
-        x = left + (index % per_row) * legend_width
-        y = legend_top + (index // per_row) * 24
-        body.append(
-            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{escape(part.color)}" rx="2"/>'
-            f'<text x="{x + 20}" y="{y + 7}" dominant-baseline="middle" font-size="13" '
-            f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
-        )
+    legend, legend_height = _legend(
+        series, left=left, top=height + 8, span=width - left - right, legend_width=legend_width
+    )
+    body.extend(legend)
     return _svg(width, height + legend_height, title, body)
 
 
@@ -188,17 +194,12 @@ def grouped_columns(
     its value as a tooltip and, above it, as text.
     """
     left, right, top_margin = 8, 8, 24
-    per_row = max(1, (width - left - right) // legend_width)
-    legend_height = -(-len(series) // per_row) * 24 + 8
     label_band = 44 if axis_label else 26
     plot_height = height - top_margin - label_band
     slot = (width - left - right) / max(len(labels), 1)
     column_width = slot * 0.8 / max(len(series), 1)
     baseline = top_margin + plot_height
-    body = [
-        f'<line x1="{left}" y1="{baseline}" x2="{width - right}" y2="{baseline}" '
-        f'stroke="{GRID_COLOR}" stroke-width="1"/>'
-    ]
+    body = [_baseline(left, width - right, baseline)]
     for column, label in enumerate(labels):
         x = left + column * slot + slot * 0.1
         for index, (part, counts) in enumerate(zip(series, values, strict=True)):
@@ -220,13 +221,8 @@ def grouped_columns(
             f'<text x="{width / 2}" y="{baseline + label_band - 6}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED_COLOR}">{escape(axis_label)}</text>'
         )
-    legend_top = height + 8
-    for index, part in enumerate(series):
-        x = left + (index % per_row) * legend_width
-        y = legend_top + (index // per_row) * 24
-        body.append(
-            f'<rect x="{x}" y="{y}" width="14" height="14" fill="{escape(part.color)}" rx="2"/>'
-            f'<text x="{x + 20}" y="{y + 7}" dominant-baseline="middle" font-size="13" '
-            f'fill="{TEXT_COLOR}">{escape(part.label)}</text>'
-        )
+    legend, legend_height = _legend(
+        series, left=left, top=height + 8, span=width - left - right, legend_width=legend_width
+    )
+    body.extend(legend)
     return _svg(width, height + legend_height, title, body)

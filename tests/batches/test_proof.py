@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from flask.testing import FlaskCliRunner
-from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,17 +24,11 @@ from mailer.batches.proof import (
 from mailer.batches.rendering import RenderSettings
 from mailer.batches.selection import BatchFilters, create_batch
 from mailer.batches.tokens import token_is_valid
+from tests.batches.test_rendering import decode_page
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 SETTINGS = RenderSettings(database_url="", out_dir="", secret_key="proof-secret",
                           public_base_url="https://mail.example.cn")
-
-
-def _decode(pdf: Path, page: int, tmp_path: Path) -> list[str]:
-    prefix = tmp_path / f"{pdf.stem}-{page}"
-    subprocess.run(["pdftoppm", "-r", "200", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf),
-                    str(prefix)], check=True)
-    return [result.text for result in zxingcpp.read_barcodes(Image.open(f"{prefix}.png"))]
 
 
 def _customers(session: Session, count: int) -> None:
@@ -75,9 +66,9 @@ def test_proof_of_a_batch_is_its_first_pieces_marked_and_with_proof_codes(sessio
     for index, lines in enumerate(first_pieces):
         assert lines[0] in reader.pages[2 * index].extract_text()
     # The barcode scans to the proof code, never to a stored piece code; the link opens nothing.
-    assert _decode(out, 1, tmp_path) == [proof_piece_code(1)]
-    assert _decode(out, 3, tmp_path) == [proof_piece_code(2)]
-    (link,) = _decode(out, 2, tmp_path)
+    assert decode_page(out, 1, tmp_path) == [proof_piece_code(1)]
+    assert decode_page(out, 3, tmp_path) == [proof_piece_code(2)]
+    (link,) = decode_page(out, 2, tmp_path)
     assert link.startswith("https://mail.example.cn/u/" + proof_piece_code(1))
     token = link.rsplit("/", 1)[1]
     assert not token_is_valid(secret="proof-secret", token=token, expires_on=batch.update_expires_on,

@@ -34,14 +34,20 @@ def mail_customers(
                 session, number, base=US_ROW, name=f"Pat {number}", line1=f"{digits} Oak Street", line2="",
                 validity=validity, churn_risk=churn_risk,
             )
-    batch = create_batch(session, campaign_name=campaign, profile="us-10", filters=BatchFilters(), actor="test")
+    pieces = mail_batch(session, campaign=campaign, actor="test")
+    return {number: piece for number, piece in pieces.items() if number in numbers}
+
+
+def mail_batch(session: Session, *, campaign: str, actor: str) -> dict[str, MailPiece]:
+    """Create a us-10 batch of everyone mailable, sent at MAILED_AT; return its pieces by customer number."""
+    batch = create_batch(session, campaign_name=campaign, profile="us-10", filters=BatchFilters(), actor=actor)
     batch.created_at = MAILED_AT
     session.flush()
     rows = session.execute(
         select(Customer.customer_no, MailPiece).join(Customer, Customer.id == MailPiece.customer_id)
         .where(MailPiece.batch_id == batch.id)
     ).all()
-    return {number: piece for number, piece in rows if number in numbers}
+    return {number: piece for number, piece in rows}
 
 
 def customer(session: Session, number: str) -> Customer:

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from mailer.addresses.models import Address, AddressEvent, AddressValidity, ChangeSource
 from mailer.batches.models import MailPiece
-from mailer.batches.selection import BatchFilters, create_batch
-from mailer.customers.models import Customer, CustomerStatus
+from mailer.customers.models import CustomerStatus
 from mailer.imports import ImportReport
 from returns.acs import (
     COA_CODES,
@@ -36,7 +35,7 @@ from returns.importing import import_returns
 from returns.models import MailReturn
 from tests.factories import US_ROW, add_customer, read_csv
 from tests.returns.acs_files import detail, header, imb_digits, write_csv_layout, write_fixed
-from tests.returns.conftest import MAILED_AT, current_address, customer, history, mail_customers
+from tests.returns.conftest import current_address, customer, history, mail_batch, mail_customers
 
 ALL_CODES = sorted({*COA_CODES, *NIXIE_CODES})
 DATA = Path(__file__).with_name("data")
@@ -202,14 +201,7 @@ def _household(session: Session) -> dict[str, MailPiece]:
         add_customer(session, number, base=US_ROW, name=name, line1="12 Oak Street", line2="Apt 4",
                      order_cents=(9000,) if number == "S1" else ())
     add_customer(session, "S3", base=US_ROW, name="Dee Smith", line1="14 Oak Street", line2="")
-    batch = create_batch(session, campaign_name="Fall", profile="us-10", filters=BatchFilters(), actor="t")
-    batch.created_at = MAILED_AT
-    session.flush()
-    rows = session.execute(
-        select(Customer.customer_no, MailPiece).join(Customer, Customer.id == MailPiece.customer_id)
-        .where(MailPiece.batch_id == batch.id)
-    ).all()
-    pieces = dict(rows)
+    pieces = mail_batch(session, campaign="Fall", actor="t")
     assert "S1" in pieces and "S2" not in pieces  # one piece for the household
     return pieces
 

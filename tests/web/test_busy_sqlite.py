@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,6 +49,36 @@ def file_app(tmp_path: Path) -> Iterator[Flask]:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET})
     yield app
     app.extensions["mailer.db"].engine.dispose()
+
+
+@contextmanager
+def write_lock_held(app: Flask, statement: str, parameters: tuple[object, ...], *, seconds: float) -> Iterator[None]:
+    """Run the block while another connection holds the write lock of the app's SQLite file.
+
+    That connection runs ``statement`` in an immediate transaction and commits it ``seconds`` after
+    taking the lock, as another process (an import from the command line) would.
+    """
+    database = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    holding = threading.Event()
+
+    def long_write() -> None:
+        connection = sqlite3.connect(database, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(statement, parameters)
+            holding.set()
+            time.sleep(seconds)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    assert holding.wait(10)
+    try:
+        yield
+    finally:
+        writer.join()
 
 
 def _all_at_once(count: int, work: Callable[[], T]) -> list[T]:
@@ -126,30 +157,11 @@ def test_a_login_waits_for_a_long_write_and_succeeds(file_app: Flask) -> None:
         user = create_user(session, email="marketing@example.com", password=PASSWORD, role=Role.MARKETING,
                            actor="t")
         user_id = user.id
-    database = file_app.config["DATABASE_URL"].removeprefix("sqlite:///")
     client = file_app.test_client()
     form = {"email": "marketing@example.com", "password": PASSWORD, "csrf_token": csrf_token(client)}
-    holding = threading.Event()
-
-    def long_import() -> None:
-        # Another process (an import from the command line) holds the write lock for two seconds.
-        connection = sqlite3.connect(database, isolation_level=None)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("UPDATE users SET locale = 'en' WHERE id = ?", (user_id,))
-            holding.set()
-            time.sleep(2)
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-
-    importer = threading.Thread(target=long_import)
-    importer.start()
-    assert holding.wait(10)
-    try:
+    # Another process (an import from the command line) holds the write lock for two seconds.
+    with write_lock_held(file_app, "UPDATE users SET locale = 'en' WHERE id = ?", (user_id,), seconds=2):
         response = client.post("/login", data=form)
-    finally:
-        importer.join()
 
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     with data(file_app) as session:

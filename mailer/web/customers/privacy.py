@@ -8,6 +8,7 @@ duplicates for erasure too.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -57,14 +58,20 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _exported(customer_id: int, *, form: str) -> tuple[Customer, dict[str, Any]]:
+    """Return the customer and everything held about them, the export audited under ``form``."""
+    customer = _customer(customer_id)
+    data = customer_record(db.session, customer=customer)
+    record_export(db.session, customer=customer, actor=actor_name(current_staff()), form=form)
+    return customer, data
+
+
 @bp.route("/<int:customer_id>/export")
 @allow()
 @writes
 def export_page(customer_id: int) -> str:
     """Show everything held about the customer, readable, with the JSON download."""
-    customer = _customer(customer_id)
-    data = customer_record(db.session, customer=customer)
-    record_export(db.session, customer=customer, actor=actor_name(current_staff()), form="page")
+    customer, data = _exported(customer_id, form="page")
     return render_template("customers/export.html", customer=customer, data=data, titles=SECTION_TITLES, cell=_cell)
 
 
@@ -73,9 +80,7 @@ def export_page(customer_id: int) -> str:
 @writes
 def export_json(customer_id: int) -> Response:
     """Download everything held about the customer as a JSON file."""
-    customer = _customer(customer_id)
-    data = customer_record(db.session, customer=customer)
-    record_export(db.session, customer=customer, actor=actor_name(current_staff()), form="json")
+    customer, data = _exported(customer_id, form="json")
     response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
     # Named by internal id: a customer number is personal enough to stay out of file names on shared disks.
     response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer.id}.json"'

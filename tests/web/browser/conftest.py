@@ -82,6 +82,21 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+def new_tab(  # type: ignore[no-untyped-def]
+    browser, errors: list[str], *, width: int = 1280, height: int = 900, locale: str = "en-US"
+):
+    """Open a tab in a browser context of its own, adding its console errors and uncaught exceptions to ``errors``.
+
+    The caller closes ``page.context``.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
 @pytest.fixture
 def open_page(browser):  # type: ignore[no-untyped-def]
     """Return a function opening a fresh browser tab; every console error fails the test."""
@@ -89,12 +104,8 @@ def open_page(browser):  # type: ignore[no-untyped-def]
     errors: list[str] = []
 
     def new_page(*, width: int = 1280, height: int = 900, locale: str = "en-US"):  # type: ignore[no-untyped-def]
-        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page = new_tab(browser, errors, width=width, height=height, locale=locale)
+        contexts.append(page.context)
         return page
 
     yield new_page

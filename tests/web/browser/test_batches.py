@@ -24,6 +24,7 @@ from mailer.batches.proof import proof_piece_code
 from mailer.customers.importing import CUSTOMER_COLUMNS, import_customers
 from mailer.db import db
 from mailer.demo.generate import generate_customers
+from mailer.imports import ImportReport
 from tests.batches.test_jobs import TEST_REDIS_URL, private_render_queue
 from tests.batches.test_service import returned
 from tests.envelopes.helpers import rasterize
@@ -58,15 +59,21 @@ def burst_worker(queue: Queue, app: Flask) -> None:
     assert worker.returncode == 0, worker.stderr
 
 
+def import_demo_customers(live_server: LiveServer, folder: Path, customers: list[dict[str, str]]) -> ImportReport:
+    """Import generated customers into the live server's database and commit them."""
+    with live_server.app.app_context():
+        report = import_customers(
+            db.session, path=write_csv(folder / "customers.csv", customers, CUSTOMER_COLUMNS), actor="test"
+        )
+        db.session.commit()
+    return report
+
+
 def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
     live_server: LiveServer, render_queue: Queue, open_page, screenshots: Path, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     customers = list(generate_customers(80, seed=21))
-    with live_server.app.app_context():
-        report = import_customers(
-            db.session, path=write_csv(tmp_path / "customers.csv", customers, CUSTOMER_COLUMNS), actor="test"
-        )
-        db.session.commit()
+    report = import_demo_customers(live_server, tmp_path, customers)
     assert not report.rejected
     us_customers = sum(1 for c in customers if c["country"] == "US")
 
@@ -124,13 +131,7 @@ def test_marketing_creates_a_batch_renders_it_and_downloads_a_pdf(
 def test_marketing_cancels_a_batch_and_selects_its_campaign_again(
     live_server: LiveServer, open_page, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    with live_server.app.app_context():
-        import_customers(
-            db.session, path=write_csv(tmp_path / "customers.csv", list(generate_customers(40, seed=21)),
-                                       CUSTOMER_COLUMNS),
-            actor="test",
-        )
-        db.session.commit()
+    import_demo_customers(live_server, tmp_path, list(generate_customers(40, seed=21)))
     page = open_page()
     log_in(page, live_server, Role.MARKETING, then="/batches/new")
 
@@ -162,13 +163,7 @@ def test_marketing_cancels_a_batch_and_selects_its_campaign_again(
 def test_marketing_previews_a_batch_then_proofs_it_before_rendering(
     live_server: LiveServer, open_page, screenshots: Path, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    with live_server.app.app_context():
-        import_customers(
-            db.session, path=write_csv(tmp_path / "customers.csv", list(generate_customers(60, seed=23)),
-                                       CUSTOMER_COLUMNS),
-            actor="test",
-        )
-        db.session.commit()
+    import_demo_customers(live_server, tmp_path, list(generate_customers(60, seed=23)))
     page = open_page()
     log_in(page, live_server, Role.MARKETING, then="/batches/new")
     page.fill("input[name=campaign]", "Autumn catalog 2027")

@@ -19,7 +19,7 @@ from mailer.batches.piece_codes import ALPHABET, PieceCodeError, check_symbol, d
 from mailer.db import db
 from returns.catalog import REASONS
 from tests.returns.conftest import mail_customers
-from tests.web.browser.conftest import PASSWORD, LiveServer
+from tests.web.browser.conftest import PASSWORD, LiveServer, new_tab
 from tests.web.browser.test_pages import log_in
 
 pytestmark = pytest.mark.browser
@@ -263,13 +263,9 @@ def test_what_the_server_refuses_shows_in_red_and_an_old_token_is_renewed(
 ) -> None:
     # Chromium reports every 4xx answer as a console error, so this test keeps its own tab and
     # allows exactly those (open_page fails a test on any console error).
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
     errors: list[str] = []
+    page = new_tab(browser, errors, width=1024, height=768)
     try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
         clerk_logs_in(page, live_server)
 
         # A code whose check character is right but which no envelope carries: the server's words.
@@ -297,7 +293,7 @@ def test_what_the_server_refuses_shows_in_red_and_an_old_token_is_renewed(
         assert result(page)["customer"] == "Pat C5 (C5)" and tally(page) == (1, 0, 1)
 
         # Logged out in another tab: the scan says so instead of failing silently.
-        other = context.new_page()
+        other = page.context.new_page()
         other.goto(live_server.url + "/mailroom")
         other.click("text=Log out")
         other.wait_for_selector("input[name=email]")
@@ -307,7 +303,7 @@ def test_what_the_server_refuses_shows_in_red_and_an_old_token_is_renewed(
         shown = result(page)
         assert shown["tone"] == "bad" and shown["detail"].startswith("You are logged out. Log in again")
     finally:
-        context.close()
+        page.context.close()
     assert errors and all(re.search(r"status of (400|401|404) ", error) for error in errors), errors
 
 
@@ -697,17 +693,13 @@ def test_a_move_takes_its_forwarding_address_inline_and_falls_back_only_when_ski
     live_server: LiveServer, browser  # type: ignore[no-untyped-def]
 ) -> None:
     # The refused address is a 422 answer, which Chromium reports as a console error: allow exactly that.
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
     errors: list[str] = []
+    page = new_tab(browser, errors, width=1024, height=768)
     try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: errors.append(str(error)))
         clerk_logs_in(page, live_server)
         _move_with_the_keyboard(live_server, page)
     finally:
-        context.close()
+        page.context.close()
     assert len(errors) == 1 and "status of 422 " in errors[0], errors
 
 
