@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -448,20 +447,10 @@ def answers(page, kind: str) -> list[float]:  # type: ignore[no-untyped-def]
     return found
 
 
-# Above this load average per core, timers and the server run late by more than the budget itself.
-MAX_LOAD_PER_CORE = 3
-# Scans left out of a latency measure: the first teaches the page the scanner's pace.
-WARM_UP_SCANS = 4
-
-
-def machine_can_time() -> bool:
-    """Tell whether the machine is idle enough for answers timed in milliseconds to mean anything."""
-    return os.getloadavg()[0] <= MAX_LOAD_PER_CORE * (os.cpu_count() or 1)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+# Milliseconds measured here prove no latency target (bench/bench_mailroom_scan.py measures those on
+# a quiet machine); this bound only tells "answered at once" from "answered after a wait of seconds"
+# on a busy test machine.
+AT_ONCE_MS = 1_000
 
 
 def fresh_pieces(live_server: LiveServer, *numbers: str) -> dict[str, Mailed]:
@@ -582,8 +571,7 @@ def test_every_key_is_answered_at_once_with_sound_and_colour(
     assert page.get_attribute("#scanner", "data-last-cue") == "key"
     timed = answers(page, "keys")
     assert len(timed) == 3
-    if machine_can_time():
-        assert max(timed) < 100, timed
+    assert max(timed) < AT_ONCE_MS, timed
     assert int(page.get_attribute("#scanner", "data-key-wait") or "999") < 100
 
 
@@ -634,29 +622,33 @@ def test_the_whole_window_flashes_each_outcome_with_its_own_sound_symbol_and_pat
 
 
 @pytest.mark.usefixtures("clerk")
-def test_each_scan_is_answered_within_100_ms_at_the_95th_percentile(
+def test_a_reason_key_after_a_scan_is_taken_at_the_scanners_pace_not_after_the_longest_wait(
     live_server: LiveServer, open_page  # type: ignore[no-untyped-def]
 ) -> None:
-    if not machine_can_time():
-        pytest.skip("the machine is too busy to time answers in ms (bench/bench_mailroom_scan.py reports them)")
-    numbers = [f"C4{i:02}" for i in range(28)]
-    pieces = fresh_pieces(live_server, *numbers)
-    page = open_page(width=1024, height=768)
-    clerk_logs_in(page, live_server)
-    watch_answers(page)
-    for index, number in enumerate(numbers):
-        # Scanners end a scan with Enter or Tab, whichever they are set to.
-        scanner_scans(page, pieces[number].code, suffix="Tab" if index % 2 else "Enter")
-        human_pause(page)
-        page.keyboard.press("7")
-        page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
-        human_pause(page)
-    timed = answers(page, "scans")
+    # The longest a lone key may wait, made far longer than any answer may take: a page that waited
+    # it out (as the fixed wait did) fails, one that learnt the scanner's pace does not.
+    longest_wait = live_server.app.config["MAILROOM_KEY_WAIT_MS"]
+    live_server.app.config["MAILROOM_KEY_WAIT_MS"] = 3 * AT_ONCE_MS
+    try:
+        numbers = [f"C4{i:02}" for i in range(8)]
+        pieces = fresh_pieces(live_server, *numbers)
+        page = open_page(width=1024, height=768)
+        clerk_logs_in(page, live_server)
+        watch_answers(page)
+        for index, number in enumerate(numbers):
+            # Scanners end a scan with Enter or Tab, whichever they are set to.
+            scanner_scans(page, pieces[number].code, suffix="Tab" if index % 2 else "Enter")
+            human_pause(page)
+            page.keyboard.press("7")
+            page.wait_for_function("() => !document.querySelector('#recent-scans li[data-tone=pending]')")
+            human_pause(page)
+        timed = answers(page, "scans")
+    finally:
+        live_server.app.config["MAILROOM_KEY_WAIT_MS"] = longest_wait
     assert tally(page) == (len(numbers), 0, 0)
-    # The first scan teaches the page the scanner's pace and the first few warm the server up
-    # (connections, the database's cache); the rest are timed.
-    p95 = percentile(timed[WARM_UP_SCANS:], 0.95)
-    assert len(timed) == len(numbers) and p95 < 100, timed
+    # The first scan teaches the page the scanner's pace; every later one is answered at once.
+    assert len(timed) == len(numbers) and max(timed[1:]) < AT_ONCE_MS, timed
+    assert int(page.get_attribute("#scanner", "data-key-wait") or "9999") < 100
 
 
 @pytest.mark.usefixtures("clerk")
