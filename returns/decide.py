@@ -31,8 +31,14 @@ CHANGE_SOURCE: Final = {
     ReturnSource.STAFF: ChangeSource.RETURN_SCAN,
     ReturnSource.POSTAL_FILE: ChangeSource.POSTAL_FILE,
 }
+# Who gave the forwarding address a move brings: the post office on the returned piece, or its file.
+FORWARDING_SOURCE: Final = {
+    ReturnSource.SCAN: ChangeSource.POST_OFFICE,
+    ReturnSource.STAFF: ChangeSource.POST_OFFICE,
+    ReturnSource.POSTAL_FILE: ChangeSource.POSTAL_FILE,
+}
 # History rows written by returns, whichever way they came in.
-RETURN_CHANGE_SOURCES: Final = frozenset(CHANGE_SOURCE.values())
+RETURN_CHANGE_SOURCES: Final = frozenset({*CHANGE_SOURCE.values(), *FORWARDING_SOURCE.values()})
 _STATUS_OF: Final = {
     CustomerEffect.DECEASED: CustomerStatus.DECEASED,
     CustomerEffect.DO_NOT_MAIL: CustomerStatus.DO_NOT_MAIL,
@@ -52,6 +58,11 @@ class Settings:
     def change_source(self) -> ChangeSource:
         """Return the history rows' source for returns coming this way."""
         return CHANGE_SOURCE[self.source]
+
+    @property
+    def forwarding_source(self) -> ChangeSource:
+        """Return the source of the forwarding addresses of moves coming this way."""
+        return FORWARDING_SOURCE[self.source]
 
 
 @dataclass(slots=True)
@@ -402,7 +413,7 @@ class Decisions:
             address.is_current = False
             self.effects.new_addresses[customer.id] = lifecycle.address_row(
                 customer_id=customer.id, address=request.new_address, validity=AddressValidity.UNVERIFIED,
-                source=self.settings.change_source, now=self.settings.now,
+                source=self.settings.forwarding_source, now=self.settings.now,
             )
             return False, True, None
         return False, False, None
@@ -487,8 +498,8 @@ class Decisions:
             if request.new_address is not None:
                 events.append(
                     lifecycle.created_event(
-                        customer_id=address.customer_id, address=request.new_address, source=source, actor=actor,
-                        now=now, note=note,
+                        customer_id=address.customer_id, address=request.new_address,
+                        source=self.settings.forwarding_source, actor=actor, now=now, note=note,
                     )
                 )
         else:

@@ -47,6 +47,8 @@ class ChangeSource(StrEnum):
     ORDER = "order"
     MERGE = "merge"
     REFERENCE_DATA = "reference_data"
+    # A forwarding address the post office gave on a returned piece, typed in by the mailroom.
+    POST_OFFICE = "post_office"
 
 
 class AddressEventKind(StrEnum):

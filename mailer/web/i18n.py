@@ -69,6 +69,7 @@ _LABELS: dict[type[StrEnum], dict[StrEnum, object]] = {
         ChangeSource.ORDER: _l("an order"),
         ChangeSource.MERGE: _l("merge of customers"),
         ChangeSource.REFERENCE_DATA: _l("postal reference data"),
+        ChangeSource.POST_OFFICE: _l("the post office"),
     },
     AddressVerification: {
         AddressVerification.VERIFIED: _l("verified"),

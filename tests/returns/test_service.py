@@ -205,7 +205,7 @@ def test_a_move_with_a_forwarding_address_makes_it_current(session: Session, now
     kinds = [(e.kind, e.address_id, e.source) for e in history(session, "C1")]
     assert kinds == [
         (AddressEventKind.SUPERSEDED, old.id, ChangeSource.RETURN_SCAN),
-        (AddressEventKind.CREATED, new.id, ChangeSource.RETURN_SCAN),
+        (AddressEventKind.CREATED, new.id, ChangeSource.POST_OFFICE),
     ]
     (audit,) = address_audits(session)
     assert (audit.object_type, audit.object_id) == ("customer", "C1")

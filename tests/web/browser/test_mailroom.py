@@ -744,7 +744,7 @@ def _move_with_the_keyboard(live_server: LiveServer, page) -> None:  # type: ign
         ).one()
         assert (address.line1, address.city, address.postal_code) == ("77 Birch Lane", "Chicago", "60601")
         created = db.session.scalars(select(AddressEvent).where(AddressEvent.address_id == address.id)).one()
-        assert created.source is ChangeSource.RETURN_SCAN  # the post office's word, from the returned piece
+        assert created.source is ChangeSource.POST_OFFICE  # the post office's word, from the returned piece
 
     # Skipped with Escape: only then "moved, left no address".
     scan(page, m2)
