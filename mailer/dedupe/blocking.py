@@ -7,6 +7,7 @@ unioned, so one corrupted field (a mistyped postcode, a swapped name) does not h
 - ``surname_initial``: the surname and the given name's initial;
 - ``phonetic``: the Soundex codes of the given and family names, in either order;
 - ``street``: the house number and the street;
+- ``street_name``: the street alone (a mistyped house number, town and postcode);
 - ``locality_given``: the locality and the given name;
 - ``locality_surname``: the locality and the surname (for Chinese addresses: surname and district);
 - ``locality_phonetic``: the locality and the surname's Soundex code;
@@ -95,6 +96,11 @@ RULES: tuple[BlockingRule, ...] = (
     BlockingRule(
         "street", ("street", "numbers"),
         lambda t, i: f"{t.countries[i]}|{t.numbers[i]}|{t.streets[i]}" if t.numbers[i] and t.streets[i] else "",
+        lambda t, i: t.names[i],
+    ),
+    BlockingRule(
+        "street_name", ("street",),
+        lambda t, i: f"{t.countries[i]}|{t.streets[i]}" if t.streets[i] else "",
         lambda t, i: t.names[i],
     ),
     BlockingRule(

@@ -32,6 +32,8 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _IDENTIFIER = re.compile(r"[0-9a-z]+")
 _DIGIT = re.compile(r"\d")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
+# A word glued to the number it names ("sec1", "villa74", "Apt5"): typed with or without the space.
+_GLUED_NUMBER = re.compile(r"(?<=[A-Za-z]{2})(?=\d)")
 
 # How Chinese street words are written in Latin letters, and the one form both sides get.
 _HAN_ROAD_KINDS = (("大街", "st"), ("大道", "ave"), ("胡同", "hutong"), ("路", "rd"), ("街", "st"),
@@ -223,8 +225,10 @@ def match_keys(
 ) -> MatchKeys:
     """Return the comparable forms of a customer's name and address."""
     alpha2 = canonical_country(country) or fold_text(country).upper()
+    # One form for "Villa74" and "Villa 74", so the two agree on street and numbers alike.
+    line1, line2 = _GLUED_NUMBER.sub(" ", line1), _GLUED_NUMBER.sub(" ", line2 or "")
     normalized = normalize_address(
-        line1=line1, line2=line2 or "", city=city, region=region or "", postal_code=postal_code,
+        line1=line1, line2=line2, city=city, region=region or "", postal_code=postal_code,
         country=alpha2,
     )
     components = normalized.components

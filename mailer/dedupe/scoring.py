@@ -24,12 +24,13 @@ Pure: key columns in, level arrays out; nothing here touches the database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
 from mailer.dedupe.keys import KeyTable
@@ -39,6 +40,7 @@ from mailer.dedupe.nicknames import FULL_GIVEN_NAME
 DEFAULT_THRESHOLD = 0.9
 
 MISSING = 0
+_NUMBER = re.compile(r"\d+")
 # Names shorter than this differ by one edit only as other names, not as a slip of the same one.
 MIN_SLIP_LENGTH = 5
 
@@ -101,6 +103,9 @@ class ComparisonColumns:
     resolved_given: np.ndarray  # the given name with nicknames resolved (bill -> william)
     given: np.ndarray
     surname: np.ndarray
+    # The two words before the surname joined, both ways round ("Ja Ck Matthews" -> "jack", "ckja"),
+    # for a given name split by a stray space; the empty name where there are not two such words.
+    joined_given: tuple[np.ndarray, np.ndarray]
     streets: Vocabulary
     street: np.ndarray
     numbers_vocabulary: Vocabulary
@@ -125,6 +130,7 @@ class ComparisonColumns:
             resolved_given=names.ids([FULL_GIVEN_NAME.get(word, word) for word in table.givens]),
             given=given,
             surname=names.ids(table.surnames),
+            joined_given=_joined_given(names, table),
             streets=streets,
             street=streets.ids(table.streets),
             numbers_vocabulary=numbers,
@@ -149,6 +155,20 @@ class ComparisonColumns:
         return {"given": self.given, "surname": self.surname, "street": self.street, "numbers": self.numbers}[
             field.name
         ]
+
+
+def _joined_given(names: Vocabulary, table: KeyTable) -> tuple[np.ndarray, np.ndarray]:
+    forward, backward = [], []
+    for written, surname in zip(table.written_names, table.surnames, strict=True):
+        words = written.split()
+        if len(words) == 3 and surname in words:
+            words.remove(surname)
+            forward.append(words[0] + words[1])
+            backward.append(words[1] + words[0])
+        else:
+            forward.append("")
+            backward.append("")
+    return names.ids(forward), names.ids(backward)
 
 
 def _pairwise(
@@ -184,9 +204,17 @@ def _typo_or_close(
 ) -> tuple[np.ndarray, np.ndarray]:
     similarity = _pairwise(values, first, second, scorer)
     edits = _pairwise(values, first, second, DamerauLevenshtein.distance)
-    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip.
+    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip;
+    # two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
     shortest = _pairwise_lengths(values, first, second)
-    return (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH)), similarity >= similar
+    swapped = (edits == 1) & (shortest >= 3) & _same_letters(values, first, second)
+    return (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH)) | swapped, similarity >= similar
+
+
+def _same_letters(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return whether the two values are the same letters in another order."""
+    return np.array([sorted(values[x]) == sorted(values[y]) for x, y in zip(first.tolist(), second.tolist(),
+                                                                              strict=True)], dtype=bool)
 
 
 def _pairwise_lengths(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -230,8 +258,14 @@ def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
     """Return whether one side's numbers are among the other's, whether they are one slip apart,
     and whether they are another flat of one house (same house number, conflicting units)."""
     x, y = set(first.split()), set(second.split())
-    partial = x <= y or y <= x
+    # The same numbers read as other kinds ("Flr 3" / "Fl R3") still say the same thing; street
+    # sides ("N" / "S", no digits) must agree.
+    partial = x <= y or y <= x or (
+        sorted(_NUMBER.findall(first)) == sorted(_NUMBER.findall(second))
+        and {t for t in x if not _NUMBER.search(t)} == {t for t in y if not _NUMBER.search(t)}
+    )
     # A slip in a house number alone: one edit in three or more digits, or two digits swapped.
+    # (Flats one digit apart are neighbours as often as slips: 2401 and 2403 are next door.)
     slip = (
         len(x) == len(y) == 1
         and (
@@ -240,7 +274,7 @@ def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
         )
     )
     houses_x, houses_y = {t for t in x if t.startswith("h")}, {t for t in y if t.startswith("h")}
-    other_flat = bool(houses_x) and houses_x == houses_y and not partial
+    other_flat = bool(houses_x) and houses_x == houses_y and not partial and not slip
     return partial, slip and not partial, other_flat
 
 
@@ -256,6 +290,25 @@ def _numbers_relations(values: list[str], first: np.ndarray, second: np.ndarray)
         dtype=bool,
     ).reshape(-1, 3)
     return relations[inverse.reshape(-1)]
+
+
+def _split_given(
+    columns: ComparisonColumns, a: np.ndarray, b: np.ndarray, given_a: np.ndarray, given_b: np.ndarray,
+    swapped: np.ndarray,
+) -> np.ndarray:
+    """Return whether one side's given name, split by a stray space, is the other's ("Mol Ly" / "Molly")."""
+    found = np.zeros(a.size, dtype=bool)
+    values = columns.names.values
+    empty = columns.empty_name
+    for joined in columns.joined_given:
+        for side, other in ((joined[a], given_b), (np.where(swapped, empty, joined[b]), given_a)):
+            todo = np.flatnonzero((side != empty) & ~found)
+            if todo.size == 0:
+                continue
+            x, y = side[todo], other[todo]
+            edits = _pairwise(values, x, y, DamerauLevenshtein.distance)
+            found[todo] = (x == y) | ((edits <= 1) & (_pairwise_lengths(values, x, y) >= MIN_SLIP_LENGTH))
+    return found
 
 
 def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> Comparison:
@@ -282,6 +335,7 @@ def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> C
     lengths_a = np.array([len(names[i]) for i in ga.tolist()], dtype=np.int64)
     lengths_b = np.array([len(names[i]) for i in gb.tolist()], dtype=np.int64)
     initial = (first_letter == second_letter) & ((lengths_a == 1) | (lengths_b == 1))
+    typo |= _split_given(columns, a[todo], b[todo], ga, gb, swapped[todo])
     _grade(levels[:, 0], todo, [
         (ga == gb, GIVEN.level("exact")),
         (resolved_a == resolved_b_ids, GIVEN.level("nickname")),
@@ -304,6 +358,11 @@ def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> C
     todo = (street_a != columns.empty_street) & (street_b != columns.empty_street)
     xa, xb = street_a[todo], street_b[todo]
     similarity = _pairwise(columns.streets.values, xa, xb, Indel.normalized_similarity)
+    # One side may carry an estate or building name the other leaves out ("stephenstreet" /
+    # "stephenstreetbidgeepark"): the shorter street, found in the longer, is at least similar.
+    inside = _pairwise(columns.streets.values, xa, xb, fuzz.partial_ratio) / 100.0
+    shortest = _pairwise_lengths(columns.streets.values, xa, xb)
+    similarity = np.where((inside >= 0.90) & (shortest >= 8), np.maximum(similarity, 0.75), similarity)
     _grade(levels[:, 2], todo, [
         (xa == xb, STREET.level("exact")), (similarity >= 0.90, STREET.level("typo")),
         (similarity >= 0.75, STREET.level("similar")),

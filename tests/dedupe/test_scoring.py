@@ -138,6 +138,27 @@ def test_comparison_levels() -> None:
     assert levels_of(us("Ann Lee", "5 Main St"), us("Ann Li", "5 Main St"))["surname"] != "exact"
 
 
+def test_typing_slips_that_look_like_other_names_compare_as_typos() -> None:
+    # Two letters swapped in a short name; a stray space inside the given name.
+    assert levels_of(us("Amy Dudley", "8 Elm St"), us("Aym Dudley", "8 Elm St"))["given"] == "typo"
+    assert levels_of(us("Molly Garcia", "8 Elm St"), us("Mol Ly Garcia", "8 Elm St"))["given"] == "typo"
+    assert levels_of(us("Connor Stitz", "8 Elm St"), us("Cnono R Stitz", "8 Elm St"))["given"] == "typo"
+    # A short name one letter off is another name, and a middle name is not a split given name.
+    assert levels_of(us("Ting Wu", "8 Elm St"), us("Qing Wu", "8 Elm St"))["given"] not in ("exact", "typo")
+    assert levels_of(us("Ann Marie Lee", "8 Elm St"), us("Mary Lee", "8 Elm St"))["given"] == "different"
+
+
+def test_addresses_typed_in_other_forms_compare_alike() -> None:
+    glued = levels_of(
+        us("Chelsea Clarke", "26 Namadgi Cct", "Villa74"), us("Chelsea Clarke", "26 Namadgi Cct", "Villa 74")
+    )
+    assert (glued["street"], glued["numbers"]) == ("exact", "exact")
+    # An estate name on one side only: the same street, not another one.
+    estate = levels_of(us("Lucas Spargo", "34 Stephen Street"), us("Lucas Spargo", "34 Stephen Street", "Bidgee Park"))
+    assert estate["street"] == "similar"
+    assert levels_of(us("Lucas Spargo", "34 Stephen St"), us("Lucas Spargo", "34 Oak St"))["street"] == "different"
+
+
 def test_given_and_surname() -> None:
     assert given_and_surname("Smith, John") == ("john", "smith")
     assert given_and_surname("王磊") == ("lei", "wang")

@@ -38,6 +38,16 @@ def test_rules_are_unioned_so_one_bad_field_hides_no_pair() -> None:
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 2)]
 
 
+def test_a_street_is_a_block_of_its_own_when_number_town_and_postcode_are_mistyped() -> None:
+    table = table_of([
+        ("C1", "Amber Whillas", "3 Meilene Retirement", "3987", "Whitfield"),
+        ("C2", "Amberr Coulson", "26 Meilene Retirement", "3986", "Whitfeld"),
+    ])
+    blocked = block(table)
+    assert list(zip(blocked.a.tolist(), blocked.b.tolist(), strict=True)) == [(0, 1)]
+    assert blocked.by_rule["street_name"].size == 1
+
+
 def test_a_large_block_is_compared_in_windows() -> None:
     table = table_of([(f"C{i:04d}", f"Person{i:04d} Smith", f"{i} Oak St", "62704", "Springfield") for i in range(300)])
     postal = dict(zip((r.name for r in RULES), RULES, strict=True))["postal"]
