@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from mailer.dedupe.scoring import (
+    COMPARE_CHUNK,
     FIELD_INDEX,
     FIELDS,
     GIVEN,
@@ -383,8 +384,11 @@ def fit(
     total_pairs = max(count * (count - 1) // 2, 1)
     if blocked.levels.shape[0]:
         # Only the prior moves: the share of all pairs of the file that are one person.
-        base = score(model, columns, blocked_a, blocked)
-        weight = base.total - base.prior_weight
+        weight = np.concatenate([
+            score(model, columns, blocked_a[start : start + COMPARE_CHUNK],
+                  blocked.take(slice(start, start + COMPARE_CHUNK))).total.astype(np.float32)
+            for start in range(0, blocked.levels.shape[0], COMPARE_CHUNK)
+        ]) - np.float32(model.prior_weight)
         # A Beta prior of PRIOR_PAIRS pseudo-pairs at DUPLICATE_SHARE duplicates per customer.
         leaning = DUPLICATE_SHARE / max(count - 1, 1)
         prior = leaning

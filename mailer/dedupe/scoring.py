@@ -40,6 +40,8 @@ from mailer.dedupe.nicknames import FULL_GIVEN_NAME
 DEFAULT_THRESHOLD = 0.9
 
 MISSING = 0
+# Pairs compared (or scored) at a time.
+COMPARE_CHUNK = 1_000_000
 _NUMBER = re.compile(r"\d+")
 # Names shorter than this differ by one edit only as other names, not as a slip of the same one.
 MIN_SLIP_LENGTH = 5
@@ -110,6 +112,7 @@ class ComparisonColumns:
     street: np.ndarray
     numbers_vocabulary: Vocabulary
     numbers: np.ndarray
+    numbers_sketch: _NumbersSketch
     localities: Vocabulary
     locality: np.ndarray
     postals: Vocabulary
@@ -125,6 +128,8 @@ class ComparisonColumns:
         """Return the columns of a key table."""
         names, streets, numbers, localities, postals = (Vocabulary() for _ in range(5))
         given = names.ids(table.givens)
+        number_ids = numbers.ids(table.numbers)
+        empty_numbers = numbers.id_of("")
         return cls(
             names=names,
             resolved_given=names.ids([FULL_GIVEN_NAME.get(word, word) for word in table.givens]),
@@ -134,7 +139,8 @@ class ComparisonColumns:
             streets=streets,
             street=streets.ids(table.streets),
             numbers_vocabulary=numbers,
-            numbers=numbers.ids(table.numbers),
+            numbers=number_ids,
+            numbers_sketch=_NumbersSketch.of(numbers.values),
             localities=localities,
             locality=localities.ids(table.localities),
             postals=postals,
@@ -142,7 +148,7 @@ class ComparisonColumns:
                                 zip(table.countries, table.postals, strict=True)]),
             empty_name=names.id_of(""),
             empty_street=streets.id_of(""),
-            empty_numbers=numbers.id_of(""),
+            empty_numbers=empty_numbers,
             empty_locality=localities.id_of(""),
             empty_postal=postals.id_of(""),
         )
@@ -207,14 +213,12 @@ def _typo_or_close(
     # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip;
     # two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
     shortest = _pairwise_lengths(values, first, second)
-    swapped = (edits == 1) & (shortest >= 3) & _same_letters(values, first, second)
-    return (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH)) | swapped, similarity >= similar
-
-
-def _same_letters(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Return whether the two values are the same letters in another order."""
-    return np.array([sorted(values[x]) == sorted(values[y]) for x, y in zip(first.tolist(), second.tolist(),
-                                                                              strict=True)], dtype=bool)
+    found = (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH))
+    # Two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
+    maybe = np.flatnonzero(~found & (edits == 1) & (shortest >= 3))
+    found[maybe] = [sorted(values[x]) == sorted(values[y]) for x, y in zip(first[maybe].tolist(),
+                                                                            second[maybe].tolist(), strict=True)]
+    return found, similarity >= similar
 
 
 def _pairwise_lengths(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -230,6 +234,10 @@ class Comparison:
     swapped: np.ndarray  # bool per pair
     # The same house number with conflicting flats, floors or street sides: another household.
     other_flat: np.ndarray
+
+    def take(self, selector: slice | np.ndarray) -> Comparison:
+        """Return the comparison of the pairs chosen by a slice, mask or index array."""
+        return Comparison(self.levels[selector], self.swapped[selector], self.other_flat[selector])
 
 
 def _swap_names(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -278,18 +286,66 @@ def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
     return partial, slip and not partial, other_flat
 
 
-def _numbers_relations(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True, slots=True)
+class _NumbersSketch:
+    """Per value of the numbers vocabulary, what decides cheaply that two values are simply different."""
+
+    house: np.ndarray  # id of the house number token, -1 without one
+    tokens: np.ndarray  # how many tokens
+    digits: np.ndarray  # id of the sorted digit runs
+    letters: np.ndarray  # id of the sorted characters (anagrams share one)
+
+    @classmethod
+    def of(cls, values: list[str]) -> _NumbersSketch:
+        houses: dict[str, int] = {}
+        digit_ids: dict[tuple[str, ...], int] = {}
+        letter_ids: dict[str, int] = {}
+        house, tokens, digits, letters = [], [], [], []
+        for value in values:
+            parts = value.split()
+            found = next((t for t in parts if t.startswith("h")), None)
+            house.append(-1 if found is None else houses.setdefault(found, len(houses)))
+            tokens.append(len(parts))
+            digits.append(digit_ids.setdefault(tuple(sorted(_NUMBER.findall(value))), len(digit_ids)))
+            letters.append(letter_ids.setdefault("".join(sorted(value)), len(letter_ids)))
+        return cls(*(np.array(column, dtype=np.int64) for column in (house, tokens, digits, letters)))
+
+
+def _numbers_relations(
+    values: list[str], sketch: _NumbersSketch, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
     """Return (partial, slip, other flat) per pair, as a (pairs, 3) boolean array."""
+    relations = np.zeros((first.size, 3), dtype=bool)
+    # Only pairs that share their house number (or lack one), read their digits alike, or are a
+    # single number each can be more than different; the rest, most of them, are not looked at.
+    house_a, house_b = sketch.house[first], sketch.house[second]
+    single = (sketch.tokens[first] == 1) & (sketch.tokens[second] == 1) & (house_a != house_b)
+    open_ = (
+        (house_a == house_b) | (house_a < 0) | (house_b < 0) | (sketch.digits[first] == sketch.digits[second])
+    ) & ~single
+    # Two different single numbers are a slip or nothing: most are told apart by their edit distance.
+    lone = np.flatnonzero(single)
+    if lone.size:
+        x, y = first[lone], second[lone]
+        edits = _pairwise(values, x, y, DamerauLevenshtein.distance)
+        lengths = np.fromiter((len(value) for value in values), dtype=np.int64, count=len(values))
+        relations[lone, 1] = ((edits <= 1) & (np.minimum(lengths[x], lengths[y]) >= 4)) | (
+            sketch.letters[x] == sketch.letters[y]
+        )
+    todo = np.flatnonzero(open_)
+    if todo.size == 0:
+        return relations
     width = np.int64(len(values))
-    combined, inverse = np.unique(first * width + second, return_inverse=True)
-    relations = np.array(
+    combined, inverse = np.unique(first[todo] * width + second[todo], return_inverse=True)
+    found = np.array(
         [
             _numbers_relation(values[x], values[y])
             for x, y in zip((combined // width).tolist(), (combined % width).tolist(), strict=True)
         ],
         dtype=bool,
     ).reshape(-1, 3)
-    return relations[inverse.reshape(-1)]
+    relations[todo] = found[inverse.reshape(-1)]
+    return relations
 
 
 def _split_given(
@@ -312,7 +368,25 @@ def _split_given(
 
 
 def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> Comparison:
-    """Return the level of every field for each pair of customers (a[i], b[i])."""
+    """Return the level of every field for each pair of customers (a[i], b[i]).
+
+    Compared in chunks: the strings and scores of a chunk are dropped before the next one, so a
+    search of millions of pairs keeps only their levels.
+    """
+    if a.size <= COMPARE_CHUNK:
+        return _compare_chunk(columns, a, b)
+    parts = [
+        _compare_chunk(columns, a[start : start + COMPARE_CHUNK], b[start : start + COMPARE_CHUNK])
+        for start in range(0, int(a.size), COMPARE_CHUNK)
+    ]
+    return Comparison(
+        levels=np.concatenate([part.levels for part in parts]),
+        swapped=np.concatenate([part.swapped for part in parts]),
+        other_flat=np.concatenate([part.other_flat for part in parts]),
+    )
+
+
+def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> Comparison:
     count = int(a.size)
     levels = np.zeros((count, len(FIELDS)), dtype=np.int8)
     given_b, surname_b, swapped = _swap_names(columns, a, b)
@@ -373,7 +447,7 @@ def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> C
     todo = (numbers_a != columns.empty_numbers) & (numbers_b != columns.empty_numbers)
     na, nb = numbers_a[todo], numbers_b[todo]
     values = columns.numbers_vocabulary.values
-    relations = _numbers_relations(values, na, nb)
+    relations = _numbers_relations(values, columns.numbers_sketch, na, nb)
     _grade(levels[:, 3], todo, [
         (na == nb, NUMBERS.level("exact")), (relations[:, 0], NUMBERS.level("partial")),
         (relations[:, 1], NUMBERS.level("typo")),

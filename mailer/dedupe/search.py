@@ -20,7 +20,7 @@ import numpy as np
 from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block, pairs_touching
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns, compare_pairs
+from mailer.dedupe.scoring import COMPARE_CHUNK, DEFAULT_THRESHOLD, Comparison, ComparisonColumns, compare_pairs
 
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
@@ -126,10 +126,9 @@ def connected_components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
     return {x: root(x) for x in parent}
 
 
-def fit_matcher(
-    table: KeyTable, *, window: int = DEFAULT_WINDOW, blocked: BlockedPairs | None = None
-) -> tuple[Matcher, BlockedPairs, ScoredPairs]:
-    """Block, compare and fit the model on a file; return it with every blocked pair scored."""
+def _fit(
+    table: KeyTable, *, window: int, blocked: BlockedPairs | None = None
+) -> tuple[Matcher, BlockedPairs, Comparison]:
     columns = ComparisonColumns.of(table)
     blocked = blocked if blocked is not None else block(table, window=window)
     comparison = compare_pairs(columns, blocked.a, blocked.b)
@@ -138,9 +137,38 @@ def fit_matcher(
         for rule in RULES
     ]
     model = fit(columns, blocked=comparison, blocked_a=blocked.a, rules=rules)
-    scores = score(model, columns, blocked.a, comparison)
-    matcher = Matcher(table=table, columns=columns, model=model)
+    return Matcher(table=table, columns=columns, model=model), blocked, comparison
+
+
+def fit_matcher(
+    table: KeyTable, *, window: int = DEFAULT_WINDOW, blocked: BlockedPairs | None = None
+) -> tuple[Matcher, BlockedPairs, ScoredPairs]:
+    """Block, compare and fit the model on a file; return it with every blocked pair scored."""
+    matcher, blocked, comparison = _fit(table, window=window, blocked=blocked)
+    scores = score(matcher.model, matcher.columns, blocked.a, comparison)
     return matcher, blocked, _scored(blocked.a, blocked.b, comparison.levels, scores, np.zeros(len(blocked), np.int64))
+
+
+def _reaching(
+    matcher: Matcher, blocked: BlockedPairs, comparison: Comparison, threshold: float
+) -> tuple[ScoredPairs, int]:
+    """Score the blocked pairs a chunk at a time; return those reaching ``threshold`` and how many
+    households the household rule kept apart (they would have reached it without the rule)."""
+    line = np.log2(threshold / (1 - threshold)) if threshold < 1 else np.inf
+    kept: list[ScoredPairs] = []
+    households = 0
+    for start in range(0, len(blocked), COMPARE_CHUNK):
+        chunk = slice(start, start + COMPARE_CHUNK)
+        a, b, part = blocked.a[chunk], blocked.b[chunk], comparison.take(chunk)
+        scores = score(matcher.model, matcher.columns, a, part)
+        total = scores.total
+        households += int((scores.household & (total - HOUSEHOLD_WEIGHT >= line)).sum())
+        scored = _scored(a, b, part.levels, scores, np.zeros(a.size, np.int64))
+        kept.append(scored.take(scored.probability >= threshold))
+    if not kept:
+        empty = np.zeros(0, dtype=np.int64)
+        return matcher.score_pairs(empty, empty), 0
+    return (kept[0] if len(kept) == 1 else _concatenate_all(kept)), households
 
 
 def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:
@@ -174,8 +202,12 @@ def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:
 
 
 def _concatenate(first: ScoredPairs, second: ScoredPairs) -> ScoredPairs:
+    return _concatenate_all([first, second])
+
+
+def _concatenate_all(parts: list[ScoredPairs]) -> ScoredPairs:
     return ScoredPairs(
-        *(np.concatenate((getattr(first, name), getattr(second, name))) for name in ScoredPairs.__slots__)
+        *(np.concatenate([getattr(part, name) for part in parts]) for name in ScoredPairs.__slots__)
     )
 
 
@@ -190,19 +222,17 @@ def find_pairs(
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
-    matcher, blocked, scored = fit_matcher(table, window=window)
+    matcher, blocked, comparison = _fit(table, window=window)
     if progress:
         progress(_STEPS, _STEPS)
-    found = group_pairs(matcher, scored.take(scored.probability >= threshold))
-    # Households the rule kept apart: they would have reached the threshold without it.
-    line = np.log2(threshold / (1 - threshold)) if threshold < 1 else np.inf
-    households = scored.household & (scored.weight - HOUSEHOLD_WEIGHT >= line)
+    reaching, households = _reaching(matcher, blocked, comparison, threshold)
+    found = group_pairs(matcher, reaching)
     stats = SearchStats(
         customers=len(table),
         pairs_compared=len(blocked),
         pairs_found=len(found),
         clusters=int(found.cluster.max()) if len(found) else 0,
-        households=int(households.sum()),
+        households=households,
         seconds=time.perf_counter() - began,
     )
     return matcher, found, stats
