@@ -6,7 +6,9 @@ import gzip
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,21 @@ def city_key(name: str) -> str:
 _CITY_WORDS = {"saint": "st", "sainte": "ste", "fort": "ft", "mount": "mt", "mountain": "mtn"}
 
 
+class ZipType(StrEnum):
+    """What a ZIP code delivers to, as USPS classes it."""
+
+    STANDARD = "STANDARD"
+    # Post office boxes only: nothing is carried to a street address there.
+    PO_BOX = "PO BOX"
+    # One organisation's own ZIP (a firm, a university, an agency).
+    UNIQUE = "UNIQUE"
+    # APO, FPO and DPO addresses of the armed forces and diplomats abroad.
+    MILITARY = "MILITARY"
+
+
 @dataclass(frozen=True, slots=True)
 class UsZip:
-    """One active ZIP code: its state, its preferred city name, and every city name it accepts."""
+    """One active ZIP code: its state, its preferred city name, every city name it accepts, and its type."""
 
     zip_code: str
     state: str
@@ -47,6 +61,7 @@ class UsZip:
     city_keys: frozenset[str]
     # The preferred name first, then the other names the ZIP accepts, as written in the data.
     city_names: tuple[str, ...] = ()
+    zip_type: ZipType = ZipType.STANDARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +150,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
         raise fail("sources must name each source with its version and licence")
     try:
         zips_in = document["us"]["zips"]
+        # Older files have no ZIP types: every ZIP is then taken as a standard one.
+        types_in = document["us"].get("types", {})
         divisions_in = document["cn"]["divisions"]
         postcodes_in = document["cn"]["postcodes"]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise fail("missing us.zips, cn.divisions or cn.postcodes") from None
-    if not all(isinstance(part, dict) for part in (zips_in, divisions_in, postcodes_in)):
-        raise fail("us.zips, cn.divisions and cn.postcodes must be JSON objects")
+    if not all(isinstance(part, dict) for part in (zips_in, types_in, divisions_in, postcodes_in)):
+        raise fail("us.zips, us.types, cn.divisions and cn.postcodes must be JSON objects")
 
     us_zips: dict[str, UsZip] = {}
     for zip_code, entry in zips_in.items():
@@ -151,10 +168,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
         if not _STATE.match(entry[0]):
             raise fail(f"us.zips[{zip_code}]: {entry[0]!r} is not a two-letter state")
         us_zips[zip_code] = UsZip(
-            zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]), tuple(entry[1:])
+            zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]), tuple(entry[1:]),
+            _zip_type(types_in.get(zip_code, ZipType.STANDARD), zip_code, fail),
         )
     if len(us_zips) < MINIMUM_US_ZIPS:
         raise fail(f"us.zips has {len(us_zips)} ZIP codes, fewer than {MINIMUM_US_ZIPS}: the file is incomplete")
+    unknown_zips = sorted(set(types_in) - set(us_zips))
+    if unknown_zips:
+        raise fail(f"us.types[{unknown_zips[0]}]: no such ZIP code in us.zips")
 
     for code, name in divisions_in.items():
         if not _CODE.match(code) or not isinstance(name, str) or not name:
@@ -185,6 +206,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
     reference = Reference(version=version, sources=sources, us_zips=us_zips, divisions=divisions)
     _index(reference)
     return reference
+
+
+def _zip_type(value: object, zip_code: str, fail: Callable[[str], ReferenceFileError]) -> ZipType:
+    try:
+        return ZipType(value)
+    except ValueError:
+        known = ", ".join(repr(kind.value) for kind in ZipType)
+        raise fail(f"us.types[{zip_code}]: {value!r} is not a ZIP type ({known})") from None
 
 
 def _is_grouping(name: str) -> bool:
