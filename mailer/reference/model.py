@@ -208,7 +208,7 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
     return reference
 
 
-def _zip_type(value: object, zip_code: str, fail: Callable[[str], ReferenceFileError]) -> ZipType:
+def _zip_type(value: Any, zip_code: str, fail: Callable[[str], ReferenceFileError]) -> ZipType:
     try:
         return ZipType(value)
     except ValueError:
