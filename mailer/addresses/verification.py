@@ -3,7 +3,8 @@
 The outcome is kept apart from validity (which returns drive): ``verified`` when postcode, city and
 region agree; ``corrected`` when they agree and the reference data has a standard form to suggest
 (a Chinese address gains its province); ``mismatch`` when parts disagree or do not exist;
-``unverifiable`` when a required part is missing or the country has no reference data. The reason
+``unverifiable`` when a required part is missing, the ZIP is one organisation's own (only a person can
+tell whether the address is theirs), or the country has no reference data. The reason
 says in words what was found. Suggestions are never applied here: accepting one is a history row.
 """
 
@@ -13,9 +14,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mailer.addresses.english import names_box_delivery
 from mailer.addresses.models import AddressVerification
 from mailer.addresses.usps import US_STATE_CODES, us_state
-from mailer.reference.model import Division, Reference, city_key
+from mailer.reference.model import Division, Reference, ZipType, city_key
 
 _CN_MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 # How far into the line a district name is looked for, after any province and city written there.
@@ -79,6 +81,15 @@ def _verify_us(fields: Mapping[str, str | None], reference: Reference) -> Verifi
         suggestion["region"] = entry.state
     if city_key(city) not in entry.city_keys:
         return _mismatch(f"ZIP {zip_code} is {place}; the city says {city}")
+    if entry.zip_type is ZipType.PO_BOX and not names_box_delivery(fields.get("line1"), fields.get("line2")):
+        # USPS carries nothing to a street address in a PO-Box-only ZIP: the piece comes back.
+        return _mismatch(f"ZIP {zip_code} ({place}) is for PO boxes only; the address is a street address")
+    if entry.zip_type is ZipType.UNIQUE:
+        # Right for the organisation's own mail, wrong for anyone else's: only a person can tell which.
+        return Verification(
+            AddressVerification.UNVERIFIABLE,
+            f"ZIP {zip_code} ({place}) belongs to one organisation; the data cannot tell whether the address is theirs",
+        )
     if suggestion:
         return Verification(
             AddressVerification.CORRECTED, f"ZIP {zip_code} is {place}; suggested: {_listed(suggestion)}", suggestion
