@@ -195,6 +195,17 @@ def _verify_cn(fields: Mapping[str, str | None], reference: Reference) -> Verifi
     own_office = district.own_office_prefix if district is not None else None
     if district is not None and own_office is not None and postal_code[:4] != own_office:
         return _mismatch(f"postcode {postal_code} is not {district.name}'s; {district.name} has {own_office}xx")
+    # A district's postcode from another division's own office: 鼓楼区 with 高淳区's 2113xx (or, where one
+    # three-digit area spans cities, as Hainan's counties do, a neighbour's). Only where the data gives the
+    # district a postcode and the office is one division's alone; the city's central office and its
+    # delivery zones serve several districts, so they say nothing about which one.
+    if district is not None and district.postcode is not None and postal_code[:4] != district.postcode[:4]:
+        office = reference.offices_by_prefix4.get(postal_code[:4])
+        if office is not None and office.code != district.code:
+            return _mismatch(
+                f"postcode {postal_code} is {office.name}'s ({office.office_prefix}xx); "
+                f"the address says {district.name}"
+            )
 
     suggestion: dict[str, str] = {}
     if city.code not in _CN_MUNICIPALITIES and region != province.name:

@@ -132,7 +132,9 @@ class CnDraws:
             "line2": line2,
             "city": city.name,
             "region": city.province,
-            "postal_code": f"{city.postcode_prefix}{self.postcode[i]:03d}",
+            # The city's central office (fourth digit 0), which serves its urban districts; a fourth digit
+            # of 1 would name a county's own office in many cities (6101xx is 成都's 龙泉驿区).
+            "postal_code": f"{city.postcode_prefix}{self.postcode[i] % 100:03d}",
             "country": "CN",
             "phone": phone,
             "email": email,

@@ -91,6 +91,21 @@ class Division:
             return None
         return self.postcode[:4]
 
+    @property
+    def office_prefix(self) -> str | None:
+        """Return the first four digits of the county-level post office this division's postcode names, or None.
+
+        A county with its own office has one (see ``own_office_prefix``); so has a district whose postcode
+        is such an office's main code (211300, 高淳区, once a county). A fourth digit 0 is the city's central
+        office, which serves several districts; a district's other codes (200333, 普陀区) name one of the
+        city's delivery zones, which do not follow district lines.
+        """
+        if self.postcode is None or self.postcode[3] == "0":
+            return None
+        if self.own_office_prefix is not None or self.postcode.endswith("00"):
+            return self.postcode[:4]
+        return None
+
 
 @dataclass(slots=True)
 class Reference:
@@ -106,6 +121,9 @@ class Reference:
     counties_by_name: dict[str, list[str]] = field(default_factory=dict)
     cities_by_prefix3: dict[str, frozenset[str]] = field(default_factory=dict)
     provinces_by_prefix2: dict[str, frozenset[str]] = field(default_factory=dict)
+    # A county-level post office (first four digits) that the data gives to exactly one division, and no
+    # other division's postcode starts with: that division's own office.
+    offices_by_prefix4: dict[str, Division] = field(default_factory=dict)
 
     def describe(self) -> str:
         """Return the version and each source's name and version on one line."""
@@ -235,6 +253,7 @@ def _index(reference: Reference) -> None:
     counties_by_name: dict[str, list[str]] = defaultdict(list)
     prefix3: dict[str, set[str]] = defaultdict(set)
     prefix2: dict[str, set[str]] = defaultdict(set)
+    prefix4: dict[str, list[Division]] = defaultdict(list)
     for division in reference.divisions.values():
         if division.code == division.province_code:
             reference.provinces_by_name[division.name] = division.code
@@ -247,6 +266,7 @@ def _index(reference: Reference) -> None:
         if division.postcode is not None:
             prefix3[division.postcode[:3]].add(division.city_code)
             prefix2[division.postcode[:2]].add(division.province_code)
+            prefix4[division.postcode[:4]].append(division)
     # Longest names first, so "鼓楼区" is not found inside a longer name that ends the same way.
     reference.cities_by_name = dict(cities_by_name)
     reference.counties_by_city = {
@@ -255,6 +275,10 @@ def _index(reference: Reference) -> None:
     reference.counties_by_name = dict(counties_by_name)
     reference.cities_by_prefix3 = {prefix: frozenset(cities) for prefix, cities in prefix3.items()}
     reference.provinces_by_prefix2 = {prefix: frozenset(provinces) for prefix, provinces in prefix2.items()}
+    reference.offices_by_prefix4 = {
+        prefix: owners[0] for prefix, owners in prefix4.items()
+        if len(owners) == 1 and owners[0].is_county and owners[0].office_prefix == prefix
+    }
 
 
 def load_reference(path: Path) -> Reference:
