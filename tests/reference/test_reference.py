@@ -48,6 +48,15 @@ def test_bundled_us_zips_carry_their_type_and_only_active_ones_are_in() -> None:
     assert "10015" not in zips
 
 
+def test_county_level_post_offices_are_indexed_by_their_first_four_digits() -> None:
+    offices = load_reference(BUNDLED_PATH).offices_by_prefix4
+
+    # 高淳区 (211300) and 昆山市 (215300) have offices of their own.
+    assert offices["2113"].name == "高淳区" and offices["2153"].name == "昆山市"
+    # 南京's central office serves several districts; 200333 (普陀区) is one of 上海's delivery zones.
+    assert "2100" not in offices and "2003" not in offices
+
+
 def test_a_file_without_zip_types_takes_every_zip_as_standard() -> None:
     document = _bundled_document()
     del document["us"]["types"]  # type: ignore[attr-defined]
