@@ -15,6 +15,7 @@ from mailer.addresses.normalize import normalize_address
 from mailer.addresses.verification import verify_address
 from mailer.customers.importing import CUSTOMER_COLUMNS
 from mailer.customers.models import Customer, CustomerStatus
+from mailer.messages import stored
 from mailer.orders.models import Order
 from mailer.reference.store import reference_in_use
 
@@ -94,7 +95,7 @@ def _verification_columns(row: dict[str, str]) -> dict[str, Any]:
     found = verify_address(fields, reference_in_use())
     return {
         "verification": found.status, "verification_reason": found.reason,
-        "verification_suggestion": found.suggestion or None,
+        "verification_phrase": stored(found.reason), "verification_suggestion": found.suggestion or None,
     }
 
 

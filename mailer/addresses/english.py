@@ -14,6 +14,13 @@ _GLUED_UNIT = re.compile(
     r"\b(apartment|apt|unit|suite|ste|room|rm|floor|flr|fl|building|bldg|flat)(\d[\w-]*)\b"
 )
 _PO_BOX = re.compile(r"\b(?:p\s*o|post\s+office)\s*box\b|\bpob\b")
+# Delivery at the post office rather than to a door: a box ("PO Box 12", "P.O. Box 12", "Box 12"; the
+# military "Unit 2050 Box 4190"), a drawer, caller service, general delivery.
+_BOX_DELIVERY = re.compile(
+    r"\bbox\s*#?\s*\d|\bpob\b|\bp\.?\s*o\.?\s*box\b|\bpost\s+office\s+box\b|\bdrawer\b|\bcaller\b"
+    r"|\bgeneral\s+delivery\b",
+    re.IGNORECASE,
+)
 _HOUSE_NUMBER = re.compile(r"\d[\w/-]*")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _HAS_DIGIT = re.compile(r"\d")
@@ -84,3 +91,8 @@ def parse_english(text: str) -> tuple[dict[str, str], str]:
     point_units = " ".join(f"{UNIT_KIND[designator]} {ident}" for designator, ident in units)
     point = " ".join(part for part in (number, street, point_units) if part)
     return components, point
+
+
+def names_box_delivery(*lines: str | None) -> bool:
+    """Tell whether address lines ask for delivery at the post office (a PO box and the like), not to a street."""
+    return any(line and _BOX_DELIVERY.search(line) for line in lines)

@@ -426,6 +426,7 @@ def erase_addresses(session: Session, *, customer_id: int) -> int:
         address.household_key = secrets.token_hex(16)
         # What the postal reference data said of it may quote it.
         address.verification_reason = None
+        address.verification_phrase = None
         address.verification_suggestion = None
     events = session.scalars(select(AddressEvent).where(AddressEvent.customer_id == customer_id))
     for event in events:

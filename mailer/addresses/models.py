@@ -94,6 +94,9 @@ class Address(Base):
     # Checked against the postal reference data when the address is written; apart from validity.
     verification: Mapped[AddressVerification] = mapped_column(default=AddressVerification.UNVERIFIABLE, index=True)
     verification_reason: Mapped[str | None] = mapped_column(Text)
+    # The reason's template and values (mailer.messages.stored), so the pages say it in their language;
+    # the reason itself is English.
+    verification_phrase: Mapped[dict[str, Any] | None]
     # The standard form the reference data suggests ({field: value}); applied only when staff accept it.
     verification_suggestion: Mapped[dict[str, Any] | None]
     is_current: Mapped[bool] = mapped_column(default=True)
@@ -106,6 +109,11 @@ class Address(Base):
     events: Mapped[list[AddressEvent]] = relationship(
         back_populates="address", order_by="AddressEvent.id", lazy="raise_on_sql"
     )
+
+    @property
+    def verification_message(self) -> str | None:
+        """Return the verification reason as a Message where it has a phrase, else as stored."""
+        return restored(self.verification_reason, self.verification_phrase)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the printable fields and validity as plain data."""

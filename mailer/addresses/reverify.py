@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mailer.addresses.models import Address, AddressVerification
 from mailer.addresses.verification import verify_address
 from mailer.db import update_by_id
+from mailer.messages import stored
 from mailer.reference.store import reference_in_use
 
 CHUNK_SIZE = 5000
@@ -36,6 +37,7 @@ def reverify_addresses(
             outcomes[found.status] += 1
             updates.append({
                 "id": row.id, "verification": found.status, "verification_reason": found.reason,
+                "verification_phrase": stored(found.reason),
                 "verification_suggestion": found.suggestion or None,
             })
         update_by_id(session, Address, updates)

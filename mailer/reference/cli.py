@@ -54,7 +54,7 @@ def update_command(source: str) -> None:
             document = read_document(path_in_use())
             if document.get("format") != FORMAT:
                 raise ReferenceFileError(f"{path_in_use()}: the data in use is not in format {FORMAT}")
-            document["us"] = {"zips": us}
+            document["us"] = us
             document["sources"] = {**document["sources"], "us": us_source}
             document["version"] = f"{document['version']}+{source}-{us_source['version']}"
             reference = install_reference(document, target=target)

@@ -6,7 +6,9 @@ import gzip
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,21 @@ def city_key(name: str) -> str:
 _CITY_WORDS = {"saint": "st", "sainte": "ste", "fort": "ft", "mount": "mt", "mountain": "mtn"}
 
 
+class ZipType(StrEnum):
+    """What a ZIP code delivers to, as USPS classes it."""
+
+    STANDARD = "STANDARD"
+    # Post office boxes only: nothing is carried to a street address there.
+    PO_BOX = "PO BOX"
+    # One organisation's own ZIP (a firm, a university, an agency).
+    UNIQUE = "UNIQUE"
+    # APO, FPO and DPO addresses of the armed forces and diplomats abroad.
+    MILITARY = "MILITARY"
+
+
 @dataclass(frozen=True, slots=True)
 class UsZip:
-    """One active ZIP code: its state, its preferred city name, and every city name it accepts."""
+    """One active ZIP code: its state, its preferred city name, every city name it accepts, and its type."""
 
     zip_code: str
     state: str
@@ -47,6 +61,7 @@ class UsZip:
     city_keys: frozenset[str]
     # The preferred name first, then the other names the ZIP accepts, as written in the data.
     city_names: tuple[str, ...] = ()
+    zip_type: ZipType = ZipType.STANDARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,21 @@ class Division:
             return None
         return self.postcode[:4]
 
+    @property
+    def office_prefix(self) -> str | None:
+        """Return the first four digits of the county-level post office this division's postcode names, or None.
+
+        A county with its own office has one (see ``own_office_prefix``); so has a district whose postcode
+        is such an office's main code (211300, 高淳区, once a county). A fourth digit 0 is the city's central
+        office, which serves several districts; a district's other codes (200333, 普陀区) name one of the
+        city's delivery zones, which do not follow district lines.
+        """
+        if self.postcode is None or self.postcode[3] == "0":
+            return None
+        if self.own_office_prefix is not None or self.postcode.endswith("00"):
+            return self.postcode[:4]
+        return None
+
 
 @dataclass(slots=True)
 class Reference:
@@ -91,6 +121,9 @@ class Reference:
     counties_by_name: dict[str, list[str]] = field(default_factory=dict)
     cities_by_prefix3: dict[str, frozenset[str]] = field(default_factory=dict)
     provinces_by_prefix2: dict[str, frozenset[str]] = field(default_factory=dict)
+    # A county-level post office (first four digits) that the data gives to exactly one division, and no
+    # other division's postcode starts with: that division's own office.
+    offices_by_prefix4: dict[str, Division] = field(default_factory=dict)
 
     def describe(self) -> str:
         """Return the version and each source's name and version on one line."""
@@ -135,12 +168,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
         raise fail("sources must name each source with its version and licence")
     try:
         zips_in = document["us"]["zips"]
+        # Older files have no ZIP types: every ZIP is then taken as a standard one.
+        types_in = document["us"].get("types", {})
         divisions_in = document["cn"]["divisions"]
         postcodes_in = document["cn"]["postcodes"]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         raise fail("missing us.zips, cn.divisions or cn.postcodes") from None
-    if not all(isinstance(part, dict) for part in (zips_in, divisions_in, postcodes_in)):
-        raise fail("us.zips, cn.divisions and cn.postcodes must be JSON objects")
+    if not all(isinstance(part, dict) for part in (zips_in, types_in, divisions_in, postcodes_in)):
+        raise fail("us.zips, us.types, cn.divisions and cn.postcodes must be JSON objects")
 
     us_zips: dict[str, UsZip] = {}
     for zip_code, entry in zips_in.items():
@@ -151,10 +186,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
         if not _STATE.match(entry[0]):
             raise fail(f"us.zips[{zip_code}]: {entry[0]!r} is not a two-letter state")
         us_zips[zip_code] = UsZip(
-            zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]), tuple(entry[1:])
+            zip_code, entry[0], entry[1], frozenset(city_key(name) for name in entry[1:]), tuple(entry[1:]),
+            _zip_type(types_in.get(zip_code, ZipType.STANDARD), zip_code, fail),
         )
     if len(us_zips) < MINIMUM_US_ZIPS:
         raise fail(f"us.zips has {len(us_zips)} ZIP codes, fewer than {MINIMUM_US_ZIPS}: the file is incomplete")
+    unknown_zips = sorted(set(types_in) - set(us_zips))
+    if unknown_zips:
+        raise fail(f"us.types[{unknown_zips[0]}]: no such ZIP code in us.zips")
 
     for code, name in divisions_in.items():
         if not _CODE.match(code) or not isinstance(name, str) or not name:
@@ -187,6 +226,14 @@ def parse_reference(document: dict[str, Any], *, origin: str) -> Reference:
     return reference
 
 
+def _zip_type(value: Any, zip_code: str, fail: Callable[[str], ReferenceFileError]) -> ZipType:
+    try:
+        return ZipType(value)
+    except ValueError:
+        known = ", ".join(repr(kind.value) for kind in ZipType)
+        raise fail(f"us.types[{zip_code}]: {value!r} is not a ZIP type ({known})") from None
+
+
 def _is_grouping(name: str) -> bool:
     # "省直辖县级行政区划" groups the counties a province runs directly; it is no city.
     return name.endswith("直辖县级行政区划")
@@ -206,6 +253,7 @@ def _index(reference: Reference) -> None:
     counties_by_name: dict[str, list[str]] = defaultdict(list)
     prefix3: dict[str, set[str]] = defaultdict(set)
     prefix2: dict[str, set[str]] = defaultdict(set)
+    prefix4: dict[str, list[Division]] = defaultdict(list)
     for division in reference.divisions.values():
         if division.code == division.province_code:
             reference.provinces_by_name[division.name] = division.code
@@ -218,6 +266,7 @@ def _index(reference: Reference) -> None:
         if division.postcode is not None:
             prefix3[division.postcode[:3]].add(division.city_code)
             prefix2[division.postcode[:2]].add(division.province_code)
+            prefix4[division.postcode[:4]].append(division)
     # Longest names first, so "鼓楼区" is not found inside a longer name that ends the same way.
     reference.cities_by_name = dict(cities_by_name)
     reference.counties_by_city = {
@@ -226,6 +275,10 @@ def _index(reference: Reference) -> None:
     reference.counties_by_name = dict(counties_by_name)
     reference.cities_by_prefix3 = {prefix: frozenset(cities) for prefix, cities in prefix3.items()}
     reference.provinces_by_prefix2 = {prefix: frozenset(provinces) for prefix, provinces in prefix2.items()}
+    reference.offices_by_prefix4 = {
+        prefix: owners[0] for prefix, owners in prefix4.items()
+        if len(owners) == 1 and owners[0].is_county and owners[0].office_prefix == prefix
+    }
 
 
 def load_reference(path: Path) -> Reference:

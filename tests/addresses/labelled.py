@@ -1,10 +1,10 @@
 """A labelled set of addresses for verification, drawn from the reference data itself.
 
-Correct addresses take a real ZIP code (with one of its city names and its state) or a real Chinese
-county (its province, city and a postcode of its post office). Each seeded error is one of the
-mistakes customers and clerks make: a wrong postcode digit, a city from another province or state, a
-missing district (China), city and state swapped. Nothing comes from the demo generator, so the
-check is not measured against its own assumptions.
+Correct addresses take a real ZIP code (with one of its city names and its state, and a PO box where
+the ZIP has boxes only) or a real Chinese county (its province, city and a postcode of its post office).
+Each seeded error is one of the mistakes customers and clerks make: a wrong postcode digit, a city from
+another province or state, a missing district (China), city and state swapped. Nothing comes from the
+demo generator, so the check is not measured against its own assumptions.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from mailer.addresses.usps import us_state
-from mailer.reference.model import Division, Reference, city_key, province_short_name
+from mailer.reference.model import Division, Reference, UsZip, ZipType, city_key, province_short_name
 
 ERROR_KINDS = ("postcode_digit", "city_elsewhere", "missing_district", "city_state_swapped")
 CN_ROADS = ("中山路", "人民路", "解放路", "建设大道", "和平街", "文化路", "新华街", "胜利路")
@@ -42,10 +42,14 @@ def _cn_correct(rng: random.Random, reference: Reference, county: Division) -> d
     city = reference.city_of(county.code)
     province = reference.divisions[county.province_code]
     assert county.postcode is not None
-    own_office = county.own_office_prefix
-    postcode = own_office + f"{rng.randrange(100):02d}" if own_office else (
-        county.postcode[:3] + f"{rng.randrange(1000):03d}"
-    )
+    # A code of the county's post office: its own office's, or, for a district, its postcode's first four
+    # digits; a fifth of district addresses use the city's central office instead, as the urban edge of a
+    # suburban district does (大兴区旧宫 writes 100076, not 1026xx).
+    prefix = county.own_office_prefix or county.postcode[:4]
+    central = county.postcode[:3] + "0"
+    if county.own_office_prefix is None and central in _city_prefixes(reference, city.code) and rng.random() < 0.2:
+        prefix = central
+    postcode = prefix + f"{rng.randrange(100):02d}"
     district = "" if county.code == city.code else county.name
     municipality = city.code == province.code
     region = "" if municipality else province.name
@@ -68,6 +72,23 @@ def _cn_correct(rng: random.Random, reference: Reference, county: Division) -> d
     }
 
 
+def _city_prefixes(reference: Reference, city_code: str) -> frozenset[str]:
+    return frozenset(
+        county.postcode[:4] for county in reference.counties_by_city.get(city_code, []) if county.postcode is not None
+    )
+
+
+def _us_delivery_line(rng: random.Random, entry: UsZip) -> str:
+    # Where the ZIP is delivered to: a PO-Box-only ZIP's customers write their box, a military ZIP's their
+    # unit; some customers of a standard ZIP have a box at its post office too.
+    box = rng.randrange(1, 99999)
+    if entry.zip_type is ZipType.PO_BOX or (entry.zip_type is ZipType.STANDARD and rng.random() < 0.05):
+        return rng.choice(("PO Box", "P.O. Box", "PO BOX", "Post Office Box")) + f" {box}"
+    if entry.zip_type is ZipType.MILITARY:
+        return f"{rng.choice(('Unit', 'PSC', 'CMR'))} {rng.randrange(100, 9999)} Box {box}"
+    return f"{rng.randrange(1, 9999)} {rng.choice(US_STREETS)}"
+
+
 def _us_correct(rng: random.Random, reference: Reference, zip_code: str) -> dict[str, str]:
     entry = reference.us_zips[zip_code]
     # As customers write them: another accepted city name, the state spelled out, any case, ZIP+4.
@@ -82,7 +103,7 @@ def _us_correct(rng: random.Random, reference: Reference, zip_code: str) -> dict
     elif form < 0.35:
         zip_code = f"{zip_code}-{rng.randrange(1, 10000):04d}"
     return {
-        "line1": f"{rng.randrange(1, 9999)} {rng.choice(US_STREETS)}", "line2": "", "city": city,
+        "line1": _us_delivery_line(rng, entry), "line2": "", "city": city,
         "region": state, "postal_code": zip_code, "country": "US",
     }
 
@@ -115,7 +136,9 @@ def generate_labelled_addresses(
     """Return ``n`` addresses, half Chinese and half US, ``error_share`` of them with one seeded error."""
     rng = random.Random(seed)
     counties = _cn_counties(reference)
-    zips = sorted(reference.us_zips)
+    # Not a unique ZIP: that is one organisation's (a firm, a university), and the check leaves it to a
+    # person to say whether an address there is the organisation's.
+    zips = sorted(code for code, entry in reference.us_zips.items() if entry.zip_type is not ZipType.UNIQUE)
     cities_by_state: dict[str, list[str]] = {}
     for entry in reference.us_zips.values():
         cities_by_state.setdefault(entry.state, []).append(entry.city)

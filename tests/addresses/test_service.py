@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.addresses.lifecycle import replace_address, set_validity
 from mailer.addresses.models import Address, AddressEvent, AddressEventKind, AddressValidity, ChangeSource
 from mailer.addresses.service import CleanAddress, clean_address, current_address, required_address_fields
+from mailer.web.i18n import say
 from tests.factories import CN_ROW, US_ROW, add_customer
 
 
@@ -98,3 +100,26 @@ def test_set_validity_records_only_real_changes(session: Session) -> None:
     ).all()
     assert [e.changes["validity"] for e in events] == [["unverified", "suspect"], ["suspect", "deliverable"]]
     assert events[0].note == "UNC" and address.confirmed_via is ChangeSource.ORDER
+
+
+def test_a_verification_reason_is_stored_in_english_with_its_phrase_for_the_pages(app: Flask, session: Session) -> None:
+    customer = add_customer(session, "C1")
+    cleaned = clean_address({**US_ROW, "line1": "350 Fifth Avenue", "city": "New York", "region": "NY",
+                             "postal_code": "10008"})
+    assert isinstance(cleaned, CleanAddress)
+
+    new = replace_address(session, customer_id=customer.id, address=cleaned, source=ChangeSource.CUSTOMER,
+                          actor="customer", validity=AddressValidity.UNVERIFIED)
+    session.expire_all()
+    stored_address = session.get_one(Address, new.id)
+
+    english = "ZIP 10008 (New York, NY) is for PO boxes only; the address is a street address"
+    assert stored_address.verification_reason == english == stored_address.as_dict()["verification_reason"]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN,zh;q=0.9"}):
+        assert say(stored_address.verification_message) == "ZIP 10008（New York, NY）只投递邮政信箱；该地址是街道地址"
+
+
+def test_a_reason_stored_before_its_phrase_was_kept_is_shown_as_stored() -> None:
+    address = Address(verification_reason="ZIP 10001 is New York, NY", verification_phrase=None)
+
+    assert address.verification_message == "ZIP 10001 is New York, NY"

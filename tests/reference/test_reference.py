@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskCliRunner
 
-from mailer.reference.model import ReferenceFileError, load_reference, parse_reference, read_document
+from mailer.reference.model import ReferenceFileError, ZipType, load_reference, parse_reference, read_document
 from mailer.reference.store import BUNDLED_PATH, path_in_use, reference_in_use
 
 
@@ -37,12 +37,43 @@ def test_bundled_data_covers_both_countries_with_sources_and_licences() -> None:
     assert all(source["licence"] and source["version"] for source in reference.sources.values())
 
 
+def test_bundled_us_zips_carry_their_type_and_only_active_ones_are_in() -> None:
+    zips = load_reference(BUNDLED_PATH).us_zips
+
+    assert zips["10001"].zip_type is ZipType.STANDARD
+    assert zips["10008"].zip_type is ZipType.PO_BOX and zips["10008"].city == "New York"
+    assert zips["00501"].zip_type is ZipType.UNIQUE
+    assert zips["09001"].zip_type is ZipType.MILITARY
+    # 10015 (New York) is no longer in use.
+    assert "10015" not in zips
+
+
+def test_county_level_post_offices_are_indexed_by_their_first_four_digits() -> None:
+    offices = load_reference(BUNDLED_PATH).offices_by_prefix4
+
+    # 高淳区 (211300) and 昆山市 (215300) have offices of their own.
+    assert offices["2113"].name == "高淳区" and offices["2153"].name == "昆山市"
+    # 南京's central office serves several districts; 200333 (普陀区) is one of 上海's delivery zones.
+    assert "2100" not in offices and "2003" not in offices
+
+
+def test_a_file_without_zip_types_takes_every_zip_as_standard() -> None:
+    document = _bundled_document()
+    del document["us"]["types"]  # type: ignore[attr-defined]
+
+    reference = parse_reference(document, origin="older.json.gz")
+
+    assert {entry.zip_type for entry in reference.us_zips.values()} == {ZipType.STANDARD}
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
         (lambda d: d.update(format="other/9"), "format is 'other/9'"),
         (lambda d: d["us"]["zips"].update({"1234": ["NY", "X"]}), "'1234' is not a five-digit ZIP code"),
         (lambda d: d["us"]["zips"].update({"10001": ["New York", "NY"]}), "'New York' is not a two-letter state"),
+        (lambda d: d["us"]["types"].update({"10001": "PO"}), "us.types[10001]: 'PO' is not a ZIP type"),
+        (lambda d: d["us"]["types"].update({"99999": "UNIQUE"}), "us.types[99999]: no such ZIP code"),
         (lambda d: d["cn"]["postcodes"].update({"320106": "21000"}), "'21000' is not a six-digit postcode"),
         (lambda d: d["cn"]["postcodes"].update({"999999": "210000"}), "cn.postcodes[999999]: no such division"),
         (lambda d: d["cn"]["divisions"].update({"990101": "某区"}), "its province 990000 is missing"),
@@ -112,6 +143,7 @@ def test_update_from_the_zipcodes_package_keeps_the_chinese_part(runner: FlaskCl
     reference = reference_in_use()
     assert path_in_use() != BUNDLED_PATH and "+zipcodes-" in reference.version
     assert reference.us_zips["10001"].city == "New York" and reference.divisions["320106"].name == "鼓楼区"
+    assert reference.us_zips["10008"].zip_type is ZipType.PO_BOX
 
 
 def test_build_refuses_sources_that_would_give_an_incomplete_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
