@@ -122,6 +122,8 @@ class ComparisonColumns:
     empty_numbers: int
     empty_locality: int
     empty_postal: int
+    # Worked out on first use, for the vocabulary as it then stands.
+    name_facts: _NameFacts | None = None
 
     @classmethod
     def of(cls, table: KeyTable) -> ComparisonColumns:
@@ -181,14 +183,54 @@ def _pairwise(
     values: list[str], first: np.ndarray, second: np.ndarray, scorer: Callable[..., Any], **options: Any
 ) -> np.ndarray:
     """Return ``scorer`` of the values with ids (first[i], second[i]), each distinct pair computed once."""
+    return _pairwise_scores(values, first, second, (scorer,), **options)[0]
+
+
+def _pairwise_scores(
+    values: list[str], first: np.ndarray, second: np.ndarray, scorers: tuple[Callable[..., Any], ...],
+    **options: Any,
+) -> list[np.ndarray]:
+    """Return each scorer's scores of the pairs of values, the distinct pairs found once for all."""
     if first.size == 0:
-        return np.zeros(0)
+        return [np.zeros(0) for _ in scorers]
     width = np.int64(len(values))
     combined, inverse = np.unique(first * width + second, return_inverse=True)
     left = [values[i] for i in (combined // width).tolist()]
     right = [values[i] for i in (combined % width).tolist()]
-    scores = process.cpdist(left, right, scorer=scorer, workers=-1, dtype=np.float64, **options)
-    return np.asarray(scores)[inverse.reshape(-1)]
+    inverse = inverse.reshape(-1)
+    return [
+        np.asarray(process.cpdist(left, right, scorer=scorer, workers=-1, dtype=np.float64, **options))[inverse]
+        for scorer in scorers
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _NameFacts:
+    """Per value of the names vocabulary: its nickname resolved (an id), first letter and length."""
+
+    resolved: np.ndarray
+    first_letter: np.ndarray
+    length: np.ndarray
+
+
+def _name_facts(columns: ComparisonColumns) -> _NameFacts:
+    names = columns.names
+    cached = columns.name_facts
+    if cached is not None and cached.length.size == len(names.values):
+        return cached
+    while True:
+        size = len(names.values)
+        resolved = names.ids([FULL_GIVEN_NAME.get(value, value) for value in names.values[:size]])
+        if len(names.values) == size:
+            break
+    letters: dict[str, int] = {}
+    facts = _NameFacts(
+        resolved=resolved,
+        first_letter=np.array([letters.setdefault(value[:1], len(letters)) for value in names.values], dtype=np.int64),
+        length=np.array([len(value) for value in names.values], dtype=np.int64),
+    )
+    columns.name_facts = facts
+    return facts
 
 
 def _grade(
@@ -208,8 +250,7 @@ def _typo_or_close(
     values: list[str], first: np.ndarray, second: np.ndarray, *, typo: float, similar: float,
     scorer: Callable[..., Any],
 ) -> tuple[np.ndarray, np.ndarray]:
-    similarity = _pairwise(values, first, second, scorer)
-    edits = _pairwise(values, first, second, DamerauLevenshtein.distance)
+    similarity, edits = _pairwise_scores(values, first, second, (scorer, DamerauLevenshtein.distance))
     # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip;
     # two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
     shortest = _pairwise_lengths(values, first, second)
@@ -252,10 +293,10 @@ def _swap_names(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tup
         values = columns.names.values
         ga, sa, gb, sb = given_a[index], surname_a[index], given_b[index], surname_b[index]
         straight = _pairwise(values, ga, gb, JaroWinkler.similarity) + _pairwise(values, sa, sb, JaroWinkler.similarity)
-        crossed = _pairwise(values, ga, sb, JaroWinkler.similarity) + _pairwise(values, sa, gb, JaroWinkler.similarity)
-        both_cross = np.minimum(
-            _pairwise(values, ga, sb, JaroWinkler.similarity), _pairwise(values, sa, gb, JaroWinkler.similarity)
-        )
+        given_to_surname = _pairwise(values, ga, sb, JaroWinkler.similarity)
+        surname_to_given = _pairwise(values, sa, gb, JaroWinkler.similarity)
+        crossed = given_to_surname + surname_to_given
+        both_cross = np.minimum(given_to_surname, surname_to_given)
         # Both words must cross over, with a clear margin: "Lee Thomas" / "Thomas Lee" swaps,
         # "Ann Lee" / "Ann Li" and "Jia Rongying" / "Liu Jia" do not.
         swapped[index] = (crossed > straight + 0.3) & (both_cross >= 0.85)
@@ -397,18 +438,12 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     empty = columns.empty_name
     todo = (given_a != empty) & (given_b != empty)
     ga, gb = given_a[todo], given_b[todo]
-    resolved = columns.resolved_given
-    resolved_a = resolved[a][todo]
+    facts = _name_facts(columns)
+    resolved_a = columns.resolved_given[a][todo]
     # b's given name as compared (after a swap), with its nickname resolved.
-    resolved_b_ids = np.asarray(
-        columns.names.ids([FULL_GIVEN_NAME.get(names[i], names[i]) for i in gb.tolist()])
-    )
+    resolved_b_ids = facts.resolved[gb]
     typo, similar = _typo_or_close(names, ga, gb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
-    first_letter = np.array([names[i][:1] for i in ga.tolist()], dtype=object)
-    second_letter = np.array([names[i][:1] for i in gb.tolist()], dtype=object)
-    lengths_a = np.array([len(names[i]) for i in ga.tolist()], dtype=np.int64)
-    lengths_b = np.array([len(names[i]) for i in gb.tolist()], dtype=np.int64)
-    initial = (first_letter == second_letter) & ((lengths_a == 1) | (lengths_b == 1))
+    initial = (facts.first_letter[ga] == facts.first_letter[gb]) & ((facts.length[ga] == 1) | (facts.length[gb] == 1))
     typo |= _split_given(columns, a[todo], b[todo], ga, gb, swapped[todo])
     _grade(levels[:, 0], todo, [
         (ga == gb, GIVEN.level("exact")),
