@@ -238,11 +238,13 @@ def _patterns(levels: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.nd
     """Return the distinct level patterns over the active fields, and how many pairs have each."""
     if levels.shape[0] == 0:
         return np.zeros((0, levels.shape[1]), dtype=np.int8), np.zeros(0)
-    masked = np.where(active[None, :], levels, 0).astype(np.int64)
-    codes = (masked * (8 ** np.arange(levels.shape[1], dtype=np.int64))[None, :]).sum(axis=1)
+    # One code per pair, built a column at a time (a whole int64 copy of the levels would be 8x them).
+    codes = np.zeros(levels.shape[0], dtype=np.int64)
+    for f in np.flatnonzero(active).tolist():
+        codes += levels[:, f].astype(np.int64) << (3 * f)
     unique, first, counts = np.unique(codes, return_index=True, return_counts=True)
     del unique
-    return masked[first].astype(np.int8), counts.astype(np.float64)
+    return np.where(active[None, :], levels[first], 0).astype(np.int8), counts.astype(np.float64)
 
 
 def expectation_maximisation(
@@ -295,7 +297,7 @@ def _place_overlap(random_levels: np.ndarray, u: list[np.ndarray]) -> float:
     return max(float(np.log2((both + 1) / (expected + 1))), 0.0)
 
 
-def _address_cap(columns: ComparisonColumns, levels: np.ndarray, m: list[np.ndarray]) -> float:
+def _address_cap(columns: ComparisonColumns, levels: np.ndarray, m: list[np.ndarray], *, scale: float = 1.0) -> float:
     """Return log2(m / u) of agreeing on the whole address.
 
     u: the blocked pairs at one address whose given and family names both disagree (two unrelated
@@ -320,7 +322,8 @@ def _address_cap(columns: ComparisonColumns, levels: np.ndarray, m: list[np.ndar
     independent = float(np.prod([m[f][compared.level("exact")] for f, compared in enumerate(FIELDS)
                                  if compared.part == "address"]))
     m_whole = max(float(whole[names_equal].mean()) if names_equal.any() else 0.0, independent)
-    sharing = int((whole & names_differ).sum())
+    # ``levels`` may be a sample of the blocked pairs: ``scale`` of them stand for each one.
+    sharing = int((whole & names_differ).sum()) * scale
     if sharing < SHARED_ADDRESS_SHARE * count:
         # Too few to tell people who share an address from duplicates whose names were mangled.
         return float("inf")
@@ -344,8 +347,14 @@ def fit(
     blocked_a: np.ndarray,
     rules: list[TrainingRule],
     random_size: int = RANDOM_PAIRS,
+    blocked_total: int | None = None,
 ) -> MatchModel:
-    """Fit m, u, the prior and term frequencies on one file of customers, without labels."""
+    """Fit m, u, the prior and term frequencies on one file of customers, without labels.
+
+    ``blocked`` may be a random sample of the blocked pairs (``blocked_total`` of them in all): the
+    counts it gives are scaled up to the whole.
+    """
+    scale = blocked_total / max(blocked.levels.shape[0], 1) if blocked_total else 1.0
     count = len(columns)
     ra, rb = random_pairs(count, size=random_size)
     random_levels = compare_pairs(columns, ra, rb).levels if ra.size else np.zeros((0, len(FIELDS)), np.int8)
@@ -376,8 +385,8 @@ def fit(
     ]
 
     model = MatchModel(
-        m=m, u=u, prior=1e-6, address_cap=_address_cap(columns, blocked.levels, m), place_overlap=place_overlap,
-        frequencies=_frequencies(columns), notes=notes,
+        m=m, u=u, prior=1e-6, address_cap=_address_cap(columns, blocked.levels, m, scale=scale),
+        place_overlap=place_overlap, frequencies=_frequencies(columns), notes=notes,
     )
     notes["address_cap"] = round(model.address_cap, 2)
     notes["place_overlap"] = round(model.place_overlap, 2)
@@ -394,7 +403,7 @@ def fit(
         prior = leaning
         for _ in range(EM_ITERATIONS):
             odds = np.log2(prior / (1 - prior)) + weight
-            expected = float((1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum())
+            expected = float((1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))).sum()) * scale
             new_prior = min(max((expected + PRIOR_PAIRS * leaning) / (total_pairs + PRIOR_PAIRS), 1e-12), 0.5)
             if abs(np.log(new_prior / prior)) < 1e-4:
                 prior = new_prior

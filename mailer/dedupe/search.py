@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
 from mailer.dedupe.scoring import COMPARE_CHUNK, DEFAULT_THRESHOLD, Comparison, ComparisonColumns, compare_pairs
 
+# In a larger file the model is fitted on a random sample of this many blocked pairs.
+TRAINING_PAIRS = 4_000_000
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
 _STEPS = 5
@@ -126,18 +130,44 @@ def connected_components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
     return {x: root(x) for x in parent}
 
 
+def _training_sample(count: int, *, seed: int = 20261206) -> np.ndarray | None:
+    """Return sorted positions of a random sample of ``TRAINING_PAIRS`` blocked pairs, or None to train on all."""
+    size = TRAINING_PAIRS
+    if count <= size:
+        return None
+    drawn = np.sort(np.random.default_rng(seed).integers(0, count, size=size, dtype=np.int64))
+    return drawn[np.concatenate(([True], drawn[1:] != drawn[:-1]))]
+
+
+def _within(positions: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Return the indices into ``sample`` of those of ``positions`` (sorted) that it holds."""
+    found = np.searchsorted(sample, positions)
+    held = found < sample.size
+    held[held] = sample[found[held]] == positions[held]
+    return found[held]
+
+
 def _fit(
     table: KeyTable, *, window: int, blocked: BlockedPairs | None = None
-) -> tuple[Matcher, BlockedPairs, Comparison]:
+) -> tuple[Matcher, BlockedPairs, Comparison | None]:
+    """Block, and fit the model on the blocked pairs (a random sample of them in a large file).
+
+    Return the comparison of every blocked pair when it was made for the fit, else None.
+    """
     columns = ComparisonColumns.of(table)
     blocked = blocked if blocked is not None else block(table, window=window)
-    comparison = compare_pairs(columns, blocked.a, blocked.b)
-    rules = [
-        TrainingRule(rule.name, blocked.by_rule.get(rule.name, np.zeros(0, np.int64)), rule.fields)
-        for rule in RULES
-    ]
-    model = fit(columns, blocked=comparison, blocked_a=blocked.a, rules=rules)
-    return Matcher(table=table, columns=columns, model=model), blocked, comparison
+    sample = _training_sample(len(blocked))
+    empty = np.zeros(0, np.int64)
+    if sample is None:
+        a, b = blocked.a, blocked.b
+        rule_pairs = {rule.name: blocked.by_rule.get(rule.name, empty) for rule in RULES}
+    else:
+        a, b = blocked.a[sample], blocked.b[sample]
+        rule_pairs = {rule.name: _within(blocked.by_rule.get(rule.name, empty), sample) for rule in RULES}
+    comparison = compare_pairs(columns, a, b)
+    rules = [TrainingRule(rule.name, rule_pairs[rule.name], rule.fields) for rule in RULES]
+    model = fit(columns, blocked=comparison, blocked_a=a, rules=rules, blocked_total=len(blocked))
+    return Matcher(table=table, columns=columns, model=model), blocked, (comparison if sample is None else None)
 
 
 def fit_matcher(
@@ -145,30 +175,70 @@ def fit_matcher(
 ) -> tuple[Matcher, BlockedPairs, ScoredPairs]:
     """Block, compare and fit the model on a file; return it with every blocked pair scored."""
     matcher, blocked, comparison = _fit(table, window=window, blocked=blocked)
+    if comparison is None:
+        comparison = compare_pairs(matcher.columns, blocked.a, blocked.b)
     scores = score(matcher.model, matcher.columns, blocked.a, comparison)
     return matcher, blocked, _scored(blocked.a, blocked.b, comparison.levels, scores, np.zeros(len(blocked), np.int64))
 
 
 def _reaching(
-    matcher: Matcher, blocked: BlockedPairs, comparison: Comparison, threshold: float
+    matcher: Matcher, blocked: BlockedPairs, comparison: Comparison | None, threshold: float
 ) -> tuple[ScoredPairs, int]:
-    """Score the blocked pairs a chunk at a time; return those reaching ``threshold`` and how many
-    households the household rule kept apart (they would have reached it without the rule)."""
-    line = np.log2(threshold / (1 - threshold)) if threshold < 1 else np.inf
-    kept: list[ScoredPairs] = []
-    households = 0
-    for start in range(0, len(blocked), COMPARE_CHUNK):
-        chunk = slice(start, start + COMPARE_CHUNK)
-        a, b, part = blocked.a[chunk], blocked.b[chunk], comparison.take(chunk)
-        scores = score(matcher.model, matcher.columns, a, part)
-        total = scores.total
-        households += int((scores.household & (total - HOUSEHOLD_WEIGHT >= line)).sum())
-        scored = _scored(a, b, part.levels, scores, np.zeros(a.size, np.int64))
-        kept.append(scored.take(scored.probability >= threshold))
-    if not kept:
+    """Score the blocked pairs a chunk at a time (comparing them first unless ``comparison`` has
+    them); return those reaching ``threshold`` and how many households the household rule kept
+    apart (they would have reached it without the rule).
+
+    A large file's chunks are shared out among worker processes, one a core (forked, so they read
+    the file's columns without copying them).
+    """
+    starts = list(range(0, len(blocked), COMPARE_CHUNK))
+    workers = min(os.cpu_count() or 1, len(starts))
+    task = _ChunkTask(matcher, blocked, comparison, threshold)
+    if comparison is None and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        global _TASK
+        _TASK = task
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_score_chunk_in_worker, starts, chunksize=1)
+        finally:
+            _TASK = None
+    else:
+        results = [task.run(start) for start in starts]
+    if not results:
         empty = np.zeros(0, dtype=np.int64)
         return matcher.score_pairs(empty, empty), 0
-    return (kept[0] if len(kept) == 1 else _concatenate_all(kept)), households
+    kept = [found for found, _ in results]
+    return (kept[0] if len(kept) == 1 else _concatenate_all(kept)), sum(households for _, households in results)
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkTask:
+    """Scoring one chunk of blocked pairs (see ``_reaching``)."""
+
+    matcher: Matcher
+    blocked: BlockedPairs
+    comparison: Comparison | None
+    threshold: float
+
+    def run(self, start: int) -> tuple[ScoredPairs, int]:
+        chunk = slice(start, start + COMPARE_CHUNK)
+        a, b = self.blocked.a[chunk], self.blocked.b[chunk]
+        columns = self.matcher.columns
+        part = self.comparison.take(chunk) if self.comparison is not None else compare_pairs(columns, a, b)
+        scores = score(self.matcher.model, columns, a, part)
+        line = np.log2(self.threshold / (1 - self.threshold)) if self.threshold < 1 else np.inf
+        households = int((scores.household & (scores.total - HOUSEHOLD_WEIGHT >= line)).sum())
+        scored = _scored(a, b, part.levels, scores, np.zeros(a.size, np.int64))
+        return scored.take(scored.probability >= self.threshold), households
+
+
+# The task a forked worker runs, set by the parent just before it forks.
+_TASK: _ChunkTask | None = None
+
+
+def _score_chunk_in_worker(start: int) -> tuple[ScoredPairs, int]:
+    assert _TASK is not None
+    return _TASK.run(start)
 
 
 def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:

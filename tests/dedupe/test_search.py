@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import mailer.dedupe.search
 from mailer.dedupe.blocking import RULES, block, rule_pairs
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.search import connected_components, find_pairs
@@ -77,3 +79,18 @@ def test_search_groups_a_person_typed_three_times_and_lists_every_pair() -> None
 def test_an_empty_file_finds_nothing() -> None:
     _, found, stats = find_pairs(KeyTable())
     assert len(found) == 0 and stats.pairs_compared == 0
+
+
+def test_a_model_fitted_on_a_sample_of_the_pairs_finds_what_the_whole_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    labelled = generate_labelled_set(1200, seed=5)
+    table = KeyTable.from_customers(customer_fields(labelled.rows))
+    _, whole, stats = find_pairs(table)
+    monkeypatch.setattr(mailer.dedupe.search, "TRAINING_PAIRS", stats.pairs_compared // 4)
+    # Scored in several chunks, shared among worker processes as a large file's are.
+    monkeypatch.setattr(mailer.dedupe.search, "COMPARE_CHUNK", 4_000)
+    _, sampled, sampled_stats = find_pairs(table)
+    assert sampled_stats.pairs_compared == stats.pairs_compared
+    found = set(zip(whole.a.tolist(), whole.b.tolist(), strict=True))
+    found_on_sample = set(zip(sampled.a.tolist(), sampled.b.tolist(), strict=True))
+    assert len(found) > 100
+    assert len(found & found_on_sample) >= 0.95 * len(found | found_on_sample)
