@@ -21,6 +21,7 @@ the work stays linear in the number of customers however common a key is.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -137,10 +138,14 @@ def _codes(values: Sequence[str]) -> np.ndarray:
     return codes.reshape(-1).astype(np.int64)
 
 
+def rule_keys(table: KeyTable, rule: BlockingRule) -> list[str]:
+    """Return every customer's key under one rule ("" = no key)."""
+    return [rule.key(table, i) for i in range(len(table))]
+
+
 def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """Return the pairs (a < b) one rule puts together."""
-    count = len(table)
-    keys = [rule.key(table, i) for i in range(count)]
+    keys = rule_keys(table, rule)
     keyed = np.array([bool(key) for key in keys], dtype=bool)
     rows = np.flatnonzero(keyed)
     if rows.size < 2:
@@ -244,3 +249,86 @@ def pairs_touching(
                         found.add((min(x, y), max(x, y)))
     ordered = sorted(found)
     return (np.array([x for x, _ in ordered], dtype=np.int64), np.array([y for _, y in ordered], dtype=np.int64))
+
+
+# --- comparing a few new customers against a stored file ---------------------------------------
+
+_NO_KEY = bytes(8)
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8).digest() if key else _NO_KEY
+
+
+def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> list[bytes]:
+    """Return each customer's blocking keys as 64-bit digests, eight bytes a rule (zeros: no key).
+
+    Stored with a search, they tell which stored customers share a key with a new one without
+    computing every customer's keys again; read back with ``digest_array``.
+    """
+    columns = [[_digest(key) for key in rule_keys(table, rule)] for rule in rules]
+    return [b"".join(row) for row in zip(*columns, strict=True)] if columns else [b""] * len(table)
+
+
+def digest_array(digests: Sequence[bytes], *, rules: Sequence[BlockingRule] = RULES) -> np.ndarray:
+    """Return digests from ``block_digests`` as a (customers, rules) array, 0 for no key."""
+    return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), len(rules))
+
+
+def block_mates(
+    stored: KeyTable,
+    stored_blocks: np.ndarray,
+    stored_order: np.ndarray,
+    new: KeyTable,
+    new_blocks: np.ndarray,
+    new_order: np.ndarray,
+    *,
+    rules: Sequence[BlockingRule] = RULES,
+    window: int = DEFAULT_WINDOW,
+) -> np.ndarray:
+    """Return the stored customers (sorted indices into ``stored``) a rule may pair with a new one.
+
+    Under each rule: every customer of a new customer's key group when the group (stored and new
+    together) is no larger than ``window``; in a larger group, the ``window - 1`` neighbours on
+    each side of each new customer in the rule's order, ties broken by ``*_order`` (the order of
+    the file, e.g. customer ids). ``pairs_touching`` run on the new customers and these finds
+    the pairs it finds on the whole file: a subset of a group that holds a new customer's
+    neighbours gives it the same neighbours. Groups are told by digest (64 bits: two keys
+    sharing one are unlikely enough in a file of millions).
+    """
+    if window < 2:
+        raise ValueError("window must be at least 2")
+    found: list[np.ndarray] = []
+    for r, rule in enumerate(rules):
+        new_keys = new_blocks[:, r]
+        new_rows = np.flatnonzero(new_keys)
+        if new_rows.size == 0:
+            continue
+        members = np.flatnonzero(np.isin(stored_blocks[:, r], new_keys[new_rows]))
+        keys = np.concatenate((stored_blocks[members, r], new_keys[new_rows]))
+        _, group, sizes = np.unique(keys, return_inverse=True, return_counts=True)
+        small = sizes[group.reshape(-1)] <= window
+        found.append(members[small[: members.size]])
+        large_stored, large_new = members[~small[: members.size]], new_rows[~small[members.size :]]
+        if large_new.size == 0:
+            continue
+        # One large group after another, each in the rule's order; then each new customer's neighbours.
+        orders = _codes([rule.order(stored, i) for i in large_stored.tolist()]
+                        + [rule.order(new, i) for i in large_new.tolist()])
+        tie = np.concatenate((stored_order[large_stored], new_order[large_new]))
+        group_keys = np.concatenate((stored_blocks[large_stored, r], new_keys[large_new]))
+        source = np.concatenate((large_stored, np.full(large_new.size, -1, dtype=np.int64)))
+        ranked = np.lexsort((tie, orders, group_keys))
+        group_keys, source = group_keys[ranked], source[ranked]
+        at = np.flatnonzero(source < 0)
+        for distance in range(1, window):
+            for step in (distance, -distance):
+                there = at + step
+                inside = (there >= 0) & (there < source.size)
+                there = there[inside]
+                same = group_keys[there] == group_keys[at[inside]]
+                found.append(source[there[same]])
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    everyone = np.unique(np.concatenate(found))
+    return everyone[everyone >= 0]

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select
+import numpy as np
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import utcnow
-from mailer.dedupe.blocking import DEFAULT_WINDOW
+from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, block_mates, digest_array
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.models import CandidatePair, DedupeRun, DismissedPair
+from mailer.dedupe.models import CandidatePair, CustomerMatchKeys, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
 from mailer.dedupe.search import ProgressCallback, compare_rows
 from mailer.dedupe.service import (
@@ -37,6 +39,9 @@ from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
 logger = logging.getLogger(__name__)
 _INSERT_BATCH = 5_000
+_RULE_NAMES = [rule.name for rule in RULES]
+# A pair's position: its group in the high bits, the order it was added in below (see CandidatePair).
+_GROUP_SHIFT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,37 +58,108 @@ class StoredPage:
 def store_search(
     session: Session, *, actor: str, threshold: float = DEFAULT_THRESHOLD, progress: ProgressCallback | None = None
 ) -> DedupeRun:
-    """Search every customer and store the pairs found as the latest run (the previous one is dropped)."""
+    """Search every customer and store the pairs found as the latest run (the previous one is dropped),
+    with every customer's match keys, so new customers are later compared against them."""
     run = DedupeRun(threshold=threshold, actor=actor)
     session.add(run)
     session.flush()
     search = find_duplicates(session, threshold=threshold, progress=progress)
-    numbers = {no for pair in search.pairs for no in (pair.customer_no_a, pair.customer_no_b)}
-    ids = {
-        customer_no: customer_id
-        for customer_no, customer_id in session.execute(
-            select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_(numbers))
-        )
-    }
+    assert search.keys is not None
+    ids = _customer_ids(session, search.keys.customer_nos)
     rows = []
-    for pair in search.pairs:
+    for position, pair in enumerate(search.pairs):
         first_id, second_id = sorted((ids[pair.customer_no_a], ids[pair.customer_no_b]))
-        rows.append(_row(run.id, first_id, second_id, pair))
+        rows.append(_row(run.id, first_id, second_id, pair, position=position))
     for start in range(0, len(rows), _INSERT_BATCH):
         session.execute(insert(CandidatePair), rows[start : start + _INSERT_BATCH])
     # Only the latest run is read: older ones and their pairs go.
     older = select(DedupeRun.id).where(DedupeRun.id != run.id).scalar_subquery()
     session.execute(delete(CandidatePair).where(CandidatePair.run_id.in_(older)))
     session.execute(delete(DedupeRun).where(DedupeRun.id != run.id))
+    session.execute(delete(CustomerMatchKeys))
+    _insert_keys(session, search.keys, [ids[no] for no in search.keys.customer_nos])
     run.customers = search.stats.customers
     run.pairs_compared = search.stats.pairs_compared
     run.pairs_found = len(rows)
+    run.pairs_added = len(rows)
     run.households = search.stats.households
     run.model = search.model
+    run.blocking_rules = _RULE_NAMES
     run.finished_at = utcnow()
     session.flush()
     logger.info("%s stored duplicate search %s: %d pairs", actor, run.id, len(rows))
     return run
+
+
+def _customer_ids(session: Session, customer_nos: Collection[str]) -> dict[str, int]:
+    """Return the ids of customers by number (all of them when there are many)."""
+    query = select(Customer.customer_no, Customer.id)
+    if len(customer_nos) <= _INSERT_BATCH:
+        query = query.where(Customer.customer_no.in_(customer_nos))
+    return {customer_no: customer_id for customer_no, customer_id in session.execute(query)}
+
+
+def _insert_keys(session: Session, table: KeyTable, ids: list[int]) -> None:
+    """Store the match keys of a table's customers (``ids`` aligned with its rows)."""
+    blocks = block_digests(table)
+    for start in range(0, len(table), _INSERT_BATCH):
+        session.execute(insert(CustomerMatchKeys), [
+            {
+                "customer_id": ids[i], "name": table.names[i], "written_name": table.written_names[i],
+                "given": table.givens[i], "surname": table.surnames[i], "street": table.streets[i],
+                "numbers": table.numbers[i], "locality": table.localities[i], "postal": table.postals[i],
+                "country": table.countries[i], "blocks": blocks[i],
+            }
+            for i in range(start, min(start + _INSERT_BATCH, len(table)))
+        ])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKeys:
+    """The stored match keys of the file, with each customer's id and blocking digests."""
+
+    table: KeyTable
+    ids: np.ndarray
+    blocks: np.ndarray
+
+
+def stored_keys(session: Session, *, leaving_out: Collection[int] = ()) -> StoredKeys:
+    """Read the stored match keys of every customer still compared (not merged, not erased), by id."""
+    query = (
+        select(
+            CustomerMatchKeys.customer_id, Customer.customer_no, CustomerMatchKeys.name,
+            CustomerMatchKeys.written_name, CustomerMatchKeys.given, CustomerMatchKeys.surname,
+            CustomerMatchKeys.street, CustomerMatchKeys.numbers, CustomerMatchKeys.locality,
+            CustomerMatchKeys.postal, CustomerMatchKeys.country, CustomerMatchKeys.blocks,
+        )
+        .join(Customer, Customer.id == CustomerMatchKeys.customer_id)
+        .where(Customer.status != CustomerStatus.MERGED, Customer.erased_at.is_(None))
+        .order_by(CustomerMatchKeys.customer_id)
+    )
+    left_out = set(leaving_out)
+    rows = [row for row in session.execute(query) if row[0] not in left_out]
+    columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(12)]
+    table = KeyTable(*columns[1:11])
+    return StoredKeys(
+        table=table, ids=np.array(columns[0], dtype=np.int64), blocks=digest_array(columns[11]),
+    )
+
+
+def _sub_table(
+    stored: StoredKeys, mates: np.ndarray, new: KeyTable, new_ids: np.ndarray
+) -> tuple[KeyTable, np.ndarray]:
+    """Return the new customers and their stored block mates as one table in customer id order, and the ids."""
+    ids = np.concatenate((stored.ids[mates], new_ids))
+    order = np.argsort(ids, kind="stable")
+    table = KeyTable()
+    count = mates.size
+    for k in order.tolist():
+        if k < count:
+            i = int(mates[k])
+            table.append(stored.table.customer_nos[i], stored.table.keys(i))
+        else:
+            table.append(new.customer_nos[k - count], new.keys(k - count))
+    return table, ids[order]
 
 
 class IncrementalError(ValueError):
@@ -99,6 +175,8 @@ class Refresh:
     pairs_compared: int
     pairs_found: int  # their pairs now stored (replacing their old ones)
     seconds: float
+    # Stored customers read as block mates of the new ones (compared with them by some rule).
+    block_mates: int = 0
 
 
 def _changed_customers(session: Session, since: datetime) -> dict[str, int]:
@@ -121,72 +199,107 @@ def _changed_customers(session: Session, since: datetime) -> dict[str, int]:
 def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT_WINDOW) -> Refresh:
     """Compare customers created or changed since the latest run (or its last refresh) against the file.
 
-    They are scored with the run's stored model (never refitted, so the other customers' pairs are
-    not scored again), their old pairs are dropped and their pairs at the run's threshold added to
-    the run: joining the group of a customer already grouped, or a new group.
+    Only their match keys are built; the file's are read as the run stored them, and only the
+    stored customers sharing a blocking key with a new one are compared (``block_mates``), with
+    the run's stored model (never refitted, so the other customers' pairs are not scored again).
+    Their old pairs are dropped and their pairs at the run's threshold added to the run: joining
+    the group of a customer already grouped (shown after the group's own pairs), or a new group
+    (after every group of the run). Their stored keys are replaced by the new ones.
     """
     began_clock = time.perf_counter()
     run = latest_run(session)
-    if run is None or run.model is None:
+    if run is None or run.model is None or run.blocking_rules != _RULE_NAMES:
         raise IncrementalError("no stored duplicate search to compare new customers against: run a full search first")
     began = utcnow()
     since = run.refreshed_at or run.started_at
     changed = _changed_customers(session, since)
-    table = KeyTable.from_customers(stream_customers(session))
-    rows = [i for i, customer_no in enumerate(table.customer_nos) if customer_no in changed]
-    matcher, found, compared = compare_rows(table, rows, model=run.model, threshold=run.threshold, window=window)
     changed_ids = list(changed.values())
+    new = KeyTable.from_customers(stream_customers(session, customer_nos=changed)) if changed else KeyTable()
+    new_ids = np.array([changed[no] for no in new.customer_nos], dtype=np.int64)
+    stored = stored_keys(session, leaving_out=changed_ids) if len(new) else None
+    if stored is not None:
+        mates = block_mates(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
+                            window=window)
+        table, ids_in_table = _sub_table(stored, mates, new, new_ids)
+        mates_count = int(mates.size)
+    else:
+        table, ids_in_table, mates_count = new, new_ids, 0
+    new_set = set(new.customer_nos)
+    rows = [i for i, customer_no in enumerate(table.customer_nos) if customer_no in new_set]
+    matcher, found, compared = compare_rows(table, rows, model=run.model, threshold=run.threshold, window=window)
+    dropped = 0
     for start in range(0, len(changed_ids), _INSERT_BATCH):
         chunk = changed_ids[start : start + _INSERT_BATCH]
-        session.execute(delete(CandidatePair).where(
+        result = session.execute(delete(CandidatePair).where(
             CandidatePair.run_id == run.id, or_(CandidatePair.first_id.in_(chunk), CandidatePair.second_id.in_(chunk))
         ))
+        dropped += _rowcount(result)
+        session.execute(delete(CustomerMatchKeys).where(CustomerMatchKeys.customer_id.in_(chunk)))
+    _insert_keys(session, new, new_ids.tolist())
     dismissed = dismissed_numbers(session)
     pairs = [pair for pair in duplicate_pairs(matcher, found)
              if (pair.customer_no_a, pair.customer_no_b) not in dismissed]
-    numbers = {no for pair in pairs for no in (pair.customer_no_a, pair.customer_no_b)}
-    ids = {
-        customer_no: customer_id
-        for customer_no, customer_id in session.execute(
-            select(Customer.customer_no, Customer.id).where(Customer.customer_no.in_(numbers))
-        )
-    }
+    ids = dict(zip(table.customer_nos, ids_in_table.tolist(), strict=True))
+    paired = list({ids[no] for pair in pairs for no in (pair.customer_no_a, pair.customer_no_b)})
     cluster_of: dict[int, int] = {}
-    for first_id, second_id, cluster in session.execute(
-        select(CandidatePair.first_id, CandidatePair.second_id, CandidatePair.cluster).where(
-            CandidatePair.run_id == run.id,
-            or_(CandidatePair.first_id.in_(ids.values()), CandidatePair.second_id.in_(ids.values())),
-        )
-    ):
-        cluster_of.setdefault(first_id, cluster)
-        cluster_of.setdefault(second_id, cluster)
+    for start in range(0, len(paired), _INSERT_BATCH):
+        chunk = paired[start : start + _INSERT_BATCH]
+        for first_id, second_id, cluster in session.execute(
+            select(CandidatePair.first_id, CandidatePair.second_id, CandidatePair.cluster).where(
+                CandidatePair.run_id == run.id,
+                or_(CandidatePair.first_id.in_(chunk), CandidatePair.second_id.in_(chunk)),
+            )
+        ):
+            cluster_of.setdefault(first_id, cluster)
+            cluster_of.setdefault(second_id, cluster)
     next_cluster = (session.scalar(select(func.max(CandidatePair.cluster)).where(CandidatePair.run_id == run.id))
                     or 0) + 1
-    rows_out = []
+    rows_out: list[dict[str, Any]] = []
     for pair in sorted(pairs, key=lambda pair: -pair.match_probability):
         first_id, second_id = sorted((ids[pair.customer_no_a], ids[pair.customer_no_b]))
         known = cluster_of.get(first_id) or cluster_of.get(second_id)
         if known is None:
             known, next_cluster = next_cluster, next_cluster + 1
         cluster_of[first_id] = cluster_of[second_id] = known
-        rows_out.append(_row(run.id, first_id, second_id, replace(pair, cluster=known)))
+        rows_out.append(_row(run.id, first_id, second_id, replace(pair, cluster=known),
+                             position=run.pairs_added + len(rows_out)))
     for start in range(0, len(rows_out), _INSERT_BATCH):
         session.execute(insert(CandidatePair), rows_out[start : start + _INSERT_BATCH])
-    run.customers = len(table)
-    run.pairs_found = session.scalar(
-        select(func.count()).select_from(CandidatePair).where(CandidatePair.run_id == run.id)
-    ) or 0
+    run.customers = session.scalar(select(func.count()).select_from(CustomerMatchKeys)) or 0
+    run.pairs_found = run.pairs_found - dropped + len(rows_out)
+    run.pairs_added += len(rows_out)
     run.refreshed_at = began
     session.flush()
     logger.info("%s compared %d new or changed customers against duplicate search %s: %d pairs",
                 actor, len(rows), run.id, len(rows_out))
     return Refresh(run=run, customers=len(rows), pairs_compared=compared, pairs_found=len(rows_out),
-                   seconds=time.perf_counter() - began_clock)
+                   seconds=time.perf_counter() - began_clock, block_mates=mates_count)
 
 
-def _row(run_id: int, first_id: int, second_id: int, pair: DuplicatePair) -> dict[str, Any]:
+def forget_customer(session: Session, *, customer_id: int) -> None:
+    """Delete a customer's stored pairs and match keys (erasure), keeping the runs' counts of pairs."""
+    for run_id, count in session.execute(
+        select(CandidatePair.run_id, func.count())
+        .where(or_(CandidatePair.first_id == customer_id, CandidatePair.second_id == customer_id))
+        .group_by(CandidatePair.run_id)
+    ).all():
+        session.execute(
+            update(DedupeRun).where(DedupeRun.id == run_id).values(pairs_found=DedupeRun.pairs_found - count)
+        )
+    session.execute(
+        delete(CandidatePair).where(or_(CandidatePair.first_id == customer_id, CandidatePair.second_id == customer_id))
+    )
+    session.execute(delete(CustomerMatchKeys).where(CustomerMatchKeys.customer_id == customer_id))
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def _row(run_id: int, first_id: int, second_id: int, pair: DuplicatePair, *, position: int) -> dict[str, Any]:
     return {
         "run_id": run_id, "first_id": first_id, "second_id": second_id,
+        "position": (pair.cluster << _GROUP_SHIFT) + position,
         "match_probability": pair.match_probability, "score": pair.score, "name_score": pair.name_score,
         "address_score": pair.address_score, "cluster": pair.cluster, "waterfall": list(pair.waterfall),
     }
