@@ -3,8 +3,9 @@
 ``erase_customer`` overwrites, in one transaction: the name, phone and email (the customer number
 becomes a random pseudonym), every address and the values and notes of its history, the address
 blocks printed on their mail pieces, notes on returns, consent and pairs, stored duplicate pairs
-and match keys, the staff's notes, churn explanations, and every audit row detail that quotes any of it. Orders (dates and amounts), returns
-(reasons and dates), pieces and merges stay under the pseudonym, so accounting and statistics add up.
+and match keys, the staff's notes, churn explanations, and every audit row detail that quotes any
+of it. Orders (dates and amounts), returns (reasons and dates), pieces and merges stay under the
+pseudonym, so accounting and statistics add up.
 Consent is withdrawn on every channel and can never be granted again: the customer is never mailed.
 Pieces of batches not yet printed are held (the batch page lists them, with the reason), so a
 rendered PDF that still shows the old address is pulled from the print run.

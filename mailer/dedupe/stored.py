@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
@@ -27,7 +27,7 @@ from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, block_m
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.models import CandidatePair, CustomerMatchKeys, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.search import ProgressCallback, compare_rows
+from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, compare_rows
 from mailer.dedupe.service import (
     DuplicatePair,
     dismissed_numbers,
@@ -77,7 +77,7 @@ def store_search(
     session.execute(delete(CandidatePair).where(CandidatePair.run_id.in_(older)))
     session.execute(delete(DedupeRun).where(DedupeRun.id != run.id))
     session.execute(delete(CustomerMatchKeys))
-    _insert_keys(session, search.keys, [ids[no] for no in search.keys.customer_nos])
+    insert_match_keys(session, search.keys, [ids[no] for no in search.keys.customer_nos])
     run.customers = search.stats.customers
     run.pairs_compared = search.stats.pairs_compared
     run.pairs_found = len(rows)
@@ -99,7 +99,7 @@ def _customer_ids(session: Session, customer_nos: Collection[str]) -> dict[str, 
     return {customer_no: customer_id for customer_no, customer_id in session.execute(query)}
 
 
-def _insert_keys(session: Session, table: KeyTable, ids: list[int]) -> None:
+def insert_match_keys(session: Session, table: KeyTable, ids: list[int]) -> None:
     """Store the match keys of a table's customers (``ids`` aligned with its rows)."""
     blocks = block_digests(table)
     for start in range(0, len(table), _INSERT_BATCH):
@@ -145,21 +145,46 @@ def stored_keys(session: Session, *, leaving_out: Collection[int] = ()) -> Store
     )
 
 
-def _sub_table(
-    stored: StoredKeys, mates: np.ndarray, new: KeyTable, new_ids: np.ndarray
-) -> tuple[KeyTable, np.ndarray]:
-    """Return the new customers and their stored block mates as one table in customer id order, and the ids."""
+@dataclass(frozen=True, slots=True)
+class StoredComparison:
+    """New customers compared against a stored file: the table of them and their block mates
+    (``ids`` aligned with its rows), the matcher, the pairs found and how many were compared."""
+
+    table: KeyTable
+    ids: np.ndarray
+    matcher: Matcher
+    found: ScoredPairs
+    pairs_compared: int
+    block_mates: int
+
+
+def compare_with_stored(
+    stored: StoredKeys, new: KeyTable, new_ids: np.ndarray, *, model: dict[str, Any], threshold: float,
+    window: int = DEFAULT_WINDOW,
+) -> StoredComparison:
+    """Compare new customers against a stored file with a stored model, reading only their block mates.
+
+    The pairs and scores are those ``compare_rows`` finds on the whole file in customer id order:
+    blocking sees every key group of a new customer, or its neighbours in a large one
+    (``block_mates``), and term frequencies come from the model by value, not from the table.
+    """
+    mates = block_mates(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
+                        window=window)
     ids = np.concatenate((stored.ids[mates], new_ids))
     order = np.argsort(ids, kind="stable")
     table = KeyTable()
-    count = mates.size
-    for k in order.tolist():
+    count = int(mates.size)
+    rows = []
+    for position, k in enumerate(order.tolist()):
         if k < count:
             i = int(mates[k])
             table.append(stored.table.customer_nos[i], stored.table.keys(i))
         else:
             table.append(new.customer_nos[k - count], new.keys(k - count))
-    return table, ids[order]
+            rows.append(position)
+    matcher, found, compared = compare_rows(table, rows, model=model, threshold=threshold, window=window)
+    return StoredComparison(table=table, ids=ids[order], matcher=matcher, found=found, pairs_compared=compared,
+                            block_mates=count)
 
 
 class IncrementalError(ValueError):
@@ -216,30 +241,27 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     changed_ids = list(changed.values())
     new = KeyTable.from_customers(stream_customers(session, customer_nos=changed)) if changed else KeyTable()
     new_ids = np.array([changed[no] for no in new.customer_nos], dtype=np.int64)
-    stored = stored_keys(session, leaving_out=changed_ids) if len(new) else None
-    if stored is not None:
-        mates = block_mates(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
-                            window=window)
-        table, ids_in_table = _sub_table(stored, mates, new, new_ids)
-        mates_count = int(mates.size)
-    else:
-        table, ids_in_table, mates_count = new, new_ids, 0
-    new_set = set(new.customer_nos)
-    rows = [i for i, customer_no in enumerate(table.customer_nos) if customer_no in new_set]
-    matcher, found, compared = compare_rows(table, rows, model=run.model, threshold=run.threshold, window=window)
+    pairs: list[DuplicatePair] = []
+    ids: dict[str, int] = {}
+    compared = mates = 0
+    if len(new):
+        stored = stored_keys(session, leaving_out=changed_ids)
+        result = compare_with_stored(stored, new, new_ids, model=run.model, threshold=run.threshold, window=window)
+        dismissed = dismissed_numbers(session)
+        pairs = [pair for pair in duplicate_pairs(result.matcher, result.found)
+                 if (pair.customer_no_a, pair.customer_no_b) not in dismissed]
+        ids = dict(zip(result.table.customer_nos, result.ids.tolist(), strict=True))
+        compared, mates = result.pairs_compared, result.block_mates
+        del stored, result
     dropped = 0
     for start in range(0, len(changed_ids), _INSERT_BATCH):
         chunk = changed_ids[start : start + _INSERT_BATCH]
-        result = session.execute(delete(CandidatePair).where(
+        deleted = session.execute(delete(CandidatePair).where(
             CandidatePair.run_id == run.id, or_(CandidatePair.first_id.in_(chunk), CandidatePair.second_id.in_(chunk))
         ))
-        dropped += _rowcount(result)
+        dropped += _rowcount(deleted)
         session.execute(delete(CustomerMatchKeys).where(CustomerMatchKeys.customer_id.in_(chunk)))
-    _insert_keys(session, new, new_ids.tolist())
-    dismissed = dismissed_numbers(session)
-    pairs = [pair for pair in duplicate_pairs(matcher, found)
-             if (pair.customer_no_a, pair.customer_no_b) not in dismissed]
-    ids = dict(zip(table.customer_nos, ids_in_table.tolist(), strict=True))
+    insert_match_keys(session, new, new_ids.tolist())
     paired = list({ids[no] for pair in pairs for no in (pair.customer_no_a, pair.customer_no_b)})
     cluster_of: dict[int, int] = {}
     for start in range(0, len(paired), _INSERT_BATCH):
@@ -271,9 +293,9 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     run.refreshed_at = began
     session.flush()
     logger.info("%s compared %d new or changed customers against duplicate search %s: %d pairs",
-                actor, len(rows), run.id, len(rows_out))
-    return Refresh(run=run, customers=len(rows), pairs_compared=compared, pairs_found=len(rows_out),
-                   seconds=time.perf_counter() - began_clock, block_mates=mates_count)
+                actor, len(new), run.id, len(rows_out))
+    return Refresh(run=run, customers=len(new), pairs_compared=compared, pairs_found=len(rows_out),
+                   seconds=time.perf_counter() - began_clock, block_mates=mates)
 
 
 def forget_customer(session: Session, *, customer_id: int) -> None:
@@ -318,7 +340,8 @@ def stored_pairs(
 ) -> StoredPage:
     """Return a page of a run's pairs, best group first, without merged customers or dismissed pairs.
 
-    Pairs are stored in the search's order (best group first), so their ids page in that order.
+    Pages go by the pairs' positions (``CandidatePair.position``): the search's groups best first,
+    each group's pairs best first, then pairs and groups found since by comparing new customers.
     """
     first, second = aliased(Customer), aliased(Customer)
     open_pairs = (
@@ -335,53 +358,52 @@ def stored_pairs(
             first.erased_at.is_(None), second.erased_at.is_(None),
         )
     )
-    total = open_pair_count(session, run)
     page = keyset_page(
-        session, open_pairs, key=CandidatePair.id, after=after, before=before, size=size,
-        key_of=lambda row: int(row[0].id),
+        session, open_pairs, key=CandidatePair.position, after=after, before=before, size=size,
+        key_of=lambda row: int(row[0].position),
     )
-    dismissed = session.scalar(
-        select(func.count()).select_from(DismissedPair).join(
-            CandidatePair,
-            and_(DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id),
-        ).where(CandidatePair.run_id == run.id)
+    dismissed = _dismissed_pairs(run)
+    return StoredPage(
+        run=run, page=page.map(_pair_of), total=open_pair_count(session, run),
+        dismissed=int(session.scalar(select(func.count()).select_from(dismissed.subquery())) or 0),
     )
-    return StoredPage(run=run, page=page.map(_pair_of), total=total, dismissed=int(dismissed or 0))
+
+
+def _dismissed_pairs(run: DedupeRun) -> Select[int, int]:
+    """Return the run's pairs a person marked as not duplicates, read from the few marked pairs by index."""
+    return (
+        select(DismissedPair.first_id, DismissedPair.second_id)
+        .join(CandidatePair, and_(
+            CandidatePair.run_id == run.id, CandidatePair.first_id == DismissedPair.first_id,
+            CandidatePair.second_id == DismissedPair.second_id,
+        ))
+    )
 
 
 def open_pair_count(session: Session, run: DedupeRun) -> int:
     """Return how many of the run's pairs are still open.
 
-    Counted as all pairs less those that dropped out, found from the few merged or erased
-    customers and dismissed pairs by index: joining every stored pair to its customers would read
-    them all on each visit.
+    The run counts its stored pairs (``pairs_found``, kept as pairs are added and deleted); less
+    those that dropped out since, found from the few merged customers and dismissed pairs by
+    index. Erased customers have no stored pairs left (``forget_customer``).
     """
-    gone = select(Customer.id).where(or_(Customer.status == CustomerStatus.MERGED, Customer.erased_at.is_not(None)))
-    stored = session.scalar(select(func.count()).select_from(CandidatePair).where(CandidatePair.run_id == run.id))
+    merged = select(Customer.id).where(Customer.status == CustomerStatus.MERGED)
     # Two counts, each read through its own index (an OR of the two would read every pair).
     dropped = sum(
         session.scalar(select(func.count()).select_from(CandidatePair).where(CandidatePair.run_id == run.id, *where))
         or 0
         for where in (
-            (CandidatePair.first_id.in_(gone),),
-            (CandidatePair.second_id.in_(gone), CandidatePair.first_id.not_in(gone)),
+            (CandidatePair.first_id.in_(merged),),
+            (CandidatePair.second_id.in_(merged), CandidatePair.first_id.not_in(merged)),
         )
     )
-    first, second = aliased(Customer), aliased(Customer)
+    dismissed = _dismissed_pairs(run).subquery()
     dismissed_open = session.scalar(
-        select(func.count()).select_from(DismissedPair)
-        .join(CandidatePair, and_(
-            CandidatePair.run_id == run.id, DismissedPair.first_id == CandidatePair.first_id,
-            DismissedPair.second_id == CandidatePair.second_id,
-        ))
-        .join(first, first.id == DismissedPair.first_id)
-        .join(second, second.id == DismissedPair.second_id)
-        .where(
-            first.status != CustomerStatus.MERGED, second.status != CustomerStatus.MERGED,
-            first.erased_at.is_(None), second.erased_at.is_(None),
+        select(func.count()).select_from(dismissed).where(
+            dismissed.c.first_id.not_in(merged), dismissed.c.second_id.not_in(merged)
         )
     )
-    return int(stored or 0) - int(dropped or 0) - int(dismissed_open or 0)
+    return run.pairs_found - int(dropped) - int(dismissed_open or 0)
 
 
 def _pair_of(row: Row[Any]) -> DuplicatePair:
