@@ -103,6 +103,10 @@ class CandidatePair(Base):
         CheckConstraint("first_id < second_id", name="canonical_order"),
         # The review page reads a run's pairs in this order, a page at a time.
         Index("ix_dedupe_candidate_pairs_run_position", "run_id", "position", unique=True),
+        # A customer's pairs as the second of two, in all runs or in one (first_id included, so
+        # counting a merged customer's pairs reads the index alone; (run, first, second) is the
+        # other way in).
+        Index("ix_dedupe_candidate_pairs_second_run_first", "second_id", "run_id", "first_id"),
     )
 
     id: Mapped[IntPK]
@@ -114,7 +118,7 @@ class CandidatePair(Base):
     position: Mapped[int] = mapped_column(BigInteger)
     # Indexed: a customer merged, erased or changed finds its pairs without reading the run.
     first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     match_probability: Mapped[float]
     score: Mapped[float]
     name_score: Mapped[float]

@@ -348,12 +348,11 @@ def stored_pairs(
         select(CandidatePair, first.customer_no, second.customer_no)
         .join(first, first.id == CandidatePair.first_id)
         .join(second, second.id == CandidatePair.second_id)
-        .outerjoin(
-            DismissedPair,
-            and_(DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id),
-        )
         .where(
-            CandidatePair.run_id == run.id, DismissedPair.id.is_(None),
+            CandidatePair.run_id == run.id,
+            ~select(DismissedPair.id).where(
+                DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id
+            ).exists(),
             first.status != CustomerStatus.MERGED, second.status != CustomerStatus.MERGED,
             first.erased_at.is_(None), second.erased_at.is_(None),
         )
@@ -371,12 +370,11 @@ def stored_pairs(
 
 def _dismissed_pairs(run: DedupeRun) -> Select[int, int]:
     """Return the run's pairs a person marked as not duplicates, read from the few marked pairs by index."""
-    return (
-        select(DismissedPair.first_id, DismissedPair.second_id)
-        .join(CandidatePair, and_(
+    return select(DismissedPair.first_id, DismissedPair.second_id).where(
+        select(CandidatePair.id).where(
             CandidatePair.run_id == run.id, CandidatePair.first_id == DismissedPair.first_id,
             CandidatePair.second_id == DismissedPair.second_id,
-        ))
+        ).exists()
     )
 
 

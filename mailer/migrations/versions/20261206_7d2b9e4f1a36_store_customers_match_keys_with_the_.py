@@ -1,4 +1,4 @@
-"""store customers' match keys with the duplicate search and the review order of its pairs
+"""store customers' match keys with the duplicate search and the review order of its pairs, index pairs by second customer and run
 
 Revision ID: 7d2b9e4f1a36
 Revises: c4e7a19b2d60
@@ -50,7 +50,9 @@ def upgrade() -> None:
     with op.batch_alter_table('dedupe_candidate_pairs', schema=None) as batch_op:
         batch_op.alter_column('position', existing_type=sa.BigInteger(), nullable=False)
         batch_op.drop_index(batch_op.f('ix_dedupe_candidate_pairs_run_id'))
+        batch_op.drop_index(batch_op.f('ix_dedupe_candidate_pairs_second_id'))
         batch_op.create_index('ix_dedupe_candidate_pairs_run_position', ['run_id', 'position'], unique=True)
+        batch_op.create_index('ix_dedupe_candidate_pairs_second_run_first', ['second_id', 'run_id', 'first_id'], unique=False)
     with op.batch_alter_table('dedupe_runs', schema=None) as batch_op:
         batch_op.alter_column('pairs_added', existing_type=sa.Integer(), nullable=False)
 
@@ -62,7 +64,9 @@ def downgrade() -> None:
         batch_op.drop_column('blocking_rules')
 
     with op.batch_alter_table('dedupe_candidate_pairs', schema=None) as batch_op:
+        batch_op.drop_index('ix_dedupe_candidate_pairs_second_run_first')
         batch_op.drop_index('ix_dedupe_candidate_pairs_run_position')
+        batch_op.create_index(batch_op.f('ix_dedupe_candidate_pairs_second_id'), ['second_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dedupe_candidate_pairs_run_id'), ['run_id'], unique=False)
         batch_op.drop_column('position')
 
