@@ -230,7 +230,8 @@ def _insert_customers(session: Session, rows: list[dict[str, str]], *, at: datet
 def _stored_file(session: Session, size: int, new: int, threshold: float) -> None:
     """Store a generated file of about ``size`` customers as a stored search (keys and model), then
     ``new`` more customers created after it. The model is fitted on a sample of 60,000 stored
-    customers: fitting it on a million takes far longer than what is measured here."""
+    customers (fitting it on a million takes far longer than what is measured here), its prior
+    scaled to the file's size."""
     from mailer.dedupe.blocking import RULES
     from mailer.dedupe.models import DedupeRun
     from mailer.dedupe.stored import insert_match_keys
@@ -249,6 +250,10 @@ def _stored_file(session: Session, size: int, new: int, threshold: float) -> Non
     del matcher, sample
     keyed = time.perf_counter()
     table = KeyTable.from_customers(customer_fields(stored_rows))
+    # As fitted on the whole file: as many duplicates a customer, so the prior odds of a pair
+    # shrink with the file's size.
+    model["prior"] *= (model["customers"] - 1) / (len(table) - 1)
+    model["customers"] = len(table)
     print(f"match keys of {len(table):,} stored customers: {time.perf_counter() - keyed:.0f} s", flush=True)
     ids = dict(session.execute(select(Customer.customer_no, Customer.id)).all())
     insert_match_keys(session, table, [ids[no] for no in table.customer_nos])
@@ -259,8 +264,8 @@ def _stored_file(session: Session, size: int, new: int, threshold: float) -> Non
     ))
     _insert_customers(session, new_rows, at=None)
     session.commit()
-    truth = [pair for pair in labelled.pairs if pair[0] in {r["customer_no"] for r in new_rows}
-             or pair[1] in {r["customer_no"] for r in new_rows}]
+    newcomers = {row["customer_no"] for row in new_rows}
+    truth = [pair for pair in labelled.pairs if pair[0] in newcomers or pair[1] in newcomers]
     session.execute(insert(_truth_table(session)), [{"a": a, "b": b} for a, b in truth])
     session.commit()
     print(f"stored file ready in {time.perf_counter() - began:.0f} s", flush=True)
@@ -510,7 +515,8 @@ def incremental_line(result: dict[str, float], *, when: str) -> str:
     return _bullet(
         f"Incremental comparison (`--incremental-only {result['stored'] // 1000 * 1000}`, {when}, SQLite): "
         f"{result['new']:,} new customers against a stored file of {result['stored']:,} (generated, seed 31, the new "
-        f"ones drawn at random; the stored search's keys and a model fitted on 60,000 of them), end to end through "
+        f"ones drawn at random; the stored search's keys and a model fitted on 60,000 of them, its prior scaled to "
+        f"the file), end to end through "
         f"`compare_new_customers`: **{result['seconds']:.1f} s**, of which reading the stored keys "
         f"{result['keys_read_seconds']:.1f} s; {result['block_mates']:,} stored customers kept as block mates "
         f"({result['sharing_a_key']:,} share some key with a new one, so gathering them by an index per rule would "

@@ -275,7 +275,13 @@ def digest_array(digests: Sequence[bytes], *, rules: Sequence[BlockingRule] = RU
     return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), len(rules))
 
 
-def block_mates(
+def _ranks(values: list[str]) -> np.ndarray:
+    """Return each value's rank among the distinct values (sorting the distinct strings once)."""
+    rank = {value: i for i, value in enumerate(sorted(set(values)))}
+    return np.fromiter((rank[value] for value in values), dtype=np.int64, count=len(values))
+
+
+def pairs_with_stored(
     stored: KeyTable,
     stored_blocks: np.ndarray,
     stored_order: np.ndarray,
@@ -285,19 +291,21 @@ def block_mates(
     *,
     rules: Sequence[BlockingRule] = RULES,
     window: int = DEFAULT_WINDOW,
-) -> np.ndarray:
-    """Return the stored customers (sorted indices into ``stored``) a rule may pair with a new one.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (a < b, each once) some rule puts together that hold a new customer, as
+    indices into the stored customers followed by the new ones (new customer i is ``len(stored) + i``).
 
-    Under each rule: every customer of a new customer's key group when the group (stored and new
-    together) is no larger than ``window``; in a larger group, the ``window - 1`` neighbours on
-    each side of each new customer in the rule's order, ties broken by ``*_order`` (the order of
-    the file, e.g. customer ids). ``pairs_touching`` run on the new customers and these finds
-    the pairs it finds on the whole file: a subset of a group that holds a new customer's
-    neighbours gives it the same neighbours. Groups are told by digest (64 bits: two keys
-    sharing one are unlikely enough in a file of millions).
+    The pairs ``pairs_touching`` finds on the whole file, stored and new customers together in
+    ``*_order`` (e.g. customer ids): under each rule, a new customer meets every customer of its
+    key group when the group is no larger than ``window``, else its ``window - 1`` neighbours on
+    each side in the rule's order. Only the groups of the new customers' keys are read, told by
+    the stored digests (``block_digests``; 64 bits, so two keys sharing one are unlikely enough in
+    a file of millions), and the rule's order is computed for the members of large groups only.
     """
     if window < 2:
         raise ValueError("window must be at least 2")
+    offset = len(stored)
+    width = np.int64(offset + len(new))
     found: list[np.ndarray] = []
     for r, rule in enumerate(rules):
         new_keys = new_blocks[:, r]
@@ -306,29 +314,30 @@ def block_mates(
             continue
         members = np.flatnonzero(np.isin(stored_blocks[:, r], new_keys[new_rows]))
         keys = np.concatenate((stored_blocks[members, r], new_keys[new_rows]))
+        who = np.concatenate((members, offset + new_rows))
+        tie = np.concatenate((stored_order[members], new_order[new_rows]))
         _, group, sizes = np.unique(keys, return_inverse=True, return_counts=True)
-        small = sizes[group.reshape(-1)] <= window
-        found.append(members[small[: members.size]])
-        large_stored, large_new = members[~small[: members.size]], new_rows[~small[members.size :]]
-        if large_new.size == 0:
-            continue
-        # One large group after another, each in the rule's order; then each new customer's neighbours.
-        orders = _codes([rule.order(stored, i) for i in large_stored.tolist()]
-                        + [rule.order(new, i) for i in large_new.tolist()])
-        tie = np.concatenate((stored_order[large_stored], new_order[large_new]))
-        group_keys = np.concatenate((stored_blocks[large_stored, r], new_keys[large_new]))
-        source = np.concatenate((large_stored, np.full(large_new.size, -1, dtype=np.int64)))
-        ranked = np.lexsort((tie, orders, group_keys))
-        group_keys, source = group_keys[ranked], source[ranked]
-        at = np.flatnonzero(source < 0)
+        large = np.flatnonzero(sizes[group.reshape(-1)] > window)
+        orders = np.zeros(keys.size, dtype=np.int64)
+        if large.size:
+            orders[large] = _ranks([
+                rule.order(stored, w) if w < offset else rule.order(new, w - offset) for w in who[large].tolist()
+            ])
+        # Each group in a run, in the rule's order; a group no larger than the window is within
+        # reach of each of its members.
+        ranked = np.lexsort((tie, orders, keys))
+        keys, who = keys[ranked], who[ranked]
+        at = np.flatnonzero(who >= offset)
         for distance in range(1, window):
             for step in (distance, -distance):
                 there = at + step
-                inside = (there >= 0) & (there < source.size)
-                there = there[inside]
-                same = group_keys[there] == group_keys[at[inside]]
-                found.append(source[there[same]])
+                inside = (there >= 0) & (there < who.size)
+                here, there = at[inside], there[inside]
+                same = keys[there] == keys[here]
+                x, y = who[here[same]], who[there[same]]
+                found.append(np.minimum(x, y) * width + np.maximum(x, y))
     if not found:
-        return np.zeros(0, dtype=np.int64)
-    everyone = np.unique(np.concatenate(found))
-    return everyone[everyone >= 0]
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    union = np.unique(np.concatenate(found))
+    return union // width, union % width

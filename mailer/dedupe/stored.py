@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session, aliased
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import utcnow
-from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, block_mates, digest_array
+from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, digest_array, pairs_with_stored
 from mailer.dedupe.keys import KeyTable
+from mailer.dedupe.model import model_from_data
 from mailer.dedupe.models import CandidatePair, CustomerMatchKeys, DedupeRun, DismissedPair
-from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, compare_rows
+from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
+from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs
 from mailer.dedupe.service import (
     DuplicatePair,
     dismissed_numbers,
@@ -165,26 +166,32 @@ def compare_with_stored(
     """Compare new customers against a stored file with a stored model, reading only their block mates.
 
     The pairs and scores are those ``compare_rows`` finds on the whole file in customer id order:
-    blocking sees every key group of a new customer, or its neighbours in a large one
-    (``block_mates``), and term frequencies come from the model by value, not from the table.
+    blocking reads every key group of a new customer, or its neighbours in a large one
+    (``pairs_with_stored``), and term frequencies come from the model by value, not from the table.
     """
-    mates = block_mates(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
-                        window=window)
-    ids = np.concatenate((stored.ids[mates], new_ids))
-    order = np.argsort(ids, kind="stable")
+    a, b = pairs_with_stored(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
+                             window=window)
+    # The table of the customers paired, and every new one, in customer id order: a pair is
+    # compared the way round the whole file in that order compares it.
+    offset = len(stored.table)
+    used = np.union1d(np.concatenate((a, b)), np.arange(offset, offset + len(new), dtype=np.int64))
+    ids = np.concatenate((stored.ids, new_ids))[used]
+    by_id = np.argsort(ids, kind="stable")
+    used, ids = used[by_id], ids[by_id]
     table = KeyTable()
-    count = int(mates.size)
-    rows = []
-    for position, k in enumerate(order.tolist()):
-        if k < count:
-            i = int(mates[k])
-            table.append(stored.table.customer_nos[i], stored.table.keys(i))
-        else:
-            table.append(new.customer_nos[k - count], new.keys(k - count))
-            rows.append(position)
-    matcher, found, compared = compare_rows(table, rows, model=model, threshold=threshold, window=window)
-    return StoredComparison(table=table, ids=ids[order], matcher=matcher, found=found, pairs_compared=compared,
-                            block_mates=count)
+    for w in used.tolist():
+        source, i = (stored.table, w) if w < offset else (new, w - offset)
+        table.append(source.customer_nos[i], source.keys(i))
+    row_of = np.empty(offset + len(new), dtype=np.int64)
+    row_of[used] = np.arange(used.size, dtype=np.int64)
+    first, second = row_of[a], row_of[b]
+    columns = ComparisonColumns.of(table)
+    matcher = Matcher(table=table, columns=columns, model=model_from_data(model, columns))
+    scored = matcher.score_pairs(np.minimum(first, second), np.maximum(first, second))
+    return StoredComparison(
+        table=table, ids=ids, matcher=matcher, found=scored.take(scored.probability >= threshold),
+        pairs_compared=int(a.size), block_mates=int(np.count_nonzero(used < offset)),
+    )
 
 
 class IncrementalError(ValueError):
@@ -225,7 +232,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     """Compare customers created or changed since the latest run (or its last refresh) against the file.
 
     Only their match keys are built; the file's are read as the run stored them, and only the
-    stored customers sharing a blocking key with a new one are compared (``block_mates``), with
+    stored customers a blocking rule puts with a new one are compared (``pairs_with_stored``), with
     the run's stored model (never refitted, so the other customers' pairs are not scored again).
     Their old pairs are dropped and their pairs at the run's threshold added to the run: joining
     the group of a customer already grouped (shown after the group's own pairs), or a new group
