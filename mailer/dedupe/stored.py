@@ -138,7 +138,10 @@ def stored_keys(session: Session, *, leaving_out: Collection[int] = ()) -> Store
         .order_by(CustomerMatchKeys.customer_id)
     )
     left_out = set(leaving_out)
-    rows = [row for row in session.execute(query) if row[0] not in left_out]
+    # A million rows: read through the connection, without the ORM's result handling.
+    rows = session.connection().execute(query).all()
+    if left_out:
+        rows = [row for row in rows if row[0] not in left_out]
     columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(12)]
     table = KeyTable(*columns[1:11])
     return StoredKeys(
@@ -178,10 +181,14 @@ def compare_with_stored(
     ids = np.concatenate((stored.ids, new_ids))[used]
     by_id = np.argsort(ids, kind="stable")
     used, ids = used[by_id], ids[by_id]
-    table = KeyTable()
-    for w in used.tolist():
-        source, i = (stored.table, w) if w < offset else (new, w - offset)
-        table.append(source.customer_nos[i], source.keys(i))
+    rows = used.tolist()
+    table = KeyTable(*(
+        [values[w] for w in rows] for values in (
+            stored_column + new_column for stored_column, new_column in zip(
+                _columns(stored.table), _columns(new), strict=True
+            )
+        )
+    ))
     row_of = np.empty(offset + len(new), dtype=np.int64)
     row_of[used] = np.arange(used.size, dtype=np.int64)
     first, second = row_of[a], row_of[b]
@@ -192,6 +199,11 @@ def compare_with_stored(
         table=table, ids=ids, matcher=matcher, found=scored.take(scored.probability >= threshold),
         pairs_compared=int(a.size), block_mates=int(np.count_nonzero(used < offset)),
     )
+
+
+def _columns(table: KeyTable) -> list[list[str]]:
+    """Return a key table's lists in the order its fields are declared."""
+    return [getattr(table, name) for name in KeyTable.__dataclass_fields__]
 
 
 class IncrementalError(ValueError):
