@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import rapidfuzz
 from readme_sections import README, cpu_name, write_section
-from sqlalchemy import Column, MetaData, String, Table, and_, func, insert, select, text
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select, text
 from sqlalchemy.orm import Session, aliased
 
 from mailer.customers.models import Customer
@@ -348,7 +348,7 @@ def incremental(size: int, new: int, threshold: float, *, database: Path | None 
             session.rollback()
     _, _, f1 = quality(found, truth)
     return {
-        "stored": len(table) - len(rows), "new": len(rows), "seconds": seconds,
+        "size": size, "stored": len(table) - len(rows), "new": len(rows), "seconds": seconds,
         "pairs_compared": refresh.pairs_compared, "pairs_found": len(found), "block_mates": refresh.block_mates,
         "keys_read_seconds": read_seconds, "sharing_a_key": int(sharing.sum()),
         "whole_keys_seconds": keyed - began, "whole_compare_seconds": done - keyed,
@@ -436,28 +436,19 @@ def review_page(pairs: int, *, database: str = "sqlite") -> dict[str, Any]:
                 began = time.perf_counter()
                 db.session.scalar(select(func.count()).select_from(CandidatePair).where(CandidatePair.run_id == run.id))
                 every.append(time.perf_counter() - began)
-            plan = _page_plan(db.session, run.id)
+            plan = _page_plan(db.session, run)
             db.session.rollback()
-            return {"database": database, "pairs": page.total, "first_page_seconds": sorted(timings)[2],
+            return {"database": database, "pairs": pairs, "open": page.total, "first_page_seconds": sorted(timings)[2],
                     "deep_page_seconds": sorted(deep)[1], "count_seconds": sorted(counts)[1],
                     "count_every_pair_seconds": sorted(every)[1], "plan": plan}
 
 
-def _page_plan(session: Session, run_id: int) -> list[str]:
+def _page_plan(session: Session, run: Any) -> list[str]:
     """Return the database's plan of the review page's query (its first page)."""
-    from mailer.dedupe.models import CandidatePair, DismissedPair
+    from mailer.dedupe.models import CandidatePair
+    from mailer.dedupe.stored import open_pairs
 
-    first, second = aliased(Customer), aliased(Customer)
-    query = (
-        select(CandidatePair, first.customer_no, second.customer_no)
-        .join(first, first.id == CandidatePair.first_id)
-        .join(second, second.id == CandidatePair.second_id)
-        .outerjoin(DismissedPair, and_(DismissedPair.first_id == CandidatePair.first_id,
-                                       DismissedPair.second_id == CandidatePair.second_id))
-        .where(CandidatePair.run_id == run_id, DismissedPair.id.is_(None), first.status != "merged",
-               second.status != "merged", first.erased_at.is_(None), second.erased_at.is_(None))
-        .order_by(CandidatePair.position).limit(51)
-    )
+    query = open_pairs(run).order_by(CandidatePair.position).limit(51)
     bind = session.get_bind()
     sql = str(query.compile(bind, compile_kwargs={"literal_binds": True}))
     prefix = "EXPLAIN QUERY PLAN " if bind.dialect.name == "sqlite" else "EXPLAIN "
@@ -513,7 +504,7 @@ def _bullet(text: str) -> str:
 def incremental_line(result: dict[str, float], *, when: str) -> str:
     """Return the README bullet of an incremental run."""
     return _bullet(
-        f"Incremental comparison (`--incremental-only {result['stored'] // 1000 * 1000}`, {when}, SQLite): "
+        f"Incremental comparison (`--incremental-only {result['size']}`, {when}, SQLite): "
         f"{result['new']:,} new customers against a stored file of {result['stored']:,} (generated, seed 31, the new "
         f"ones drawn at random; the stored search's keys and a model fitted on 60,000 of them, its prior scaled to "
         f"the file), end to end through "
@@ -532,17 +523,21 @@ def incremental_line(result: dict[str, float], *, when: str) -> str:
 
 def review_line(results: list[dict[str, Any]], *, when: str) -> str:
     """Return the README bullet of the review page's timings, one clause a database."""
-    parts = [
-        f"{r['database']}: first page **{r['first_page_seconds'] * 1000:.0f} ms**, a page 90% in "
-        f"{r['deep_page_seconds'] * 1000:.0f} ms, counting the open pairs {r['count_seconds'] * 1000:.1f} ms against "
-        f"{r['count_every_pair_seconds'] * 1000:.0f} ms for counting every pair of the run through its index "
-        f"(ratio {r['count_seconds'] / r['count_every_pair_seconds']:.3f}x)"
-        for r in results
-    ]
+    parts = []
+    for r in results:
+        walk = next((line.strip(" ->") for line in r["plan"] if "dedupe_candidate_pairs" in line), "?")
+        walk = re.sub(r"^\d+ \d+ \d+ ", "", walk)  # SQLite's node numbers
+        parts.append(
+            f"{r['database']}: first page **{r['first_page_seconds'] * 1000:.0f} ms**, a page 90% in "
+            f"{r['deep_page_seconds'] * 1000:.0f} ms, counting the open pairs {r['count_seconds'] * 1000:.1f} ms "
+            f"against {r['count_every_pair_seconds'] * 1000:.0f} ms for counting every pair of the run through its "
+            f"index (ratio {r['count_seconds'] / r['count_every_pair_seconds']:.3f}x); the plan reads the pairs by "
+            f"`{walk.split('(cost')[0].strip()}`"
+        )
     return _bullet(
-        f"Review page read (`--review-only --review-pairs {results[0]['pairs']:,}`, {when}): a stored run of "
+        f"Review page read (`--review-only --review-pairs {results[0]['pairs']}`, {when}): a stored run of "
         f"{results[0]['pairs']:,} pairs, 10 of them dismissed, one page of 50; " + "; ".join(parts) + ". The run "
-        "keeps the count of its pairs; the page walks the (run, position) index and joins the dismissed pairs by "
+        "keeps the count of its pairs; the page walks the (run, position) index and leaves dismissed pairs out by "
         "their unique (first, second) index."
     )
 

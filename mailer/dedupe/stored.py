@@ -362,28 +362,34 @@ def stored_pairs(
     Pages go by the pairs' positions (``CandidatePair.position``): the search's groups best first,
     each group's pairs best first, then pairs and groups found since by comparing new customers.
     """
-    first, second = aliased(Customer), aliased(Customer)
-    open_pairs = (
-        select(CandidatePair, first.customer_no, second.customer_no)
-        .join(first, first.id == CandidatePair.first_id)
-        .join(second, second.id == CandidatePair.second_id)
-        .where(
-            CandidatePair.run_id == run.id,
-            ~select(DismissedPair.id).where(
-                DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id
-            ).exists(),
-            first.status != CustomerStatus.MERGED, second.status != CustomerStatus.MERGED,
-            first.erased_at.is_(None), second.erased_at.is_(None),
-        )
-    )
     page = keyset_page(
-        session, open_pairs, key=CandidatePair.position, after=after, before=before, size=size,
+        session, open_pairs(run), key=CandidatePair.position, after=after, before=before, size=size,
         key_of=lambda row: int(row[0].position),
     )
     dismissed = _dismissed_pairs(run)
     return StoredPage(
         run=run, page=page.map(_pair_of), total=open_pair_count(session, run),
         dismissed=int(session.scalar(select(func.count()).select_from(dismissed.subquery())) or 0),
+    )
+
+
+def open_pairs(run: DedupeRun) -> Select[CandidatePair, str, str]:
+    """Return the query of a run's open pairs with both customer numbers (unordered: pages order it)."""
+    first, second = aliased(Customer), aliased(Customer)
+    return (
+        select(CandidatePair, first.customer_no, second.customer_no)
+        .join(first, first.id == CandidatePair.first_id)
+        .join(second, second.id == CandidatePair.second_id)
+        .where(
+            CandidatePair.run_id == run.id,
+            # NOT EXISTS, which PostgreSQL plans as an anti join and so walks the run's positions
+            # (an outer join tested for NULL was estimated to leave one row, and read the whole run).
+            ~select(DismissedPair.id).where(
+                DismissedPair.first_id == CandidatePair.first_id, DismissedPair.second_id == CandidatePair.second_id
+            ).exists(),
+            first.status != CustomerStatus.MERGED, second.status != CustomerStatus.MERGED,
+            first.erased_at.is_(None), second.erased_at.is_(None),
+        )
     )
 
 
