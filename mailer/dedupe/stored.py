@@ -240,6 +240,12 @@ def _changed_customers(session: Session, since: datetime) -> dict[str, int]:
     }
 
 
+def comparable(run: DedupeRun) -> bool:
+    """Return whether new customers can be compared against a stored run: it kept its model and the
+    match keys of the file under the blocking rules in use (a run stored before either cannot)."""
+    return run.model is not None and run.blocking_rules == _RULE_NAMES
+
+
 def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT_WINDOW) -> Refresh:
     """Compare customers created or changed since the latest run (or its last refresh) against the file.
 
@@ -252,7 +258,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     """
     began_clock = time.perf_counter()
     run = latest_run(session)
-    if run is None or run.model is None or run.blocking_rules != _RULE_NAMES:
+    if run is None or run.model is None or not comparable(run):
         raise IncrementalError("no stored duplicate search to compare new customers against: run a full search first")
     began = utcnow()
     since = run.refreshed_at or run.started_at

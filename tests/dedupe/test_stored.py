@@ -304,3 +304,21 @@ def test_a_queued_search_compares_only_new_customers_when_a_search_is_stored(
     with committed_app.app_context():
         latest = latest_run(db.session)
         assert latest is not None and latest.id == full.return_value() != run_id and latest.refreshed_at is None
+
+
+def test_a_queued_search_searches_everyone_when_the_stored_one_kept_no_match_keys(
+    committed_app: Flask, queue: Queue
+) -> None:
+    with committed_app.app_context():
+        add_pairs(db.session)
+        run = store_search(db.session, actor=ACTOR)
+        # As a run stored before match keys were.
+        run.blocking_rules = None
+        db.session.commit()
+        run_id = run.id
+        job = enqueue_search(queue, actor=ACTOR, database_url=committed_app.config["DATABASE_URL"])
+    run_worker(queue)
+    assert job.get_status(refresh=True) == "finished" and job.return_value() != run_id
+    with committed_app.app_context():
+        latest = latest_run(db.session)
+        assert latest is not None and latest.blocking_rules is not None and latest.refreshed_at is None
