@@ -2,9 +2,10 @@
 
 ``erase_customer`` overwrites, in one transaction: the name, phone and email (the customer number
 becomes a random pseudonym), every address and the values and notes of its history, the address
-blocks printed on their mail pieces, notes on returns, consent and pairs, the staff's notes, churn
-explanations, and every audit row detail that quotes any of it. Orders (dates and amounts), returns
-(reasons and dates), pieces and merges stay under the pseudonym, so accounting and statistics add up.
+blocks printed on their mail pieces, notes on returns, consent and pairs, stored duplicate pairs
+and match keys, the staff's notes, churn explanations, and every audit row detail that quotes any
+of it. Orders (dates and amounts), returns (reasons and dates), pieces and merges stay under the
+pseudonym, so accounting and statistics add up.
 Consent is withdrawn on every channel and can never be granted again: the customer is never mailed.
 Pieces of batches not yet printed are held (the batch page lists them, with the reason), so a
 rendered PDF that still shows the old address is pulled from the print run.
@@ -25,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, delete, or_, select, update
+from sqlalchemy import Engine, Text, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailer.addresses import lifecycle
@@ -36,8 +37,9 @@ from mailer.batches.models import Batch, BatchStatus, MailPiece, PieceStatus
 from mailer.customers.consent import withdraw_everything
 from mailer.customers.models import Consent, ConsentSource, Customer, CustomerNote, CustomerStatus, ErasedNumber
 from mailer.db import SQLITE_BUSY_TIMEOUT_SECONDS, utcnow
-from mailer.dedupe.models import CandidatePair, CustomerMerge, DismissedPair
+from mailer.dedupe.models import CustomerMerge, DismissedPair
 from mailer.dedupe.service import pair_score
+from mailer.dedupe.stored import forget_customer
 from mailer.messages import Message, stored
 from returns.models import MailReturn
 
@@ -182,10 +184,9 @@ def erase_customer(session: Session, *, customer: Customer, actor: str) -> Erasu
         .where(or_(DismissedPair.first_id == customer.id, DismissedPair.second_id == customer.id))
         .values(note=None)
     )
-    # A stored duplicate pair would still tie the pseudonym to the other customer as one person.
-    session.execute(
-        delete(CandidatePair).where(or_(CandidatePair.first_id == customer.id, CandidatePair.second_id == customer.id))
-    )
+    # A stored duplicate pair would still tie the pseudonym to the other customer as one person,
+    # and the stored match keys spell the name and address.
+    forget_customer(session, customer_id=customer.id)
     report.audit_rows = _scrub_audit(session, old_number=old_number, pseudonym=report.pseudonym, needles=needles)
 
     # Remembered only as a hash, unlinked to the pseudonym: a later import of the number is refused.

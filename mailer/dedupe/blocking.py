@@ -22,6 +22,7 @@ the work stays linear in the number of customers however common a key is.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -143,10 +144,14 @@ def _codes(values: Sequence[str]) -> np.ndarray:
     return codes.reshape(-1).astype(np.int64)
 
 
+def rule_keys(table: KeyTable, rule: BlockingRule) -> list[str]:
+    """Return every customer's key under one rule ("" = no key)."""
+    return [rule.key(table, i) for i in range(len(table))]
+
+
 def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """Return the pairs (a < b) one rule puts together."""
-    count = len(table)
-    keys = [rule.key(table, i) for i in range(count)]
+    keys = rule_keys(table, rule)
     keyed = np.array([bool(key) for key in keys], dtype=bool)
     rows = np.flatnonzero(keyed)
     if rows.size < 2:
@@ -262,3 +267,114 @@ def pairs_touching(
                         found.add((min(x, y), max(x, y)))
     ordered = sorted(found)
     return (np.array([x for x, _ in ordered], dtype=np.int64), np.array([y for _, y in ordered], dtype=np.int64))
+
+
+# --- comparing a few new customers against a stored file ---------------------------------------
+
+_NO_KEY = bytes(8)
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode(), digest_size=8).digest() if key else _NO_KEY
+
+
+def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> list[bytes]:
+    """Return each customer's blocking keys as 64-bit digests, eight bytes a rule (zeros: no key).
+
+    Stored with a search, they tell which stored customers share a key with a new one without
+    computing every customer's keys again; read back with ``digest_array``.
+    """
+    columns = [[_digest(key) for key in rule_keys(table, rule)] for rule in rules]
+    return [b"".join(row) for row in zip(*columns, strict=True)] if columns else [b""] * len(table)
+
+
+def digest_array(digests: Sequence[bytes], *, rules: Sequence[BlockingRule] = RULES) -> np.ndarray:
+    """Return digests from ``block_digests`` as a (customers, rules) array, 0 for no key."""
+    return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), len(rules))
+
+
+def _ranks(values: list[str]) -> np.ndarray:
+    """Return each value's rank among the distinct values (sorting the distinct strings once)."""
+    rank = {value: i for i, value in enumerate(sorted(set(values)))}
+    return np.fromiter((rank[value] for value in values), dtype=np.int64, count=len(values))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Return the distinct values, sorted (a sort and a comparison: ``np.unique`` is many times slower
+    on millions of integers)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+
+
+def _group_sizes(keys: np.ndarray) -> np.ndarray:
+    """Return, for each key, how many keys equal it."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    lengths = np.diff(np.append(starts, ordered.size))
+    sizes = np.empty(keys.size, dtype=np.int64)
+    sizes[order] = np.repeat(lengths, lengths)
+    return sizes
+
+
+def pairs_with_stored(
+    stored: KeyTable,
+    stored_blocks: np.ndarray,
+    stored_order: np.ndarray,
+    new: KeyTable,
+    new_blocks: np.ndarray,
+    new_order: np.ndarray,
+    *,
+    rules: Sequence[BlockingRule] = RULES,
+    window: int = DEFAULT_WINDOW,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (a < b, each once) some rule puts together that hold a new customer, as
+    indices into the stored customers followed by the new ones (new customer i is ``len(stored) + i``).
+
+    The pairs ``pairs_touching`` finds on the whole file, stored and new customers together in
+    ``*_order`` (e.g. customer ids): under each rule, a new customer meets every customer of its
+    key group when the group is no larger than ``window``, else its ``window - 1`` neighbours on
+    each side in the rule's order. Only the groups of the new customers' keys are read, told by
+    the stored digests (``block_digests``; 64 bits, so two keys sharing one are unlikely enough in
+    a file of millions), and the rule's order is computed for the members of large groups only.
+    """
+    if window < 2:
+        raise ValueError("window must be at least 2")
+    offset = len(stored)
+    width = np.int64(offset + len(new))
+    found: list[np.ndarray] = []
+    for r, rule in enumerate(rules):
+        new_keys = new_blocks[:, r]
+        new_rows = np.flatnonzero(new_keys)
+        if new_rows.size == 0:
+            continue
+        wanted = _distinct(new_keys[new_rows])
+        column = stored_blocks[:, r]
+        members = np.flatnonzero(wanted[np.minimum(np.searchsorted(wanted, column), wanted.size - 1)] == column)
+        keys = np.concatenate((column[members], new_keys[new_rows]))
+        who = np.concatenate((members, offset + new_rows))
+        tie = np.concatenate((stored_order[members], new_order[new_rows]))
+        large = np.flatnonzero(_group_sizes(keys) > window)
+        orders = np.zeros(keys.size, dtype=np.int64)
+        if large.size:
+            orders[large] = _ranks([
+                rule.order(stored, w) if w < offset else rule.order(new, w - offset) for w in who[large].tolist()
+            ])
+        # Each group in a run, in the rule's order; a group no larger than the window is within
+        # reach of each of its members.
+        ranked = np.lexsort((tie, orders, keys))
+        keys, who = keys[ranked], who[ranked]
+        at = np.flatnonzero(who >= offset)
+        for distance in range(1, window):
+            for step in (distance, -distance):
+                there = at + step
+                inside = (there >= 0) & (there < who.size)
+                here, there = at[inside], there[inside]
+                same = keys[there] == keys[here]
+                x, y = who[here[same]], who[there[same]]
+                found.append(np.minimum(x, y) * width + np.maximum(x, y))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    union = _distinct(np.concatenate(found))
+    return union // width, union % width

@@ -13,7 +13,7 @@ from rq.job import Job
 
 from mailer.batches.jobs import job_transaction
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD
-from mailer.dedupe.stored import compare_new_customers, latest_run, store_search
+from mailer.dedupe.stored import comparable, compare_new_customers, latest_run, store_search
 from mailer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,13 +36,14 @@ def enqueue_search(
 def run_search(*, actor: str, threshold: float = DEFAULT_THRESHOLD, database_url: str = "", full: bool = False) -> int:
     """Run and store a duplicate search (in a worker); return the stored run's id.
 
-    With a stored search (and its model) and not ``full``, only new and changed customers are
-    compared against it; otherwise every customer is searched and the run replaces the stored one.
+    With a stored search (with its model and match keys) and not ``full``, only new and changed
+    customers are compared against it; otherwise every customer is searched and the run replaces the
+    stored one.
     """
     url = database_url or Settings.from_environment().database_url
     with job_transaction(url) as session:
         stored = latest_run(session)
-        if not full and stored is not None and stored.model is not None:
+        if not full and stored is not None and comparable(stored):
             run = compare_new_customers(session, actor=actor).run
         else:
             run = store_search(session, actor=actor, threshold=threshold)

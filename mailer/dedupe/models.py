@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.addresses.models import AddressValidity
@@ -84,6 +84,11 @@ class DedupeRun(Base):
     model: Mapped[dict[str, Any] | None]
     # When new and changed customers were last compared against the run (None: not since it ran).
     refreshed_at: Mapped[datetime | None]
+    # The blocking rules whose keys ``CustomerMatchKeys.blocks`` holds, in order (None: no keys
+    # stored with the run, so new customers cannot be compared without a full search).
+    blocking_rules: Mapped[list[Any] | None]
+    # How many pairs were ever added to the run: numbers the positions of pairs added later.
+    pairs_added: Mapped[int] = mapped_column(default=0)
 
     def __repr__(self) -> str:
         return f"<DedupeRun {self.id}: {self.pairs_found} pairs>"
@@ -96,13 +101,24 @@ class CandidatePair(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "first_id", "second_id"),
         CheckConstraint("first_id < second_id", name="canonical_order"),
+        # The review page reads a run's pairs in this order, a page at a time.
+        Index("ix_dedupe_candidate_pairs_run_position", "run_id", "position", unique=True),
+        # A customer's pairs as the second of two, in all runs or in one (first_id included, so
+        # counting a merged customer's pairs reads the index alone; (run, first, second) is the
+        # other way in).
+        Index("ix_dedupe_candidate_pairs_second_run_first", "second_id", "run_id", "first_id"),
     )
 
     id: Mapped[IntPK]
-    run_id: Mapped[int] = mapped_column(ForeignKey("dedupe_runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("dedupe_runs.id", ondelete="CASCADE"))
+    # Where the pair is shown: its group's number times 2**32 plus the order the pair was added
+    # to the run in. A full search adds its pairs best group first and, inside a group, best pair
+    # first; pairs found later for a group already shown come after the group's own, and groups
+    # found later after every group of the search, best first.
+    position: Mapped[int] = mapped_column(BigInteger)
     # Indexed: a customer merged, erased or changed finds its pairs without reading the run.
     first_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     match_probability: Mapped[float]
     score: Mapped[float]
     name_score: Mapped[float]
@@ -112,3 +128,31 @@ class CandidatePair(Base):
 
     def __repr__(self) -> str:
         return f"<CandidatePair {self.id}: {self.first_id} and {self.second_id}>"
+
+
+class CustomerMatchKeys(Base):
+    """A customer's match keys as the latest stored search computed them, so comparing new
+    customers against the file reads them instead of normalizing every address again.
+
+    Personal data in another form: erasing or merging the customer deletes the row.
+    """
+
+    __tablename__ = "dedupe_customer_keys"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    # The fields of ``mailer.dedupe.keys.MatchKeys``.
+    name: Mapped[str] = mapped_column(Text)
+    written_name: Mapped[str] = mapped_column(Text)
+    given: Mapped[str] = mapped_column(Text)
+    surname: Mapped[str] = mapped_column(Text)
+    street: Mapped[str] = mapped_column(Text)
+    numbers: Mapped[str] = mapped_column(Text)
+    locality: Mapped[str] = mapped_column(Text)
+    postal: Mapped[str] = mapped_column(Text)
+    country: Mapped[str] = mapped_column(Text)
+    # A 64-bit digest of each blocking rule's key, eight bytes a rule in the run's
+    # ``blocking_rules`` order, zeros for no key: read for the whole file in one pass.
+    blocks: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self) -> str:
+        return f"<CustomerMatchKeys {self.customer_id}>"

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from mailer.addresses.lifecycle import restore_after_merge, retire_for_merge
@@ -34,7 +34,7 @@ from mailer.dedupe.blocking import DEFAULT_WINDOW
 from mailer.dedupe.explain import waterfall
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.model import model_as_data, model_from_data
-from mailer.dedupe.models import CustomerMerge, DedupeRun, DismissedPair
+from mailer.dedupe.models import CustomerMatchKeys, CustomerMerge, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
 from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, SearchStats, find_pairs, fit_matcher
 from mailer.messages import Message
@@ -126,6 +126,9 @@ class DuplicateSearch:
     seconds: float
     # The fitted model as plain data (``model_as_data``), stored with a run to score new customers.
     model: dict[str, Any] | None = None
+    # The match keys of the customers searched, stored with a run so new customers are compared
+    # against them without building them again.
+    keys: KeyTable | None = None
 
     @property
     def clusters(self) -> int:
@@ -186,7 +189,7 @@ def find_duplicates(
     return DuplicateSearch(
         pairs=pairs, stats=stats, threshold=threshold, without_address=int(counted or 0) - len(table),
         dismissed=left_out, seconds=time.perf_counter() - began,
-        model=model_as_data(matcher.model, matcher.columns),
+        model=model_as_data(matcher.model, matcher.columns), keys=table,
     )
 
 
@@ -283,6 +286,9 @@ def merge_customers(
     merged_status = merged.status
     merged.status = CustomerStatus.MERGED
     merged.merged_into_id = survivor.id
+    # Never compared again while merged; an undo changes the customer, so the next comparison of
+    # new and changed customers stores its keys again.
+    session.execute(delete(CustomerMatchKeys).where(CustomerMatchKeys.customer_id == merged.id))
 
     merge = CustomerMerge(
         survivor_id=survivor.id, merged_id=merged.id, score=score, automatic=automatic, actor=actor,

@@ -1,4 +1,4 @@
-"""Whole numbers from URLs, kept to what a database row id can be.
+"""Whole numbers from URLs, kept to what a database row id (or a BIGINT page key) can be.
 
 A number larger than an id column holds would reach the database and fail there (PostgreSQL's
 INTEGER has 32 bits, SQLite's 64); in a path it is simply no page (404), in a page cursor it is ignored.
@@ -30,4 +30,16 @@ def row_id(value: str) -> int:
     number = int(value)
     if not 0 <= number <= MAX_ROW_ID:
         raise ValueError(f"{value!r} is no row id")
+    return number
+
+
+# A BIGINT column's largest value, on both databases.
+MAX_BIG_KEY = 2**63 - 1
+
+
+def big_key(value: str) -> int:
+    """Read a page cursor over a BIGINT key (a stored duplicate pair's position): a bad one is left out."""
+    number = int(value)
+    if not 0 <= number <= MAX_BIG_KEY:
+        raise ValueError(f"{value!r} is no page key")
     return number

@@ -110,3 +110,23 @@ def test_likely_duplicates_are_offered_but_not_pairs_marked_different(session: S
 
     assert set(offered) == {"C2", "C3"}
     assert offered["C3"] == "same email" and offered["C2"].startswith("duplicate score")
+
+
+def test_erasure_deletes_the_stored_duplicate_pairs_and_match_keys(session: Session) -> None:
+    from mailer.dedupe.models import CandidatePair, CustomerMatchKeys
+    from mailer.dedupe.stored import store_search, stored_pairs
+
+    customer = add_customer(session, "C001", name="John Smith")
+    add_customer(session, "C002", name="Jon Smith")
+    add_customer(session, "C003", name="Mary Jones", line1="7 Pine Ave")
+    run = store_search(session, actor="test")
+    assert session.get(CustomerMatchKeys, customer.id) is not None and run.pairs_found == 1
+
+    erase_customer(session, customer=customer, actor="test")
+
+    # The keys spelled the name and address; the pair tied the pseudonym to the other customer.
+    assert session.get(CustomerMatchKeys, customer.id) is None
+    assert session.scalar(select(func.count()).select_from(CandidatePair)) == 0
+    session.refresh(run)
+    assert run.pairs_found == 0 and stored_pairs(session, run=run).total == 0
+    assert session.scalar(select(func.count()).select_from(CustomerMatchKeys)) == 2

@@ -39,7 +39,7 @@ from mailer.web.access import actor_name, allow, current_staff
 from mailer.web.dedupe import bp
 from mailer.web.dedupe.forms import NOTE_MAX_LENGTH, DismissForm, MergeForm, PairForm, SearchForm, UndoForm
 from mailer.web.i18n import say
-from mailer.web.numbers import row_id
+from mailer.web.numbers import big_key
 from mailer.web.transaction import attempt
 
 PAIRS_PER_PAGE = 50
@@ -59,8 +59,8 @@ def index() -> str:
     if run is None:
         return _render_index(pairs=[], found=0, threshold=DEFAULT_THRESHOLD, run=None, page=None, dismissed_count=0)
     stored = stored_pairs(
-        db.session, run=run, after=request.args.get("after", type=row_id),
-        before=request.args.get("before", type=row_id), size=PAIRS_PER_PAGE,
+        db.session, run=run, after=request.args.get("after", type=big_key),
+        before=request.args.get("before", type=big_key), size=PAIRS_PER_PAGE,
     )
     return _render_index(pairs=stored.page.items, found=stored.total, threshold=run.threshold, run=run,
                          page=stored.page, dismissed_count=stored.dismissed)
