@@ -1,7 +1,7 @@
 """store customers' match keys with the duplicate search and the review order of its pairs, index pairs by second customer and run
 
 Revision ID: 7d2b9e4f1a36
-Revises: c4e7a19b2d60
+Revises: f76b2edf96b3
 Create Date: 2026-12-06 09:32:17.945506
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '7d2b9e4f1a36'
-down_revision: Union[str, Sequence[str], None] = 'c4e7a19b2d60'
+down_revision: Union[str, Sequence[str], None] = 'f76b2edf96b3'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
