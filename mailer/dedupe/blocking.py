@@ -32,6 +32,8 @@ import numpy as np
 from mailer.dedupe.keys import KeyTable
 
 DEFAULT_WINDOW = 16
+# In a larger file the model is fitted on a random sample of about this many blocked pairs.
+TRAINING_PAIRS = 4_000_000
 
 
 _SOUNDEX_CODES = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
@@ -188,8 +190,11 @@ class BlockedPairs:
 
     a: np.ndarray
     b: np.ndarray
-    # For each rule: the positions in (a, b) of the pairs it found.
+    # For each rule: the positions in (a, b) of the pairs it found (of the training sample's only,
+    # when there is one).
     by_rule: dict[str, np.ndarray]
+    # The positions of the pairs the model is fitted on, sorted; None: all of them.
+    training: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.a.size)
@@ -201,32 +206,65 @@ class BlockedPairs:
         return np.isin(low * count + high, self.a.astype(np.int64) * count + self.b)
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """Return the distinct values, sorted (by sorting: NumPy's hashing unique is far slower on pair ids)."""
-    ordered = np.sort(values)
-    if ordered.size == 0:
-        return ordered
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return the distinct values of two sorted arrays of distinct values, sorted."""
+    merged = np.concatenate((first, second))
+    merged.sort()
+    return _distinct(merged)
+
+
+# A pair is in the training sample when its id, hashed, falls below the sample's share of 2**64.
+_HASH = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _in_sample(ids: np.ndarray, share: float) -> np.ndarray:
+    if share >= 1.0:
+        return np.ones(ids.size, dtype=bool)
+    return (ids.astype(np.uint64) * _HASH) < np.uint64(int(share * 2.0**64))
 
 
 def block(
-    table: KeyTable, *, rules: Sequence[BlockingRule] = RULES, window: int = DEFAULT_WINDOW
+    table: KeyTable, *, rules: Sequence[BlockingRule] = RULES, window: int = DEFAULT_WINDOW,
+    training_pairs: int | None = None,
 ) -> BlockedPairs:
-    """Return every pair some rule puts together, once, with the rules that found it."""
+    """Return every pair some rule puts together, once, with the rules that found it.
+
+    In a large file the model is fitted on a random sample of about ``training_pairs`` of the
+    pairs (``TRAINING_PAIRS`` by default): ``training`` gives their positions and ``by_rule`` only
+    theirs, so the rules' own lists of tens of millions of pairs are never all held at once.
+    """
     if window < 2:
         raise ValueError("window must be at least 2")
+    limit = TRAINING_PAIRS if training_pairs is None else training_pairs
     count = np.int64(max(len(table), 1))
-    # Each rule's pairs as one number each (a * count + b), kept once: at a million customers the
-    # rules' pairs run to tens of millions, so nothing is held twice for long.
-    rule_ids: dict[str, np.ndarray] = {}
+    union = np.zeros(0, dtype=np.int64)
+    share = 1.0
+    sampled: dict[str, np.ndarray] = {}
     for rule in rules:
         a, b = rule_pairs(table, rule, window=window)
-        rule_ids[rule.name] = _sorted_unique(a * count + b)
+        ids = _distinct(a * count + b)
         del a, b
-    union = _sorted_unique(np.concatenate(list(rule_ids.values()))) if rule_ids else np.zeros(0, dtype=np.int64)
-    by_rule = {name: np.searchsorted(union, rule_ids.pop(name)).astype(np.int32) for name in list(rule_ids)}
-    # Customer indices fit in 32 bits, half the memory of the pairs.
-    return BlockedPairs(a=(union // count).astype(np.int32), b=(union % count).astype(np.int32), by_rule=by_rule)
+        sampled[rule.name] = ids[_in_sample(ids, share)]
+        union = _merge(union, ids)
+        del ids
+        # Halve the share until the rules' sampled pairs fit the training budget (a pair found by
+        # several rules counts once a rule: the sample itself is a little smaller).
+        while sum(found.size for found in sampled.values()) > 2 * limit:
+            share /= 2
+            sampled = {name: found[_in_sample(found, share)] for name, found in sampled.items()}
+    training_ids = _distinct(np.concatenate(list(sampled.values()))) if share < 1.0 else union
+    training = None if share >= 1.0 else np.searchsorted(union, training_ids).astype(np.int64)
+    by_rule = {name: np.searchsorted(union, found).astype(np.int32) for name, found in sampled.items()}
+    # Customer indices fit in 32 bits, half the memory of the pairs; converted a slice at a time.
+    a_all, b_all = np.empty(union.size, dtype=np.int32), np.empty(union.size, dtype=np.int32)
+    for start in range(0, union.size, _CONVERT_CHUNK):
+        part = union[start : start + _CONVERT_CHUNK]
+        a_all[start : start + _CONVERT_CHUNK] = part // count
+        b_all[start : start + _CONVERT_CHUNK] = part % count
+    return BlockedPairs(a=a_all, b=b_all, by_rule=by_rule, training=training)
+
+
+_CONVERT_CHUNK = 4_000_000
 
 
 def pairs_touching(

@@ -13,6 +13,7 @@ Pure: plain values in, keys out; nothing here touches the database.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -304,16 +305,19 @@ class KeyTable:
 
     def append(self, customer_no: str, keys: MatchKeys) -> None:
         """Add one customer's keys."""
+        # Values many customers hold (a given name, a town, a country) are kept once: at a million
+        # customers that is hundreds of megabytes.
+        shared = sys.intern
         self.customer_nos.append(customer_no)
         self.names.append(keys.name)
         self.written_names.append(keys.written_name)
-        self.givens.append(keys.given)
-        self.surnames.append(keys.surname)
+        self.givens.append(shared(keys.given))
+        self.surnames.append(shared(keys.surname))
         self.streets.append(keys.street)
         self.numbers.append(keys.numbers)
-        self.localities.append(keys.locality)
-        self.postals.append(keys.postal)
-        self.countries.append(keys.country)
+        self.localities.append(shared(keys.locality))
+        self.postals.append(shared(keys.postal))
+        self.countries.append(shared(keys.country))
 
     def keys(self, index: int) -> MatchKeys:
         """Return the keys of the customer at ``index``."""

@@ -24,8 +24,6 @@ from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
 from mailer.dedupe.scoring import COMPARE_CHUNK, DEFAULT_THRESHOLD, Comparison, ComparisonColumns, compare_pairs
 
-# In a larger file the model is fitted on a random sample of this many blocked pairs.
-TRAINING_PAIRS = 4_000_000
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
 _STEPS = 5
@@ -130,15 +128,6 @@ def connected_components(a: np.ndarray, b: np.ndarray) -> dict[int, int]:
     return {x: root(x) for x in parent}
 
 
-def _training_sample(count: int, *, seed: int = 20261206) -> np.ndarray | None:
-    """Return sorted positions of a random sample of ``TRAINING_PAIRS`` blocked pairs, or None to train on all."""
-    size = TRAINING_PAIRS
-    if count <= size:
-        return None
-    drawn = np.sort(np.random.default_rng(seed).integers(0, count, size=size, dtype=np.int64))
-    return drawn[np.concatenate(([True], drawn[1:] != drawn[:-1]))]
-
-
 def _within(positions: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """Return the indices into ``sample`` of those of ``positions`` (sorted) that it holds."""
     found = np.searchsorted(sample, positions)
@@ -156,7 +145,7 @@ def _fit(
     """
     columns = ComparisonColumns.of(table)
     blocked = blocked if blocked is not None else block(table, window=window)
-    sample = _training_sample(len(blocked))
+    sample = blocked.training
     empty = np.zeros(0, np.int64)
     if sample is None:
         a, b = blocked.a, blocked.b

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mailer.dedupe.blocking
 import mailer.dedupe.search
 from mailer.dedupe.blocking import RULES, block, rule_pairs
 from mailer.dedupe.keys import CustomerFields, KeyTable
@@ -85,7 +86,7 @@ def test_a_model_fitted_on_a_sample_of_the_pairs_finds_what_the_whole_finds(monk
     labelled = generate_labelled_set(1200, seed=5)
     table = KeyTable.from_customers(customer_fields(labelled.rows))
     _, whole, stats = find_pairs(table)
-    monkeypatch.setattr(mailer.dedupe.search, "TRAINING_PAIRS", stats.pairs_compared // 4)
+    monkeypatch.setattr(mailer.dedupe.blocking, "TRAINING_PAIRS", stats.pairs_compared // 4)
     # Scored in several chunks, shared among worker processes as a large file's are.
     monkeypatch.setattr(mailer.dedupe.search, "COMPARE_CHUNK", 4_000)
     _, sampled, sampled_stats = find_pairs(table)
