@@ -103,6 +103,8 @@ class MatchModel:
     # log2 of how much likelier two different people agree on both town and postcode than the two
     # fields' u alone say (0 where they are independent).
     place_overlap: float = 0.0
+    # The same for one town and postcodes one digit apart (neighbouring delivery areas of a city).
+    near_place_overlap: float = 0.0
     # Per term-frequency field: the share of customers holding each value id.
     frequencies: dict[str, np.ndarray] = field(default_factory=dict)
     # How the fit went: EM iterations and estimated match share per rule, pairs used.
@@ -182,12 +184,14 @@ def score(model: MatchModel, columns: ComparisonColumns, a: np.ndarray, comparis
     field_weights = np.column_stack([weights[f][levels[:, f]] for f in range(len(FIELDS))]) if levels.size else (
         np.zeros((0, len(FIELDS)))
     )
-    if field_weights.size and model.place_overlap > 0:
+    locality, postal = FIELD_INDEX["locality"], FIELD_INDEX["postal"]
+    for postal_level, overlap in (("exact", model.place_overlap), ("typo", model.near_place_overlap)):
+        if not (field_weights.size and overlap > 0):
+            continue
         # Where a postcode names its town, agreeing on both is one fact: the town's weight loses
         # what the two share among different people (measured on random pairs).
-        locality, postal = FIELD_INDEX["locality"], FIELD_INDEX["postal"]
-        both = (levels[:, locality] == LOCALITY.level("exact")) & (levels[:, postal] == POSTAL.level("exact"))
-        field_weights[both, locality] -= np.minimum(model.place_overlap, field_weights[both, locality])
+        both = (levels[:, locality] == LOCALITY.level("exact")) & (levels[:, postal] == POSTAL.level(postal_level))
+        field_weights[both, locality] -= np.minimum(overlap, field_weights[both, locality])
     adjustments = np.zeros(field_weights.shape)
     for f, compared in enumerate(FIELDS):
         if not compared.term_frequency:
@@ -280,8 +284,9 @@ def expectation_maximisation(
     return m, share, iterations
 
 
-def _place_overlap(random_levels: np.ndarray, u: list[np.ndarray]) -> float:
-    """Return log2(observed / expected) agreement on both town and postcode among random pairs, at least 0."""
+def _place_overlap(random_levels: np.ndarray, u: list[np.ndarray], postal_level: str = "exact") -> float:
+    """Return log2(observed / expected) agreement on the town with the postcode at ``postal_level``
+    among random pairs, at least 0."""
     locality, postal = FIELD_INDEX["locality"], FIELD_INDEX["postal"]
     # Only pairs whose given names, surnames and streets all differ: in a small file with many
     # duplicates, random pairs hold duplicates too, and they agree on most things.
@@ -291,8 +296,8 @@ def _place_overlap(random_levels: np.ndarray, u: list[np.ndarray]) -> float:
         & (random_levels[:, FIELD_INDEX["street"]] == STREET.level("different"))
     ]
     both = int(((strangers[:, locality] == LOCALITY.level("exact"))
-                & (strangers[:, postal] == POSTAL.level("exact"))).sum())
-    expected = strangers.shape[0] * u[locality][LOCALITY.level("exact")] * u[postal][POSTAL.level("exact")]
+                & (strangers[:, postal] == POSTAL.level(postal_level))).sum())
+    expected = strangers.shape[0] * u[locality][LOCALITY.level("exact")] * u[postal][POSTAL.level(postal_level)]
     # One pseudo-pair each side: a few chance agreements in a small sample are no evidence.
     return max(float(np.log2((both + 1) / (expected + 1))), 0.0)
 
@@ -368,6 +373,7 @@ def fit(
     ]
 
     place_overlap = _place_overlap(random_levels, u)
+    near_place_overlap = _place_overlap(random_levels, u, "typo")
     estimates: list[list[np.ndarray]] = [[] for _ in FIELDS]
     notes: dict[str, object] = {"random_pairs": int(ra.size)}
     for rule in rules:
@@ -386,10 +392,12 @@ def fit(
 
     model = MatchModel(
         m=m, u=u, prior=1e-6, address_cap=_address_cap(columns, blocked.levels, m, scale=scale),
-        place_overlap=place_overlap, frequencies=_frequencies(columns), notes=notes,
+        place_overlap=place_overlap, near_place_overlap=near_place_overlap, frequencies=_frequencies(columns),
+        notes=notes,
     )
     notes["address_cap"] = round(model.address_cap, 2)
     notes["place_overlap"] = round(model.place_overlap, 2)
+    notes["near_place_overlap"] = round(model.near_place_overlap, 2)
     total_pairs = max(count * (count - 1) // 2, 1)
     if blocked.levels.shape[0]:
         # Only the prior moves: the share of all pairs of the file that are one person.
@@ -439,6 +447,7 @@ def model_as_data(model: MatchModel, columns: ComparisonColumns) -> dict[str, An
         "prior": model.prior,
         "address_cap": None if np.isinf(model.address_cap) else model.address_cap,
         "place_overlap": model.place_overlap,
+        "near_place_overlap": model.near_place_overlap,
         "customers": len(columns),
         "frequencies": frequencies,
     }
@@ -461,5 +470,7 @@ def model_from_data(data: dict[str, Any], columns: ComparisonColumns) -> MatchMo
         prior=float(data["prior"]),
         address_cap=float("inf") if cap is None else float(cap),
         place_overlap=float(data["place_overlap"]),
+        # Stored before the near-place correction: none.
+        near_place_overlap=float(data.get("near_place_overlap", 0.0)),
         frequencies=frequencies,
     )
