@@ -31,7 +31,7 @@ import numpy as np
 
 from mailer.dedupe.keys import KeyTable
 
-DEFAULT_WINDOW = 16
+DEFAULT_WINDOW = 12
 # In a larger file the model is fitted on a random sample of about this many blocked pairs.
 TRAINING_PAIRS = 4_000_000
 
@@ -140,12 +140,6 @@ RULES: tuple[BlockingRule, ...] = (
 )
 
 
-def _codes(values: Sequence[str]) -> np.ndarray:
-    """Return each value's rank among the distinct values (equal values, equal codes)."""
-    _, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-    return codes.reshape(-1).astype(np.int64)
-
-
 def rule_keys(table: KeyTable, rule: BlockingRule) -> list[str]:
     """Return every customer's key under one rule ("" = no key)."""
     return [rule.key(table, i) for i in range(len(table))]
@@ -164,7 +158,7 @@ def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WIN
     key_codes = np.fromiter(
         (numbering.setdefault(keys[i], len(numbering)) for i in rows.tolist()), dtype=np.int64, count=rows.size
     )
-    order_codes = _codes([rule.order(table, i) for i in rows.tolist()])
+    order_codes = _ranks([rule.order(table, i) for i in rows.tolist()])
     order = np.lexsort((order_codes, key_codes))
     sorted_keys, sorted_rows = key_codes[order], rows[order]
     found_a: list[np.ndarray] = []
@@ -207,10 +201,17 @@ class BlockedPairs:
 
 
 def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Return the distinct values of two sorted arrays of distinct values, sorted."""
-    merged = np.concatenate((first, second))
-    merged.sort()
-    return _distinct(merged)
+    """Return the distinct values of two sorted arrays of distinct values, sorted.
+
+    The second's new values are inserted where they belong (one pass over the first, which may
+    hold tens of millions), rather than sorting the two together again.
+    """
+    if first.size == 0:
+        return second
+    where = np.searchsorted(first, second)
+    new = where == first.size
+    new[~new] = first[where[~new]] != second[~new]
+    return np.insert(first, where[new], second[new])
 
 
 # A pair is in the training sample when its id, hashed, falls below the sample's share of 2**64.
