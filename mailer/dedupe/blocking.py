@@ -180,24 +180,42 @@ def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WIN
 
 @dataclass(frozen=True, slots=True)
 class BlockedPairs:
-    """The union of every rule's pairs (a < b, sorted by a then b) and which rule found each."""
+    """The union of every rule's pairs (a < b, sorted by a then b) and which rule found each.
 
-    a: np.ndarray
-    b: np.ndarray
-    # For each rule: the positions in (a, b) of the pairs it found (of the training sample's only,
-    # when there is one).
+    Held as one number a pair, ``a * customers + b``: at a million customers the pairs run to tens
+    of millions, and ``a`` and ``b`` are worked out when asked for (``pairs`` gives a slice's).
+    """
+
+    ids: np.ndarray
+    customers: int
+    # For each rule: the positions of the pairs it found (of the training sample's only, when
+    # there is one).
     by_rule: dict[str, np.ndarray]
     # The positions of the pairs the model is fitted on, sorted; None: all of them.
     training: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return int(self.a.size)
+        return int(self.ids.size)
 
-    def covers(self, first: Sequence[int], second: Sequence[int], *, count: int) -> np.ndarray:
+    def pairs(self, selector: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (a, b) of the pairs chosen by a slice or index array."""
+        ids = self.ids[selector]
+        width = np.int64(max(self.customers, 1))
+        return ids // width, ids % width
+
+    @property
+    def a(self) -> np.ndarray:
+        return self.pairs(slice(None))[0]
+
+    @property
+    def b(self) -> np.ndarray:
+        return self.pairs(slice(None))[1]
+
+    def covers(self, first: Sequence[int], second: Sequence[int]) -> np.ndarray:
         """Return, for each pair (first[i], second[i]), whether blocking compares it."""
         low = np.minimum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
         high = np.maximum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
-        return np.isin(low * count + high, self.a.astype(np.int64) * count + self.b)
+        return np.isin(low * np.int64(max(self.customers, 1)) + high, self.ids)
 
 
 def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -256,16 +274,7 @@ def block(
     training_ids = _distinct(np.concatenate(list(sampled.values()))) if share < 1.0 else union
     training = None if share >= 1.0 else np.searchsorted(union, training_ids).astype(np.int64)
     by_rule = {name: np.searchsorted(union, found).astype(np.int32) for name, found in sampled.items()}
-    # Customer indices fit in 32 bits, half the memory of the pairs; converted a slice at a time.
-    a_all, b_all = np.empty(union.size, dtype=np.int32), np.empty(union.size, dtype=np.int32)
-    for start in range(0, union.size, _CONVERT_CHUNK):
-        part = union[start : start + _CONVERT_CHUNK]
-        a_all[start : start + _CONVERT_CHUNK] = part // count
-        b_all[start : start + _CONVERT_CHUNK] = part % count
-    return BlockedPairs(a=a_all, b=b_all, by_rule=by_rule, training=training)
-
-
-_CONVERT_CHUNK = 4_000_000
+    return BlockedPairs(ids=union, customers=int(count), by_rule=by_rule, training=training)
 
 
 def pairs_touching(

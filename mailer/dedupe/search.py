@@ -148,10 +148,10 @@ def _fit(
     sample = blocked.training
     empty = np.zeros(0, np.int64)
     if sample is None:
-        a, b = blocked.a, blocked.b
+        a, b = blocked.pairs(slice(None))
         rule_pairs = {rule.name: blocked.by_rule.get(rule.name, empty) for rule in RULES}
     else:
-        a, b = blocked.a[sample], blocked.b[sample]
+        a, b = blocked.pairs(sample)
         rule_pairs = {rule.name: _within(blocked.by_rule.get(rule.name, empty), sample) for rule in RULES}
     comparison = compare_pairs(columns, a, b)
     rules = [TrainingRule(rule.name, rule_pairs[rule.name], rule.fields) for rule in RULES]
@@ -164,10 +164,11 @@ def fit_matcher(
 ) -> tuple[Matcher, BlockedPairs, ScoredPairs]:
     """Block, compare and fit the model on a file; return it with every blocked pair scored."""
     matcher, blocked, comparison = _fit(table, window=window, blocked=blocked)
+    a, b = blocked.pairs(slice(None))
     if comparison is None:
-        comparison = compare_pairs(matcher.columns, blocked.a, blocked.b)
-    scores = score(matcher.model, matcher.columns, blocked.a, comparison)
-    return matcher, blocked, _scored(blocked.a, blocked.b, comparison.levels, scores, np.zeros(len(blocked), np.int64))
+        comparison = compare_pairs(matcher.columns, a, b)
+    scores = score(matcher.model, matcher.columns, a, comparison)
+    return matcher, blocked, _scored(a, b, comparison.levels, scores, np.zeros(len(blocked), np.int64))
 
 
 def _reaching(
@@ -211,7 +212,7 @@ class _ChunkTask:
 
     def run(self, start: int) -> tuple[ScoredPairs, int]:
         chunk = slice(start, start + COMPARE_CHUNK)
-        a, b = self.blocked.a[chunk], self.blocked.b[chunk]
+        a, b = self.blocked.pairs(chunk)
         columns = self.matcher.columns
         part = self.comparison.take(chunk) if self.comparison is not None else compare_pairs(columns, a, b)
         scores = score(self.matcher.model, columns, a, part)

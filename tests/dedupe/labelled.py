@@ -755,7 +755,7 @@ def measure(labelled: LabelledSet, *, threshold: float = DEFAULT_THRESHOLD) -> Q
     }
     index = {customer_no: i for i, customer_no in enumerate(table.customer_nos)}
     true = sorted(labelled.pairs)
-    covered = block(table).covers([index[a] for a, _ in true], [index[b] for _, b in true], count=len(table))
+    covered = block(table).covers([index[a] for a, _ in true], [index[b] for _, b in true])
     return Quality(
         customers=len(table),
         true_pairs=len(labelled.pairs),
