@@ -29,7 +29,6 @@ import logging
 import os
 import platform
 import re
-import resource
 import sys
 import textwrap
 import time
@@ -188,15 +187,32 @@ def household_share(size: int, threshold: float) -> dict[str, float]:
 def scale(size: int, threshold: float) -> dict[str, float]:
     """Build the match keys of a generated set of ``size`` clean customers, then search it, each in a
     process of its own, so the search's peak memory is its own (not the generator's rows')."""
-    import multiprocessing
     import tempfile
 
-    context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as folder, context.Pool(1, maxtasksperchild=1) as pool:
+    with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "keys.pickle"
-        built = pool.apply(_build_scale_file, (size, path))
-        searched = pool.apply(_search_scale_file, (path, threshold))
+        built = _in_own_process(_build_scale_file, size, path)
+        searched = _in_own_process(_search_scale_file, path, threshold)
     return {**built, **searched}
+
+
+def _in_own_process(function: Any, *args: Any) -> dict[str, float]:
+    """Run ``function`` in a new program (not a pool's daemon: the search forks workers of its own)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=_send_result, args=(sending, function, *args))
+    process.start()
+    sending.close()
+    result: dict[str, float] = receiving.recv()
+    process.join()
+    return result
+
+
+def _send_result(connection: Any, function: Any, *args: Any) -> None:
+    connection.send(function(*args))
+    connection.close()
 
 
 def _build_scale_file(size: int, path: Path) -> dict[str, float]:
@@ -216,7 +232,7 @@ def _search_scale_file(path: Path, threshold: float) -> dict[str, float]:
 
     with path.open("rb") as file:
         table, truth = pickle.load(file)
-    loaded_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loaded_mib = _peak_mib()
     began = time.perf_counter()
     _, found, stats = find_pairs(table, threshold=threshold)
     search_seconds = time.perf_counter() - began
@@ -225,8 +241,15 @@ def _search_scale_file(path: Path, threshold: float) -> dict[str, float]:
     precision, recall, f1 = quality(pairs, truth)
     return {"search_seconds": search_seconds, "pairs_compared": stats.pairs_compared, "precision": precision,
             "recall": recall, "f1": f1, "loaded_mib": loaded_mib,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+            "peak_mib": _peak_mib()}
+
+
+def _peak_mib() -> float:
+    """Return this process's peak resident memory (VmHWM: unlike ``ru_maxrss``, it starts afresh in a
+    new program rather than carrying over the size of the process that started it)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def _sqlite_app(path: Path):  # type: ignore[no-untyped-def]
@@ -530,6 +553,27 @@ def _bullet(text: str) -> str:
     return textwrap.fill(text, width=110, initial_indent="- ", subsequent_indent="  ", break_on_hyphens=False)
 
 
+SCALE_BULLET = "- Scale:"
+
+
+def scale_line(scaled: dict[str, float], tenth: dict[str, float]) -> str:
+    """Return the README bullet of a scale run and its tenth."""
+    return _bullet(
+        f"Scale: {scaled['customers']:,} generated customers (2 cores): match keys "
+        f"{scaled['keys_seconds']:.1f} s (one process); search (blocking, fitting on a sample, comparing and "
+        f"scoring every blocked pair in two processes, grouping) **{scaled['search_seconds']:.1f} s**, "
+        f"{scaled['pairs_compared']:,} pairs compared; peak RSS of the search's process "
+        f"**{scaled['peak_mib']:,.0f} MiB** (of which {scaled['loaded_mib']:,.0f} MiB the program and the "
+        "loaded keys; the forked workers share its pages); precision "
+        f"{scaled['precision']:.4f}, "
+        f"recall {scaled['recall']:.4f}, F1 {scaled['f1']:.4f}. Baseline in the same run, a tenth of the file "
+        f"({tenth['customers']:,}): search {tenth['search_seconds']:.1f} s, peak "
+        f"{tenth['peak_mib']:,.0f} MiB; ten times the customers took "
+        f"**{scaled['search_seconds'] / tenth['search_seconds']:.1f}x** the time and "
+        f"{scaled['peak_mib'] / tenth['peak_mib']:.1f}x the memory."
+    )
+
+
 def incremental_line(result: dict[str, float], *, when: str) -> str:
     """Return the README bullet of an incremental run."""
     return _bullet(
@@ -581,11 +625,19 @@ def main() -> None:
                         help="only compare 10,000 new customers against a stored file of about SIZE and print it")
     parser.add_argument("--incremental-database", type=Path, metavar="PATH",
                         help="an SQLite file keeping the incremental run's stored file between runs (built if missing)")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only search --customers and a tenth of them, and write the scale bullet")
     parser.add_argument("--review-only", action="store_true", help="only time the review page's stored read")
     parser.add_argument("--review-pairs", type=int, default=200_000, help="stored pairs of the review page timing")
     parser.add_argument("--review-databases", default="sqlite,postgresql",
                         help="databases the review page is timed on, comma-separated (sqlite, postgresql)")
     args = parser.parse_args()
+    if args.scale_only:
+        bullet = scale_line(scale(args.customers, args.threshold), scale(args.customers // 10, args.threshold))
+        print(bullet)
+        if args.write_readme:
+            write_bullets({SCALE_BULLET: bullet})
+        return
     if args.incremental_only or args.review_only:
         when = f"{time.strftime('%Y-%m-%d')}, {cpu_name()}, load {os.getloadavg()[0]:.1f}"
         lines = {}
@@ -655,19 +707,7 @@ def main() -> None:
         "rule that the other fields alone would have reported.",
     ]
     if scaled and tenth:
-        lines.append(
-            f"- Scale: {scaled['customers']:,} generated customers (2 cores): match keys "
-            f"{scaled['keys_seconds']:.1f} s (one process); search (blocking, fitting on a sample, comparing and "
-            f"scoring every blocked pair in two processes, grouping) **{scaled['search_seconds']:.1f} s**, "
-            f"{scaled['pairs_compared']:,} pairs compared; peak RSS of the search's process "
-            f"**{scaled['peak_mib']:,.0f} MiB** (of which {scaled['loaded_mib']:,.0f} MiB the loaded keys), of "
-            f"its largest worker {scaled['worker_peak_mib']:,.0f} MiB; precision {scaled['precision']:.4f}, "
-            f"recall {scaled['recall']:.4f}, F1 {scaled['f1']:.4f}. Baseline in the same run, a tenth of the file "
-            f"({tenth['customers']:,}): search {tenth['search_seconds']:.1f} s, peak "
-            f"{tenth['peak_mib']:,.0f} MiB; ten times the customers took "
-            f"**{scaled['search_seconds'] / tenth['search_seconds']:.1f}x** the time and "
-            f"{scaled['peak_mib'] / tenth['peak_mib']:.1f}x the memory."
-        )
+        lines.append(scale_line(scaled, tenth))
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write_readme:

@@ -143,8 +143,9 @@ def _fit(
 
     Return the comparison of every blocked pair when it was made for the fit, else None.
     """
-    columns = ComparisonColumns.of(table)
+    # Blocking first: its peak (merging the rules' pairs) is then not on top of the columns'.
     blocked = blocked if blocked is not None else block(table, window=window)
+    columns = ComparisonColumns.of(table)
     sample = blocked.training
     empty = np.zeros(0, np.int64)
     if sample is None:
