@@ -40,9 +40,14 @@ def check_symbol(payload: str) -> str:
     return ALPHABET[(base - total % base) % base]
 
 
+# A code never starts with T: on the mailroom's page T starts a tray, and a clerk typing a code by
+# hand must not start one with its first key.
+_FIRST_SYMBOLS = ALPHABET.replace("T", "")
+
+
 def new_piece_code() -> str:
     """Return a random piece code with its check symbol."""
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH))
+    payload = secrets.choice(_FIRST_SYMBOLS) + "".join(secrets.choice(ALPHABET) for _ in range(PAYLOAD_LENGTH - 1))
     return payload + check_symbol(payload)
 
 

@@ -23,6 +23,12 @@ def test_new_codes_carry_a_valid_check_symbol() -> None:
         assert parse_piece_code(code) == code
 
 
+def test_no_code_starts_with_the_mailroom_tray_key() -> None:
+    codes = new_piece_codes(2000)
+    assert not [code for code in codes if code.startswith("T")]
+    assert "T" in {symbol for code in codes for symbol in code[1:]}
+
+
 def test_every_single_substitution_is_rejected() -> None:
     code = new_piece_code()
     for position in range(CODE_LENGTH):

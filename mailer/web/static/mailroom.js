@@ -611,7 +611,8 @@
 
   // Slower than this between two keys is a person; scanners type a character every few ms.
   var SCANNER_GAP_LIMIT = 50;
-  // Keys of the page itself: U (no piece code has it) undoes the last scan, T starts and ends a tray.
+  // Keys of the page itself: U (no piece code has it) undoes the last scan, T (no piece code starts
+  // with it) starts and ends a tray.
   var UNDO_KEY = "U";
   var TRAY_KEY = "T";
   // The fewest characters a scan has (a reason's code on the card: three).
