@@ -78,6 +78,7 @@ class Vocabulary:
     def __init__(self) -> None:
         self.values: list[str] = []
         self._ids: dict[str, int] = {}
+        self._lengths = np.zeros(0, dtype=np.int64)
 
     def ids(self, column: Sequence[str]) -> np.ndarray:
         """Return the id of each value, adding new values."""
@@ -95,6 +96,14 @@ class Vocabulary:
     def id_of(self, value: str) -> int:
         """Return the id of one value (adding it)."""
         return int(self.ids([value])[0])
+
+    def lengths(self) -> np.ndarray:
+        """Return each value's length, by id (counted once a value, not once a chunk of pairs)."""
+        known = self._lengths.size
+        if known < len(self.values):
+            added = np.fromiter((len(value) for value in self.values[known:]), dtype=np.int64)
+            self._lengths = np.concatenate((self._lengths, added))
+        return self._lengths
 
 
 @dataclass(slots=True)
@@ -227,7 +236,7 @@ def _name_facts(columns: ComparisonColumns) -> _NameFacts:
     facts = _NameFacts(
         resolved=resolved,
         first_letter=np.array([letters.setdefault(value[:1], len(letters)) for value in names.values], dtype=np.int64),
-        length=np.array([len(value) for value in names.values], dtype=np.int64),
+        length=names.lengths(),
     )
     columns.name_facts = facts
     return facts
@@ -247,13 +256,13 @@ def _grade(
 
 
 def _typo_or_close(
-    values: list[str], first: np.ndarray, second: np.ndarray, *, typo: float, similar: float,
+    vocabulary: Vocabulary, first: np.ndarray, second: np.ndarray, *, typo: float, similar: float,
     scorer: Callable[..., Any],
 ) -> tuple[np.ndarray, np.ndarray]:
+    values = vocabulary.values
     similarity, edits = _pairwise_scores(values, first, second, (scorer, DamerauLevenshtein.distance))
-    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip;
-    # two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
-    shortest = _pairwise_lengths(values, first, second)
+    # One edit in a short name makes another name ("Ting" / "Qing", "Li" / "Lin"), not a slip.
+    shortest = _pairwise_lengths(vocabulary, first, second)
     found = (similarity >= typo) | ((edits <= 1) & (shortest >= MIN_SLIP_LENGTH))
     # Two neighbouring letters swapped ("Amy" / "Aym") is a slip at any length.
     maybe = np.flatnonzero(~found & (edits == 1) & (shortest >= 3))
@@ -262,8 +271,8 @@ def _typo_or_close(
     return found, similarity >= similar
 
 
-def _pairwise_lengths(values: list[str], first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    lengths = np.fromiter((len(value) for value in values), dtype=np.int64, count=len(values))
+def _pairwise_lengths(vocabulary: Vocabulary, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    lengths = vocabulary.lengths()
     return np.asarray(np.minimum(lengths[first], lengths[second]))
 
 
@@ -353,9 +362,10 @@ class _NumbersSketch:
 
 
 def _numbers_relations(
-    values: list[str], sketch: _NumbersSketch, first: np.ndarray, second: np.ndarray
+    vocabulary: Vocabulary, sketch: _NumbersSketch, first: np.ndarray, second: np.ndarray
 ) -> np.ndarray:
     """Return (partial, slip, other flat) per pair, as a (pairs, 3) boolean array."""
+    values = vocabulary.values
     relations = np.zeros((first.size, 3), dtype=bool)
     # Only pairs that share their house number (or lack one), read their digits alike, or are a
     # single number each can be more than different; the rest, most of them, are not looked at.
@@ -369,7 +379,7 @@ def _numbers_relations(
     if lone.size:
         x, y = first[lone], second[lone]
         edits = _pairwise(values, x, y, DamerauLevenshtein.distance)
-        lengths = np.fromiter((len(value) for value in values), dtype=np.int64, count=len(values))
+        lengths = vocabulary.lengths()
         relations[lone, 1] = ((edits <= 1) & (np.minimum(lengths[x], lengths[y]) >= 4)) | (
             sketch.letters[x] == sketch.letters[y]
         )
@@ -404,7 +414,7 @@ def _split_given(
                 continue
             x, y = side[todo], other[todo]
             edits = _pairwise(values, x, y, DamerauLevenshtein.distance)
-            found[todo] = (x == y) | ((edits <= 1) & (_pairwise_lengths(values, x, y) >= MIN_SLIP_LENGTH))
+            found[todo] = (x == y) | ((edits <= 1) & (_pairwise_lengths(columns.names, x, y) >= MIN_SLIP_LENGTH))
     return found
 
 
@@ -431,7 +441,6 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     count = int(a.size)
     levels = np.zeros((count, len(FIELDS)), dtype=np.int8)
     given_b, surname_b, swapped = _swap_names(columns, a, b)
-    names = columns.names.values
 
     # Given name.
     given_a = columns.given[a]
@@ -442,7 +451,7 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     resolved_a = columns.resolved_given[a][todo]
     # b's given name as compared (after a swap), with its nickname resolved.
     resolved_b_ids = facts.resolved[gb]
-    typo, similar = _typo_or_close(names, ga, gb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
+    typo, similar = _typo_or_close(columns.names, ga, gb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
     initial = (facts.first_letter[ga] == facts.first_letter[gb]) & ((facts.length[ga] == 1) | (facts.length[gb] == 1))
     typo |= _split_given(columns, a[todo], b[todo], ga, gb, swapped[todo])
     _grade(levels[:, 0], todo, [
@@ -457,7 +466,7 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     surname_a = columns.surname[a]
     todo = (surname_a != empty) & (surname_b != empty)
     sa, sb = surname_a[todo], surname_b[todo]
-    typo, similar = _typo_or_close(names, sa, sb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
+    typo, similar = _typo_or_close(columns.names, sa, sb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
     _grade(levels[:, 1], todo, [
         (sa == sb, SURNAME.level("exact")), (typo, SURNAME.level("typo")), (similar, SURNAME.level("similar")),
     ], SURNAME.level("different"))
@@ -470,7 +479,7 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     # One side may carry an estate or building name the other leaves out ("stephenstreet" /
     # "stephenstreetbidgeepark"): the shorter street, found in the longer, is at least similar.
     inside = _pairwise(columns.streets.values, xa, xb, fuzz.partial_ratio) / 100.0
-    shortest = _pairwise_lengths(columns.streets.values, xa, xb)
+    shortest = _pairwise_lengths(columns.streets, xa, xb)
     similarity = np.where((inside >= 0.90) & (shortest >= 8), np.maximum(similarity, 0.75), similarity)
     _grade(levels[:, 2], todo, [
         (xa == xb, STREET.level("exact")), (similarity >= 0.90, STREET.level("typo")),
@@ -481,8 +490,7 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     numbers_a, numbers_b = columns.numbers[a], columns.numbers[b]
     todo = (numbers_a != columns.empty_numbers) & (numbers_b != columns.empty_numbers)
     na, nb = numbers_a[todo], numbers_b[todo]
-    values = columns.numbers_vocabulary.values
-    relations = _numbers_relations(values, columns.numbers_sketch, na, nb)
+    relations = _numbers_relations(columns.numbers_vocabulary, columns.numbers_sketch, na, nb)
     _grade(levels[:, 3], todo, [
         (na == nb, NUMBERS.level("exact")), (relations[:, 0], NUMBERS.level("partial")),
         (relations[:, 1], NUMBERS.level("typo")),
