@@ -122,7 +122,8 @@ def quality(found: set[tuple[str, str]], truth: frozenset[tuple[str, str]]) -> t
 def run_ours(labelled: Labelled, threshold: float) -> dict[str, float]:
     began = time.perf_counter()
     table = KeyTable.from_customers(_fields(labelled.frame))
-    _, found, stats = find_pairs(table, threshold=threshold)
+    search = find_pairs(table, threshold=threshold)
+    found, stats = search.found, search.stats
     seconds = time.perf_counter() - began
     numbers = table.customer_nos
     pairs = {_pair(numbers[a], numbers[b]) for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)}
@@ -176,7 +177,8 @@ def household_share(size: int, threshold: float) -> dict[str, float]:
     """Return the share of household pairs (one surname, one address, two given names) reported."""
     labelled = generate_household_set(size, seed=7)
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    _, found, stats = find_pairs(table, threshold=threshold)
+    search = find_pairs(table, threshold=threshold)
+    found, stats = search.found, search.stats
     numbers = table.customer_nos
     pairs = {_pair(numbers[a], numbers[b]) for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)}
     reported = len(pairs & labelled.pairs)
@@ -234,7 +236,8 @@ def _search_scale_file(path: Path, threshold: float) -> dict[str, float]:
         table, truth = pickle.load(file)
     loaded_mib = _peak_mib()
     began = time.perf_counter()
-    _, found, stats = find_pairs(table, threshold=threshold)
+    search = find_pairs(table, threshold=threshold)
+    found, stats = search.found, search.stats
     search_seconds = time.perf_counter() - began
     numbers = table.customer_nos
     pairs = {_pair(numbers[a], numbers[b]) for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)}
@@ -297,7 +300,7 @@ def _stored_file(session: Session, size: int, new: int, threshold: float) -> Non
     long_ago = datetime(2026, 1, 1, tzinfo=UTC)
     _insert_customers(session, stored_rows, at=long_ago)
     sample = KeyTable.from_customers(customer_fields(stored_rows[:60_000]))
-    matcher, _, _ = find_pairs(sample, threshold=threshold)
+    matcher = find_pairs(sample, threshold=threshold).matcher
     model = model_as_data(matcher.model, matcher.columns)
     del matcher, sample
     keyed = time.perf_counter()

@@ -145,19 +145,38 @@ def rule_keys(table: KeyTable, rule: BlockingRule) -> list[str]:
     return [rule.key(table, i) for i in range(len(table))]
 
 
-def rule_pairs(table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW) -> tuple[np.ndarray, np.ndarray]:
-    """Return the pairs (a < b) one rule puts together."""
-    keys = rule_keys(table, rule)
-    keyed = np.array([bool(key) for key in keys], dtype=bool)
-    rows = np.flatnonzero(keyed)
+@dataclass(frozen=True, slots=True)
+class RuleKeys:
+    """One rule's keys: the customers that have one, each one's key as a number, the keys by number."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    keys: list[str]
+
+
+def rule_codes(table: KeyTable, rule: BlockingRule) -> RuleKeys:
+    """Return the customers with a key under ``rule`` and their keys numbered by first sight (only
+    equality matters for a key: numbering is cheaper than sorting strings)."""
+    numbering: dict[str, int] = {}
+    rows: list[int] = []
+    codes: list[int] = []
+    for i in range(len(table)):
+        key = rule.key(table, i)
+        if key:
+            rows.append(i)
+            codes.append(numbering.setdefault(key, len(numbering)))
+    return RuleKeys(np.array(rows, dtype=np.int64), np.array(codes, dtype=np.int64), list(numbering))
+
+
+def rule_pairs(
+    table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW, keys: RuleKeys | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (a < b) one rule puts together (``keys``: its keys, when already numbered)."""
+    keys = keys if keys is not None else rule_codes(table, rule)
+    rows, key_codes = keys.rows, keys.codes
     if rows.size < 2:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    # Only equality matters for the key: numbering by first sight is cheaper than sorting strings.
-    numbering: dict[str, int] = {}
-    key_codes = np.fromiter(
-        (numbering.setdefault(keys[i], len(numbering)) for i in rows.tolist()), dtype=np.int64, count=rows.size
-    )
     order_codes = _ranks([rule.order(table, i) for i in rows.tolist()])
     order = np.lexsort((order_codes, key_codes))
     sorted_keys, sorted_rows = key_codes[order], rows[order]
@@ -188,6 +207,8 @@ class BlockedPairs:
 
     ids: np.ndarray
     customers: int
+    # Each customer's keys as 64-bit digests, a column a rule (see ``block_digests``).
+    digests: np.ndarray
     # For each rule: the positions of the pairs it found (of the training sample's only, when
     # there is one).
     by_rule: dict[str, np.ndarray]
@@ -259,8 +280,12 @@ def block(
     union = np.zeros(0, dtype=np.int64)
     share = 1.0
     sampled: dict[str, np.ndarray] = {}
-    for rule in rules:
-        a, b = rule_pairs(table, rule, window=window)
+    digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
+    for r, rule in enumerate(rules):
+        keys = rule_codes(table, rule)
+        digests[keys.rows, r] = _digests(keys.keys)[keys.codes]
+        a, b = rule_pairs(table, rule, window=window, keys=keys)
+        del keys
         ids = _distinct(a * count + b)
         del a, b
         sampled[rule.name] = ids[_in_sample(ids, share)]
@@ -274,7 +299,7 @@ def block(
     training_ids = _distinct(np.concatenate(list(sampled.values()))) if share < 1.0 else union
     training = None if share >= 1.0 else np.searchsorted(union, training_ids).astype(np.int64)
     by_rule = {name: np.searchsorted(union, found).astype(np.int32) for name, found in sampled.items()}
-    return BlockedPairs(ids=union, customers=int(count), by_rule=by_rule, training=training)
+    return BlockedPairs(ids=union, customers=int(count), digests=digests, by_rule=by_rule, training=training)
 
 
 def pairs_touching(
@@ -319,25 +344,27 @@ def pairs_touching(
 
 # --- comparing a few new customers against a stored file ---------------------------------------
 
-_NO_KEY = bytes(8)
+def _digests(keys: Sequence[str]) -> np.ndarray:
+    """Return each key's 64-bit digest (stable from one run to the next, unlike ``hash``)."""
+    joined = b"".join(hashlib.blake2b(key.encode(), digest_size=8).digest() for key in keys)
+    return np.frombuffer(joined, dtype=np.uint64)
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.blake2b(key.encode(), digest_size=8).digest() if key else _NO_KEY
-
-
-def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> list[bytes]:
-    """Return each customer's blocking keys as 64-bit digests, eight bytes a rule (zeros: no key).
+def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> np.ndarray:
+    """Return each customer's blocking keys as 64-bit digests, a (customers, rules) array (0: no key).
 
     Stored with a search, they tell which stored customers share a key with a new one without
-    computing every customer's keys again; read back with ``digest_array``.
+    computing every customer's keys again; ``block`` makes the same as it goes.
     """
-    columns = [[_digest(key) for key in rule_keys(table, rule)] for rule in rules]
-    return [b"".join(row) for row in zip(*columns, strict=True)] if columns else [b""] * len(table)
+    digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
+    for r, rule in enumerate(rules):
+        keys = rule_codes(table, rule)
+        digests[keys.rows, r] = _digests(keys.keys)[keys.codes]
+    return digests
 
 
 def digest_array(digests: Sequence[bytes], *, rules: Sequence[BlockingRule] = RULES) -> np.ndarray:
-    """Return digests from ``block_digests`` as a (customers, rules) array, 0 for no key."""
+    """Return stored digests (a customer's row of ``block_digests`` as bytes) as a (customers, rules) array."""
     return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), len(rules))
 
 

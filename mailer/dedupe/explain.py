@@ -23,32 +23,52 @@ def _bits(value: float) -> float:
     return round(float(value), 2)
 
 
-def waterfall(model: MatchModel, found: ScoredPairs, k: int) -> list[dict[str, Any]]:
-    """Return the steps that make pair ``k``'s match weight, each with the running total."""
-    steps: list[dict[str, Any]] = []
-    total = model.prior_weight
-    steps.append({"step": "prior", "weight": _bits(model.prior_weight), "total": _bits(total)})
-    address = 0.0
+def waterfalls(model: MatchModel, found: ScoredPairs) -> list[list[dict[str, Any]]]:
+    """Return the steps that make each pair's match weight, each step with the running total (the
+    arithmetic done for all pairs at once)."""
+    count = len(found)
+    if count == 0:
+        return []
+    steps = found.field_weights + found.tf_adjustments
+    # The running totals, added in the order the steps are shown.
+    totals = np.cumsum(np.column_stack([np.full(count, model.prior_weight), steps]), axis=1)
+    address = np.zeros(count)
     for f, field in enumerate(FIELDS):
-        weight = float(found.field_weights[k, f])
-        adjustment = float(found.tf_adjustments[k, f])
-        total += weight + adjustment
         if field.part == "address":
-            address += weight + adjustment
-        step: dict[str, Any] = {
-            "step": field.name, "level": field.levels[int(found.levels[k, f])], "weight": _bits(weight),
-        }
-        if adjustment:
-            step["term_frequency"] = _bits(adjustment)
-        step["total"] = _bits(total)
-        steps.append(step)
-    excess = max(address - model.address_cap, 0.0)
-    if excess > 0:
-        total -= excess
-        steps.append({"step": "address_cap", "weight": _bits(-excess), "total": _bits(total)})
-    if bool(found.household[k]):
-        total += HOUSEHOLD_WEIGHT
-        steps.append({"step": "household", "weight": _bits(HOUSEHOLD_WEIGHT), "total": _bits(total)})
+            address += steps[:, f]
+    excess = np.maximum(address - model.address_cap, 0.0)
+    total = totals[:, -1] - excess
+    capped = total.copy()
+    household = found.household.astype(bool)
+    total = np.where(household, total + HOUSEHOLD_WEIGHT, total)
     probability = 1.0 / (1.0 + np.exp2(-np.clip(total, -60, 60)))
-    steps.append({"step": "match_probability", "probability": round(float(probability), 6)})
-    return steps
+    weights = np.round(found.field_weights, 2).tolist()
+    adjustments = np.round(found.tf_adjustments, 2).tolist()
+    has_adjustment = (found.tf_adjustments != 0).tolist()
+    running = np.round(totals, 2).tolist()
+    levels = found.levels.tolist()
+    cap_step = np.round(-excess, 2).tolist()
+    cap_total = np.round(capped, 2).tolist()
+    household_total = np.round(total, 2).tolist()
+    probabilities = np.round(probability, 6).tolist()
+    prior = {"step": "prior", "weight": _bits(model.prior_weight), "total": _bits(model.prior_weight)}
+    names = [(field.name, field.levels) for field in FIELDS]
+    household_weight = _bits(HOUSEHOLD_WEIGHT)
+    out: list[list[dict[str, Any]]] = []
+    for k, (k_weights, k_adjustments, k_has, k_running, k_levels) in enumerate(
+        zip(weights, adjustments, has_adjustment, running, levels, strict=True)
+    ):
+        pair_steps: list[dict[str, Any]] = [dict(prior)]
+        for f, (name, labels) in enumerate(names):
+            step: dict[str, Any] = {"step": name, "level": labels[k_levels[f]], "weight": k_weights[f]}
+            if k_has[f]:
+                step["term_frequency"] = k_adjustments[f]
+            step["total"] = k_running[f + 1]
+            pair_steps.append(step)
+        if excess[k] > 0:
+            pair_steps.append({"step": "address_cap", "weight": cap_step[k], "total": cap_total[k]})
+        if household[k]:
+            pair_steps.append({"step": "household", "weight": household_weight, "total": household_total[k]})
+        pair_steps.append({"step": "match_probability", "probability": probabilities[k]})
+        out.append(pair_steps)
+    return out

@@ -7,16 +7,22 @@ and word order are dropped. An address becomes a *street* (street, estate and bu
 spaces dropped) and its *numbers* (house number, building, unit, floor and room, each tagged
 with what it numbers), taken from the components ``normalize_address`` finds.
 
-Pure: plain values in, keys out; nothing here touches the database.
+Pure: plain values in, keys out; nothing here touches the database (a large file is keyed in
+worker processes).
 """
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from multiprocessing.pool import AsyncResult
 from typing import NamedTuple
 
 import numpy as np
@@ -328,15 +334,53 @@ class KeyTable:
         )
 
     @classmethod
-    def from_customers(cls, customers: Iterable[CustomerFields]) -> KeyTable:
-        """Build the keys of every customer."""
+    def from_customers(cls, customers: Iterable[CustomerFields], *, workers: int | None = None) -> KeyTable:
+        """Build the keys of every customer, in that order.
+
+        A file of more than ``KEY_CHUNK`` customers is keyed in forked worker processes, one a core
+        (``workers``), a chunk at a time, while this process reads the next chunk.
+        """
         table = cls()
-        for customer in customers:
-            table.append(
-                customer.customer_no,
-                match_keys(
-                    name=customer.name, line1=customer.line1, line2=customer.line2, city=customer.city,
-                    region=customer.region, postal_code=customer.postal_code, country=customer.country,
-                ),
-            )
+        count = (os.cpu_count() or 1) if workers is None else workers
+        chunks = _chunks(iter(customers), KEY_CHUNK)
+        first = next(chunks, [])
+        if len(first) < KEY_CHUNK or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for chunk in itertools.chain([first], chunks):
+                table.extend(chunk, _chunk_keys(chunk))
+            return table
+        # Forked before the rows pile up, so each worker starts small; a few chunks in flight at most.
+        with multiprocessing.get_context("fork").Pool(count) as pool:
+            pending: deque[tuple[list[CustomerFields], AsyncResult[list[MatchKeys]]]] = deque()
+            for chunk in itertools.chain([first], chunks):
+                pending.append((chunk, pool.apply_async(_chunk_keys, (chunk,))))
+                while len(pending) > 2 * count:
+                    done, keys = pending.popleft()
+                    table.extend(done, keys.get())
+            while pending:
+                done, keys = pending.popleft()
+                table.extend(done, keys.get())
         return table
+
+    def extend(self, customers: Sequence[CustomerFields], keys: Sequence[MatchKeys]) -> None:
+        """Add customers with their keys."""
+        for customer, customer_keys in zip(customers, keys, strict=True):
+            self.append(customer.customer_no, customer_keys)
+
+
+# Customers keyed at a time (in one worker process, in a large file).
+KEY_CHUNK = 20_000
+
+
+def _chunks(customers: Iterator[CustomerFields], size: int) -> Iterator[list[CustomerFields]]:
+    while chunk := list(itertools.islice(customers, size)):
+        yield chunk
+
+
+def _chunk_keys(customers: list[CustomerFields]) -> list[MatchKeys]:
+    return [
+        match_keys(
+            name=customer.name, line1=customer.line1, line2=customer.line2, city=customer.city,
+            region=customer.region, postal_code=customer.postal_code, country=customer.country,
+        )
+        for customer in customers
+    ]

@@ -77,8 +77,8 @@ class ScoredPairs:
     def __len__(self) -> int:
         return int(self.a.size)
 
-    def take(self, selector: np.ndarray) -> ScoredPairs:
-        """Return the pairs chosen by a boolean mask or index array."""
+    def take(self, selector: slice | np.ndarray) -> ScoredPairs:
+        """Return the pairs chosen by a slice, boolean mask or index array."""
         return ScoredPairs(
             self.a[selector], self.b[selector], self.probability[selector], self.weight[selector],
             self.name_weight[selector],
@@ -272,13 +272,24 @@ def _concatenate_all(parts: list[ScoredPairs]) -> ScoredPairs:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PairSearch:
+    """What ``find_pairs`` found: the fitted matcher, the pairs reaching the threshold (grouped, best
+    first), what the search did, and every customer's blocking digests (as ``block_digests``)."""
+
+    matcher: Matcher
+    found: ScoredPairs
+    stats: SearchStats
+    blocks: np.ndarray
+
+
 def find_pairs(
     table: KeyTable,
     *,
     threshold: float = DEFAULT_THRESHOLD,
     window: int = DEFAULT_WINDOW,
     progress: ProgressCallback | None = None,
-) -> tuple[Matcher, ScoredPairs, SearchStats]:
+) -> PairSearch:
     """Find the pairs of customers whose match probability reaches ``threshold``, grouped, best first."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
@@ -287,16 +298,18 @@ def find_pairs(
     if progress:
         progress(_STEPS, _STEPS)
     reaching, households = _reaching(matcher, blocked, comparison, threshold)
+    compared, digests = len(blocked), blocked.digests
+    del blocked, comparison
     found = group_pairs(matcher, reaching)
     stats = SearchStats(
         customers=len(table),
-        pairs_compared=len(blocked),
+        pairs_compared=compared,
         pairs_found=len(found),
         clusters=int(found.cluster.max()) if len(found) else 0,
         households=households,
         seconds=time.perf_counter() - began,
     )
-    return matcher, found, stats
+    return PairSearch(matcher, found, stats, digests)
 
 
 def compare_rows(

@@ -31,9 +31,9 @@ from mailer.batches.models import MailPiece
 from mailer.customers.models import Customer, CustomerStatus
 from mailer.db import Base, utcnow
 from mailer.dedupe.blocking import DEFAULT_WINDOW
-from mailer.dedupe.explain import waterfall
+from mailer.dedupe.explain import waterfalls
 from mailer.dedupe.keys import CustomerFields, KeyTable
-from mailer.dedupe.model import model_as_data, model_from_data
+from mailer.dedupe.model import model_from_data
 from mailer.dedupe.models import CustomerMatchKeys, CustomerMerge, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
 from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, SearchStats, find_pairs, fit_matcher
@@ -99,14 +99,15 @@ class DuplicatePair:
 def duplicate_pairs(matcher: Matcher, found: ScoredPairs) -> list[DuplicatePair]:
     numbers = matcher.table.customer_nos
     pairs = []
-    for k, (a, b) in enumerate(zip(found.a.tolist(), found.b.tolist(), strict=True)):
+    for a, b, probability, name_weight, address_weight, cluster, steps in zip(
+        found.a.tolist(), found.b.tolist(), found.probability.tolist(), found.name_weight.tolist(),
+        found.address_weight.tolist(), found.cluster.tolist(), waterfalls(matcher.model, found), strict=True,
+    ):
         # The lower customer number first, so a pair reads the same in every run.
         first_no, second_no = sorted((numbers[a], numbers[b]))
-        probability = float(found.probability[k])
         pairs.append(DuplicatePair(
-            first_no, second_no, round(100 * probability, 1), round(float(found.name_weight[k]), 1),
-            round(float(found.address_weight[k]), 1), round(probability, 6), int(found.cluster[k]),
-            tuple(waterfall(matcher.model, found, k)),
+            first_no, second_no, round(100 * probability, 1), round(name_weight, 1), round(address_weight, 1),
+            round(probability, 6), cluster, tuple(steps),
         ))
     return pairs
 
@@ -124,11 +125,6 @@ class DuplicateSearch:
     dismissed: int
     # The whole search: reading the customers, building their keys, blocking and scoring.
     seconds: float
-    # The fitted model as plain data (``model_as_data``), stored with a run to score new customers.
-    model: dict[str, Any] | None = None
-    # The match keys of the customers searched, stored with a run so new customers are compared
-    # against them without building them again.
-    keys: KeyTable | None = None
 
     @property
     def clusters(self) -> int:
@@ -174,23 +170,20 @@ def find_duplicates(
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
     table = KeyTable.from_customers(stream_customers(session))
-    matcher, found, stats = find_pairs(table, threshold=threshold, window=window, progress=progress)
-    dismissed = dismissed_numbers(session)
-    pairs: list[DuplicatePair] = []
-    left_out = 0
-    for pair in duplicate_pairs(matcher, found):
-        if (pair.customer_no_a, pair.customer_no_b) in dismissed:
-            left_out += 1
-            continue
-        pairs.append(pair)
+    search = find_pairs(table, threshold=threshold, window=window, progress=progress)
+    pairs = without_dismissed(duplicate_pairs(search.matcher, search.found), dismissed_numbers(session))
     counted = session.scalar(
         select(func.count()).select_from(Customer).where(Customer.status != CustomerStatus.MERGED)
     )
     return DuplicateSearch(
-        pairs=pairs, stats=stats, threshold=threshold, without_address=int(counted or 0) - len(table),
-        dismissed=left_out, seconds=time.perf_counter() - began,
-        model=model_as_data(matcher.model, matcher.columns), keys=table,
+        pairs=pairs, stats=search.stats, threshold=threshold, without_address=int(counted or 0) - len(table),
+        dismissed=len(search.found) - len(pairs), seconds=time.perf_counter() - began,
     )
+
+
+def without_dismissed(pairs: list[DuplicatePair], dismissed: set[tuple[str, str]]) -> list[DuplicatePair]:
+    """Return the pairs a person has not marked as two different people."""
+    return [pair for pair in pairs if (pair.customer_no_a, pair.customer_no_b) not in dismissed]
 
 
 def pair_score(session: Session, *, first_no: str, second_no: str) -> DuplicatePair | None:

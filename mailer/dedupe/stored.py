@@ -22,19 +22,19 @@ from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.db import utcnow
+from mailer.db import execute_rows, utcnow
 from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, digest_array, pairs_with_stored
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.model import model_from_data
+from mailer.dedupe.model import model_as_data, model_from_data
 from mailer.dedupe.models import CandidatePair, CustomerMatchKeys, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
-from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs
+from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, find_pairs
 from mailer.dedupe.service import (
     DuplicatePair,
     dismissed_numbers,
     duplicate_pairs,
-    find_duplicates,
     stream_customers,
+    without_dismissed,
 )
 from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
@@ -64,31 +64,40 @@ def store_search(
     run = DedupeRun(threshold=threshold, actor=actor)
     session.add(run)
     session.flush()
-    search = find_duplicates(session, threshold=threshold, progress=progress)
-    assert search.keys is not None
-    ids = _customer_ids(session, search.keys.customer_nos)
-    rows = []
-    for position, pair in enumerate(search.pairs):
-        first_id, second_id = sorted((ids[pair.customer_no_a], ids[pair.customer_no_b]))
-        rows.append(_row(run.id, first_id, second_id, pair, position=position))
-    for start in range(0, len(rows), _INSERT_BATCH):
-        session.execute(insert(CandidatePair), rows[start : start + _INSERT_BATCH])
+    table = KeyTable.from_customers(stream_customers(session))
+    search = find_pairs(table, threshold=threshold, progress=progress)
+    ids = _customer_ids(session, table.customer_nos)
+    dismissed = dismissed_numbers(session)
+    stored = 0
+    # A batch of pairs at a time: at a million customers the pairs found, each with its waterfall,
+    # would take gigabytes held all at once.
+    for start in range(0, len(search.found), _INSERT_BATCH):
+        batch = search.found.take(slice(start, start + _INSERT_BATCH))
+        rows: list[dict[str, Any]] = []
+        for pair in without_dismissed(duplicate_pairs(search.matcher, batch), dismissed):
+            first_id, second_id = sorted((ids[pair.customer_no_a], ids[pair.customer_no_b]))
+            rows.append(_row(run.id, first_id, second_id, pair, position=stored + len(rows)))
+        execute_rows(session, insert(CandidatePair.__table__), rows)
+        stored += len(rows)
     # Only the latest run is read: older ones and their pairs go.
     older = select(DedupeRun.id).where(DedupeRun.id != run.id).scalar_subquery()
     session.execute(delete(CandidatePair).where(CandidatePair.run_id.in_(older)))
     session.execute(delete(DedupeRun).where(DedupeRun.id != run.id))
     session.execute(delete(CustomerMatchKeys))
-    insert_match_keys(session, search.keys, [ids[no] for no in search.keys.customer_nos])
-    run.customers = search.stats.customers
-    run.pairs_compared = search.stats.pairs_compared
-    run.pairs_found = len(rows)
-    run.pairs_added = len(rows)
-    run.households = search.stats.households
-    run.model = search.model
+    run.model = model_as_data(search.matcher.model, search.matcher.columns)
+    stats, blocks = search.stats, search.blocks
+    # The comparison columns and the pairs are no longer needed: their memory goes before the keys are written.
+    del search
+    insert_match_keys(session, table, [ids[no] for no in table.customer_nos], blocks)
+    run.customers = stats.customers
+    run.pairs_compared = stats.pairs_compared
+    run.pairs_found = stored
+    run.pairs_added = stored
+    run.households = stats.households
     run.blocking_rules = _RULE_NAMES
     run.finished_at = utcnow()
     session.flush()
-    logger.info("%s stored duplicate search %s: %d pairs", actor, run.id, len(rows))
+    logger.info("%s stored duplicate search %s: %d pairs", actor, run.id, stored)
     return run
 
 
@@ -100,16 +109,17 @@ def _customer_ids(session: Session, customer_nos: Collection[str]) -> dict[str, 
     return {customer_no: customer_id for customer_no, customer_id in session.execute(query)}
 
 
-def insert_match_keys(session: Session, table: KeyTable, ids: list[int]) -> None:
-    """Store the match keys of a table's customers (``ids`` aligned with its rows)."""
-    blocks = block_digests(table)
+def insert_match_keys(session: Session, table: KeyTable, ids: list[int], blocks: np.ndarray | None = None) -> None:
+    """Store the match keys of a table's customers (``ids`` aligned with its rows), with their blocking
+    digests (``blocks``, when the search already made them)."""
+    blocks = blocks if blocks is not None else block_digests(table)
     for start in range(0, len(table), _INSERT_BATCH):
-        session.execute(insert(CustomerMatchKeys), [
+        execute_rows(session, insert(CustomerMatchKeys.__table__), [
             {
                 "customer_id": ids[i], "name": table.names[i], "written_name": table.written_names[i],
                 "given": table.givens[i], "surname": table.surnames[i], "street": table.streets[i],
                 "numbers": table.numbers[i], "locality": table.localities[i], "postal": table.postals[i],
-                "country": table.countries[i], "blocks": blocks[i],
+                "country": table.countries[i], "blocks": blocks[i].tobytes(),
             }
             for i in range(start, min(start + _INSERT_BATCH, len(table)))
         ])
@@ -172,7 +182,7 @@ def compare_with_stored(
     blocking reads every key group of a new customer, or its neighbours in a large one
     (``pairs_with_stored``), and term frequencies come from the model by value, not from the table.
     """
-    a, b = pairs_with_stored(stored.table, stored.blocks, stored.ids, new, digest_array(block_digests(new)), new_ids,
+    a, b = pairs_with_stored(stored.table, stored.blocks, stored.ids, new, block_digests(new), new_ids,
                              window=window)
     # The table of the customers paired, and every new one, in customer id order: a pair is
     # compared the way round the whole file in that order compares it.
@@ -272,9 +282,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
     if len(new):
         stored = stored_keys(session, leaving_out=changed_ids)
         result = compare_with_stored(stored, new, new_ids, model=run.model, threshold=run.threshold, window=window)
-        dismissed = dismissed_numbers(session)
-        pairs = [pair for pair in duplicate_pairs(result.matcher, result.found)
-                 if (pair.customer_no_a, pair.customer_no_b) not in dismissed]
+        pairs = without_dismissed(duplicate_pairs(result.matcher, result.found), dismissed_numbers(session))
         ids = dict(zip(result.table.customer_nos, result.ids.tolist(), strict=True))
         compared, mates = result.pairs_compared, result.block_mates
         del stored, result
@@ -311,7 +319,7 @@ def compare_new_customers(session: Session, *, actor: str, window: int = DEFAULT
         rows_out.append(_row(run.id, first_id, second_id, replace(pair, cluster=known),
                              position=run.pairs_added + len(rows_out)))
     for start in range(0, len(rows_out), _INSERT_BATCH):
-        session.execute(insert(CandidatePair), rows_out[start : start + _INSERT_BATCH])
+        execute_rows(session, insert(CandidatePair.__table__), rows_out[start : start + _INSERT_BATCH])
     run.customers = session.scalar(select(func.count()).select_from(CustomerMatchKeys)) or 0
     run.pairs_found = run.pairs_found - dropped + len(rows_out)
     run.pairs_added += len(rows_out)

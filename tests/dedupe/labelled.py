@@ -748,7 +748,8 @@ def customer_fields(rows: Iterable[Row]) -> list[CustomerFields]:
 def measure(labelled: LabelledSet, *, threshold: float = DEFAULT_THRESHOLD) -> Quality:
     """Search the labelled set and compare what is found with the known pairs."""
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    _, found, stats = find_pairs(table, threshold=threshold)
+    search = find_pairs(table, threshold=threshold)
+    found, stats = search.found, search.stats
     found_pairs = {
         _pair(table.customer_nos[a], table.customer_nos[b])
         for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True)

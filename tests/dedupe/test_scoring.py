@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mailer.dedupe.keys
 from mailer.dedupe.keys import KeyTable, MatchKeys, given_and_surname, match_keys, name_match_keys
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, FIELDS, ComparisonColumns, compare_pairs
@@ -180,3 +181,12 @@ def test_given_and_surname() -> None:
 )
 def test_name_keys(name: str, resolved: str, written: str) -> None:
     assert name_match_keys(name) == (resolved, written)
+
+
+def test_a_large_file_is_keyed_in_worker_processes_in_the_file_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    customers = customer_fields(generate_labelled_set(400, seed=8).rows)
+    alone = KeyTable.from_customers(customers, workers=1)
+    monkeypatch.setattr(mailer.dedupe.keys, "KEY_CHUNK", 37)
+    shared = KeyTable.from_customers(iter(customers), workers=2)
+    assert shared == alone
+    assert shared.customer_nos == [customer.customer_no for customer in customers]

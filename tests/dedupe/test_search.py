@@ -7,7 +7,7 @@ import pytest
 
 import mailer.dedupe.blocking
 import mailer.dedupe.search
-from mailer.dedupe.blocking import RULES, block, rule_pairs
+from mailer.dedupe.blocking import RULES, block, block_digests, digest_array, rule_pairs
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.search import connected_components, find_pairs
 from tests.dedupe.labelled import customer_fields, generate_labelled_set
@@ -58,6 +58,20 @@ def test_a_large_block_is_compared_in_windows() -> None:
     assert a.size == sum(min(9, 299 - i) for i in range(300))
 
 
+def test_blocking_gives_each_customers_key_digests_as_stored_and_read_back() -> None:
+    table = KeyTable.from_customers(customer_fields(generate_labelled_set(300, seed=6).rows))
+    digests = block(table).digests
+    assert digests.shape == (len(table), len(RULES))
+    assert np.array_equal(digests, block_digests(table))
+    assert np.array_equal(digest_array([row.tobytes() for row in digests]), digests)
+    # Customers share a digest exactly when they share the key; no key is 0.
+    for r, rule in enumerate(RULES):
+        keys = [rule.key(table, i) for i in range(len(table))]
+        assert [key == "" for key in keys] == (digests[:, r] == 0).tolist()
+        assert all((keys[i] == keys[j]) == (digests[i, r] == digests[j, r])
+                   for i in range(0, len(table), 7) for j in range(0, len(table), 11))
+
+
 def test_connected_components_group_a_chain() -> None:
     groups = connected_components(np.array([1, 2, 7]), np.array([2, 3, 8]))
     assert groups == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
@@ -66,7 +80,8 @@ def test_connected_components_group_a_chain() -> None:
 def test_search_groups_a_person_typed_three_times_and_lists_every_pair() -> None:
     labelled = generate_labelled_set(600, seed=4)
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    _, found, stats = find_pairs(table)
+    search = find_pairs(table)
+    found, stats = search.found, search.stats
     assert stats.pairs_found == len(found) > 0
     assert all(a < b for a, b in zip(found.a.tolist(), found.b.tolist(), strict=True))
     assert found.cluster.min() == 1 and np.all(np.diff(found.cluster) >= 0)
@@ -78,18 +93,21 @@ def test_search_groups_a_person_typed_three_times_and_lists_every_pair() -> None
 
 
 def test_an_empty_file_finds_nothing() -> None:
-    _, found, stats = find_pairs(KeyTable())
+    search = find_pairs(KeyTable())
+    found, stats = search.found, search.stats
     assert len(found) == 0 and stats.pairs_compared == 0
 
 
 def test_a_model_fitted_on_a_sample_of_the_pairs_finds_what_the_whole_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     labelled = generate_labelled_set(1200, seed=5)
     table = KeyTable.from_customers(customer_fields(labelled.rows))
-    _, whole, stats = find_pairs(table)
+    search = find_pairs(table)
+    whole, stats = search.found, search.stats
     monkeypatch.setattr(mailer.dedupe.blocking, "TRAINING_PAIRS", stats.pairs_compared // 4)
     # Scored in several chunks, shared among worker processes as a large file's are.
     monkeypatch.setattr(mailer.dedupe.search, "COMPARE_CHUNK", 4_000)
-    _, sampled, sampled_stats = find_pairs(table)
+    search = find_pairs(table)
+    sampled, sampled_stats = search.found, search.stats
     assert sampled_stats.pairs_compared == stats.pairs_compared
     found = set(zip(whole.a.tolist(), whole.b.tolist(), strict=True))
     found_on_sample = set(zip(sampled.a.tolist(), sampled.b.tolist(), strict=True))

@@ -17,7 +17,7 @@ import mailer.dedupe.service
 from mailer.customers.erasure import erase_customer
 from mailer.customers.models import Customer
 from mailer.db import db
-from mailer.dedupe.blocking import RULES, block_digests, digest_array
+from mailer.dedupe.blocking import RULES, block_digests
 from mailer.dedupe.jobs import enqueue_search
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import model_as_data
@@ -166,9 +166,9 @@ def test_new_customers_compared_with_their_block_mates_meet_whom_the_whole_file_
     stored_table, new_table = KeyTable(), KeyTable()
     for i in range(len(whole)):
         (new_table if is_new[i] else stored_table).append(whole.customer_nos[i], whole.keys(i))
-    matcher, _, _ = find_pairs(stored_table)
+    matcher = find_pairs(stored_table).matcher
     model = model_as_data(matcher.model, matcher.columns)
-    stored = StoredKeys(table=stored_table, ids=ids[~is_new], blocks=digest_array(block_digests(stored_table)))
+    stored = StoredKeys(table=stored_table, ids=ids[~is_new], blocks=block_digests(stored_table))
 
     def found(table: KeyTable, pairs: mailer.dedupe.search.ScoredPairs) -> set[tuple[str, str, float]]:
         numbers = table.customer_nos
