@@ -344,7 +344,7 @@ def incremental(size: int, new: int, threshold: float, *, database: Path | None 
     import tempfile
 
     from mailer.db import db
-    from mailer.dedupe.blocking import block_digests, digest_array
+    from mailer.dedupe.blocking import block_digests
     from mailer.dedupe.models import CandidatePair, DedupeRun
     from mailer.dedupe.service import stream_customers
     from mailer.dedupe.stored import compare_new_customers, stored_keys
@@ -383,7 +383,7 @@ def incremental(size: int, new: int, threshold: float, *, database: Path | None 
             # customer sharing a key with a new one.
             newcomers = set(session.scalars(select(Customer.customer_no).where(Customer.created_at > run.started_at)))
             new_keys = KeyTable.from_customers(stream_customers(session, customer_nos=newcomers))
-            wanted = digest_array(block_digests(new_keys))
+            wanted = block_digests(new_keys)
             sharing = np.zeros(len(read.table), dtype=bool)
             for r in range(read.blocks.shape[1]):
                 sharing |= np.isin(read.blocks[:, r], wanted[wanted[:, r] != 0, r])
@@ -510,6 +510,109 @@ def _page_plan(session: Session, run: Any) -> list[str]:
     return [" ".join(str(part) for part in row) for row in session.execute(text(prefix + sql))]
 
 
+def _process_tree(pid: int) -> list[int]:
+    """Return a process and all its descendants (its forked workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        process = todo.pop()
+        tree.append(process)
+        todo.extend(children.get(process, []))
+    return tree
+
+
+def _status_mib(pid: int, field: str, *, file: str = "status") -> float:
+    """Return one memory field of a process in MiB (0 once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/{file}") as status:
+            line = next((line for line in status if line.startswith(f"{field}:")), "")
+    except OSError:
+        return 0.0
+    return int(line.split()[1]) / 1024 if line else 0.0
+
+
+def timed_command(arguments: list[str], database: Path) -> dict[str, Any]:
+    """Run ``python -m mailer ARGUMENTS`` on an SQLite file as a new user would; return its wall time and
+    memory, sampled every 0.2 s: the peak of the memory all its processes use together (the sum of their
+    proportional set sizes: pages the forked workers share with it count once), and the peak resident
+    set of the main process alone."""
+    import subprocess
+
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mailer", *arguments], env=environment, cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    peak_total = main_peak = 0.0
+    most_processes = 1
+    while process.poll() is None:
+        tree = _process_tree(process.pid)
+        most_processes = max(most_processes, len(tree))
+        peak_total = max(peak_total, sum(_status_mib(pid, "Pss", file="smaps_rollup") for pid in tree))
+        main_peak = max(main_peak, _status_mib(process.pid, "VmHWM"))
+        time.sleep(0.2)
+    seconds = time.perf_counter() - began
+    output = process.stdout.read() if process.stdout else ""
+    if process.returncode != 0:
+        raise RuntimeError(f"mailer {' '.join(arguments)} failed:\n{output}")
+    return {"seconds": seconds, "peak_total_mib": peak_total, "main_peak_mib": main_peak,
+            "processes": most_processes, "output": output.strip().splitlines()[-1]}
+
+
+def whole_command(size: int, threshold: float, *, database: Path) -> dict[str, Any]:
+    """Time ``dedupe run`` (read, key, search and store every customer) on the incremental benchmark's
+    stored file of about ``size`` (built when missing), and in the same run, as the baseline, ``dedupe
+    find`` (the same search, its pairs written to a CSV file, nothing stored)."""
+    import shutil
+    import tempfile
+
+    if not database.exists():
+        incremental(size, 10_000, threshold, database=database)
+    with tempfile.TemporaryDirectory(dir=database.parent) as folder:
+        copy = Path(folder) / "run.sqlite3"
+        shutil.copyfile(database, copy)
+        with _sqlite_app(copy).app_context():
+            from mailer.db import db
+
+            customers = db.session.scalar(select(func.count()).select_from(Customer))
+        pairs = Path(folder) / "pairs.csv"
+        found = timed_command(["dedupe", "find", "--threshold", f"{threshold}", "--out", str(pairs)], copy)
+        print(f"dedupe find: {found}", flush=True)
+        stored = timed_command(["dedupe", "run", "--threshold", f"{threshold}"], copy)
+        print(f"dedupe run: {stored}", flush=True)
+    return {"customers": customers, "find": found, "run": stored}
+
+
+COMMAND_BULLET = "- Whole command"
+
+
+def command_line(result: dict[str, Any], *, when: str) -> str:
+    """Return the README bullet of the whole-command run."""
+    run, found = result["run"], result["find"]
+    return _bullet(
+        f"Whole command (`--command-only 1000000`, {when}, SQLite): `python -m mailer dedupe run` on "
+        f"{result['customers']:,} customers (the incremental benchmark's file), timed as a new user runs it, reading "
+        f"every customer, building the match keys, searching, and storing the pairs found with their waterfalls "
+        f"and every customer's keys: **{run['seconds']:.1f} s**; the memory of all its processes together (the "
+        f"sum of their proportional set sizes, sampled every 0.2 s) peaked at **{run['peak_total_mib']:,.0f} "
+        f"MiB**, the main process's own peak resident set {run['main_peak_mib']:,.0f} MiB ({run['processes']} "
+        f"processes at most). Baseline in the same run, `dedupe find --out` (the same search, the pairs written "
+        f"to a CSV file, nothing stored): {found['seconds']:.1f} s, {found['peak_total_mib']:,.0f} MiB; storing "
+        f"makes the command **{run['seconds'] / found['seconds']:.2f}x** the time and "
+        f"{run['peak_total_mib'] / found['peak_total_mib']:.2f}x the memory."
+    )
+
+
 INCREMENTAL_BULLET = "- Incremental comparison"
 REVIEW_BULLET = "- Review page read"
 
@@ -631,6 +734,9 @@ def main() -> None:
     parser.add_argument("--scale-only", action="store_true",
                         help="only search --customers and a tenth of them, and write the scale bullet")
     parser.add_argument("--review-only", action="store_true", help="only time the review page's stored read")
+    parser.add_argument("--command-only", type=int, default=0, metavar="SIZE",
+                        help="only time `dedupe run` and `dedupe find` as whole commands on the incremental "
+                             "benchmark's file of about SIZE (--incremental-database keeps it)")
     parser.add_argument("--review-pairs", type=int, default=200_000, help="stored pairs of the review page timing")
     parser.add_argument("--review-databases", default="sqlite,postgresql",
                         help="databases the review page is timed on, comma-separated (sqlite, postgresql)")
@@ -640,6 +746,16 @@ def main() -> None:
         print(bullet)
         if args.write_readme:
             write_bullets({SCALE_BULLET: bullet})
+        return
+    if args.command_only:
+        if args.incremental_database is None:
+            parser.error("--command-only needs --incremental-database (the file is kept there)")
+        when = f"{time.strftime('%Y-%m-%d')}, {cpu_name()}, load {os.getloadavg()[0]:.1f}"
+        bullet = command_line(whole_command(args.command_only, args.threshold, database=args.incremental_database),
+                              when=when)
+        print(bullet)
+        if args.write_readme:
+            write_bullets({COMMAND_BULLET: bullet})
         return
     if args.incremental_only or args.review_only:
         when = f"{time.strftime('%Y-%m-%d')}, {cpu_name()}, load {os.getloadavg()[0]:.1f}"

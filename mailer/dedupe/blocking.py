@@ -30,10 +30,13 @@ from functools import lru_cache
 import numpy as np
 
 from mailer.dedupe.keys import KeyTable
+from mailer.dedupe.workers import fork_imap
 
 DEFAULT_WINDOW = 12
 # In a larger file the model is fitted on a random sample of about this many blocked pairs.
 TRAINING_PAIRS = 4_000_000
+# From this many customers on, the rules are applied in worker processes.
+BLOCK_IN_WORKERS = 100_000
 
 
 _SOUNDEX_CODES = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
@@ -152,6 +155,12 @@ class RuleKeys:
     rows: np.ndarray
     codes: np.ndarray
     keys: list[str]
+
+    def digests(self, customers: int) -> np.ndarray:
+        """Return every customer's key as a 64-bit digest (0: no key), as ``block_digests`` stores them."""
+        column = np.zeros(customers, dtype=np.uint64)
+        column[self.rows] = _digests(self.keys)[self.codes]
+        return column
 
 
 def rule_codes(table: KeyTable, rule: BlockingRule) -> RuleKeys:
@@ -281,13 +290,18 @@ def block(
     share = 1.0
     sampled: dict[str, np.ndarray] = {}
     digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
-    for r, rule in enumerate(rules):
-        keys = rule_codes(table, rule)
-        digests[keys.rows, r] = _digests(keys.keys)[keys.codes]
-        a, b = rule_pairs(table, rule, window=window, keys=keys)
-        del keys
-        ids = _distinct(a * count + b)
-        del a, b
+
+    def rule_blocks(r: int) -> tuple[np.ndarray, np.ndarray]:
+        """A rule's digest column and its pairs, as numbers ``a * count + b``, distinct and sorted."""
+        keys = rule_codes(table, rules[r])
+        a, b = rule_pairs(table, rules[r], window=window, keys=keys)
+        return keys.digests(len(table)), _distinct(a * count + b)
+
+    # In a large file the rules run in forked workers, while this process merges their pairs in order.
+    per_rule = fork_imap(rule_blocks, range(len(rules)), workers=None if len(table) >= BLOCK_IN_WORKERS else 1)
+    for r, (rule, (column, ids)) in enumerate(zip(rules, per_rule, strict=True)):
+        digests[:, r] = column
+        del column
         sampled[rule.name] = ids[_in_sample(ids, share)]
         union = _merge(union, ids)
         del ids
@@ -358,8 +372,7 @@ def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> 
     """
     digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
     for r, rule in enumerate(rules):
-        keys = rule_codes(table, rule)
-        digests[keys.rows, r] = _digests(keys.keys)[keys.codes]
+        digests[:, r] = rule_codes(table, rule).digests(len(table))
     return digests
 
 

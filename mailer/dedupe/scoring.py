@@ -35,6 +35,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.nicknames import FULL_GIVEN_NAME
+from mailer.dedupe.workers import fork_map
 
 # The default threshold: the match probability a pair needs to be shown to a reviewer.
 DEFAULT_THRESHOLD = 0.9
@@ -422,14 +423,15 @@ def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> C
     """Return the level of every field for each pair of customers (a[i], b[i]).
 
     Compared in chunks: the strings and scores of a chunk are dropped before the next one, so a
-    search of millions of pairs keeps only their levels.
+    search of millions of pairs keeps only their levels; the chunks are shared out among forked
+    worker processes.
     """
     if a.size <= COMPARE_CHUNK:
         return _compare_chunk(columns, a, b)
-    parts = [
-        _compare_chunk(columns, a[start : start + COMPARE_CHUNK], b[start : start + COMPARE_CHUNK])
-        for start in range(0, int(a.size), COMPARE_CHUNK)
-    ]
+    parts = fork_map(
+        lambda start: _compare_chunk(columns, a[start : start + COMPARE_CHUNK], b[start : start + COMPARE_CHUNK]),
+        range(0, int(a.size), COMPARE_CHUNK),
+    )
     return Comparison(
         levels=np.concatenate([part.levels for part in parts]),
         swapped=np.concatenate([part.swapped for part in parts]),

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block, p
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
 from mailer.dedupe.scoring import COMPARE_CHUNK, DEFAULT_THRESHOLD, Comparison, ComparisonColumns, compare_pairs
+from mailer.dedupe.workers import fork_map
 
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
@@ -179,22 +178,11 @@ def _reaching(
     them); return those reaching ``threshold`` and how many households the household rule kept
     apart (they would have reached it without the rule).
 
-    A large file's chunks are shared out among worker processes, one a core (forked, so they read
-    the file's columns without copying them).
+    A large file's chunks are shared out among forked worker processes, one a core (``fork_map``).
     """
-    starts = list(range(0, len(blocked), COMPARE_CHUNK))
-    workers = min(os.cpu_count() or 1, len(starts))
     task = _ChunkTask(matcher, blocked, comparison, threshold)
-    if comparison is None and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        global _TASK
-        _TASK = task
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_score_chunk_in_worker, starts, chunksize=1)
-        finally:
-            _TASK = None
-    else:
-        results = [task.run(start) for start in starts]
+    # A comparison made for the fit is only cut up, not worth a process.
+    results = fork_map(task.run, range(0, len(blocked), COMPARE_CHUNK), workers=1 if comparison is not None else None)
     if not results:
         empty = np.zeros(0, dtype=np.int64)
         return matcher.score_pairs(empty, empty), 0
@@ -221,15 +209,6 @@ class _ChunkTask:
         households = int((scores.household & (scores.total - HOUSEHOLD_WEIGHT >= line)).sum())
         scored = _scored(a, b, part.levels, scores, np.zeros(a.size, np.int64))
         return scored.take(scored.probability >= self.threshold), households
-
-
-# The task a forked worker runs, set by the parent just before it forks.
-_TASK: _ChunkTask | None = None
-
-
-def _score_chunk_in_worker(start: int) -> tuple[ScoredPairs, int]:
-    assert _TASK is not None
-    return _TASK.run(start)
 
 
 def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:

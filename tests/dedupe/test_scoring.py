@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mailer.dedupe.keys
+import mailer.dedupe.scoring
 from mailer.dedupe.keys import KeyTable, MatchKeys, given_and_surname, match_keys, name_match_keys
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, FIELDS, ComparisonColumns, compare_pairs
@@ -190,3 +191,16 @@ def test_a_large_file_is_keyed_in_worker_processes_in_the_file_order(monkeypatch
     shared = KeyTable.from_customers(iter(customers), workers=2)
     assert shared == alone
     assert shared.customer_nos == [customer.customer_no for customer in customers]
+
+
+def test_pairs_compared_in_chunks_in_worker_processes_compare_as_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = KeyTable.from_customers(customer_fields(generate_labelled_set(300, seed=10).rows))
+    rng = np.random.default_rng(10)
+    a = rng.integers(0, len(table), 5_000)
+    b = rng.integers(0, len(table), 5_000)
+    columns = ComparisonColumns.of(table)
+    whole = compare_pairs(columns, a, b)
+    monkeypatch.setattr(mailer.dedupe.scoring, "COMPARE_CHUNK", 700)
+    chunked = compare_pairs(columns, a, b)
+    for name in ("levels", "swapped", "other_flat"):
+        assert np.array_equal(getattr(chunked, name), getattr(whole, name)), name

@@ -72,6 +72,18 @@ def test_blocking_gives_each_customers_key_digests_as_stored_and_read_back() -> 
                    for i in range(0, len(table), 7) for j in range(0, len(table), 11))
 
 
+def test_blocking_in_worker_processes_finds_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = KeyTable.from_customers(customer_fields(generate_labelled_set(1200, seed=9).rows))
+    alone = block(table, training_pairs=2_000)
+    monkeypatch.setattr(mailer.dedupe.blocking, "BLOCK_IN_WORKERS", 100)
+    shared = block(table, training_pairs=2_000)
+    assert shared.training is not None and alone.training is not None
+    assert np.array_equal(shared.ids, alone.ids) and np.array_equal(shared.training, alone.training)
+    assert np.array_equal(shared.digests, alone.digests)
+    assert shared.by_rule.keys() == alone.by_rule.keys()
+    assert all(np.array_equal(shared.by_rule[name], alone.by_rule[name]) for name in alone.by_rule)
+
+
 def test_connected_components_group_a_chain() -> None:
     groups = connected_components(np.array([1, 2, 7]), np.array([2, 3, 8]))
     assert groups == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
