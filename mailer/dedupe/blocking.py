@@ -248,18 +248,37 @@ class BlockedPairs:
         return np.isin(low * np.int64(max(self.customers, 1)) + high, self.ids)
 
 
-def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Return the distinct values of two sorted arrays of distinct values, sorted.
+# Values moved at a time while merging (see ``_merge``).
+_MOVE_CHUNK = 1 << 22
 
-    The second's new values are inserted where they belong (one pass over the first, which may
-    hold tens of millions), rather than sorting the two together again.
+
+def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Return the distinct values of two sorted arrays of distinct values, sorted, in ``first``'s memory.
+
+    ``first`` (tens of millions of values) is grown in place and its values moved up to make room for
+    the second's new ones, rather than copied into a new array: at a million customers a second copy
+    of the blocked pairs is what the search's memory would peak at. ``first`` must be an array of its
+    own, not a view.
     """
     if first.size == 0:
-        return second
+        return second if second.flags.owndata else second.copy()
     where = np.searchsorted(first, second)
     new = where == first.size
     new[~new] = first[where[~new]] != second[~new]
-    return np.insert(first, where[new], second[new])
+    added, below = second[new], where[new]
+    del where, new
+    if added.size == 0:
+        return first
+    old = first.size
+    first.resize(old + added.size, refcheck=False)
+    # Each old value moves up by the number of added values below it. Moved a chunk at a time from the
+    # top, none lands on a value that has not moved yet.
+    for end in range(old, 0, -_MOVE_CHUNK):
+        start = max(end - _MOVE_CHUNK, 0)
+        chunk = first[start:end].copy()
+        first[np.arange(start, end) + np.searchsorted(added, chunk)] = chunk
+    first[below + np.arange(added.size)] = added
+    return first
 
 
 # A pair is in the training sample when its id, hashed, falls below the sample's share of 2**64.

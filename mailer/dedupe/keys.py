@@ -316,7 +316,8 @@ class KeyTable:
         shared = sys.intern
         self.customer_nos.append(customer_no)
         self.names.append(keys.name)
-        self.written_names.append(keys.written_name)
+        # Most names are written as resolved: one string for both.
+        self.written_names.append(keys.name if keys.written_name == keys.name else keys.written_name)
         self.givens.append(shared(keys.given))
         self.surnames.append(shared(keys.surname))
         self.streets.append(keys.street)

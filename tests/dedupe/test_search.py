@@ -84,6 +84,15 @@ def test_blocking_in_worker_processes_finds_what_one_process_finds(monkeypatch: 
     assert all(np.array_equal(shared.by_rule[name], alone.by_rule[name]) for name in alone.by_rule)
 
 
+def test_the_union_of_the_rules_pairs_holds_each_pair_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = KeyTable.from_customers(customer_fields(generate_labelled_set(600, seed=11).rows))
+    width = np.int64(len(table))
+    expected = np.unique(np.concatenate([a * width + b for a, b in (rule_pairs(table, rule) for rule in RULES)]))
+    # Merged in place a few values at a time, as a large file's pairs are.
+    monkeypatch.setattr(mailer.dedupe.blocking, "_MOVE_CHUNK", 97)
+    assert np.array_equal(block(table).ids, expected)
+
+
 def test_connected_components_group_a_chain() -> None:
     groups = connected_components(np.array([1, 2, 7]), np.array([2, 3, 8]))
     assert groups == {1: 1, 2: 1, 3: 1, 7: 7, 8: 7}
