@@ -10,8 +10,9 @@ Each field of a pair is put on one level (``FIELDS`` lists them, the first level
 - street (name, estate, building): exact, typo (Indel similarity >= 0.90), similar (>= 0.75),
   different;
 - numbers (house number, unit, floor): exact, one side lacking some of the other's (partial), a
-  slip in the house number alone (typo), different; the same house number with conflicting flats
-  is flagged (another flat is another household);
+  slip in the house number alone or a digit read as a look-alike letter in any number (typo:
+  "770" / "77D"), different; the same house number with conflicting flats is flagged (another
+  flat is another household);
 - locality: exact, similar (Jaro-Winkler >= 0.88), different;
 - postal code: exact, one edit apart, different.
 
@@ -313,6 +314,18 @@ def _swap_names(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tup
     return np.where(swapped, surname_b, given_b), np.where(swapped, given_b, surname_b), swapped
 
 
+# A digit and a letter of like shape: one read for the other is a slip of the hand or the scanner.
+_LOOK_ALIKE = frozenset(frozenset(pair) for pair in ("0o", "0d", "0q", "1l", "1i", "2z", "5s", "6b", "6g", "8b", "9g", "9q"))
+
+
+def _misread(first: str, second: str) -> bool:
+    """Return whether two numbers differ only by one character read as its look-alike ("770" / "77D")."""
+    if len(first) != len(second):
+        return False
+    differ = [frozenset((x, y)) for x, y in zip(first, second, strict=True) if x != y]
+    return len(differ) == 1 and differ[0] in _LOOK_ALIKE
+
+
 def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
     """Return whether one side's numbers are among the other's, whether they are one slip apart,
     and whether they are another flat of one house (same house number, conflicting units)."""
@@ -325,13 +338,14 @@ def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
     )
     # A slip in a house number alone: one edit in three or more digits, or two digits swapped.
     # (Flats one digit apart are neighbours as often as slips: 2401 and 2403 are next door.)
+    only_x, only_y = x - y, y - x
     slip = (
         len(x) == len(y) == 1
         and (
             (min(len(first), len(second)) >= 4 and DamerauLevenshtein.distance(first, second) <= 1)
             or (sorted(first) == sorted(second))
         )
-    )
+    ) or (len(only_x) == len(only_y) == 1 and _misread(min(only_x), min(only_y)))
     houses_x, houses_y = {t for t in x if t.startswith("h")}, {t for t in y if t.startswith("h")}
     other_flat = bool(houses_x) and houses_x == houses_y and not partial and not slip
     return partial, slip and not partial, other_flat
@@ -381,9 +395,10 @@ def _numbers_relations(
         x, y = first[lone], second[lone]
         edits = _pairwise(values, x, y, DamerauLevenshtein.distance)
         lengths = vocabulary.lengths()
-        relations[lone, 1] = ((edits <= 1) & (np.minimum(lengths[x], lengths[y]) >= 4)) | (
-            sketch.letters[x] == sketch.letters[y]
-        )
+        slips = ((edits <= 1) & (np.minimum(lengths[x], lengths[y]) >= 4)) | (sketch.letters[x] == sketch.letters[y])
+        shorter = np.flatnonzero((edits == 1) & ~slips)
+        slips[shorter] = [_misread(values[p], values[q]) for p, q in zip(x[shorter].tolist(), y[shorter].tolist(), strict=True)]
+        relations[lone, 1] = slips
     todo = np.flatnonzero(open_)
     if todo.size == 0:
         return relations

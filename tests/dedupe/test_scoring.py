@@ -150,6 +150,24 @@ def test_typing_slips_that_look_like_other_names_compare_as_typos() -> None:
     assert levels_of(us("Ann Marie Lee", "8 Elm St"), us("Mary Lee", "8 Elm St"))["given"] == "different"
 
 
+def other_flat(first: MatchKeys, second: MatchKeys) -> bool:
+    table = KeyTable()
+    table.append("A", first)
+    table.append("B", second)
+    return bool(compare_pairs(ComparisonColumns.of(table), np.array([0]), np.array([1])).other_flat[0])
+
+
+def test_a_flat_number_with_a_digit_read_as_its_look_alike_letter_is_a_slip_not_another_flat() -> None:
+    misread = (us("Hannah Green", "65 Jacka Cres Apt 770"), us("Hannah Green", "65 Jacka Cres Apt 77D"))
+    assert levels_of(*misread)["numbers"] == "typo"
+    assert not other_flat(*misread)
+    # Another digit, or a letter unlike the digit, is another flat of the house.
+    for first, second in (("770", "771"), ("77C", "770"), ("18", "13")):
+        pair = (us("Hannah Green", f"65 Jacka Cres Apt {first}"), us("Hannah Green", f"65 Jacka Cres Apt {second}"))
+        assert levels_of(*pair)["numbers"] == "different", (first, second)
+        assert other_flat(*pair), (first, second)
+
+
 def test_addresses_typed_in_other_forms_compare_alike() -> None:
     glued = levels_of(
         us("Chelsea Clarke", "26 Namadgi Cct", "Villa74"), us("Chelsea Clarke", "26 Namadgi Cct", "Villa 74")
