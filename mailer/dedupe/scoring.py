@@ -315,7 +315,9 @@ def _swap_names(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tup
 
 
 # A digit and a letter of like shape: one read for the other is a slip of the hand or the scanner.
-_LOOK_ALIKE = frozenset(frozenset(pair) for pair in ("0o", "0d", "0q", "1l", "1i", "2z", "5s", "6b", "6g", "8b", "9g", "9q"))
+_LOOK_ALIKE = frozenset(
+    frozenset(pair) for pair in ("0o", "0d", "0q", "1l", "1i", "2z", "5s", "6b", "6g", "8b", "9g", "9q")
+)
 
 
 def _misread(first: str, second: str) -> bool:
@@ -332,23 +334,26 @@ def _numbers_relation(first: str, second: str) -> tuple[bool, bool, bool]:
     x, y = set(first.split()), set(second.split())
     # The same numbers read as other kinds ("Flr 3" / "Fl R3") still say the same thing; street
     # sides ("N" / "S", no digits) must agree.
-    partial = x <= y or y <= x or (
+    if x <= y or y <= x or (
         sorted(_NUMBER.findall(first)) == sorted(_NUMBER.findall(second))
         and {t for t in x if not _NUMBER.search(t)} == {t for t in y if not _NUMBER.search(t)}
-    )
+    ):
+        return True, False, False
     # A slip in a house number alone: one edit in three or more digits, or two digits swapped.
     # (Flats one digit apart are neighbours as often as slips: 2401 and 2403 are next door.)
-    only_x, only_y = x - y, y - x
-    slip = (
-        len(x) == len(y) == 1
-        and (
+    if len(x) == len(y) == 1:
+        slip = (
             (min(len(first), len(second)) >= 4 and DamerauLevenshtein.distance(first, second) <= 1)
-            or (sorted(first) == sorted(second))
+            or sorted(first) == sorted(second)
+            or _misread(first, second)
         )
-    ) or (len(only_x) == len(only_y) == 1 and _misread(min(only_x), min(only_y)))
-    houses_x, houses_y = {t for t in x if t.startswith("h")}, {t for t in y if t.startswith("h")}
-    other_flat = bool(houses_x) and houses_x == houses_y and not partial and not slip
-    return partial, slip and not partial, other_flat
+    else:
+        only_x, only_y = x - y, y - x
+        slip = len(only_x) == len(only_y) == 1 and _misread(min(only_x), min(only_y))
+    if slip:
+        return False, True, False
+    houses_x = {t for t in x if t.startswith("h")}
+    return False, False, bool(houses_x) and houses_x == {t for t in y if t.startswith("h")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,9 +402,14 @@ def _numbers_relations(
         lengths = vocabulary.lengths()
         slips = ((edits <= 1) & (np.minimum(lengths[x], lengths[y]) >= 4)) | (sketch.letters[x] == sketch.letters[y])
         shorter = np.flatnonzero((edits == 1) & ~slips)
-        slips[shorter] = [_misread(values[p], values[q]) for p, q in zip(x[shorter].tolist(), y[shorter].tolist(), strict=True)]
+        slips[shorter] = [
+            _misread(values[p], values[q]) for p, q in zip(x[shorter].tolist(), y[shorter].tolist(), strict=True)
+        ]
         relations[lone, 1] = slips
-    todo = np.flatnonzero(open_)
+    # A house number alone, and the same house number with more: one side lacks some of the other's.
+    alone = open_ & (house_a == house_b) & (house_a >= 0) & ((sketch.tokens[first] == 1) | (sketch.tokens[second] == 1))
+    relations[alone, 0] = True
+    todo = np.flatnonzero(open_ & ~alone)
     if todo.size == 0:
         return relations
     width = np.int64(len(values))
