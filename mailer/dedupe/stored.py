@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session, aliased
 
 from mailer.addresses.models import Address
 from mailer.customers.models import Customer, CustomerStatus
-from mailer.db import execute_rows, utcnow
+from mailer.db import execute_rows, larger_sqlite_cache, utcnow
 from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, block_digests, digest_array, pairs_with_stored
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import model_as_data, model_from_data
 from mailer.dedupe.models import CandidatePair, CustomerMatchKeys, DedupeRun, DismissedPair
 from mailer.dedupe.scoring import DEFAULT_THRESHOLD, ComparisonColumns
-from mailer.dedupe.search import Matcher, ProgressCallback, ScoredPairs, find_pairs
+from mailer.dedupe.search import Matcher, PairSearch, ProgressCallback, ScoredPairs, find_pairs
 from mailer.dedupe.service import (
     DuplicatePair,
     dismissed_numbers,
@@ -40,6 +40,8 @@ from mailer.pagination import DEFAULT_PAGE_SIZE, Page, keyset_page
 
 logger = logging.getLogger(__name__)
 _INSERT_BATCH = 5_000
+# SQLite's page cache while a search is stored, in KiB.
+_SQLITE_CACHE_KIB = 256 * 1024
 _RULE_NAMES = [rule.name for rule in RULES]
 # A pair's position: its group in the high bits, the order it was added in below (see CandidatePair).
 _GROUP_SHIFT = 32
@@ -67,6 +69,34 @@ def store_search(
     table = KeyTable.from_customers(stream_customers(session))
     search = find_pairs(table, threshold=threshold, progress=progress)
     ids = _customer_ids(session, table.customer_nos)
+    # The pairs and keys move index entries all over their tables: SQLite's default 2 MB cache would
+    # read and write those pages again and again.
+    with larger_sqlite_cache(session, kib=_SQLITE_CACHE_KIB):
+        stored = _insert_pairs(session, run, search, ids)
+        # Only the latest run is read: older ones and their pairs go.
+        older = select(DedupeRun.id).where(DedupeRun.id != run.id).scalar_subquery()
+        session.execute(delete(CandidatePair).where(CandidatePair.run_id.in_(older)))
+        session.execute(delete(DedupeRun).where(DedupeRun.id != run.id))
+        session.execute(delete(CustomerMatchKeys))
+        run.model = model_as_data(search.matcher.model, search.matcher.columns)
+        stats, blocks = search.stats, search.blocks
+        # The comparison columns and the pairs are no longer needed: their memory goes before the keys are written.
+        del search
+        insert_match_keys(session, table, [ids[no] for no in table.customer_nos], blocks)
+    run.customers = stats.customers
+    run.pairs_compared = stats.pairs_compared
+    run.pairs_found = stored
+    run.pairs_added = stored
+    run.households = stats.households
+    run.blocking_rules = _RULE_NAMES
+    run.finished_at = utcnow()
+    session.flush()
+    logger.info("%s stored duplicate search %s: %d pairs", actor, run.id, stored)
+    return run
+
+
+def _insert_pairs(session: Session, run: DedupeRun, search: PairSearch, ids: dict[str, int]) -> int:
+    """Store the pairs a search found (but those a person marked as not duplicates) in ``run``; return how many."""
     dismissed = dismissed_numbers(session)
     stored = 0
     # A batch of pairs at a time: at a million customers the pairs found, each with its waterfall,
@@ -79,26 +109,7 @@ def store_search(
             rows.append(_row(run.id, first_id, second_id, pair, position=stored + len(rows)))
         execute_rows(session, insert(CandidatePair.__table__), rows)
         stored += len(rows)
-    # Only the latest run is read: older ones and their pairs go.
-    older = select(DedupeRun.id).where(DedupeRun.id != run.id).scalar_subquery()
-    session.execute(delete(CandidatePair).where(CandidatePair.run_id.in_(older)))
-    session.execute(delete(DedupeRun).where(DedupeRun.id != run.id))
-    session.execute(delete(CustomerMatchKeys))
-    run.model = model_as_data(search.matcher.model, search.matcher.columns)
-    stats, blocks = search.stats, search.blocks
-    # The comparison columns and the pairs are no longer needed: their memory goes before the keys are written.
-    del search
-    insert_match_keys(session, table, [ids[no] for no in table.customer_nos], blocks)
-    run.customers = stats.customers
-    run.pairs_compared = stats.pairs_compared
-    run.pairs_found = stored
-    run.pairs_added = stored
-    run.households = stats.households
-    run.blocking_rules = _RULE_NAMES
-    run.finished_at = utcnow()
-    session.flush()
-    logger.info("%s stored duplicate search %s: %d pairs", actor, run.id, stored)
-    return run
+    return stored
 
 
 def _customer_ids(session: Session, customer_nos: Collection[str]) -> dict[str, int]:
