@@ -838,6 +838,9 @@ def main() -> None:
     ]
     if scaled and tenth:
         lines.append(scale_line(scaled, tenth))
+    # The bullets other modes write are kept as they stand (and the scale bullet when not run again).
+    lines += kept_bullets([*([] if scaled and tenth else [SCALE_BULLET]), INCREMENTAL_BULLET, REVIEW_BULLET,
+                           COMMAND_BULLET]).values()
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write_readme:

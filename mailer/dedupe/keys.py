@@ -14,7 +14,6 @@ worker processes).
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import re
 import sys
@@ -32,6 +31,7 @@ from mailer.addresses.normalize import normalize_address
 from mailer.addresses.usps import street_word_in_full
 from mailer.customers.names import chinese_name_parts, name_key
 from mailer.dedupe.nicknames import FULL_GIVEN_NAME
+from mailer.dedupe.workers import can_fork, forked_pool
 from mailer.folding import fold_text
 
 _CHINESE_SCRIPT_COUNTRIES = frozenset({"CN", "TW", "HK", "MO"})
@@ -345,12 +345,12 @@ class KeyTable:
         count = (os.cpu_count() or 1) if workers is None else workers
         chunks = _chunks(iter(customers), KEY_CHUNK)
         first = next(chunks, [])
-        if len(first) < KEY_CHUNK or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if len(first) < KEY_CHUNK or count < 2 or not can_fork():
             for chunk in itertools.chain([first], chunks):
                 table.extend(chunk, _chunk_keys(chunk))
             return table
         # Forked before the rows pile up, so each worker starts small; a few chunks in flight at most.
-        with multiprocessing.get_context("fork").Pool(count) as pool:
+        with forked_pool(count) as pool:
             pending: deque[tuple[list[CustomerFields], AsyncResult[list[MatchKeys]]]] = deque()
             for chunk in itertools.chain([first], chunks):
                 pending.append((chunk, pool.apply_async(_chunk_keys, (chunk,))))

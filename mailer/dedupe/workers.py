@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.pool import Pool
 from typing import Any, TypeVar
 
 Result = TypeVar("Result")
@@ -19,21 +22,44 @@ Result = TypeVar("Result")
 _TASK: Callable[[int], Any] | None = None
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Return whether this process may fork workers."""
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+@contextmanager
+def forked_pool(count: int) -> Iterator[Pool]:
+    """Yield a pool of ``count`` forked workers; they finish their work and exit when it closes, or are
+    stopped at once if the block raises."""
+    pool = multiprocessing.get_context("fork").Pool(count, initializer=_default_signals)
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+
+
+def _default_signals() -> None:
+    # A handler the parent installed for SIGTERM (a test runner's, a server's) would keep a stopped
+    # worker alive: a worker stops as any process does.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def fork_imap(task: Callable[[int], Result], items: Sequence[int], *, workers: int | None = None) -> Iterator[Result]:
     """Yield ``task(item)`` for each item, in order, computed in forked workers when there are several
     items and cores (``workers``: how many, by default one a core)."""
     count = min((os.cpu_count() or 1) if workers is None else workers, len(items))
-    if count < 2 or not _can_fork():
+    if count < 2 or not can_fork():
         yield from (task(item) for item in items)
         return
     global _TASK
     _TASK = task
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
+        with forked_pool(count) as pool:
             yield from pool.imap(_run, items, chunksize=1)
     finally:
         _TASK = None
