@@ -21,6 +21,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 FloatArray = NDArray[np.float64]
+# The largest gradient (of the mean log-likelihood, by log parameter) still read as an optimum: moving a
+# parameter by a factor e changes a customer's log-likelihood by less than this. (Where customers' means
+# hardly differ, q and gamma grow together along a flat ridge: every point of it fits alike.)
+_STATIONARY_GRADIENT = 1e-4
 _LOG_PARAM_BOUND = 20.0
 
 
@@ -102,8 +106,12 @@ def fit(purchases: ArrayLike, mean_amount: ArrayLike, *, max_iterations: int = 1
     params = GammaGammaParams(*(float(v) for v in np.exp(result.x)))
     total = _log_likelihood_and_gradient(np.exp(result.x), n, m)[0]
     at_bound = bool(np.any(np.abs(result.x) >= _LOG_PARAM_BOUND - 1e-6))
+    # At the optimum the line search may give up on rounding noise (SciPy reports "ABNORMAL") with the
+    # gradient already nil: that is an optimum too.
+    stationary = bool(np.max(np.abs(result.jac)) <= _STATIONARY_GRADIENT)
     return SpendFit(
-        params=params, log_likelihood=total, converged=bool(result.success) and not at_bound and math.isfinite(total),
+        params=params, log_likelihood=total,
+        converged=(bool(result.success) or stationary) and not at_bound and math.isfinite(total),
         n_customers=int(n.size), message=str(result.message),
     )
 

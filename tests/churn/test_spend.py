@@ -60,3 +60,23 @@ def test_without_a_finite_population_mean_each_customer_keeps_their_own() -> Non
 def test_too_few_spenders_are_refused() -> None:
     with pytest.raises(ValueError, match="fewer than two customers spent"):
         spend.fit([1, 2, 3], [0.0, 0.0, 12.0])
+
+
+def test_a_fit_whose_line_search_stalls_at_the_optimum_is_converged(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    purchases, amounts = rng.integers(1, 10, 300).astype(float), rng.gamma(3, 20, 300)
+    minimize = optimize.minimize
+
+    def stalled(*args: object, **kwargs: object) -> optimize.OptimizeResult:
+        # What SciPy reports when its line search finds no decrease left to make.
+        result = minimize(*args, **kwargs)  # type: ignore[call-overload]
+        result.success, result.message = False, "ABNORMAL: "
+        return result
+
+    monkeypatch.setattr(optimize, "minimize", stalled)
+    assert spend.fit(purchases, amounts).converged
+    # Stopped short of the optimum, it is not.
+    monkeypatch.setattr(
+        optimize, "minimize", lambda *args, **kwargs: stalled(*args, **{**kwargs, "options": {"maxiter": 1}})
+    )
+    assert not spend.fit(purchases, amounts).converged
