@@ -155,7 +155,7 @@ def build_database(path: Path, customers: int, seed: int) -> None:
                     address_id, customer_id, line1, row["line2"] or None, row["city"], row["region"] or None,
                     postal_code, row["country"], text, digest, digest,
                     _pick(rng, VALIDITIES) if current else "superseded", 1 if current else 0,
-                    _stamp(created), _stamp(created),
+                    "unverifiable", _stamp(created), _stamp(created),
                 ))
                 changes = json.dumps({"line1": [None, line1], "city": [None, row["city"]]}, ensure_ascii=False)
                 event_rows.append((address_id, customer_id, "created", changes, "import", "bench", _stamp(created)))
@@ -172,8 +172,8 @@ def build_database(path: Path, customers: int, seed: int) -> None:
         )
         connection.executemany(
             "INSERT INTO addresses (id, customer_id, line1, line2, city, region, postal_code, country, normalized, "
-            "fingerprint, household_key, validity, is_current, created_at, updated_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "fingerprint, household_key, validity, is_current, verification, created_at, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             address_rows,
         )
         connection.executemany(
