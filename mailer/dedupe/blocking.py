@@ -143,11 +143,6 @@ RULES: tuple[BlockingRule, ...] = (
 )
 
 
-def rule_keys(table: KeyTable, rule: BlockingRule) -> list[str]:
-    """Return every customer's key under one rule ("" = no key)."""
-    return [rule.key(table, i) for i in range(len(table))]
-
-
 @dataclass(frozen=True, slots=True)
 class RuleKeys:
     """One rule's keys: the customers that have one, each one's key as a number, the keys by number."""

@@ -338,7 +338,7 @@ class KeyTable:
     def from_customers(cls, customers: Iterable[CustomerFields], *, workers: int | None = None) -> KeyTable:
         """Build the keys of every customer, in that order.
 
-        A file of more than ``KEY_CHUNK`` customers is keyed in forked worker processes, one a core
+        A file of ``KEY_CHUNK`` customers or more is keyed in forked worker processes, one a core
         (``workers``), a chunk at a time, while this process reads the next chunk.
         """
         table = cls()
