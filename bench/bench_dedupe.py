@@ -211,7 +211,7 @@ def _in_own_process(function: Any, *args: Any) -> dict[str, float]:
     # The memory the program and its forked workers use together, sampled until its result comes.
     peak_total = 0.0
     while not receiving.poll(0.2):
-        peak_total = max(peak_total, _tree_pss_mib(process.pid))
+        peak_total = max(peak_total, _pss_mib(_process_tree(process.pid)))
     result: dict[str, float] = receiving.recv()
     process.join()
     return {**result, "peak_total_mib": peak_total}
@@ -255,9 +255,7 @@ def _search_scale_file(path: Path, threshold: float) -> dict[str, float]:
 def _peak_mib() -> float:
     """Return this process's peak resident memory (VmHWM: unlike ``ru_maxrss``, it starts afresh in a
     new program rather than carrying over the size of the process that started it)."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+    return _status_mib(os.getpid(), "VmHWM")
 
 
 def _sqlite_app(path: Path):  # type: ignore[no-untyped-def]
@@ -545,10 +543,10 @@ def _status_mib(pid: int, field: str, *, file: str = "status") -> float:
     return int(line.split()[1]) / 1024 if line else 0.0
 
 
-def _tree_pss_mib(pid: int) -> float:
-    """Return the memory a process and its workers use together: the sum of their proportional set
-    sizes (a page the forked workers share with it counts once, split among them)."""
-    return sum(_status_mib(process, "Pss", file="smaps_rollup") for process in _process_tree(pid))
+def _pss_mib(processes: list[int]) -> float:
+    """Return the memory processes use together: the sum of their proportional set sizes (a page
+    forked workers share with their parent counts once, split among them)."""
+    return sum(_status_mib(process, "Pss", file="smaps_rollup") for process in processes)
 
 
 def timed_command(arguments: list[str], database: Path) -> dict[str, Any]:
@@ -567,8 +565,9 @@ def timed_command(arguments: list[str], database: Path) -> dict[str, Any]:
     peak_total = main_peak = 0.0
     most_processes = 1
     while process.poll() is None:
-        most_processes = max(most_processes, len(_process_tree(process.pid)))
-        peak_total = max(peak_total, _tree_pss_mib(process.pid))
+        tree = _process_tree(process.pid)
+        most_processes = max(most_processes, len(tree))
+        peak_total = max(peak_total, _pss_mib(tree))
         main_peak = max(main_peak, _status_mib(process.pid, "VmHWM"))
         time.sleep(0.2)
     seconds = time.perf_counter() - began
