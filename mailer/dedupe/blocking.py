@@ -26,17 +26,15 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from mailer.dedupe.keys import KeyTable
-from mailer.dedupe.workers import fork_imap
 
 DEFAULT_WINDOW = 12
 # In a larger file the model is fitted on a random sample of about this many blocked pairs.
 TRAINING_PAIRS = 4_000_000
-# From this many customers on, the rules are applied in worker processes.
-BLOCK_IN_WORKERS = 100_000
 
 
 _SOUNDEX_CODES = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556")
@@ -69,6 +67,27 @@ def _phonetic(word: str) -> str:
     return _soundex(word) if word and word[0].isalpha() else word
 
 
+# The orders inside a block (one function an order, so a file's ranks in it are worked out once).
+def _by_name(table: KeyTable, i: int) -> str:
+    return table.names[i]
+
+
+def _by_street(table: KeyTable, i: int) -> str:
+    return table.streets[i]
+
+
+def _by_given(table: KeyTable, i: int) -> str:
+    return table.givens[i]
+
+
+def _by_surname(table: KeyTable, i: int) -> str:
+    return table.surnames[i]
+
+
+def _by_place(table: KeyTable, i: int) -> str:
+    return f"{table.localities[i]}|{table.streets[i]}"
+
+
 @dataclass(frozen=True, slots=True)
 class BlockingRule:
     """One way of putting customers together: a key per customer ("" = no key) and a sort order."""
@@ -78,18 +97,24 @@ class BlockingRule:
     fields: tuple[str, ...]
     key: Callable[[KeyTable, int], str]
     order: Callable[[KeyTable, int], str]
+    # The key table's columns the key, and the order, are made from: customers alike in these share
+    # their key (their order), so it is worked out once for all of them.
+    key_columns: tuple[str, ...]
+    order_columns: tuple[str, ...]
 
 
 RULES: tuple[BlockingRule, ...] = (
     BlockingRule(
         "postal", ("postal",),
         lambda t, i: f"{t.countries[i]}|{t.postals[i]}" if t.postals[i] else "",
-        lambda t, i: t.names[i],
+        _by_name,
+        ("countries", "postals"), ("names",),
     ),
     BlockingRule(
         "surname_initial", ("surname", "given"),
         lambda t, i: f"{t.countries[i]}|{t.surnames[i]}|{t.givens[i][:1]}" if t.surnames[i] else "",
-        lambda t, i: t.streets[i],
+        _by_street,
+        ("countries", "surnames", "givens"), ("streets",),
     ),
     BlockingRule(
         "phonetic", ("given", "surname"),
@@ -97,27 +122,32 @@ RULES: tuple[BlockingRule, ...] = (
             f"{t.countries[i]}|" + "|".join(sorted((_phonetic(t.givens[i]), _phonetic(t.surnames[i]))))
             if t.givens[i] and t.surnames[i] else ""
         ),
-        lambda t, i: f"{t.localities[i]}|{t.streets[i]}",
+        _by_place,
+        ("countries", "givens", "surnames"), ("localities", "streets"),
     ),
     BlockingRule(
         "street", ("street", "numbers"),
         lambda t, i: f"{t.countries[i]}|{t.numbers[i]}|{t.streets[i]}" if t.numbers[i] and t.streets[i] else "",
-        lambda t, i: t.names[i],
+        _by_name,
+        ("countries", "numbers", "streets"), ("names",),
     ),
     BlockingRule(
         "street_name", ("street",),
         lambda t, i: f"{t.countries[i]}|{t.streets[i]}" if t.streets[i] else "",
-        lambda t, i: t.names[i],
+        _by_name,
+        ("countries", "streets"), ("names",),
     ),
     BlockingRule(
         "locality_given", ("locality", "given"),
         lambda t, i: f"{t.countries[i]}|{t.localities[i]}|{t.givens[i]}" if t.localities[i] and t.givens[i] else "",
-        lambda t, i: t.surnames[i],
+        _by_surname,
+        ("countries", "localities", "givens"), ("surnames",),
     ),
     BlockingRule(
         "locality_surname", ("locality", "surname"),
         lambda t, i: f"{t.countries[i]}|{t.localities[i]}|{t.surnames[i]}" if t.localities[i] and t.surnames[i] else "",
-        lambda t, i: t.givens[i],
+        _by_given,
+        ("countries", "localities", "surnames"), ("givens",),
     ),
     BlockingRule(
         "locality_phonetic", ("locality",),
@@ -125,12 +155,14 @@ RULES: tuple[BlockingRule, ...] = (
             f"{t.countries[i]}|{t.localities[i]}|{_phonetic(t.surnames[i])}"
             if t.localities[i] and t.surnames[i] else ""
         ),
-        lambda t, i: t.givens[i],
+        _by_given,
+        ("countries", "localities", "surnames"), ("givens",),
     ),
     BlockingRule(
         "postal_number", ("postal",),
         lambda t, i: f"{t.countries[i]}|{t.postals[i]}|{_house_number(t.numbers[i])}" if t.postals[i] else "",
-        lambda t, i: t.names[i],
+        _by_name,
+        ("countries", "postals", "numbers"), ("names",),
     ),
     BlockingRule(
         "number_street_start", ("numbers",),
@@ -138,7 +170,8 @@ RULES: tuple[BlockingRule, ...] = (
             f"{t.countries[i]}|{_house_number(t.numbers[i])}|{t.streets[i][:4]}"
             if _house_number(t.numbers[i]) and t.streets[i] else ""
         ),
-        lambda t, i: t.names[i],
+        _by_name,
+        ("countries", "numbers", "streets"), ("names",),
     ),
 )
 
@@ -158,59 +191,124 @@ class RuleKeys:
         return column
 
 
-def rule_codes(table: KeyTable, rule: BlockingRule) -> RuleKeys:
+class CustomerGroups:
+    """A key table's customers grouped by their values in some columns, for working out a value made
+    from those columns (a rule's key, its order) once a group rather than once a customer."""
+
+    def __init__(self, table: KeyTable) -> None:
+        self.table = table
+        self._ids: dict[str, np.ndarray] = {}
+        self._groups: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._ranks: dict[Callable[[KeyTable, int], str], np.ndarray] = {}
+
+    def column_ids(self, column: str) -> np.ndarray:
+        """Return each customer's value in a column as a number (equal values, equal numbers)."""
+        if column not in self._ids:
+            values: list[str] = getattr(self.table, column)
+            numbering: dict[str, int] = {}
+            self._ids[column] = np.fromiter(
+                (numbering.setdefault(value, len(numbering)) for value in values), dtype=np.int32, count=len(values)
+            )
+        return self._ids[column]
+
+    def groups(self, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return each customer's group among those alike in ``columns``, and the first customer of each group."""
+        key = tuple(columns)
+        if key not in self._groups:
+            combined, size = np.zeros(len(self.table), dtype=np.int64), 1
+            for column in columns:
+                ids = self.column_ids(column)
+                width = int(ids.max(initial=0)) + 1
+                if size * width >= 1 << 62:
+                    combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
+                    size = int(combined.max(initial=0)) + 1
+                combined = combined * np.int64(width) + ids
+                size *= width
+            _, first, group = np.unique(combined, return_index=True, return_inverse=True)
+            # Four bytes a customer: a file's groups of several rules are held at once.
+            self._groups[key] = (group.reshape(-1).astype(np.int32), first)
+        return self._groups[key]
+
+    def order_ranks(self, rule: BlockingRule) -> np.ndarray:
+        """Return each customer's rank in a rule's order (equal values, equal ranks)."""
+        if rule.order not in self._ranks:
+            group, first = self.groups(rule.order_columns)
+            ranks = _ranks([rule.order(self.table, i) for i in first.tolist()]).astype(np.int32)
+            self._ranks[rule.order] = ranks[group]
+        return self._ranks[rule.order]
+
+
+def rule_codes(table: KeyTable, rule: BlockingRule, *, groups: CustomerGroups | None = None) -> RuleKeys:
     """Return the customers with a key under ``rule`` and their keys numbered by first sight (only
     equality matters for a key: numbering is cheaper than sorting strings)."""
+    groups = groups if groups is not None else CustomerGroups(table)
+    group, first = groups.groups(rule.key_columns)
     numbering: dict[str, int] = {}
-    rows: list[int] = []
-    codes: list[int] = []
-    for i in range(len(table)):
-        key = rule.key(table, i)
-        if key:
-            rows.append(i)
-            codes.append(numbering.setdefault(key, len(numbering)))
-    return RuleKeys(np.array(rows, dtype=np.int64), np.array(codes, dtype=np.int64), list(numbering))
+    keys = (rule.key(table, i) for i in first.tolist())
+    group_codes = np.fromiter(
+        (numbering.setdefault(key, len(numbering)) if key else -1 for key in keys), dtype=np.int64, count=first.size
+    )
+    codes = group_codes[group]
+    rows = np.flatnonzero(codes >= 0)
+    return RuleKeys(rows, codes[rows], list(numbering))
 
 
 def rule_pairs(
-    table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW, keys: RuleKeys | None = None
+    table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW, keys: RuleKeys | None = None,
+    groups: CustomerGroups | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the pairs (a < b) one rule puts together (``keys``: its keys, when already numbered)."""
-    keys = keys if keys is not None else rule_codes(table, rule)
+    """Return the pairs (a < b, each once, sorted) one rule puts together (``keys``: its keys, when
+    already numbered)."""
+    ids = rule_pair_ids(table, rule, window=window, keys=keys, groups=groups)
+    width = np.int64(max(len(table), 1))
+    return ids // width, ids % width
+
+
+def rule_pair_ids(
+    table: KeyTable, rule: BlockingRule, *, window: int = DEFAULT_WINDOW, keys: RuleKeys | None = None,
+    groups: CustomerGroups | None = None,
+) -> np.ndarray:
+    """Return the pairs one rule puts together as numbers ``a * customers + b`` (a < b), distinct and sorted.
+
+    Made as numbers from the start: a rule pairs up to ``window - 1`` times the customers, and its
+    pairs' a and b columns, held besides, would be what blocking's memory peaks at.
+    """
+    groups = groups if groups is not None else CustomerGroups(table)
+    keys = keys if keys is not None else rule_codes(table, rule, groups=groups)
     rows, key_codes = keys.rows, keys.codes
     if rows.size < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    order_codes = _ranks([rule.order(table, i) for i in rows.tolist()])
-    order = np.lexsort((order_codes, key_codes))
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((groups.order_ranks(rule)[rows], key_codes))
     sorted_keys, sorted_rows = key_codes[order], rows[order]
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
+    del order
+    width = np.int64(max(len(table), 1))
+    found: list[np.ndarray] = []
     for distance in range(1, window):
         if distance >= sorted_keys.size:
             break
         same = sorted_keys[distance:] == sorted_keys[:-distance]
         if not same.any():
             break
-        found_a.append(sorted_rows[:-distance][same])
-        found_b.append(sorted_rows[distance:][same])
-    if not found_a:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    a, b = np.concatenate(found_a), np.concatenate(found_b)
-    return np.minimum(a, b), np.maximum(a, b)
+        a, b = sorted_rows[:-distance][same], sorted_rows[distance:][same]
+        found.append(np.minimum(a, b) * width + np.maximum(a, b))
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.concatenate(found)
+    del found
+    return _distinct(ids, in_place=True)
 
 
 @dataclass(frozen=True, slots=True)
 class BlockedPairs:
     """The union of every rule's pairs (a < b, sorted by a then b) and which rule found each.
 
-    Held as one number a pair, ``a * customers + b``: at a million customers the pairs run to tens
-    of millions, and ``a`` and ``b`` are worked out when asked for (``pairs`` gives a slice's).
+    At a million customers the pairs run to tens of millions, so each is held as its ``b`` alone
+    (four bytes): customer ``a``'s pairs are ``b_column[starts[a]:starts[a + 1]]``. ``pairs`` gives
+    the (a, b) of a slice of them.
     """
 
-    ids: np.ndarray
-    customers: int
+    b_column: np.ndarray
+    starts: np.ndarray  # customers + 1 positions
     # Each customer's keys as 64-bit digests, a column a rule (see ``block_digests``).
     digests: np.ndarray
     # For each rule: the positions of the pairs it found (of the training sample's only, when
@@ -219,14 +317,33 @@ class BlockedPairs:
     # The positions of the pairs the model is fitted on, sorted; None: all of them.
     training: np.ndarray | None = None
 
+    @classmethod
+    def of(cls, ids: np.ndarray, customers: int, **fields: Any) -> BlockedPairs:
+        """Return the pairs held as sorted numbers ``a * customers + b`` (read a chunk at a time)."""
+        width = np.int64(max(customers, 1))
+        b_column = np.empty(ids.size, dtype=np.uint32 if customers <= 1 << 32 else np.int64)
+        for start in range(0, ids.size, _MOVE_CHUNK):
+            b_column[start : start + _MOVE_CHUNK] = ids[start : start + _MOVE_CHUNK] % width
+        starts = np.searchsorted(ids, np.arange(customers + 1, dtype=np.int64) * width)
+        return cls(b_column=b_column, starts=starts, **fields)
+
+    @property
+    def customers(self) -> int:
+        return int(self.starts.size - 1)
+
     def __len__(self) -> int:
-        return int(self.ids.size)
+        return int(self.b_column.size)
 
     def pairs(self, selector: slice | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (a, b) of the pairs chosen by a slice or index array."""
-        ids = self.ids[selector]
-        width = np.int64(max(self.customers, 1))
-        return ids // width, ids % width
+        positions = np.arange(*selector.indices(len(self))) if isinstance(selector, slice) else np.asarray(selector)
+        return np.searchsorted(self.starts, positions, side="right") - 1, self.b_column[positions].astype(np.int64)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Return every pair as the number ``a * customers + b``, sorted."""
+        a, b = self.pairs(slice(None))
+        return np.asarray(a * np.int64(max(self.customers, 1)) + b)
 
     @property
     def a(self) -> np.ndarray:
@@ -240,11 +357,11 @@ class BlockedPairs:
         """Return, for each pair (first[i], second[i]), whether blocking compares it."""
         low = np.minimum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
         high = np.maximum(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
-        return np.isin(low * np.int64(max(self.customers, 1)) + high, self.ids)
+        return np.asarray(np.isin(low * np.int64(max(self.customers, 1)) + high, self.ids))
 
 
 # Values moved at a time while merging (see ``_merge``).
-_MOVE_CHUNK = 1 << 22
+_MOVE_CHUNK = 1 << 20
 
 
 def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -266,12 +383,14 @@ def _merge(first: np.ndarray, second: np.ndarray) -> np.ndarray:
         return first
     old = first.size
     first.resize(old + added.size, refcheck=False)
-    # Each old value moves up by the number of added values below it. Moved a chunk at a time from the
-    # top, none lands on a value that has not moved yet.
+    # Each old value moves up by the number of added values that go below it, counted a chunk at a
+    # time. Moved a chunk at a time from the top, none lands on a value that has not moved yet.
     for end in range(old, 0, -_MOVE_CHUNK):
         start = max(end - _MOVE_CHUNK, 0)
+        low, high = np.searchsorted(below, (start, end))
+        shift = np.bincount(below[low:high] - start, minlength=end - start).cumsum() + low
         chunk = first[start:end].copy()
-        first[np.arange(start, end) + np.searchsorted(added, chunk)] = chunk
+        first[np.arange(start, end) + shift] = chunk
     first[below + np.arange(added.size)] = added
     return first
 
@@ -299,23 +418,17 @@ def block(
     if window < 2:
         raise ValueError("window must be at least 2")
     limit = TRAINING_PAIRS if training_pairs is None else training_pairs
-    count = np.int64(max(len(table), 1))
     union = np.zeros(0, dtype=np.int64)
     share = 1.0
     sampled: dict[str, np.ndarray] = {}
     digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
 
-    def rule_blocks(r: int) -> tuple[np.ndarray, np.ndarray]:
-        """A rule's digest column and its pairs, as numbers ``a * count + b``, distinct and sorted."""
-        keys = rule_codes(table, rules[r])
-        a, b = rule_pairs(table, rules[r], window=window, keys=keys)
-        return keys.digests(len(table)), _distinct(a * count + b)
-
-    # In a large file the rules run in forked workers, while this process merges their pairs in order.
-    per_rule = fork_imap(rule_blocks, range(len(rules)), workers=None if len(table) >= BLOCK_IN_WORKERS else 1)
-    for r, (rule, (column, ids)) in enumerate(zip(rules, per_rule, strict=True)):
-        digests[:, r] = column
-        del column
+    groups = CustomerGroups(table)
+    for r, rule in enumerate(rules):
+        keys = rule_codes(table, rule, groups=groups)
+        digests[:, r] = keys.digests(len(table))
+        ids = rule_pair_ids(table, rule, window=window, keys=keys, groups=groups)
+        del keys
         sampled[rule.name] = ids[_in_sample(ids, share)]
         union = _merge(union, ids)
         del ids
@@ -324,10 +437,12 @@ def block(
         while sum(found.size for found in sampled.values()) > 2 * limit:
             share /= 2
             sampled = {name: found[_in_sample(found, share)] for name, found in sampled.items()}
+    del groups
     training_ids = _distinct(np.concatenate(list(sampled.values()))) if share < 1.0 else union
     training = None if share >= 1.0 else np.searchsorted(union, training_ids).astype(np.int64)
     by_rule = {name: np.searchsorted(union, found).astype(np.int32) for name, found in sampled.items()}
-    return BlockedPairs(ids=union, customers=int(count), digests=digests, by_rule=by_rule, training=training)
+    del sampled, training_ids
+    return BlockedPairs.of(union, len(table), digests=digests, by_rule=by_rule, training=training)
 
 
 def pairs_touching(
@@ -401,10 +516,12 @@ def _ranks(values: list[str]) -> np.ndarray:
     return np.fromiter((rank[value] for value in values), dtype=np.int64, count=len(values))
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
+def _distinct(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """Return the distinct values, sorted (a sort and a comparison: ``np.unique`` is many times slower
-    on millions of integers)."""
-    ordered = np.sort(values)
+    on millions of integers); ``in_place``: sorting ``values`` itself rather than a copy."""
+    ordered = values if in_place else np.sort(values)
+    if in_place:
+        ordered.sort()
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import mailer.dedupe.blocking
 import mailer.dedupe.search
-from mailer.dedupe.blocking import RULES, block, block_digests, digest_array, rule_pairs
+from mailer.dedupe.blocking import RULES, block, block_digests, digest_array, pairs_touching, rule_codes, rule_pairs
 from mailer.dedupe.keys import CustomerFields, KeyTable
 from mailer.dedupe.search import connected_components, find_pairs
 from tests.dedupe.labelled import customer_fields, generate_labelled_set
@@ -72,16 +72,18 @@ def test_blocking_gives_each_customers_key_digests_as_stored_and_read_back() -> 
                    for i in range(0, len(table), 7) for j in range(0, len(table), 11))
 
 
-def test_blocking_in_worker_processes_finds_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_and_orders_worked_out_once_a_group_pair_what_each_customers_own_would() -> None:
+    # A key (an order) is computed once for customers alike in the columns it is made from; every
+    # customer's own key and order, as a few new customers' are, must pair the same customers.
     table = KeyTable.from_customers(customer_fields(generate_labelled_set(1200, seed=9).rows))
-    alone = block(table, training_pairs=2_000)
-    monkeypatch.setattr(mailer.dedupe.blocking, "BLOCK_IN_WORKERS", 100)
-    shared = block(table, training_pairs=2_000)
-    assert shared.training is not None and alone.training is not None
-    assert np.array_equal(shared.ids, alone.ids) and np.array_equal(shared.training, alone.training)
-    assert np.array_equal(shared.digests, alone.digests)
-    assert shared.by_rule.keys() == alone.by_rule.keys()
-    assert all(np.array_equal(shared.by_rule[name], alone.by_rule[name]) for name in alone.by_rule)
+    width = np.int64(len(table))
+    a, b = pairs_touching(table, range(len(table)), window=4)
+    assert np.array_equal(block(table, window=4).ids, a * width + b)
+    for rule in RULES:
+        keys = [rule.key(table, i) for i in range(len(table))]
+        coded = rule_codes(table, rule)
+        assert coded.rows.tolist() == [i for i, key in enumerate(keys) if key]
+        assert [coded.keys[code] for code in coded.codes.tolist()] == [key for key in keys if key]
 
 
 def test_the_union_of_the_rules_pairs_holds_each_pair_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
