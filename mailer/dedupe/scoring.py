@@ -74,6 +74,16 @@ FIELDS: tuple[Field, ...] = (GIVEN, SURNAME, STREET, NUMBERS, LOCALITY, POSTAL)
 FIELD_INDEX = {field.name: index for index, field in enumerate(FIELDS)}
 
 
+def _own_copy(value: str) -> str:
+    """Return a new string equal to ``value``.
+
+    A vocabulary's values are read, and so written to (their reference counts), by every forked
+    worker that compares pairs. Copies of their own lie together, so a worker copies the pages of a
+    vocabulary rather than those of the whole key table its values were first seen in.
+    """
+    return "".join((value, ""))
+
+
 class Vocabulary:
     """Distinct values of a column as integer ids, so equality and counts are array operations."""
 
@@ -90,6 +100,7 @@ class Vocabulary:
         for index, value in enumerate(column):
             found = ids.get(value)
             if found is None:
+                value = _own_copy(value)
                 found = ids[value] = len(values)
                 values.append(value)
             out[index] = found
@@ -465,15 +476,30 @@ def compare_pairs(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> C
 
 
 def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> Comparison:
-    count = int(a.size)
-    levels = np.zeros((count, len(FIELDS)), dtype=np.int8)
+    # A field at a time, each in a function of its own, so one field's temporaries (a few arrays the
+    # size of the chunk) are dropped before the next field's are made.
+    levels = np.zeros((a.size, len(FIELDS)), dtype=np.int8)
     given_b, surname_b, swapped = _swap_names(columns, a, b)
+    levels[:, 0] = _given_levels(columns, a, b, given_b, swapped)
+    del given_b
+    levels[:, 1] = _surname_levels(columns, a, surname_b)
+    del surname_b
+    levels[:, 2] = _street_levels(columns, a, b)
+    levels[:, 3], other_flat = _numbers_levels(columns, a, b)
+    levels[:, 4] = _locality_levels(columns, a, b)
+    levels[:, 5] = _postal_levels(columns, a, b)
+    return Comparison(levels=levels, swapped=swapped, other_flat=other_flat)
 
-    # Given name.
+
+def _given_levels(
+    columns: ComparisonColumns, a: np.ndarray, b: np.ndarray, given_b: np.ndarray, swapped: np.ndarray
+) -> np.ndarray:
+    levels = np.zeros(a.size, dtype=np.int8)
     given_a = columns.given[a]
     empty = columns.empty_name
     todo = (given_a != empty) & (given_b != empty)
     ga, gb = given_a[todo], given_b[todo]
+    del given_a
     facts = _name_facts(columns)
     resolved_a = columns.resolved_given[a][todo]
     # b's given name as compared (after a swap), with its nickname resolved.
@@ -481,66 +507,87 @@ def _compare_chunk(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> 
     typo, similar = _typo_or_close(columns.names, ga, gb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
     initial = (facts.first_letter[ga] == facts.first_letter[gb]) & ((facts.length[ga] == 1) | (facts.length[gb] == 1))
     typo |= _split_given(columns, a[todo], b[todo], ga, gb, swapped[todo])
-    _grade(levels[:, 0], todo, [
+    _grade(levels, todo, [
         (ga == gb, GIVEN.level("exact")),
         (resolved_a == resolved_b_ids, GIVEN.level("nickname")),
         (typo, GIVEN.level("typo")),
         (initial, GIVEN.level("initial")),
         (similar, GIVEN.level("similar")),
     ], GIVEN.level("different"))
+    return levels
 
-    # Surname.
+
+def _surname_levels(columns: ComparisonColumns, a: np.ndarray, surname_b: np.ndarray) -> np.ndarray:
+    levels = np.zeros(a.size, dtype=np.int8)
     surname_a = columns.surname[a]
-    todo = (surname_a != empty) & (surname_b != empty)
+    todo = (surname_a != columns.empty_name) & (surname_b != columns.empty_name)
     sa, sb = surname_a[todo], surname_b[todo]
+    del surname_a
     typo, similar = _typo_or_close(columns.names, sa, sb, typo=0.92, similar=0.80, scorer=JaroWinkler.similarity)
-    _grade(levels[:, 1], todo, [
+    _grade(levels, todo, [
         (sa == sb, SURNAME.level("exact")), (typo, SURNAME.level("typo")), (similar, SURNAME.level("similar")),
     ], SURNAME.level("different"))
+    return levels
 
-    # Street.
+
+def _street_levels(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    levels = np.zeros(a.size, dtype=np.int8)
     street_a, street_b = columns.street[a], columns.street[b]
     todo = (street_a != columns.empty_street) & (street_b != columns.empty_street)
     xa, xb = street_a[todo], street_b[todo]
+    del street_a, street_b
     similarity = _pairwise(columns.streets.values, xa, xb, Indel.normalized_similarity)
     # One side may carry an estate or building name the other leaves out ("stephenstreet" /
     # "stephenstreetbidgeepark"): the shorter street, found in the longer, is at least similar.
     inside = _pairwise(columns.streets.values, xa, xb, fuzz.partial_ratio) / 100.0
     shortest = _pairwise_lengths(columns.streets, xa, xb)
     similarity = np.where((inside >= 0.90) & (shortest >= 8), np.maximum(similarity, 0.75), similarity)
-    _grade(levels[:, 2], todo, [
+    del inside, shortest
+    _grade(levels, todo, [
         (xa == xb, STREET.level("exact")), (similarity >= 0.90, STREET.level("typo")),
         (similarity >= 0.75, STREET.level("similar")),
     ], STREET.level("different"))
+    return levels
 
-    # Numbers.
+
+def _numbers_levels(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the numbers' levels and whether each pair is another flat of one house."""
+    levels = np.zeros(a.size, dtype=np.int8)
     numbers_a, numbers_b = columns.numbers[a], columns.numbers[b]
     todo = (numbers_a != columns.empty_numbers) & (numbers_b != columns.empty_numbers)
     na, nb = numbers_a[todo], numbers_b[todo]
+    del numbers_a, numbers_b
     relations = _numbers_relations(columns.numbers_vocabulary, columns.numbers_sketch, na, nb)
-    _grade(levels[:, 3], todo, [
+    _grade(levels, todo, [
         (na == nb, NUMBERS.level("exact")), (relations[:, 0], NUMBERS.level("partial")),
         (relations[:, 1], NUMBERS.level("typo")),
     ], NUMBERS.level("different"))
-    other_flat = np.zeros(count, dtype=bool)
+    other_flat = np.zeros(a.size, dtype=bool)
     other_flat[todo] = relations[:, 2]
+    return levels, other_flat
 
-    # Locality.
+
+def _locality_levels(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    levels = np.zeros(a.size, dtype=np.int8)
     locality_a, locality_b = columns.locality[a], columns.locality[b]
     todo = (locality_a != columns.empty_locality) & (locality_b != columns.empty_locality)
     la, lb = locality_a[todo], locality_b[todo]
+    del locality_a, locality_b
     similarity = _pairwise(columns.localities.values, la, lb, JaroWinkler.similarity)
-    _grade(levels[:, 4], todo, [
+    _grade(levels, todo, [
         (la == lb, LOCALITY.level("exact")), (similarity >= 0.88, LOCALITY.level("similar")),
     ], LOCALITY.level("different"))
+    return levels
 
-    # Postal code.
+
+def _postal_levels(columns: ComparisonColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    levels = np.zeros(a.size, dtype=np.int8)
     postal_a, postal_b = columns.postal[a], columns.postal[b]
     todo = (postal_a != columns.empty_postal) & (postal_b != columns.empty_postal)
     pa, pb = postal_a[todo], postal_b[todo]
+    del postal_a, postal_b
     edits = _pairwise(columns.postals.values, pa, pb, DamerauLevenshtein.distance)
-    _grade(levels[:, 5], todo, [
+    _grade(levels, todo, [
         (pa == pb, POSTAL.level("exact")), (edits <= 1, POSTAL.level("typo")),
     ], POSTAL.level("different"))
-
-    return Comparison(levels=levels, swapped=swapped, other_flat=other_flat)
+    return levels

@@ -206,9 +206,14 @@ class _ChunkTask:
         part = self.comparison.take(chunk) if self.comparison is not None else compare_pairs(columns, a, b)
         scores = score(self.matcher.model, columns, a, part)
         line = np.log2(self.threshold / (1 - self.threshold)) if self.threshold < 1 else np.inf
-        households = int((scores.household & (scores.total - HOUSEHOLD_WEIGHT >= line)).sum())
-        scored = _scored(a, b, part.levels, scores, np.zeros(a.size, np.int64))
-        return scored.take(scored.probability >= self.threshold), households
+        total = scores.total
+        households = int((scores.household & (total - HOUSEHOLD_WEIGHT >= line)).sum())
+        del total
+        # The few pairs that reach the threshold are kept; the weights of the rest are dropped at once.
+        kept = np.flatnonzero(scores.probability >= self.threshold)
+        scores = Scores(scores.field_weights[kept], scores.tf_adjustments[kept], scores.household[kept],
+                        scores.prior_weight, scores.address_cap)
+        return _scored(a[kept], b[kept], part.levels[kept], scores, np.zeros(kept.size, np.int64)), households
 
 
 def group_pairs(matcher: Matcher, found: ScoredPairs) -> ScoredPairs:
