@@ -8,6 +8,8 @@ inside a daemonic worker, which may not have children), or there is one core, th
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
@@ -20,6 +22,28 @@ Result = TypeVar("Result")
 
 # The task the forked workers run, set by the parent just before it forks them.
 _TASK: Callable[[int], Any] | None = None
+
+
+def release_free_memory() -> None:
+    """Hand the memory this process has freed back to the system, where the C library keeps it.
+
+    glibc keeps freed blocks for reuse, so a process that has dropped large temporaries still holds
+    them, and workers forked then would start with them. Elsewhere this does nothing.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _glibc()
 
 
 def can_fork() -> bool:
@@ -58,6 +82,8 @@ def fork_imap(task: Callable[[int], Result], items: Sequence[int], *, workers: i
         return
     global _TASK
     _TASK = task
+    # What this process has freed would otherwise be inherited by every worker.
+    release_free_memory()
     try:
         with forked_pool(count) as pool:
             yield from pool.imap(_run, items, chunksize=1)
