@@ -675,8 +675,8 @@ def scale_line(scaled: dict[str, float], tenth: dict[str, float]) -> str:
     """Return the README bullet of a scale run and its tenth."""
     return _bullet(
         f"Scale: {scaled['customers']:,} generated customers (2 cores): match keys "
-        f"{scaled['keys_seconds']:.1f} s; search (blocking, fitting on a sample, comparing and scoring every "
-        f"blocked pair, each shared among two worker processes; grouping) **{scaled['search_seconds']:.1f} s**, "
+        f"{scaled['keys_seconds']:.1f} s; search (blocking; fitting on a sample and comparing and scoring every "
+        f"blocked pair, both shared among two worker processes; grouping) **{scaled['search_seconds']:.1f} s**, "
         f"{scaled['pairs_compared']:,} pairs compared; peak RSS of the search's process "
         f"**{scaled['peak_mib']:,.0f} MiB** (of which {scaled['loaded_mib']:,.0f} MiB the program and the "
         f"loaded keys), the memory of it and its forked workers together (the sum of their proportional set "

@@ -18,6 +18,10 @@ Inside a rule, customers are sorted by key and then by a second field (names in 
 streets in a name key), and each is paired with the next ``window - 1`` customers of the same key:
 a block of up to ``window`` customers is compared whole, a larger one as a sliding window, so
 the work stays linear in the number of customers however common a key is.
+
+A rule's key and order are worked out once for all customers alike in the columns they are made
+from (``key_columns``, ``order_columns``), and the rest is array work, in this one process: forked
+workers would copy the pages of every key-table string they read.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ DEFAULT_THRESHOLD = 0.9
 
 MISSING = 0
 # Pairs compared (or scored) at a time.
-COMPARE_CHUNK = 1_000_000
+COMPARE_CHUNK = 500_000
 _NUMBER = re.compile(r"\d+")
 # Names shorter than this differ by one edit only as other names, not as a slip of the same one.
 MIN_SLIP_LENGTH = 5

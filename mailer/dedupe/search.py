@@ -21,7 +21,7 @@ from mailer.dedupe.blocking import DEFAULT_WINDOW, RULES, BlockedPairs, block, p
 from mailer.dedupe.keys import KeyTable
 from mailer.dedupe.model import HOUSEHOLD_WEIGHT, MatchModel, Scores, TrainingRule, fit, model_from_data, score
 from mailer.dedupe.scoring import COMPARE_CHUNK, DEFAULT_THRESHOLD, Comparison, ComparisonColumns, compare_pairs
-from mailer.dedupe.workers import fork_map
+from mailer.dedupe.workers import fork_map, release_free_memory
 
 # Called with (steps just done, total steps) as the search advances.
 ProgressCallback = Callable[[int, int], None]
@@ -278,6 +278,8 @@ def find_pairs(
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
     began = time.perf_counter()
+    # Reading the customers freed much: handed back, blocking's large arrays do not come on top of it.
+    release_free_memory()
     matcher, blocked, comparison = _fit(table, window=window)
     if progress:
         progress(_STEPS, _STEPS)
