@@ -30,7 +30,6 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -322,14 +321,17 @@ class BlockedPairs:
     training: np.ndarray | None = None
 
     @classmethod
-    def of(cls, ids: np.ndarray, customers: int, **fields: Any) -> BlockedPairs:
+    def of(
+        cls, ids: np.ndarray, customers: int, *, digests: np.ndarray, by_rule: dict[str, np.ndarray],
+        training: np.ndarray | None,
+    ) -> BlockedPairs:
         """Return the pairs held as sorted numbers ``a * customers + b`` (read a chunk at a time)."""
         width = np.int64(max(customers, 1))
         b_column = np.empty(ids.size, dtype=np.uint32 if customers <= 1 << 32 else np.int64)
         for start in range(0, ids.size, _MOVE_CHUNK):
             b_column[start : start + _MOVE_CHUNK] = ids[start : start + _MOVE_CHUNK] % width
         starts = np.searchsorted(ids, np.arange(customers + 1, dtype=np.int64) * width)
-        return cls(b_column=b_column, starts=starts, **fields)
+        return cls(b_column=b_column, starts=starts, digests=digests, by_rule=by_rule, training=training)
 
     @property
     def customers(self) -> int:
@@ -504,8 +506,9 @@ def block_digests(table: KeyTable, *, rules: Sequence[BlockingRule] = RULES) -> 
     computing every customer's keys again; ``block`` makes the same as it goes.
     """
     digests = np.zeros((len(table), len(rules)), dtype=np.uint64)
+    groups = CustomerGroups(table)
     for r, rule in enumerate(rules):
-        digests[:, r] = rule_codes(table, rule).digests(len(table))
+        digests[:, r] = rule_codes(table, rule, groups=groups).digests(len(table))
     return digests
 
 
@@ -523,9 +526,9 @@ def _ranks(values: list[str]) -> np.ndarray:
 def _distinct(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """Return the distinct values, sorted (a sort and a comparison: ``np.unique`` is many times slower
     on millions of integers); ``in_place``: sorting ``values`` itself rather than a copy."""
-    ordered = values if in_place else np.sort(values)
     if in_place:
-        ordered.sort()
+        values.sort()
+    ordered = values if in_place else np.sort(values)
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
 
 
